@@ -1,0 +1,15 @@
+//! statuswatch: a local, queryable archive of what vendors say on their status pages.
+//!
+//! The pipeline runs one way, one module per stage:
+//! catalog → schedule → fetch → parse → classify → store → events → deliver,
+//! sequenced only by [`pipeline`]. See ARCHITECTURE.md for the codemap.
+
+pub mod catalog;
+pub mod classify;
+pub mod cli;
+pub mod fetch;
+pub mod model;
+pub mod parse;
+pub mod pipeline;
+pub mod store;
+pub mod events;
