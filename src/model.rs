@@ -80,7 +80,10 @@ pub struct UnknownEngine(pub String);
 impl FromStr for Engine {
     type Err = UnknownEngine;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let norm = s.trim().to_ascii_lowercase().replace(['-', '_', '.', ' '], "");
+        let norm = s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', '_', '.', ' '], "");
         let engine = match norm.as_str() {
             "statuspage" | "atlassianstatuspage" | "atlassian" => Engine::Statuspage,
             "aws" | "awshealthdashboard" => Engine::Aws,
@@ -360,4 +363,55 @@ pub struct Classification {
 pub struct ClassifiedEntry {
     pub entry: Entry,
     pub class: Classification,
+    /// The worst status any update of the entry reached (an incident resolved since was
+    /// still an outage while it lasted).
+    pub worst: Status,
+}
+
+/// The kinds of event in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A vendor's service state changed.
+    StateChange,
+    /// A feed has failed for longer than the configured time.
+    FeedFailing,
+    /// A failing feed works again.
+    FeedRecovered,
+    /// Most feeds failed in one cycle: the problem is on our side.
+    NetworkDown,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::StateChange => "state_change",
+            EventKind::FeedFailing => "feed_failing",
+            EventKind::FeedRecovered => "feed_recovered",
+            EventKind::NetworkDown => "network_down",
+        }
+    }
+}
+
+/// An event about to be written to the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// UUIDv7 text: the idempotency key webhooks send as `webhook-id`.
+    pub id: String,
+    pub kind: EventKind,
+    /// The vendor's time for the change (RFC 3339 UTC).
+    pub occurred_at: String,
+    /// When statuswatch saw it (RFC 3339 UTC).
+    pub detected_at: String,
+    pub feed_id: Option<i64>,
+    pub vendor: Option<String>,
+    /// `None` for the service as a whole.
+    pub component: Option<String>,
+    pub from_state: Option<ServiceState>,
+    pub to_state: Option<ServiceState>,
+    pub incident_id: Option<i64>,
+    pub title: Option<String>,
+    pub link: Option<String>,
+    /// The JSON body a webhook sends as is.
+    pub payload: serde_json::Value,
 }

@@ -1,1 +1,203 @@
-//! stub
+//! Events stage: decides service state from open incidents and turns changes into events.
+//!
+//! Pure: it reads the [`StateInputs`] the store gathered inside the ingest transaction and
+//! returns a [`StatePlan`] the store writes in that same transaction (the outbox pattern), so
+//! a state change and its event are committed together or not at all.
+//!
+//! One event per change of a vendor's overall state (component ""); component states are
+//! tracked in `service_state` and listed in the event's payload, so one incident that touches
+//! five components pages once, not six times.
+
+use crate::model::{EventKind, NewEvent, Phase, ServiceState, Status};
+use crate::store::{time_text, OpenIncident, StateInputs, StatePlan, StateRow};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The feed an ingest is about, as events describe it.
+#[derive(Debug, Clone)]
+pub struct FeedContext {
+    pub feed_id: i64,
+    pub vendor: String,
+    pub title: String,
+    pub url: String,
+}
+
+/// Whether an open incident counts towards the service's state now: maintenance that is only
+/// scheduled has not started.
+fn counts(incident: &OpenIncident) -> bool {
+    incident.status.is_active()
+        && !(incident.status == Status::Maintenance && incident.phase == Some(Phase::Scheduled))
+}
+
+/// The state each component should be in, with the incident that puts it there.
+fn desired_states(
+    open: &[OpenIncident],
+) -> BTreeMap<String, (ServiceState, Option<&OpenIncident>)> {
+    let mut desired: BTreeMap<String, (ServiceState, Option<&OpenIncident>)> = BTreeMap::new();
+    desired.insert(String::new(), (ServiceState::Operational, None));
+    for incident in open.iter().filter(|i| counts(i)) {
+        let state = incident.status.service_state();
+        let names = std::iter::once(String::new()).chain(incident.components.iter().cloned());
+        for name in names {
+            let slot = desired
+                .entry(name)
+                .or_insert((ServiceState::Operational, None));
+            if state > slot.0 {
+                *slot = (state, Some(incident));
+            }
+        }
+    }
+    desired
+}
+
+/// Plans the new service state of one feed and the events its changes raise.
+pub fn plan_state(feed: &FeedContext, inputs: &StateInputs, now: DateTime<Utc>) -> StatePlan {
+    let now_text = time_text(now);
+    let desired = desired_states(&inputs.open);
+    let previous: BTreeMap<&str, &StateRow> = inputs
+        .previous
+        .iter()
+        .map(|row| (row.component.as_str(), row))
+        .collect();
+    // The vendor's time for a recovery: when the newest incident closed by this ingest ended.
+    let recovered_at = inputs
+        .resolved_now
+        .iter()
+        .map(|i| i.updated_at.as_str())
+        .max()
+        .map(str::to_string);
+
+    let mut plan = StatePlan::default();
+    let mut names: Vec<&str> = desired.keys().map(String::as_str).collect();
+    names.extend(
+        previous
+            .keys()
+            .copied()
+            .filter(|c| !desired.contains_key(*c)),
+    );
+    let mut overall_change = None;
+    for name in names {
+        let (to, incident) = desired
+            .get(name)
+            .map(|(s, i)| (*s, *i))
+            .unwrap_or((ServiceState::Operational, None));
+        let prev = previous.get(name);
+        let from = prev.map(|p| p.state).unwrap_or(ServiceState::Operational);
+        let incident_id = incident.map(|i| i.id);
+        let occurred_at = match incident {
+            Some(i) => i.updated_at.clone(),
+            None => recovered_at.clone().unwrap_or_else(|| now_text.clone()),
+        };
+        let changed = from != to;
+        let unchanged_row = prev.is_some_and(|p| !changed && p.incident_id == incident_id);
+        if unchanged_row {
+            continue;
+        }
+        plan.states.push(StateRow {
+            component: name.to_string(),
+            state: to,
+            since: match prev {
+                Some(p) if !changed => p.since.clone(),
+                _ if changed => occurred_at.clone(),
+                _ => now_text.clone(),
+            },
+            incident_id,
+            updated_at: now_text.clone(),
+        });
+        if changed && name.is_empty() {
+            overall_change = Some((from, to, incident, occurred_at));
+        }
+    }
+
+    if let Some((from, to, incident, occurred_at)) = overall_change {
+        // The components' states after this change, worst first, for the payload.
+        let mut components: Vec<(&str, ServiceState)> = desired
+            .iter()
+            .filter(|(name, (state, _))| !name.is_empty() && *state != ServiceState::Operational)
+            .map(|(name, (state, _))| (name.as_str(), *state))
+            .collect();
+        components.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        // A recovery names the incident that ended, so the message says what is over.
+        let shown = incident.or_else(|| {
+            inputs
+                .resolved_now
+                .iter()
+                .max_by(|a, b| a.updated_at.cmp(&b.updated_at))
+        });
+        plan.events.push(state_change_event(
+            feed,
+            from,
+            to,
+            incident,
+            shown,
+            &components,
+            occurred_at,
+            now_text.clone(),
+        ));
+    }
+    plan
+}
+
+/// Builds one `state_change` event and its webhook payload.
+#[allow(clippy::too_many_arguments)]
+fn state_change_event(
+    feed: &FeedContext,
+    from: ServiceState,
+    to: ServiceState,
+    cause: Option<&OpenIncident>,
+    shown: Option<&OpenIncident>,
+    components: &[(&str, ServiceState)],
+    occurred_at: String,
+    detected_at: String,
+) -> NewEvent {
+    let id = uuid::Uuid::now_v7().to_string();
+    let title = match shown {
+        Some(i) if to == ServiceState::Operational => {
+            format!("{} is operational again: {}", feed.title, i.title)
+        }
+        Some(i) => format!("{} is {}: {}", feed.title, to, i.title),
+        None => format!("{} is {}", feed.title, to),
+    };
+    let link = shown.and_then(|i| i.link.clone());
+    let payload = json!({
+        "id": id,
+        "type": EventKind::StateChange.as_str(),
+        "occurred_at": occurred_at,
+        "detected_at": detected_at,
+        "vendor": feed.vendor,
+        "feed": { "id": feed.feed_id, "title": feed.title, "url": feed.url },
+        "component": null,
+        "from": from.as_str(),
+        "to": to.as_str(),
+        "title": title,
+        "link": link,
+        "incident": shown.map(|i| json!({
+            "id": i.id,
+            "title": i.title,
+            "link": i.link,
+            "status": i.status.as_str(),
+            "phase": i.phase.map(Phase::as_str),
+            "started_at": i.started_at,
+        })),
+        "components": components
+            .iter()
+            .map(|(name, state)| json!({ "name": name, "state": state.as_str() }))
+            .collect::<Vec<_>>(),
+    });
+    NewEvent {
+        id,
+        kind: EventKind::StateChange,
+        occurred_at,
+        detected_at,
+        feed_id: Some(feed.feed_id),
+        vendor: Some(feed.vendor.clone()),
+        component: None,
+        from_state: Some(from),
+        to_state: Some(to),
+        incident_id: cause.or(shown).map(|i| i.id),
+        title: Some(title),
+        link,
+        payload,
+    }
+}

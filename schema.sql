@@ -1,0 +1,219 @@
+-- statuswatch: the whole current schema, for people to read.
+--
+-- The database is built by the numbered files in migrations/ (applied on open, tracked by
+-- PRAGMA user_version); a test checks that they produce exactly this schema.
+-- Times are UTC RFC 3339 text ('2025-10-20T07:11:00Z'), so they sort and compare as text and
+-- work with SQLite's date functions. Lists (components) are JSON arrays in text columns.
+-- Statuses: outage > degraded > maintenance > informational; and resolved.
+-- Service states: operational, informational, maintenance, degraded, outage.
+
+-- One row per feed URL: what it is, its HTTP validators, and its health.
+CREATE TABLE feeds (
+    id                   INTEGER PRIMARY KEY,
+    url                  TEXT    NOT NULL UNIQUE,
+    title                TEXT    NOT NULL,
+    vendor               TEXT    NOT NULL,
+    engine               TEXT,                       -- NULL: detected from the document
+    category             TEXT,
+    html_url             TEXT,
+    schedule             TEXT,                       -- cron expression overriding the global one
+    enabled              INTEGER NOT NULL DEFAULT 1,
+    added_at             TEXT    NOT NULL,
+    etag                 TEXT,                       -- conditional GET validators
+    last_modified        TEXT,
+    detected_engine      TEXT,                       -- what the last parse found
+    last_fetch_at        TEXT,
+    last_success_at      TEXT,
+    last_http_status     INTEGER,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_error           TEXT,
+    next_fetch_at        TEXT                        -- not fetched before this time (backoff)
+);
+CREATE INDEX feeds_vendor ON feeds (vendor);
+
+-- The fetch log: one row per HTTP fetch. Pruned by age.
+CREATE TABLE fetches (
+    id          INTEGER PRIMARY KEY,
+    feed_id     INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+    started_at  TEXT    NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    http_status INTEGER,
+    bytes       INTEGER,
+    -- ok, not_modified, http_error, connect_error, timeout, too_large, not_a_feed, parse_error, ...
+    outcome     TEXT    NOT NULL,
+    repaired    INTEGER NOT NULL DEFAULT 0,          -- the body needed the repair pre-pass
+    entries     INTEGER,                             -- entries in the document
+    error       TEXT
+);
+CREATE INDEX fetches_feed_started ON fetches (feed_id, started_at);
+CREATE INDEX fetches_started ON fetches (started_at);
+
+-- Incidents: entries grouped (a Statuspage entry is one incident; AWS items of one
+-- service-region chain until resolved).
+CREATE TABLE incidents (
+    id           INTEGER PRIMARY KEY,
+    feed_id      INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+    incident_key TEXT    NOT NULL,                   -- the entry key, or chain key + '#' + start time
+    chain_key    TEXT,                               -- AWS-style service-region chains; NULL otherwise
+    title        TEXT    NOT NULL,
+    link         TEXT,
+    status       TEXT    NOT NULL,                   -- as of the newest entry
+    worst_status TEXT    NOT NULL,                   -- worst reached while open
+    phase        TEXT,
+    severity     TEXT,                               -- the vendor's own word
+    components   TEXT    NOT NULL DEFAULT '[]',
+    started_at   TEXT    NOT NULL,                   -- the first update's time
+    resolved_at  TEXT,                               -- the resolving update's own time
+    updated_at   TEXT    NOT NULL,
+    UNIQUE (feed_id, incident_key)
+);
+CREATE INDEX incidents_started ON incidents (started_at);
+CREATE INDEX incidents_open ON incidents (feed_id, chain_key) WHERE resolved_at IS NULL;
+
+-- One row per (feed, entry id), with its current classification.
+CREATE TABLE entries (
+    id            INTEGER PRIMARY KEY,
+    feed_id       INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+    entry_key     TEXT    NOT NULL,                  -- Atom id / RSS guid, or a derived key
+    key_derived   INTEGER NOT NULL DEFAULT 0,
+    title         TEXT    NOT NULL,
+    link          TEXT,
+    published_at  TEXT,
+    updated_at    TEXT,
+    first_seen_at TEXT    NOT NULL,
+    last_seen_at  TEXT    NOT NULL,
+    content_hash  TEXT    NOT NULL,
+    status        TEXT    NOT NULL,
+    phase         TEXT,
+    rule          TEXT    NOT NULL,                  -- the classification rule that decided
+    severity      TEXT,
+    components    TEXT    NOT NULL DEFAULT '[]',
+    incident_id   INTEGER REFERENCES incidents (id) ON DELETE SET NULL,
+    UNIQUE (feed_id, entry_key)
+);
+CREATE INDEX entries_incident ON entries (incident_id);
+
+-- Every distinct version of an entry, kept whole (as JSON of the parsed entry) so the archive
+-- can be re-classified when the rules change.
+CREATE TABLE entry_revisions (
+    id           INTEGER PRIMARY KEY,
+    entry_id     INTEGER NOT NULL REFERENCES entries (id) ON DELETE CASCADE,
+    revision     INTEGER NOT NULL,                   -- 1, 2, ...
+    seen_at      TEXT    NOT NULL,
+    content_hash TEXT    NOT NULL,
+    title        TEXT    NOT NULL,
+    content      TEXT    NOT NULL,
+    entry_json   TEXT    NOT NULL,
+    status       TEXT    NOT NULL,                   -- the classification when stored
+    UNIQUE (entry_id, revision)
+);
+
+-- The timeline inside an entry: one row per vendor update (time, status word, text).
+CREATE TABLE updates (
+    id          INTEGER PRIMARY KEY,
+    entry_id    INTEGER NOT NULL REFERENCES entries (id) ON DELETE CASCADE,
+    posted_at   TEXT,
+    label       TEXT    NOT NULL,
+    phase       TEXT,
+    text        TEXT    NOT NULL,
+    update_hash TEXT    NOT NULL,
+    first_seen_at TEXT  NOT NULL,
+    UNIQUE (entry_id, update_hash)
+);
+
+-- Current state per (feed, component); component '' is the service as a whole.
+CREATE TABLE service_state (
+    feed_id     INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+    component   TEXT    NOT NULL DEFAULT '',
+    state       TEXT    NOT NULL,
+    since       TEXT    NOT NULL,
+    incident_id INTEGER REFERENCES incidents (id) ON DELETE SET NULL,
+    updated_at  TEXT    NOT NULL,
+    PRIMARY KEY (feed_id, component)
+) WITHOUT ROWID;
+
+-- The outbox: state changes, written in the same transaction as the data that caused them.
+CREATE TABLE events (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,   -- a cursor for `events --follow`
+    id          TEXT    NOT NULL UNIQUE,             -- UUIDv7: the idempotency key (webhook-id)
+    kind        TEXT    NOT NULL,                    -- state_change, feed_failing, feed_recovered, network_down
+    occurred_at TEXT    NOT NULL,                    -- the vendor's time
+    detected_at TEXT    NOT NULL,                    -- ours
+    feed_id     INTEGER REFERENCES feeds (id) ON DELETE SET NULL,
+    vendor      TEXT,
+    component   TEXT,
+    from_state  TEXT,
+    to_state    TEXT,
+    incident_id INTEGER REFERENCES incidents (id) ON DELETE SET NULL,
+    entry_id    INTEGER REFERENCES entries (id) ON DELETE SET NULL,
+    title       TEXT,
+    link        TEXT,
+    payload     TEXT    NOT NULL                     -- JSON, sent as is by webhooks
+);
+CREATE INDEX events_vendor ON events (vendor, seq);
+CREATE INDEX events_detected ON events (detected_at);
+
+-- Webhook delivery attempts, one row per attempt.
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY,
+    event_seq       INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+    webhook         TEXT    NOT NULL,
+    attempt         INTEGER NOT NULL,
+    attempted_at    TEXT    NOT NULL,
+    outcome         TEXT    NOT NULL,                -- delivered, failed, dead
+    response_code   INTEGER,
+    error           TEXT,
+    next_attempt_at TEXT,
+    UNIQUE (event_seq, webhook, attempt)
+);
+CREATE INDEX deliveries_pending ON deliveries (webhook, next_attempt_at);
+
+-- Current state per vendor and component, worst first when ordered by severity DESC.
+CREATE VIEW current_status AS
+SELECT f.id                                  AS feed_id,
+       f.vendor                              AS vendor,
+       f.title                               AS feed,
+       f.category                            AS category,
+       COALESCE(s.component, '')             AS component,
+       COALESCE(s.state, 'unknown')          AS state,
+       CASE COALESCE(s.state, 'unknown')
+           WHEN 'outage' THEN 5 WHEN 'degraded' THEN 4 WHEN 'maintenance' THEN 3
+           WHEN 'informational' THEN 2 WHEN 'unknown' THEN 1 ELSE 0 END AS severity,
+       s.since                               AS since,
+       i.title                               AS incident,
+       COALESCE(i.link, f.html_url)          AS link,
+       f.last_success_at                     AS checked_at
+FROM feeds f
+LEFT JOIN service_state s ON s.feed_id = f.id
+LEFT JOIN incidents i ON i.id = s.incident_id
+WHERE f.enabled;
+
+-- Unplanned incidents (outage or degraded at worst) with their durations in minutes;
+-- ongoing ones count up to now.
+CREATE VIEW outages AS
+SELECT i.id                                  AS incident_id,
+       f.vendor                              AS vendor,
+       f.title                               AS feed,
+       i.title                               AS title,
+       i.worst_status                        AS status,
+       i.started_at                          AS started_at,
+       i.resolved_at                         AS resolved_at,
+       ROUND((julianday(COALESCE(i.resolved_at, 'now')) - julianday(i.started_at)) * 1440.0, 1)
+                                             AS duration_minutes,
+       i.resolved_at IS NULL                 AS ongoing,
+       i.components                          AS components,
+       i.link                                AS link
+FROM incidents i
+JOIN feeds f ON f.id = i.feed_id
+WHERE i.worst_status IN ('outage', 'degraded');
+
+-- Feed health at a glance.
+CREATE VIEW feed_health AS
+SELECT f.id, f.vendor, f.title, f.url, f.enabled,
+       CASE WHEN NOT f.enabled THEN 'disabled'
+            WHEN f.last_fetch_at IS NULL THEN 'never fetched'
+            WHEN f.consecutive_failures = 0 THEN 'ok'
+            ELSE 'failing' END               AS health,
+       f.last_fetch_at, f.last_success_at, f.last_http_status,
+       f.consecutive_failures, f.last_error, f.next_fetch_at
+FROM feeds f;

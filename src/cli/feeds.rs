@@ -1,0 +1,232 @@
+//! `statuswatch feeds import|export|list|add|remove`: the catalog in the database.
+
+use super::table::{csv_line, render};
+use super::{open_store, print, Format, GlobalArgs, EXIT_OK};
+use crate::catalog;
+use crate::model::{Engine, FeedSpec};
+use anyhow::{bail, Context};
+use std::path::PathBuf;
+
+/// Arguments of `feeds`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FeedsArgs {
+    #[command(subcommand)]
+    pub command: FeedsCommand,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum FeedsCommand {
+    /// Add or update feeds from an OPML file (statuswatch's own, or any feed reader's export).
+    Import {
+        /// The OPML file.
+        file: PathBuf,
+    },
+    /// Write every feed as OPML 2.0 (to stdout, or to --output).
+    Export {
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// List feeds with their health.
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Add one feed by URL.
+    Add {
+        /// The feed URL (RSS or Atom).
+        url: String,
+        /// Human title; defaults to the vendor.
+        #[arg(long)]
+        title: Option<String>,
+        /// Short vendor key; defaults to a name taken from the URL's host.
+        #[arg(long)]
+        vendor: Option<String>,
+        /// The status-page engine; detected from the feed when omitted.
+        #[arg(long)]
+        engine: Option<Engine>,
+        /// cloud, saas, gaming, bank, telecom, consumer, gov, or your own.
+        #[arg(long)]
+        category: Option<String>,
+        /// The human status page.
+        #[arg(long)]
+        html_url: Option<String>,
+        /// A cron expression for this feed (overrides the global schedule of `run`).
+        #[arg(long)]
+        schedule: Option<String>,
+    },
+    /// Remove a feed and what is stored about it.
+    Remove {
+        /// The feed's id (see `feeds list`) or its exact URL.
+        feed: String,
+    },
+}
+
+pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
+    let mut store = open_store(&global.db)?;
+    match &args.command {
+        FeedsCommand::Import { file } => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read OPML file {}", file.display()))?;
+            let specs = catalog::parse_opml(&text, &file.display().to_string())?;
+            let counts = store.import_feeds(&specs)?;
+            print(&format!(
+                "Imported {}: {} feeds added, {} updated, {} unchanged.\n",
+                file.display(),
+                counts.added,
+                counts.updated,
+                counts.unchanged
+            ))?;
+        }
+        FeedsCommand::Export { output } => {
+            let specs: Vec<FeedSpec> = store.list_feeds()?.into_iter().map(|f| f.spec).collect();
+            let opml = catalog::to_opml(&specs, "statuswatch feeds");
+            match output {
+                Some(path) => std::fs::write(path, opml)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print(&opml)?,
+            }
+        }
+        FeedsCommand::List { format } => {
+            let feeds = store.list_feeds()?;
+            let health = |f: &crate::store::FeedRow| -> String {
+                if !f.enabled {
+                    "disabled".into()
+                } else if f.last_fetch_at.is_none() {
+                    "never fetched".into()
+                } else if f.consecutive_failures == 0 {
+                    "ok".into()
+                } else {
+                    format!("failing ×{}", f.consecutive_failures)
+                }
+            };
+            match format {
+                Format::Json => {
+                    let mut out = String::new();
+                    for f in &feeds {
+                        let line = serde_json::json!({
+                            "id": f.id, "url": f.spec.url, "title": f.spec.title,
+                            "vendor": f.spec.vendor, "category": f.spec.category,
+                            "engine": f.spec.engine.or(f.detected_engine).map(Engine::as_str),
+                            "enabled": f.enabled, "health": health(f),
+                            "last_success_at": f.last_success_at,
+                            "consecutive_failures": f.consecutive_failures,
+                            "last_error": f.last_error, "next_fetch_at": f.next_fetch_at,
+                        });
+                        out.push_str(&line.to_string());
+                        out.push('\n');
+                    }
+                    print(&out)?;
+                }
+                Format::Table | Format::Csv => {
+                    let headers = [
+                        "ID",
+                        "VENDOR",
+                        "TITLE",
+                        "ENGINE",
+                        "HEALTH",
+                        "LAST SUCCESS",
+                        "LAST ERROR",
+                        "URL",
+                    ];
+                    let rows: Vec<Vec<String>> = feeds
+                        .iter()
+                        .map(|f| {
+                            vec![
+                                f.id.to_string(),
+                                f.spec.vendor.clone(),
+                                f.spec.title.clone(),
+                                f.spec
+                                    .engine
+                                    .or(f.detected_engine)
+                                    .map(|e| e.to_string())
+                                    .unwrap_or_else(|| "(detect)".into()),
+                                health(f),
+                                f.last_success_at.clone().unwrap_or_default(),
+                                f.last_error.clone().unwrap_or_default(),
+                                f.spec.url.clone(),
+                            ]
+                        })
+                        .collect();
+                    if *format == Format::Csv {
+                        let header: Vec<String> =
+                            headers.iter().map(|h| h.to_lowercase()).collect();
+                        let mut out = csv_line(&header);
+                        for row in &rows {
+                            out.push_str(&csv_line(row));
+                        }
+                        print(&out)?;
+                    } else {
+                        print(&render(&headers, &rows, 48))?;
+                    }
+                }
+            }
+        }
+        FeedsCommand::Add {
+            url,
+            title,
+            vendor,
+            engine,
+            category,
+            html_url,
+            schedule,
+        } => {
+            let parsed = url::Url::parse(url)
+                .with_context(|| format!("{url:?} is not a URL: give the feed's full address, like https://status.example.com/history.atom"))?;
+            if parsed.scheme() != "http" && parsed.scheme() != "https" {
+                bail!("{url:?} is not an http(s) URL: statuswatch fetches feeds over HTTP");
+            }
+            let vendor = vendor
+                .clone()
+                .unwrap_or_else(|| vendor_from_host(parsed.host_str().unwrap_or("feed")));
+            let spec = FeedSpec {
+                url: url.clone(),
+                title: title.clone().unwrap_or_else(|| vendor.clone()),
+                vendor,
+                engine: *engine,
+                category: category.clone(),
+                html_url: html_url.clone(),
+                schedule: schedule.clone(),
+            };
+            let counts = store.import_feeds(std::slice::from_ref(&spec))?;
+            let feed = store.find_feed(url)?;
+            let verb = if counts.added == 1 {
+                "Added"
+            } else {
+                "Updated"
+            };
+            print(&format!(
+                "{verb} feed {}: {} ({}).\n",
+                feed.id, feed.spec.title, feed.spec.url
+            ))?;
+        }
+        FeedsCommand::Remove { feed } => {
+            let removed = store.remove_feed(feed)?;
+            print(&format!(
+                "Removed feed {}: {} ({}) and its stored entries.\n",
+                removed.id, removed.spec.title, removed.spec.url
+            ))?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// A vendor key from a host: `status.zoom.us` → `zoom`, `www.githubstatus.com` → `githubstatus`.
+pub fn vendor_from_host(host: &str) -> String {
+    let labels: Vec<&str> = host
+        .split('.')
+        .filter(|l| !matches!(*l, "www" | "status" | "health" | "rss" | "feeds"))
+        .collect();
+    labels.first().copied().unwrap_or(host).to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::vendor_from_host;
+
+    #[test]
+    fn vendor_comes_from_the_meaningful_host_label() {
+        assert_eq!(vendor_from_host("status.zoom.us"), "zoom");
+        assert_eq!(vendor_from_host("www.githubstatus.com"), "githubstatus");
+        assert_eq!(vendor_from_host("127.0.0.1"), "127");
+    }
+}

@@ -1,0 +1,439 @@
+//! SQL for `entries`, `entry_revisions`, `updates` and `incidents`: the ingest transaction.
+//!
+//! One fetch of one feed is one transaction: the fetch log row, every entry upsert, the
+//! incidents they touch, the new service state and the events it raises (the outbox) commit
+//! together or not at all. What the state change *is* is decided by the caller's planner
+//! (the events stage); this file only reads and writes rows.
+
+use super::feeds::record_fetch_in;
+use super::state::{insert_event_in, load_states_in, upsert_state_in, StateRow};
+use super::{parse_time_text, time_text, FetchRecord, Store, StoreError};
+use crate::model::{ClassifiedEntry, Entry, NewEvent, Phase, Status};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+
+/// What happened to one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryOutcome {
+    New,
+    Revised,
+    Unchanged,
+}
+
+/// What one ingest did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestCounts {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub events: usize,
+}
+
+/// An incident that is still open, as the state planner sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenIncident {
+    pub id: i64,
+    pub title: String,
+    pub link: Option<String>,
+    pub status: Status,
+    pub phase: Option<Phase>,
+    pub components: Vec<String>,
+    pub started_at: String,
+    /// The vendor's time of the newest update.
+    pub updated_at: String,
+}
+
+/// The inputs the events stage needs to plan state changes, read inside the transaction.
+#[derive(Debug, Clone)]
+pub struct StateInputs {
+    pub previous: Vec<StateRow>,
+    pub open: Vec<OpenIncident>,
+    /// Incidents resolved by this ingest (for the time and title of a recovery).
+    pub resolved_now: Vec<OpenIncident>,
+}
+
+/// What the events stage decided: states to write and events to append to the outbox.
+#[derive(Debug, Clone, Default)]
+pub struct StatePlan {
+    pub states: Vec<StateRow>,
+    pub events: Vec<NewEvent>,
+}
+
+fn hash_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The vendor's time for an entry: updated, else published, else the newest update.
+fn entry_time(entry: &Entry) -> Option<DateTime<Utc>> {
+    entry
+        .updated
+        .or(entry.published)
+        .or_else(|| entry.updates.iter().filter_map(|u| u.at).max())
+}
+
+impl Store {
+    /// Ingests one successful fetch of a feed in one transaction; see the module doc.
+    pub fn ingest(
+        &mut self,
+        feed_id: i64,
+        fetch: &FetchRecord,
+        entries: &[ClassifiedEntry],
+        plan: impl FnOnce(&StateInputs) -> StatePlan,
+    ) -> Result<IngestCounts, StoreError> {
+        let now = fetch.started_at;
+        let tx = self.conn.transaction()?;
+        record_fetch_in(&tx, feed_id, fetch)?;
+        let mut counts = IngestCounts::default();
+        let mut touched = Vec::new();
+        for ce in entries {
+            let (outcome, incident) = upsert_entry(&tx, feed_id, ce, now)?;
+            match outcome {
+                EntryOutcome::New => counts.new += 1,
+                EntryOutcome::Revised => counts.updated += 1,
+                EntryOutcome::Unchanged => counts.unchanged += 1,
+            }
+            if let Some(id) = incident {
+                touched.push(id);
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        let inputs = StateInputs {
+            previous: load_states_in(&tx, feed_id)?,
+            open: load_incidents(&tx, feed_id, None)?,
+            resolved_now: load_incidents(&tx, feed_id, Some(&touched))?,
+        };
+        let decided = plan(&inputs);
+        for state in &decided.states {
+            upsert_state_in(&tx, feed_id, state)?;
+        }
+        for event in &decided.events {
+            insert_event_in(&tx, event)?;
+        }
+        counts.events = decided.events.len();
+        tx.commit()?;
+        Ok(counts)
+    }
+}
+
+/// Inserts or revises one entry and its incident. Returns the outcome and, when the entry
+/// changed, the incident it belongs to.
+fn upsert_entry(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    ce: &ClassifiedEntry,
+    now: DateTime<Utc>,
+) -> Result<(EntryOutcome, Option<i64>), StoreError> {
+    let entry = &ce.entry;
+    let json = serde_json::to_string(entry)?;
+    let hash = hash_hex(json.as_bytes());
+    let now_text = time_text(now);
+    let existing: Option<(i64, String, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT id, content_hash, incident_id FROM entries WHERE feed_id = ?1 AND entry_key = ?2",
+        )?
+        .query_row(params![feed_id, entry.id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    if let Some((id, old_hash, _)) = &existing {
+        if *old_hash == hash {
+            tx.prepare_cached("UPDATE entries SET last_seen_at = ?2 WHERE id = ?1")?
+                .execute(params![id, now_text])?;
+            return Ok((EntryOutcome::Unchanged, None));
+        }
+    }
+    let components = serde_json::to_string(&entry.components)?;
+    let status = ce.class.status.as_str();
+    let phase = ce.class.phase.map(Phase::as_str);
+    let (entry_id, outcome, revision) = match existing {
+        None => {
+            let id: i64 = tx
+                .prepare_cached(
+                    "INSERT INTO entries (feed_id, entry_key, key_derived, title, link, published_at,
+                         updated_at, first_seen_at, last_seen_at, content_hash, status, phase, rule,
+                         severity, components)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                     RETURNING id",
+                )?
+                .query_row(
+                    params![
+                        feed_id,
+                        entry.id,
+                        entry.id_derived,
+                        entry.title,
+                        entry.link,
+                        entry.published.map(time_text),
+                        entry.updated.map(time_text),
+                        now_text,
+                        hash,
+                        status,
+                        phase,
+                        ce.class.rule,
+                        entry.severity,
+                        components
+                    ],
+                    |r| r.get(0),
+                )?;
+            (id, EntryOutcome::New, 1)
+        }
+        Some((id, _, _)) => {
+            tx.prepare_cached(
+                "UPDATE entries SET title = ?2, link = ?3, published_at = ?4, updated_at = ?5,
+                        last_seen_at = ?6, content_hash = ?7, status = ?8, phase = ?9, rule = ?10,
+                        severity = ?11, components = ?12
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                entry.title,
+                entry.link,
+                entry.published.map(time_text),
+                entry.updated.map(time_text),
+                now_text,
+                hash,
+                status,
+                phase,
+                ce.class.rule,
+                entry.severity,
+                components
+            ])?;
+            let last: i64 = tx
+                .prepare_cached(
+                    "SELECT COALESCE(MAX(revision), 0) FROM entry_revisions WHERE entry_id = ?1",
+                )?
+                .query_row([id], |r| r.get(0))?;
+            (id, EntryOutcome::Revised, last + 1)
+        }
+    };
+    tx.prepare_cached(
+        "INSERT INTO entry_revisions (entry_id, revision, seen_at, content_hash, title, content,
+                                      entry_json, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        entry_id,
+        revision,
+        now_text,
+        hash,
+        entry.title,
+        entry.content,
+        json,
+        status
+    ])?;
+    {
+        let mut insert_update = tx.prepare_cached(
+            "INSERT INTO updates (entry_id, posted_at, label, phase, text, update_hash, first_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (entry_id, update_hash) DO NOTHING",
+        )?;
+        for update in &entry.updates {
+            let posted = update.at.map(time_text);
+            let key = format!(
+                "{}\u{1f}{}\u{1f}{}",
+                posted.as_deref().unwrap_or(""),
+                update.label,
+                update.text
+            );
+            insert_update.execute(params![
+                entry_id,
+                posted,
+                update.label,
+                Phase::from_word(&update.label).map(Phase::as_str),
+                update.text,
+                hash_hex(key.as_bytes()),
+                now_text
+            ])?;
+        }
+    }
+    let incident = upsert_incident(tx, feed_id, entry_id, ce, now)?;
+    if let Some(incident_id) = incident {
+        tx.prepare_cached("UPDATE entries SET incident_id = ?2 WHERE id = ?1")?
+            .execute(params![entry_id, incident_id])?;
+    }
+    Ok((outcome, incident))
+}
+
+/// Creates or advances the incident an entry belongs to. Informational entries that belong
+/// to no incident yet stay outside incidents (announcements are not incidents).
+fn upsert_incident(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    entry_id: i64,
+    ce: &ClassifiedEntry,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, StoreError> {
+    let entry = &ce.entry;
+    let status = ce.class.status;
+    let at = entry_time(entry).unwrap_or(now);
+    let at_text = time_text(at);
+    let first_update = entry.updates.iter().filter_map(|u| u.at).min();
+    let newest_update = entry.updates.iter().filter_map(|u| u.at).max();
+    let components = serde_json::to_string(&entry.components)?;
+    let phase = ce.class.phase.map(Phase::as_str);
+
+    // Already attached (a revision of a known entry)?
+    let attached: Option<i64> = tx
+        .prepare_cached("SELECT incident_id FROM entries WHERE id = ?1")?
+        .query_row([entry_id], |r| r.get(0))?;
+    let chain = entry.incident_key.as_deref();
+    let found: Option<i64> = match (attached, chain) {
+        (Some(id), _) => Some(id),
+        (None, Some(chain)) => tx
+            .prepare_cached(
+                "SELECT id FROM incidents WHERE feed_id = ?1 AND chain_key = ?2 AND resolved_at IS NULL
+                 ORDER BY started_at DESC LIMIT 1",
+            )?
+            .query_row(params![feed_id, chain], |r| r.get(0))
+            .optional()?,
+        (None, None) => tx
+            .prepare_cached("SELECT id FROM incidents WHERE feed_id = ?1 AND incident_key = ?2")?
+            .query_row(params![feed_id, entry.id], |r| r.get(0))
+            .optional()?,
+    };
+
+    let Some(incident_id) = found else {
+        if status == Status::Informational {
+            return Ok(None);
+        }
+        let (key, started) = match chain {
+            Some(chain) => (format!("{chain}#{at_text}"), at),
+            None => (entry.id.clone(), first_update.unwrap_or(at)),
+        };
+        let resolved_at =
+            (status == Status::Resolved).then(|| time_text(newest_update.unwrap_or(at)));
+        let worst = if ce.worst.rank() >= status.rank() {
+            ce.worst
+        } else {
+            status
+        };
+        let id = tx
+            .prepare_cached(
+                "INSERT INTO incidents (feed_id, incident_key, chain_key, title, link, status,
+                     worst_status, phase, severity, components, started_at, resolved_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 RETURNING id",
+            )?
+            .query_row(
+                params![
+                    feed_id,
+                    key,
+                    chain,
+                    entry.title,
+                    entry.link,
+                    status.as_str(),
+                    worst.as_str(),
+                    phase,
+                    entry.severity,
+                    components,
+                    time_text(started),
+                    resolved_at,
+                    time_text(newest_update.unwrap_or(at))
+                ],
+                |r| r.get(0),
+            )?;
+        return Ok(Some(id));
+    };
+
+    let (old_worst, old_updated, old_started): (String, String, String) = tx
+        .prepare_cached("SELECT worst_status, updated_at, started_at FROM incidents WHERE id = ?1")?
+        .query_row([incident_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let old_worst: Status = old_worst.parse().unwrap_or(Status::Degraded);
+    let mut worst = old_worst;
+    for s in [ce.worst, status] {
+        if s.rank() > worst.rank() {
+            worst = s;
+        }
+    }
+    let latest = newest_update.unwrap_or(at);
+    // An item older than what the incident already knows (out-of-order arrival) refines
+    // the history but does not move the incident's current status back in time.
+    let is_newest = match parse_time_text(&old_updated) {
+        Some(old) => latest >= old,
+        None => true,
+    };
+    let started = match (parse_time_text(&old_started), first_update.or(Some(at))) {
+        (Some(old), Some(new)) if new < old => time_text(new),
+        _ => old_started,
+    };
+    if is_newest {
+        let resolved_at = (status == Status::Resolved).then(|| time_text(latest));
+        tx.prepare_cached(
+            "UPDATE incidents SET title = ?2, link = COALESCE(?3, link), status = ?4,
+                    worst_status = ?5, phase = ?6, severity = COALESCE(?7, severity),
+                    components = ?8, started_at = ?9, resolved_at = ?10, updated_at = ?11
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            incident_id,
+            entry.title,
+            entry.link,
+            status.as_str(),
+            worst.as_str(),
+            phase,
+            entry.severity,
+            components,
+            started,
+            resolved_at,
+            time_text(latest)
+        ])?;
+    } else {
+        tx.prepare_cached("UPDATE incidents SET worst_status = ?2, started_at = ?3 WHERE id = ?1")?
+            .execute(params![incident_id, worst.as_str(), started])?;
+    }
+    Ok(Some(incident_id))
+}
+
+/// Open incidents of a feed (`only` None), or the incidents among `only` that are resolved.
+fn load_incidents(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    only: Option<&[i64]>,
+) -> Result<Vec<OpenIncident>, StoreError> {
+    let sql = match only {
+        None => {
+            "SELECT id, title, link, status, phase, components, started_at, updated_at
+             FROM incidents WHERE feed_id = ?1 AND resolved_at IS NULL
+             ORDER BY updated_at DESC"
+        }
+        Some(_) => {
+            "SELECT id, title, link, status, phase, components, started_at, COALESCE(resolved_at, updated_at)
+             FROM incidents WHERE feed_id = ?1 AND id = ?2 AND resolved_at IS NOT NULL"
+        }
+    };
+    let mut stmt = tx.prepare_cached(sql)?;
+    let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<OpenIncident> {
+        let status: String = r.get(3)?;
+        let phase: Option<String> = r.get(4)?;
+        let components: String = r.get(5)?;
+        Ok(OpenIncident {
+            id: r.get(0)?,
+            title: r.get(1)?,
+            link: r.get(2)?,
+            status: status.parse().unwrap_or(Status::Degraded),
+            phase: phase.as_deref().and_then(Phase::from_word),
+            // Written by us as a JSON array; a damaged value loses components, not the incident.
+            components: serde_json::from_str(&components).unwrap_or_default(),
+            started_at: r.get(6)?,
+            updated_at: r.get(7)?,
+        })
+    };
+    let mut out = Vec::new();
+    match only {
+        None => {
+            for row in stmt.query_map([feed_id], read)? {
+                out.push(row?);
+            }
+        }
+        Some(ids) => {
+            for id in ids {
+                if let Some(row) = stmt.query_row(params![feed_id, id], read).optional()? {
+                    out.push(row);
+                }
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,42 @@
+//! Append-only numbered migrations, applied on open and tracked by `PRAGMA user_version`.
+//!
+//! Never edit a migration once it has shipped: add the next number. `schema.sql` is the whole
+//! current schema for people; `tests/schema.rs` checks the migrations produce exactly it.
+
+use super::StoreError;
+use rusqlite::Connection;
+use std::path::Path;
+
+/// Every migration, in order; migration `i` (0-based) brings the schema to version `i + 1`.
+pub const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_initial",
+    include_str!("../../migrations/0001_initial.sql"),
+)];
+
+/// The whole current schema, as people read it.
+pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
+
+/// Applies every migration the database has not seen, each in its own transaction.
+pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known,
+        });
+    }
+    for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .map_err(|source| StoreError::Migration { name, source })?;
+        // user_version cannot be bound as a parameter; `version` is our own integer.
+        tx.execute_batch(&format!("PRAGMA user_version = {version}"))
+            .map_err(|source| StoreError::Migration { name, source })?;
+        tx.commit()
+            .map_err(|source| StoreError::Migration { name, source })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! SQL for `service_state` and the `events` outbox.
+
+use super::{Store, StoreError};
+use crate::model::{NewEvent, ServiceState};
+use rusqlite::{params, Transaction};
+
+/// The state of one (feed, component); component "" is the service as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateRow {
+    pub component: String,
+    pub state: ServiceState,
+    pub since: String,
+    pub incident_id: Option<i64>,
+    pub updated_at: String,
+}
+
+/// One line of `statuswatch status`: the `current_status` view.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatusRow {
+    pub vendor: String,
+    pub feed: String,
+    pub category: Option<String>,
+    pub component: String,
+    pub state: String,
+    pub since: Option<String>,
+    pub incident: Option<String>,
+    pub link: Option<String>,
+    pub checked_at: Option<String>,
+}
+
+/// One event as stored in the outbox.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EventRow {
+    pub seq: i64,
+    pub id: String,
+    pub kind: String,
+    pub occurred_at: String,
+    pub detected_at: String,
+    pub vendor: Option<String>,
+    pub component: Option<String>,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub title: Option<String>,
+    pub link: Option<String>,
+    pub payload: serde_json::Value,
+}
+
+pub(super) fn load_states_in(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+) -> Result<Vec<StateRow>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT component, state, since, incident_id, updated_at FROM service_state
+         WHERE feed_id = ?1 ORDER BY component",
+    )?;
+    let rows = stmt.query_map([feed_id], |r| {
+        let state: String = r.get(1)?;
+        Ok(StateRow {
+            component: r.get(0)?,
+            state: state.parse().unwrap_or(ServiceState::Operational),
+            since: r.get(2)?,
+            incident_id: r.get(3)?,
+            updated_at: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(super) fn upsert_state_in(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    row: &StateRow,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO service_state (feed_id, component, state, since, incident_id, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (feed_id, component) DO UPDATE SET
+             state = excluded.state, since = excluded.since,
+             incident_id = excluded.incident_id, updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        feed_id,
+        row.component,
+        row.state.as_str(),
+        row.since,
+        row.incident_id,
+        row.updated_at
+    ])?;
+    Ok(())
+}
+
+pub(super) fn insert_event_in(tx: &Transaction<'_>, e: &NewEvent) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO events (id, kind, occurred_at, detected_at, feed_id, vendor, component,
+                             from_state, to_state, incident_id, title, link, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        e.id,
+        e.kind.as_str(),
+        e.occurred_at,
+        e.detected_at,
+        e.feed_id,
+        e.vendor,
+        e.component,
+        e.from_state.map(|s| s.as_str()),
+        e.to_state.map(|s| s.as_str()),
+        e.incident_id,
+        e.title,
+        e.link,
+        e.payload.to_string()
+    ])?;
+    Ok(())
+}
+
+impl Store {
+    /// The `current_status` view, worst first, then by vendor.
+    pub fn current_status(&self) -> Result<Vec<StatusRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT vendor, feed, category, component, state, since, incident, link, checked_at
+             FROM current_status ORDER BY severity DESC, vendor, feed, component",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(StatusRow {
+                vendor: r.get(0)?,
+                feed: r.get(1)?,
+                category: r.get(2)?,
+                component: r.get(3)?,
+                state: r.get(4)?,
+                since: r.get(5)?,
+                incident: r.get(6)?,
+                link: r.get(7)?,
+                checked_at: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Events after `after_seq`, oldest first, optionally since a time and for one vendor.
+    pub fn events_after(
+        &self,
+        after_seq: i64,
+        since: Option<&str>,
+        vendor: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, id, kind, occurred_at, detected_at, vendor, component, from_state,
+                    to_state, title, link, payload
+             FROM events
+             WHERE seq > ?1 AND (?2 IS NULL OR detected_at >= ?2) AND (?3 IS NULL OR vendor = ?3)
+             ORDER BY seq LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![after_seq, since, vendor, limit as i64], |r| {
+            let payload: String = r.get(11)?;
+            Ok(EventRow {
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                kind: r.get(2)?,
+                occurred_at: r.get(3)?,
+                detected_at: r.get(4)?,
+                vendor: r.get(5)?,
+                component: r.get(6)?,
+                from_state: r.get(7)?,
+                to_state: r.get(8)?,
+                title: r.get(9)?,
+                link: r.get(10)?,
+                payload: serde_json::from_str(&payload)
+                    .unwrap_or(serde_json::Value::String(payload)),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
