@@ -201,3 +201,172 @@ fn state_change_event(
         payload,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn feed() -> FeedContext {
+        FeedContext {
+            feed_id: 1,
+            vendor: "zoom".into(),
+            title: "Zoom".into(),
+            url: "https://status.zoom.us/history.atom".into(),
+        }
+    }
+
+    fn incident(
+        id: i64,
+        status: Status,
+        phase: Option<Phase>,
+        components: &[&str],
+    ) -> OpenIncident {
+        OpenIncident {
+            id,
+            title: format!("incident {id}"),
+            link: None,
+            status,
+            phase,
+            components: components.iter().map(|c| c.to_string()).collect(),
+            started_at: "2025-10-20T07:00:00Z".into(),
+            updated_at: "2025-10-20T07:11:00Z".into(),
+        }
+    }
+
+    fn state(component: &str, state: ServiceState) -> StateRow {
+        StateRow {
+            component: component.into(),
+            state,
+            since: "2025-10-01T00:00:00Z".into(),
+            incident_id: None,
+            updated_at: "2025-10-01T00:00:00Z".into(),
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2025-10-20T07:15:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn first_sight_of_a_quiet_feed_writes_state_silently() {
+        let inputs = StateInputs {
+            previous: vec![],
+            open: vec![],
+            resolved_now: vec![],
+        };
+        let plan = plan_state(&feed(), &inputs, now());
+        assert_eq!(plan.states.len(), 1);
+        assert_eq!(plan.states[0].state, ServiceState::Operational);
+        assert!(plan.events.is_empty());
+    }
+
+    #[test]
+    fn an_active_incident_raises_one_event_whatever_its_components() {
+        let inputs = StateInputs {
+            previous: vec![],
+            open: vec![incident(
+                7,
+                Status::Outage,
+                Some(Phase::Investigating),
+                &["API", "Web"],
+            )],
+            resolved_now: vec![],
+        };
+        let plan = plan_state(&feed(), &inputs, now());
+        assert_eq!(plan.events.len(), 1);
+        let event = &plan.events[0];
+        assert_eq!(event.from_state, Some(ServiceState::Operational));
+        assert_eq!(event.to_state, Some(ServiceState::Outage));
+        assert_eq!(
+            event.occurred_at, "2025-10-20T07:11:00Z",
+            "the vendor's time"
+        );
+        assert_eq!(event.incident_id, Some(7));
+        assert_eq!(event.payload["components"].as_array().unwrap().len(), 2);
+        // The service row and one row per component.
+        assert_eq!(plan.states.len(), 3);
+    }
+
+    #[test]
+    fn the_worst_open_incident_decides() {
+        let inputs = StateInputs {
+            previous: vec![state("", ServiceState::Degraded)],
+            open: vec![
+                incident(1, Status::Degraded, None, &[]),
+                incident(2, Status::Outage, None, &[]),
+            ],
+            resolved_now: vec![],
+        };
+        let plan = plan_state(&feed(), &inputs, now());
+        assert_eq!(plan.events[0].to_state, Some(ServiceState::Outage));
+        assert_eq!(plan.events[0].incident_id, Some(2));
+    }
+
+    #[test]
+    fn scheduled_maintenance_does_not_change_state_until_it_starts() {
+        let scheduled = StateInputs {
+            previous: vec![state("", ServiceState::Operational)],
+            open: vec![incident(
+                3,
+                Status::Maintenance,
+                Some(Phase::Scheduled),
+                &[],
+            )],
+            resolved_now: vec![],
+        };
+        assert!(plan_state(&feed(), &scheduled, now()).events.is_empty());
+        let started = StateInputs {
+            open: vec![incident(
+                3,
+                Status::Maintenance,
+                Some(Phase::InProgress),
+                &[],
+            )],
+            ..scheduled
+        };
+        let plan = plan_state(&feed(), &started, now());
+        assert_eq!(plan.events[0].to_state, Some(ServiceState::Maintenance));
+    }
+
+    #[test]
+    fn recovery_names_the_incident_that_ended_and_clears_components() {
+        let mut ended = incident(9, Status::Resolved, Some(Phase::Resolved), &["API"]);
+        ended.updated_at = "2025-10-20T09:30:00Z".into();
+        let inputs = StateInputs {
+            previous: vec![
+                state("", ServiceState::Outage),
+                state("API", ServiceState::Outage),
+            ],
+            open: vec![],
+            resolved_now: vec![ended],
+        };
+        let plan = plan_state(&feed(), &inputs, now());
+        assert_eq!(plan.events.len(), 1);
+        let event = &plan.events[0];
+        assert_eq!(event.to_state, Some(ServiceState::Operational));
+        assert_eq!(event.occurred_at, "2025-10-20T09:30:00Z");
+        assert!(event.title.as_deref().unwrap().contains("incident 9"));
+        assert!(plan
+            .states
+            .iter()
+            .all(|s| s.state == ServiceState::Operational));
+        assert_eq!(plan.states.len(), 2);
+    }
+
+    #[test]
+    fn no_change_plans_nothing() {
+        let mut row = state("", ServiceState::Degraded);
+        row.incident_id = Some(1);
+        let inputs = StateInputs {
+            previous: vec![row],
+            open: vec![incident(1, Status::Degraded, None, &[])],
+            resolved_now: vec![],
+        };
+        let plan = plan_state(&feed(), &inputs, now());
+        assert!(plan.states.is_empty());
+        assert!(plan.events.is_empty());
+    }
+}
