@@ -73,6 +73,7 @@ CREATE TABLE entries (
     link          TEXT,
     published_at  TEXT,
     updated_at    TEXT,
+    started_at    TEXT,                              -- first update, else published: matches reposts
     first_seen_at TEXT    NOT NULL,
     last_seen_at  TEXT    NOT NULL,
     content_hash  TEXT    NOT NULL,
@@ -82,9 +83,11 @@ CREATE TABLE entries (
     severity      TEXT,
     components    TEXT    NOT NULL DEFAULT '[]',
     incident_id   INTEGER REFERENCES incidents (id) ON DELETE SET NULL,
+    last_fetch_id INTEGER,                           -- the newest fetch whose document held it
     UNIQUE (feed_id, entry_key)
 );
 CREATE INDEX entries_incident ON entries (incident_id);
+CREATE INDEX entries_repost ON entries (feed_id, title, started_at);
 
 -- Every distinct version of an entry, kept whole (as JSON of the parsed entry) so the archive
 -- can be re-classified when the rules change.

@@ -65,6 +65,60 @@ fn hash_hex(bytes: &[u8]) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// When the incident an entry describes began: its first update, else its publication.
+fn entry_start(entry: &Entry) -> Option<DateTime<Utc>> {
+    entry
+        .updates
+        .iter()
+        .filter_map(|u| u.at)
+        .min()
+        .or(entry.published)
+}
+
+/// A sloppy feed may repost an incident under a new id. The same title and start time, in an
+/// entry that this document has not already claimed, is the same incident: the stored entry
+/// takes the new key, and its history and incident stay whole.
+fn find_repost(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    fetch_id: i64,
+    entry: &Entry,
+    started_at: Option<&str>,
+) -> Result<Option<(i64, String)>, StoreError> {
+    let Some(started_at) = started_at else {
+        return Ok(None);
+    };
+    Ok(tx
+        .prepare_cached(
+            "SELECT id, content_hash FROM entries
+             WHERE feed_id = ?1 AND title = ?2 AND started_at = ?3
+               AND last_fetch_id IS NOT ?4
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![feed_id, entry.title, started_at, fetch_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}
+
+/// Closes open incidents none of whose entries the fetch `fetch_id` saw; returns their ids.
+fn close_vanished(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    fetch_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE incidents SET status = 'resolved', phase = 'withdrawn', resolved_at = ?3, updated_at = ?3
+         WHERE feed_id = ?1 AND resolved_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM entries e
+                           WHERE e.incident_id = incidents.id AND e.last_fetch_id = ?2)
+         RETURNING id",
+    )?;
+    let ids = stmt.query_map(params![feed_id, fetch_id, time_text(now)], |r| r.get(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
+}
+
 /// The vendor's time for an entry: updated, else published, else the newest update.
 fn entry_time(entry: &Entry) -> Option<DateTime<Utc>> {
     entry
@@ -84,11 +138,11 @@ impl Store {
     ) -> Result<IngestCounts, StoreError> {
         let now = fetch.started_at;
         let tx = self.conn.transaction()?;
-        record_fetch_in(&tx, feed_id, fetch)?;
+        let fetch_id = record_fetch_in(&tx, feed_id, fetch)?;
         let mut counts = IngestCounts::default();
         let mut touched = Vec::new();
         for ce in entries {
-            let (outcome, incident) = upsert_entry(&tx, feed_id, ce, now)?;
+            let (outcome, incident) = upsert_entry(&tx, feed_id, fetch_id, ce, now)?;
             match outcome {
                 EntryOutcome::New => counts.new += 1,
                 EntryOutcome::Revised => counts.updated += 1,
@@ -97,6 +151,12 @@ impl Store {
             if let Some(id) = incident {
                 touched.push(id);
             }
+        }
+        // An open incident none of whose entries is in a (non-empty) document any more was
+        // withdrawn by the vendor: close it, at our time since the vendor gave none. An empty
+        // document is more likely a glitch than a vendor deleting everything, so it closes nothing.
+        if !entries.is_empty() {
+            touched.extend(close_vanished(&tx, feed_id, fetch_id, now)?);
         }
         touched.sort_unstable();
         touched.dedup();
@@ -123,6 +183,7 @@ impl Store {
 fn upsert_entry(
     tx: &Transaction<'_>,
     feed_id: i64,
+    fetch_id: i64,
     ce: &ClassifiedEntry,
     now: DateTime<Utc>,
 ) -> Result<(EntryOutcome, Option<i64>), StoreError> {
@@ -130,18 +191,34 @@ fn upsert_entry(
     let json = serde_json::to_string(entry)?;
     let hash = hash_hex(json.as_bytes());
     let now_text = time_text(now);
-    let existing: Option<(i64, String, Option<i64>)> = tx
+    let started_at = entry_start(entry).map(time_text);
+    let mut existing: Option<(i64, String)> = tx
         .prepare_cached(
-            "SELECT id, content_hash, incident_id FROM entries WHERE feed_id = ?1 AND entry_key = ?2",
+            "SELECT id, content_hash FROM entries WHERE feed_id = ?1 AND entry_key = ?2",
         )?
-        .query_row(params![feed_id, entry.id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(params![feed_id, entry.id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    if let Some((id, old_hash, _)) = &existing {
+    if existing.is_none() {
+        existing = find_repost(tx, feed_id, fetch_id, entry, started_at.as_deref())?;
+    }
+    if let Some((id, old_hash)) = &existing {
         if *old_hash == hash {
-            tx.prepare_cached("UPDATE entries SET last_seen_at = ?2 WHERE id = ?1")?
-                .execute(params![id, now_text])?;
+            tx.prepare_cached(
+                "UPDATE entries SET last_seen_at = ?2, last_fetch_id = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, now_text, fetch_id])?;
+            // An entry back in the document after its incident was closed as withdrawn
+            // reopens it: the vendor's word stands again.
+            let withdrawn: bool = tx
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM entries e JOIN incidents i ON i.id = e.incident_id
+                                    WHERE e.id = ?1 AND i.phase = 'withdrawn')",
+                )?
+                .query_row([id], |r| r.get(0))?;
+            if withdrawn {
+                let incident = upsert_incident(tx, feed_id, *id, ce, now)?;
+                return Ok((EntryOutcome::Unchanged, incident));
+            }
             return Ok((EntryOutcome::Unchanged, None));
         }
     }
@@ -154,8 +231,8 @@ fn upsert_entry(
                 .prepare_cached(
                     "INSERT INTO entries (feed_id, entry_key, key_derived, title, link, published_at,
                          updated_at, first_seen_at, last_seen_at, content_hash, status, phase, rule,
-                         severity, components)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                         severity, components, started_at, last_fetch_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                      RETURNING id",
                 )?
                 .query_row(
@@ -173,17 +250,20 @@ fn upsert_entry(
                         phase,
                         ce.class.rule,
                         entry.severity,
-                        components
+                        components,
+                        started_at,
+                        fetch_id
                     ],
                     |r| r.get(0),
                 )?;
             (id, EntryOutcome::New, 1)
         }
-        Some((id, _, _)) => {
+        Some((id, _)) => {
             tx.prepare_cached(
                 "UPDATE entries SET title = ?2, link = ?3, published_at = ?4, updated_at = ?5,
                         last_seen_at = ?6, content_hash = ?7, status = ?8, phase = ?9, rule = ?10,
-                        severity = ?11, components = ?12
+                        severity = ?11, components = ?12, started_at = ?13, last_fetch_id = ?14,
+                        entry_key = ?15, key_derived = ?16
                  WHERE id = ?1",
             )?
             .execute(params![
@@ -198,7 +278,11 @@ fn upsert_entry(
                 phase,
                 ce.class.rule,
                 entry.severity,
-                components
+                components,
+                started_at,
+                fetch_id,
+                entry.id,
+                entry.id_derived
             ])?;
             let last: i64 = tx
                 .prepare_cached(
@@ -281,13 +365,7 @@ fn upsert_incident(
     let chain = entry.incident_key.as_deref();
     let found: Option<i64> = match (attached, chain) {
         (Some(id), _) => Some(id),
-        (None, Some(chain)) => tx
-            .prepare_cached(
-                "SELECT id FROM incidents WHERE feed_id = ?1 AND chain_key = ?2 AND resolved_at IS NULL
-                 ORDER BY started_at DESC LIMIT 1",
-            )?
-            .query_row(params![feed_id, chain], |r| r.get(0))
-            .optional()?,
+        (None, Some(chain)) => find_chain_incident(tx, feed_id, chain, &at_text)?,
         (None, None) => tx
             .prepare_cached("SELECT id FROM incidents WHERE feed_id = ?1 AND incident_key = ?2")?
             .query_row(params![feed_id, entry.id], |r| r.get(0))
@@ -348,12 +426,14 @@ fn upsert_incident(
         }
     }
     let latest = newest_update.unwrap_or(at);
-    // An item older than what the incident already knows (out-of-order arrival) refines
-    // the history but does not move the incident's current status back in time.
-    let is_newest = match parse_time_text(&old_updated) {
-        Some(old) => latest >= old,
-        None => true,
-    };
+    // In a chain, an item older than what the incident already knows (out-of-order arrival)
+    // refines the history but does not move the incident's status back in time. A standalone
+    // entry is the incident: its current text is the vendor's current word, whatever its dates.
+    let is_newest = chain.is_none()
+        || match parse_time_text(&old_updated) {
+            Some(old) => latest >= old,
+            None => true,
+        };
     let started = match (parse_time_text(&old_started), first_update.or(Some(at))) {
         (Some(old), Some(new)) if new < old => time_text(new),
         _ => old_started,
@@ -384,6 +464,37 @@ fn upsert_incident(
             .execute(params![incident_id, worst.as_str(), started])?;
     }
     Ok(Some(incident_id))
+}
+
+/// The incident of a chain an item at time `at` belongs to: the newest one that started by
+/// then and was open at that time, else an open one that started later (the item arrived
+/// before the chain's first known item). `None`: the item starts a new incident.
+fn find_chain_incident(
+    tx: &Transaction<'_>,
+    feed_id: i64,
+    chain: &str,
+    at: &str,
+) -> Result<Option<i64>, StoreError> {
+    let covering: Option<i64> = tx
+        .prepare_cached(
+            "SELECT id FROM incidents
+             WHERE feed_id = ?1 AND chain_key = ?2 AND started_at <= ?3
+               AND (resolved_at IS NULL OR resolved_at >= ?3)
+             ORDER BY started_at DESC LIMIT 1",
+        )?
+        .query_row(params![feed_id, chain, at], |r| r.get(0))
+        .optional()?;
+    if covering.is_some() {
+        return Ok(covering);
+    }
+    Ok(tx
+        .prepare_cached(
+            "SELECT id FROM incidents
+             WHERE feed_id = ?1 AND chain_key = ?2 AND resolved_at IS NULL AND started_at > ?3
+             ORDER BY started_at LIMIT 1",
+        )?
+        .query_row(params![feed_id, chain, at], |r| r.get(0))
+        .optional()?)
 }
 
 /// Open incidents of a feed (`only` None), or the incidents among `only` that are resolved.

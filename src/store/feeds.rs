@@ -245,11 +245,12 @@ impl Store {
 }
 
 /// The fetch-log write, shared by [`Store::record_fetch`] and the ingest transaction.
+/// Returns the new `fetches` row id.
 pub(super) fn record_fetch_in(
     tx: &rusqlite::Transaction<'_>,
     feed_id: i64,
     rec: &FetchRecord,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     let started = time_text(rec.started_at);
     tx.prepare_cached(
         "INSERT INTO fetches (feed_id, started_at, duration_ms, http_status, bytes, outcome,
@@ -267,6 +268,7 @@ pub(super) fn record_fetch_in(
         rec.entries.map(|n| n as i64),
         rec.error
     ])?;
+    let fetch_id = tx.last_insert_rowid();
     let next = rec.next_fetch_at.map(time_text);
     if rec.is_success() {
         tx.prepare_cached(
@@ -292,5 +294,5 @@ pub(super) fn record_fetch_in(
         )?
         .execute(params![feed_id, started, rec.http_status, rec.error, next])?;
     }
-    Ok(())
+    Ok(fetch_id)
 }
