@@ -181,12 +181,16 @@ fn read_outlines(text: &str, source_name: &str) -> Result<Vec<RawOutline>, Catal
                 let trimmed = raw.trim();
                 if !trimmed.is_empty() {
                     let at = start + (raw.len() - raw.trim_start().len());
-                    let snippet: String = trimmed.chars().take(30).collect();
+                    // Quoted with ' so that JSON or HTML shows without escapes.
+                    let mut snippet: String = trimmed.chars().take(30).collect();
+                    if snippet.len() < trimmed.len() {
+                        snippet.push('…');
+                    }
                     let message = if root_seen {
-                        format!("malformed XML: text after the root element ({snippet:?})")
+                        format!("malformed XML: text after the root element ('{snippet}')")
                     } else {
                         format!(
-                            "not XML: the document starts with text ({snippet:?}) instead of an \
+                            "not XML: the document starts with text ('{snippet}') instead of an \
                              element: an OPML file starts with <?xml ...?> or <opml>"
                         )
                     };
@@ -751,7 +755,7 @@ mod tests {
             (
                 "plain text",
                 "hello world",
-                "t: line 1, column 1: not XML: the document starts with text (\"hello world\") instead of an element: an OPML file starts with <?xml ...?> or <opml>",
+                "t: line 1, column 1: not XML: the document starts with text ('hello world') instead of an element: an OPML file starts with <?xml ...?> or <opml>",
             ),
             (
                 "a feed",
