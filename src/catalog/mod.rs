@@ -1,26 +1,264 @@
-//! Catalog stage: OPML 2.0 ⇄ [`FeedSpec`]s. (Interface stub: filled in by the catalog work.)
+//! Catalog stage: OPML ⇄ [`FeedSpec`]s.
+//!
+//! The catalog is the list of feeds statuswatch watches, kept as an OPML file so that users can move
+//! it between statuswatch and any feed reader, and keep it in git. Reading is strict but friendly:
+//! the whole document is checked before anything is returned, and every problem is reported at once
+//! with its line, so a user fixes a hand-edited file in one pass instead of one error per run.
+//! Writing produces OPML 2.0 that reads back to the same feeds.
+//!
+//! statuswatch adds its own outline attributes (`vendor`, `engine`, `category`, `schedule`); feed
+//! readers ignore unknown attributes, so an exported catalog stays an ordinary OPML file.
 
+mod read;
+mod text;
+mod write;
+
+pub use read::parse_opml;
+pub use write::to_opml;
+
+use std::fmt;
+
+#[cfg(doc)]
 use crate::model::FeedSpec;
 
 /// The default catalog, built from the shared status-feed catalog, compiled into the binary.
 pub const BUNDLED_OPML: &str = include_str!("../../feeds.opml");
 
-/// Why an OPML document was rejected.
+/// The categories the bundled catalog uses; a folder with one of these names (any case) gives its
+/// feeds that category, lowercased.
+pub const CATEGORIES: [&str; 7] = [
+    "cloud", "saas", "gaming", "bank", "telecom", "consumer", "gov",
+];
+
+/// One thing wrong with one outline, located in the source document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutlineProblem {
+    /// 1-based line of the outline (or of the offending attribute, when there is one).
+    pub line: usize,
+    /// 1-based column (in characters) of the offending attribute; `None` when the outline as a whole
+    /// is the problem.
+    pub column: Option<usize>,
+    /// The outline's `text` (or `title`), so the user can find it even in a reformatted file.
+    pub outline_text: String,
+    /// What is wrong and what to do, phrased to follow `outline "<text>"`.
+    pub message: String,
+}
+
+impl fmt::Display for OutlineProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}", self.line)?;
+        if let Some(column) = self.column {
+            write!(f, ", column {column}")?;
+        }
+        if self.outline_text.is_empty() {
+            write!(f, ": an outline without text {}", self.message)
+        } else {
+            write!(f, ": outline {:?} {}", self.outline_text, self.message)
+        }
+    }
+}
+
+/// Why an OPML document was rejected. Every variant names the source and, where there is one, the line.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    #[error("{source_name}: {message}")]
-    Invalid {
+    /// The text is not well-formed XML (or not XML at all). Parsing stops at the first such error,
+    /// since nothing after it can be located reliably.
+    #[error("{source_name}: line {line}, column {column}: {message}")]
+    Xml {
         source_name: String,
+        line: usize,
+        column: usize,
         message: String,
     },
+    /// Well-formed XML whose root element is not `<opml>`.
+    #[error("{source_name}: line {line}: not an OPML document: the root element is <{found}>, expected <opml>{hint}")]
+    NotOpml {
+        source_name: String,
+        line: usize,
+        found: String,
+        /// Extra advice for common mix-ups (a feed given where a feed list was expected).
+        hint: String,
+    },
+    /// An `<opml>` document without a `<body>`.
+    #[error("{source_name}: line {line}: the <opml> element has no <body>: put the feed outlines inside <body>…</body>")]
+    NoBody { source_name: String, line: usize },
+    /// One or more outlines are wrong; all of them are listed.
+    #[error("{}", render_problems(source_name, problems))]
+    Outlines {
+        source_name: String,
+        problems: Vec<OutlineProblem>,
+    },
+    /// A valid OPML document that lists no feed.
+    #[error("{source_name}: no feed outlines (outlines with xmlUrl) found: add <outline text=\"Name\" xmlUrl=\"https://...\"/> inside <body>")]
+    NoFeeds { source_name: String },
 }
 
-/// Reads every feed outline of an OPML document; `source_name` names it in errors.
-pub fn parse_opml(_text: &str, _source_name: &str) -> Result<Vec<FeedSpec>, CatalogError> {
-    Ok(Vec::new())
+impl CatalogError {
+    /// The outline problems, when that is what the error is (empty otherwise).
+    pub fn problems(&self) -> &[OutlineProblem] {
+        match self {
+            CatalogError::Outlines { problems, .. } => problems,
+            _ => &[],
+        }
+    }
 }
 
-/// Writes feeds as an OPML 2.0 document, grouped by category.
-pub fn to_opml(_feeds: &[FeedSpec], _title: &str) -> String {
-    String::new()
+/// One problem per line, each prefixed by the source name, as compilers do, so editors can jump to it.
+fn render_problems(source_name: &str, problems: &[OutlineProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{source_name}: {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::Engine;
+    use std::collections::{BTreeMap, HashSet};
+
+    /// Feed outlines in feeds.opml: every high/medium service of shared/catalog/status-feeds.md,
+    /// one per service, minus Auth0 (its feed is per tenant) and with Fortnite and Rocket League folded
+    /// into Epic Games (they share its feed). Change it together with feeds.opml.
+    const BUNDLED_FEEDS: usize = 48;
+
+    #[test]
+    fn bundled_catalog_parses_cleanly() {
+        let feeds = parse_opml(BUNDLED_OPML, "feeds.opml").unwrap();
+        assert_eq!(feeds.len(), BUNDLED_FEEDS);
+        let outlines_with_url = BUNDLED_OPML.matches("xmlUrl=").count();
+        assert_eq!(
+            outlines_with_url, BUNDLED_FEEDS,
+            "no duplicate was silently dropped"
+        );
+    }
+
+    #[test]
+    fn bundled_catalog_is_consistent() {
+        let feeds = parse_opml(BUNDLED_OPML, "feeds.opml").unwrap();
+        let mut vendors = HashSet::new();
+        let mut urls = HashSet::new();
+        for feed in &feeds {
+            let category = feed.category.as_deref().unwrap_or("(none)");
+            assert!(
+                CATEGORIES.contains(&category),
+                "{}: category {category}",
+                feed.vendor
+            );
+            assert!(
+                vendors.insert(feed.vendor.clone()),
+                "duplicate vendor {}",
+                feed.vendor
+            );
+            assert!(urls.insert(feed.url.clone()), "duplicate url {}", feed.url);
+            assert!(
+                feed.url.starts_with("https://"),
+                "{}: {}",
+                feed.vendor,
+                feed.url
+            );
+            assert!(feed.engine.is_some(), "{}: no engine", feed.vendor);
+            let html = feed.html_url.as_deref().unwrap_or("");
+            assert!(
+                html.starts_with("https://"),
+                "{}: htmlUrl {html:?}",
+                feed.vendor
+            );
+            assert!(!feed.title.is_empty());
+            assert!(
+                feed.vendor
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "vendor {:?} is not a slug",
+                feed.vendor
+            );
+            assert_eq!(
+                feed.schedule, None,
+                "the bundled catalog uses the global schedule"
+            );
+        }
+    }
+
+    #[test]
+    fn bundled_catalog_category_counts() {
+        let feeds = parse_opml(BUNDLED_OPML, "feeds.opml").unwrap();
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for feed in &feeds {
+            *counts
+                .entry(feed.category.as_deref().unwrap_or(""))
+                .or_default() += 1;
+        }
+        let expected: BTreeMap<&str, usize> = [
+            ("cloud", 13),
+            ("consumer", 5),
+            ("gaming", 2),
+            ("gov", 1),
+            ("saas", 27),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(counts, expected);
+    }
+
+    #[test]
+    fn bundled_catalog_pins_the_feeds_the_brief_names() {
+        let feeds = parse_opml(BUNDLED_OPML, "feeds.opml").unwrap();
+        let by_vendor = |v: &str| feeds.iter().find(|f| f.vendor == v).unwrap();
+        assert_eq!(
+            by_vendor("aws").url,
+            "https://status.aws.amazon.com/rss/all.rss"
+        );
+        assert_eq!(by_vendor("aws").engine, Some(Engine::Aws));
+        assert_eq!(
+            by_vendor("github").url,
+            "https://www.githubstatus.com/history.atom"
+        );
+        assert_eq!(by_vendor("heroku").engine, Some(Engine::Generic));
+        assert_eq!(by_vendor("hmrc").engine, Some(Engine::Govuk));
+        // Every Statuspage feed is the Atom history, as chosen for the catalog.
+        for feed in feeds
+            .iter()
+            .filter(|f| f.engine == Some(Engine::Statuspage))
+        {
+            if feed.vendor != "ring" {
+                assert!(feed.url.ends_with("/history.atom"), "{}", feed.url);
+            }
+        }
+    }
+
+    #[test]
+    fn bundled_catalog_round_trips() {
+        let feeds = parse_opml(BUNDLED_OPML, "feeds.opml").unwrap();
+        let again = parse_opml(&to_opml(&feeds, "statuswatch"), "export").unwrap();
+        assert_eq!(again, feeds);
+    }
+
+    #[test]
+    fn outline_problem_display() {
+        let cases = [
+            (
+                OutlineProblem {
+                    line: 12,
+                    column: None,
+                    outline_text: "Zoom".into(),
+                    message: "has no xmlUrl attribute".into(),
+                },
+                "line 12: outline \"Zoom\" has no xmlUrl attribute",
+            ),
+            (
+                OutlineProblem {
+                    line: 3,
+                    column: Some(9),
+                    outline_text: String::new(),
+                    message: "has no xmlUrl attribute".into(),
+                },
+                "line 3, column 9: an outline without text has no xmlUrl attribute",
+            ),
+        ];
+        for (problem, want) in cases {
+            assert_eq!(problem.to_string(), want);
+        }
+    }
 }

@@ -1,0 +1,813 @@
+//! Reading OPML (1.0 and 2.0, as feed readers export it) into [`FeedSpec`]s.
+//!
+//! Two passes: the first walks the XML with quick-xml and records every outline with its position
+//! and attributes; the second validates all outlines and builds the feeds. Splitting them lets the
+//! second pass see the whole tree (a folder's children, a feed's nearest folder) and report every
+//! problem at once instead of stopping at the first.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use super::text::{decode_html_entities, line_col, vendor_slug};
+use super::{CatalogError, OutlineProblem, CATEGORIES};
+use crate::model::{Engine, FeedSpec};
+
+/// An attribute as written: lowercased local name, unescaped value (or why it could not be), offset.
+struct RawAttr {
+    /// Lowercased local name: OPML files in the wild write `xmlUrl`, `xmlurl` and `XMLURL`.
+    name: String,
+    /// The name as written, for messages.
+    written: String,
+    value: Result<String, BadValue>,
+    /// Byte offset of the attribute name in the document.
+    offset: usize,
+}
+
+/// Why an attribute value could not be unescaped, and the byte offset of the culprit.
+struct BadValue {
+    message: String,
+    offset: usize,
+}
+
+/// One `<outline>` inside `<body>`, before validation.
+struct RawOutline {
+    /// Byte offset of its `<`.
+    offset: usize,
+    attrs: Vec<RawAttr>,
+    parent: Option<usize>,
+    has_children: bool,
+}
+
+impl RawOutline {
+    /// The first attribute with this (lowercase) name, if any; later case variants are ignored.
+    fn attr(&self, name: &str) -> Option<&RawAttr> {
+        self.attrs.iter().find(|a| a.name == name)
+    }
+
+    /// The trimmed value of an attribute, `None` when absent, empty, or not decodable (the latter is
+    /// reported on its own).
+    fn value(&self, name: &str) -> Option<&str> {
+        match self.attr(name).map(|a| a.value.as_deref()) {
+            Some(Ok(v)) if !v.trim().is_empty() => Some(v.trim()),
+            _ => None,
+        }
+    }
+
+    /// What the user calls this outline: `text`, else `title`, entity-decoded.
+    fn display_text(&self) -> String {
+        let raw = self
+            .value("text")
+            .or_else(|| self.value("title"))
+            .unwrap_or("");
+        decode_html_entities(raw).trim().to_string()
+    }
+
+    fn is_feed(&self) -> bool {
+        self.attr("xmlurl").is_some()
+    }
+}
+
+/// What an open element is, for the walk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Open {
+    Opml,
+    Head,
+    Body,
+    Outline(usize),
+    Other,
+}
+
+/// Reads every feed outline of an OPML document; `source_name` names it in errors.
+///
+/// Feed outlines are those with an `xmlUrl`, at any depth. See the module docs of
+/// [`crate::catalog`] for the statuswatch attributes; a feed without `vendor` gets a slug of its
+/// title, one without `category` the name of its nearest folder. Duplicate URLs keep the first.
+pub fn parse_opml(text: &str, source_name: &str) -> Result<Vec<FeedSpec>, CatalogError> {
+    // A byte-order mark is not markup; quick-xml would see it as text before the root element.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let outlines = read_outlines(text, source_name)?;
+    build_feeds(text, source_name, &outlines)
+}
+
+/// First pass: the XML walk. Fails on the first XML or document-structure error.
+fn read_outlines(text: &str, source_name: &str) -> Result<Vec<RawOutline>, CatalogError> {
+    let xml_error = |offset: usize, message: String| {
+        let (line, column) = line_col(text, offset);
+        CatalogError::Xml {
+            source_name: source_name.to_string(),
+            line,
+            column,
+            message,
+        }
+    };
+
+    let mut reader = Reader::from_str(text);
+    let mut outlines: Vec<RawOutline> = Vec::new();
+    // (kind, element name, offset of '<') for every open element.
+    let mut stack: Vec<(Open, String, usize)> = Vec::new();
+    let mut root_seen = false;
+    let mut opml_offset = 0;
+    let mut body_seen = false;
+
+    loop {
+        // With text events kept (quick-xml's default), the position before a read is where the
+        // next event starts, i.e. the '<' of a tag.
+        let start = position(&reader);
+        let event = match reader.read_event() {
+            Ok(event) => event,
+            Err(err) => {
+                let at = usize::try_from(reader.error_position()).unwrap_or(usize::MAX);
+                return Err(xml_error(at, format!("malformed XML: {err}")));
+            }
+        };
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let is_empty = matches!(event, Event::Empty(_));
+                let name = local_name(e);
+                let parent = stack.last().map(|(kind, _, _)| *kind);
+                let kind = match parent {
+                    None if root_seen => {
+                        return Err(xml_error(
+                            start,
+                            format!("malformed XML: a second root element <{name}> after </opml>"),
+                        ))
+                    }
+                    None => {
+                        root_seen = true;
+                        if !name.eq_ignore_ascii_case("opml") {
+                            return Err(not_opml(text, source_name, start, &name));
+                        }
+                        opml_offset = start;
+                        Open::Opml
+                    }
+                    Some(Open::Opml) if name.eq_ignore_ascii_case("head") => Open::Head,
+                    Some(Open::Opml) if name.eq_ignore_ascii_case("body") => {
+                        body_seen = true;
+                        Open::Body
+                    }
+                    Some(Open::Body | Open::Outline(_)) if name.eq_ignore_ascii_case("outline") => {
+                        let parent = match parent {
+                            Some(Open::Outline(p)) => Some(p),
+                            _ => None,
+                        };
+                        if let Some(p) = parent.and_then(|p| outlines.get_mut(p)) {
+                            p.has_children = true;
+                        }
+                        let attrs = read_attrs(e, &reader, start)
+                            .map_err(|(at, msg)| xml_error(at, format!("malformed XML: {msg}")))?;
+                        outlines.push(RawOutline {
+                            offset: start,
+                            attrs,
+                            parent,
+                            has_children: false,
+                        });
+                        Open::Outline(outlines.len() - 1)
+                    }
+                    Some(_) => Open::Other,
+                };
+                if !is_empty {
+                    stack.push((kind, name, start));
+                }
+            }
+            Event::End(_) => {
+                // quick-xml has already checked that the name matches the open element.
+                stack.pop();
+            }
+            Event::Text(ref t) if stack.is_empty() => {
+                let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
+                let trimmed = raw.trim();
+                if !trimmed.is_empty() {
+                    let at = start + (raw.len() - raw.trim_start().len());
+                    // Quoted with ' so that JSON or HTML shows without escapes.
+                    let mut snippet: String = trimmed.chars().take(30).collect();
+                    if snippet.len() < trimmed.len() {
+                        snippet.push('…');
+                    }
+                    let message = if root_seen {
+                        format!("malformed XML: text after the root element ('{snippet}')")
+                    } else {
+                        format!(
+                            "not XML: the document starts with text ('{snippet}') instead of an \
+                             element: an OPML file starts with <?xml ...?> or <opml>"
+                        )
+                    };
+                    return Err(xml_error(at, message));
+                }
+            }
+            Event::CData(_) if stack.is_empty() => {
+                return Err(xml_error(
+                    start,
+                    "malformed XML: CDATA outside the root element".to_string(),
+                ));
+            }
+            Event::Eof => {
+                if let Some((_, name, opened)) = stack.last() {
+                    let (line, _) = line_col(text, *opened);
+                    return Err(xml_error(
+                        text.len(),
+                        format!(
+                            "malformed XML: the document ends before <{name}> (opened at line \
+                             {line}) is closed: the file may be truncated"
+                        ),
+                    ));
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+
+    if !root_seen {
+        return Err(xml_error(
+            0,
+            "not XML: the document is empty (no root element)".to_string(),
+        ));
+    }
+    if !body_seen {
+        return Err(CatalogError::NoBody {
+            source_name: source_name.to_string(),
+            line: line_col(text, opml_offset).0,
+        });
+    }
+    Ok(outlines)
+}
+
+fn position(reader: &Reader<&[u8]>) -> usize {
+    usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX)
+}
+
+fn local_name(e: &BytesStart<'_>) -> String {
+    String::from_utf8_lossy(e.local_name().as_ref()).into_owned()
+}
+
+fn not_opml(text: &str, source_name: &str, offset: usize, found: &str) -> CatalogError {
+    let hint = match found.to_ascii_lowercase().as_str() {
+        "rss" | "feed" | "rdf" => {
+            ": this is a feed itself, not a list of feeds; add its URL to an OPML file as an \
+             outline's xmlUrl"
+        }
+        "html" => ": this is a web page; export the feed list from your feed reader as OPML",
+        _ => "",
+    };
+    CatalogError::NotOpml {
+        source_name: source_name.to_string(),
+        line: line_col(text, offset).0,
+        found: found.to_string(),
+        hint: hint.to_string(),
+    }
+}
+
+/// Reads an element's attributes; a structural attribute error (a missing quote, a duplicate)
+/// is returned with its offset, an undecodable value is kept on the attribute for pass two.
+fn read_attrs(
+    e: &BytesStart<'_>,
+    reader: &Reader<&[u8]>,
+    element_offset: usize,
+) -> Result<Vec<RawAttr>, (usize, String)> {
+    let raw: &[u8] = e;
+    let mut attrs = Vec::new();
+    for attr in e.attributes() {
+        let attr = attr.map_err(|err| (element_offset, err.to_string()))?;
+        let qname = attr.key.as_ref();
+        let in_tag = find_attr(raw, qname).unwrap_or(0);
+        let offset = element_offset + 1 + in_tag;
+        // The value starts after the first quote that follows the name.
+        let value_offset = raw[in_tag..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\'')
+            .map_or(offset, |q| offset + q + 1);
+        let written = String::from_utf8_lossy(qname).into_owned();
+        let name = String::from_utf8_lossy(attr.key.local_name().as_ref()).to_ascii_lowercase();
+        // HTML entities (&nbsp;, &eacute;) are not XML, but feed readers write them in titles.
+        let value = attr
+            .decode_and_unescape_value_with(reader.decoder(), |entity| {
+                quick_xml::escape::resolve_html5_entity(entity)
+            })
+            .map(|v| v.into_owned())
+            .map_err(|err| bad_value(&err, &attr.value, value_offset));
+        attrs.push(RawAttr {
+            name,
+            written,
+            value,
+            offset,
+        });
+    }
+    Ok(attrs)
+}
+
+/// Says in plain words why a value did not unescape, pointing at its `&`.
+fn bad_value(err: &quick_xml::Error, raw: &[u8], value_offset: usize) -> BadValue {
+    use quick_xml::escape::EscapeError;
+    // The ranges quick-xml reports may start at the '&' or just after it: find the '&' itself.
+    let amp_at = |at: usize| {
+        let upto = (at + 1).min(raw.len());
+        value_offset + raw[..upto].iter().rposition(|&b| b == b'&').unwrap_or(0)
+    };
+    match err {
+        quick_xml::Error::Escape(EscapeError::UnterminatedEntity(range)) => BadValue {
+            message: "a bare & (write it as &amp;)".to_string(),
+            offset: amp_at(range.start),
+        },
+        quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(range, name)) => BadValue {
+            message: format!("unknown entity &{name}; (write a literal & as &amp;)"),
+            offset: amp_at(range.start),
+        },
+        other => BadValue {
+            message: other.to_string(),
+            offset: value_offset,
+        },
+    }
+}
+
+/// Offset of attribute `name` inside a tag's bytes (after `<`): the name preceded by whitespace
+/// and followed by optional whitespace and `=`. quick-xml does not expose attribute positions.
+fn find_attr(tag: &[u8], name: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = find_bytes(&tag[from..], name).map(|i| i + from) {
+        let before_ok = i > 0 && tag[i - 1].is_ascii_whitespace();
+        let after = tag[i + name.len()..]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace());
+        if before_ok && after == Some(&b'=') {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
+}
+
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || needle.len() > haystack.len() {
+        return None;
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Second pass: validate every outline, then build the feeds (only when nothing was wrong).
+fn build_feeds(
+    text: &str,
+    source_name: &str,
+    outlines: &[RawOutline],
+) -> Result<Vec<FeedSpec>, CatalogError> {
+    let mut problems = Vec::new();
+    let mut feeds = Vec::new();
+    let mut seen_urls = HashSet::new();
+
+    for outline in outlines {
+        let outline_text = outline.display_text();
+        let mut problem = |offset: usize, with_column: bool, message: String| {
+            let (line, column) = line_col(text, offset);
+            problems.push(OutlineProblem {
+                line,
+                column: with_column.then_some(column),
+                outline_text: outline_text.clone(),
+                message,
+            });
+        };
+
+        // An undecodable value is malformed XML, but it is local to one attribute, so it is
+        // reported with the others rather than stopping the read.
+        for attr in &outline.attrs {
+            if let Err(bad) = &attr.value {
+                problem(
+                    bad.offset,
+                    true,
+                    format!("has a malformed {} value: {}", attr.written, bad.message),
+                );
+            }
+        }
+
+        if !outline.is_feed() {
+            let kind = outline
+                .value("type")
+                .map(str::to_ascii_lowercase)
+                .unwrap_or_default();
+            let looks_like_feed =
+                kind == "rss" || kind == "atom" || (kind.is_empty() && !outline.has_children);
+            if looks_like_feed {
+                problem(
+                    outline.offset,
+                    false,
+                    "has no xmlUrl attribute: add the feed URL as xmlUrl=\"https://...\", or \
+                     remove the outline"
+                        .to_string(),
+                );
+            }
+            continue;
+        }
+
+        let Some(url_attr) = outline.attr("xmlurl") else {
+            continue;
+        };
+        let url = match &url_attr.value {
+            Ok(v) => v.trim().to_string(),
+            Err(_) => continue, // already reported above
+        };
+        if url.is_empty() {
+            problem(
+                url_attr.offset,
+                true,
+                "has an empty xmlUrl attribute: put the feed URL in it (xmlUrl=\"https://...\"), \
+                 or remove the outline"
+                    .to_string(),
+            );
+        } else if let Err(why) = check_feed_url(&url) {
+            problem(
+                url_attr.offset,
+                true,
+                format!(
+                    "has xmlUrl {url:?}, which is not an absolute http(s) URL ({why}): write the \
+                     full feed address, such as \"https://status.example.com/history.atom\""
+                ),
+            );
+        }
+
+        let engine = match outline.value("engine") {
+            None => None,
+            Some(name) => match Engine::from_str(name) {
+                Ok(engine) => Some(engine),
+                Err(_) => {
+                    let offset = outline.attr("engine").map_or(outline.offset, |a| a.offset);
+                    let known: Vec<&str> = Engine::ALL.iter().map(|e| e.as_str()).collect();
+                    problem(
+                        offset,
+                        true,
+                        format!(
+                            "has an unknown engine {name:?}: use one of {}, or remove the engine \
+                             attribute to detect it from the feed",
+                            known.join(", ")
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+
+        if !seen_urls.insert(url.clone()) {
+            // Readers export a feed filed in two folders twice; it is one feed, the first wins.
+            continue;
+        }
+        let title = if outline_text.is_empty() {
+            host_of(&url).unwrap_or_else(|| url.clone())
+        } else {
+            outline_text.clone()
+        };
+        let vendor = match outline.value("vendor") {
+            Some(v) => v.to_lowercase(),
+            None => {
+                let slug = vendor_slug(&title);
+                if slug.is_empty() {
+                    vendor_slug(&host_of(&url).unwrap_or_default())
+                } else {
+                    slug
+                }
+            }
+        };
+        feeds.push(FeedSpec {
+            url,
+            title,
+            vendor,
+            engine,
+            category: category_of(outline, outlines),
+            html_url: outline.value("htmlurl").map(str::to_string),
+            schedule: outline.value("schedule").map(str::to_string),
+        });
+    }
+
+    if !problems.is_empty() {
+        return Err(CatalogError::Outlines {
+            source_name: source_name.to_string(),
+            problems,
+        });
+    }
+    if feeds.is_empty() {
+        return Err(CatalogError::NoFeeds {
+            source_name: source_name.to_string(),
+        });
+    }
+    Ok(feeds)
+}
+
+/// Why `url` is not a feed address statuswatch can fetch, if it is not.
+fn check_feed_url(url: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|err| err.to_string())?;
+    match parsed.scheme() {
+        "http" | "https" => {}
+        other => return Err(format!("scheme {other}")),
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("no host".to_string());
+    }
+    Ok(())
+}
+
+fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url).ok()?.host_str().map(str::to_string)
+}
+
+/// The feed's own `category`, else its nearest folder's name (lowercased when it is one of the
+/// standard categories). An explicitly empty `category` means "none" and stops the inheritance,
+/// which is how [`super::to_opml`] keeps uncategorised feeds uncategorised in its "other" folder.
+fn category_of(outline: &RawOutline, outlines: &[RawOutline]) -> Option<String> {
+    if let Some(attr) = outline.attr("category") {
+        return match &attr.value {
+            Ok(v) if !v.trim().is_empty() => Some(normalize_category(v.trim())),
+            _ => None,
+        };
+    }
+    let mut parent = outline.parent;
+    while let Some(p) = parent.and_then(|i| outlines.get(i)) {
+        if !p.is_feed() {
+            let name = p.display_text();
+            return (!name.is_empty()).then(|| normalize_category(&name));
+        }
+        parent = p.parent;
+    }
+    None
+}
+
+fn normalize_category(name: &str) -> String {
+    let lower = name.to_lowercase();
+    if CATEGORIES.contains(&lower.as_str()) {
+        lower
+    } else {
+        name.to_string()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn opml(body: &str) -> String {
+        format!("<?xml version=\"1.0\"?>\n<opml version=\"2.0\">\n<head><title>t</title></head>\n<body>\n{body}\n</body>\n</opml>\n")
+    }
+
+    fn feed(url: &str, title: &str, vendor: &str, category: Option<&str>) -> FeedSpec {
+        FeedSpec {
+            url: url.into(),
+            title: title.into(),
+            vendor: vendor.into(),
+            category: category.map(Into::into),
+            ..FeedSpec::default()
+        }
+    }
+
+    #[test]
+    fn accepted_outlines() {
+        let u = "https://status.example.com/history.atom";
+        let cases: Vec<(&str, String, FeedSpec)> = vec![
+            (
+                "text only",
+                format!(r#"<outline text="Zoom" xmlUrl="{u}"/>"#),
+                feed(u, "Zoom", "zoom", None),
+            ),
+            (
+                "title only",
+                format!(r#"<outline title="Amazon Web Services" xmlUrl="{u}"/>"#),
+                feed(u, "Amazon Web Services", "amazon-web-services", None),
+            ),
+            (
+                "text wins over title",
+                format!(r#"<outline text="Mine" title="Theirs" xmlUrl="{u}"/>"#),
+                feed(u, "Mine", "mine", None),
+            ),
+            (
+                "attribute names in any case",
+                format!(
+                    r#"<outline TEXT="GitHub Status" XMLURL="{u}" HtmlUrl="https://g.example"/>"#
+                ),
+                FeedSpec {
+                    html_url: Some("https://g.example".into()),
+                    ..feed(u, "GitHub Status", "github", None)
+                },
+            ),
+            (
+                "xml and html entities in titles",
+                format!(r#"<outline text="AT&amp;amp;T &eacute; &#8217;s" xmlUrl="{u}"/>"#),
+                feed(u, "AT&T é ’s", "at-t-é-s", None),
+            ),
+            (
+                "statuswatch attributes",
+                format!(
+                    r#"<outline text="X" xmlUrl="{u}" vendor="Xco" engine="Atlassian Statuspage" category="Cloud" schedule="*/5 * * * *"/>"#
+                ),
+                FeedSpec {
+                    engine: Some(Engine::Statuspage),
+                    schedule: Some("*/5 * * * *".into()),
+                    ..feed(u, "X", "xco", Some("cloud"))
+                },
+            ),
+            (
+                "standard folder lowercased",
+                format!(
+                    r#"<outline text="SaaS"><outline text="Zoom" type="rss" xmlUrl="{u}"/></outline>"#
+                ),
+                feed(u, "Zoom", "zoom", Some("saas")),
+            ),
+            (
+                "custom folder kept as written",
+                format!(
+                    r#"<outline text="Work Tools"><outline text="Zoom" xmlUrl="{u}"/></outline>"#
+                ),
+                feed(u, "Zoom", "zoom", Some("Work Tools")),
+            ),
+            (
+                "nearest folder wins",
+                format!(
+                    r#"<outline text="Cloud"><outline title="Deep"><outline text="Zoom" xmlUrl="{u}"/></outline></outline>"#
+                ),
+                feed(u, "Zoom", "zoom", Some("Deep")),
+            ),
+            (
+                "own category beats folder",
+                format!(
+                    r#"<outline text="Cloud"><outline text="Zoom" category="gaming" xmlUrl="{u}"/></outline>"#
+                ),
+                feed(u, "Zoom", "zoom", Some("gaming")),
+            ),
+            (
+                "empty category means none",
+                format!(
+                    r#"<outline text="other"><outline text="Zoom" category="" xmlUrl="{u}"/></outline>"#
+                ),
+                feed(u, "Zoom", "zoom", None),
+            ),
+            (
+                "empty engine means detect",
+                format!(r#"<outline text="Zoom" engine="" xmlUrl="{u}"/>"#),
+                feed(u, "Zoom", "zoom", None),
+            ),
+            (
+                "no title: host",
+                format!(r#"<outline xmlUrl="{u}"/>"#),
+                feed(u, "status.example.com", "status-example-com", None),
+            ),
+            (
+                "whitespace trimmed",
+                format!(r#"<outline text="  Zoom  " xmlUrl="  {u}  "/>"#),
+                feed(u, "Zoom", "zoom", None),
+            ),
+            (
+                "unknown type with xmlUrl is still a feed",
+                format!(r#"<outline text="Zoom" type="link" xmlUrl="{u}"/>"#),
+                feed(u, "Zoom", "zoom", None),
+            ),
+        ];
+        for (name, body, want) in cases {
+            let got = parse_opml(&opml(&body), "t.opml");
+            match got {
+                Ok(feeds) => assert_eq!(feeds, vec![want], "case {name}"),
+                Err(err) => panic!("case {name}: {err}"),
+            }
+        }
+    }
+
+    #[test]
+    fn ignored_outlines() {
+        let body = r#"<outline text="A link" type="link" url="https://example.com/"/>
+<outline text="Folder"><outline text="Zoom" xmlUrl="https://a.example/feed"/></outline>"#;
+        let feeds = parse_opml(&opml(body), "t").unwrap();
+        assert_eq!(feeds.len(), 1);
+    }
+
+    #[test]
+    fn duplicate_urls_keep_the_first() {
+        let body = r#"<outline text="First" xmlUrl="https://a.example/feed"/>
+<outline text="Second" xmlUrl="https://a.example/feed"/>
+<outline text="Third" xmlUrl="https://b.example/feed"/>"#;
+        let feeds = parse_opml(&opml(body), "t").unwrap();
+        let titles: Vec<&str> = feeds.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(titles, ["First", "Third"]);
+    }
+
+    /// Each case: body lines (the body starts on line 5 of the document), then the exact error.
+    #[test]
+    fn rejected_outlines() {
+        let cases = [
+            (
+                "no xmlUrl",
+                r#"<outline text="Zoom" type="rss"/>"#,
+                "t: line 5: outline \"Zoom\" has no xmlUrl attribute: add the feed URL as xmlUrl=\"https://...\", or remove the outline",
+            ),
+            (
+                "childless outline without type",
+                r#"<outline text="Zoom"/>"#,
+                "t: line 5: outline \"Zoom\" has no xmlUrl attribute: add the feed URL as xmlUrl=\"https://...\", or remove the outline",
+            ),
+            (
+                "empty xmlUrl",
+                r#"<outline text="Zoom" xmlUrl=""/>"#,
+                "t: line 5, column 22: outline \"Zoom\" has an empty xmlUrl attribute: put the feed URL in it (xmlUrl=\"https://...\"), or remove the outline",
+            ),
+            (
+                "relative url",
+                r#"<outline text="Zoom" xmlUrl="/history.atom"/>"#,
+                "t: line 5, column 22: outline \"Zoom\" has xmlUrl \"/history.atom\", which is not an absolute http(s) URL (relative URL without a base): write the full feed address, such as \"https://status.example.com/history.atom\"",
+            ),
+            (
+                "ftp url",
+                r#"<outline text="Zoom" xmlUrl="ftp://example.com/feed"/>"#,
+                "t: line 5, column 22: outline \"Zoom\" has xmlUrl \"ftp://example.com/feed\", which is not an absolute http(s) URL (scheme ftp): write the full feed address, such as \"https://status.example.com/history.atom\"",
+            ),
+            (
+                "unknown engine",
+                r#"<outline text="Zoom" xmlUrl="https://a.example/f" engine="statuspag"/>"#,
+                "t: line 5, column 51: outline \"Zoom\" has an unknown engine \"statuspag\": use one of statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, generic, or remove the engine attribute to detect it from the feed",
+            ),
+            (
+                "bare ampersand",
+                r#"<outline text="Zoom" xmlUrl="https://a.example/f?a=1&b=2"/>"#,
+                "t: line 5, column 53: outline \"Zoom\" has a malformed xmlUrl value: a bare & (write it as &amp;)",
+            ),
+            (
+                "unknown entity",
+                r#"<outline text="Zoom" xmlUrl="https://a.example/" title="a &bogus; b"/>"#,
+                "t: line 5, column 59: outline \"Zoom\" has a malformed title value: unknown entity &bogus; (write a literal & as &amp;)",
+            ),
+        ];
+        for (name, body, want) in cases {
+            let err = parse_opml(&opml(body), "t").unwrap_err();
+            assert_eq!(err.to_string(), want, "case {name}");
+            assert_eq!(err.problems().len(), 1, "case {name}");
+        }
+    }
+
+    #[test]
+    fn every_problem_is_listed() {
+        let body = "<outline text=\"A\"/>\n<outline text=\"Good\" xmlUrl=\"https://a.example/f\"/>\n<outline text=\"B\" xmlUrl=\"nope\"\n  engine=\"zz\"/>";
+        let err = parse_opml(&opml(body), "t").unwrap_err();
+        let lines: Vec<(usize, Option<usize>)> =
+            err.problems().iter().map(|p| (p.line, p.column)).collect();
+        assert_eq!(lines, [(5, None), (7, Some(19)), (8, Some(3))]);
+        assert_eq!(err.to_string().lines().count(), 3);
+        assert!(err.to_string().lines().all(|l| l.starts_with("t: line ")));
+    }
+
+    #[test]
+    fn rejected_documents() {
+        let cases = [
+            ("empty", "", "t: line 1, column 1: not XML: the document is empty (no root element)"),
+            (
+                "plain text",
+                "hello world",
+                "t: line 1, column 1: not XML: the document starts with text ('hello world') instead of an element: an OPML file starts with <?xml ...?> or <opml>",
+            ),
+            (
+                "a feed",
+                "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel/></rss>",
+                "t: line 2: not an OPML document: the root element is <rss>, expected <opml>: this is a feed itself, not a list of feeds; add its URL to an OPML file as an outline's xmlUrl",
+            ),
+            (
+                "no body",
+                "<opml version=\"2.0\">\n<head/>\n</opml>",
+                "t: line 1: the <opml> element has no <body>: put the feed outlines inside <body>…</body>",
+            ),
+            (
+                "no feeds",
+                "<opml version=\"2.0\"><body><outline text=\"Folder\"><outline text=\"x\" type=\"link\"/></outline></body></opml>",
+                "t: no feed outlines (outlines with xmlUrl) found: add <outline text=\"Name\" xmlUrl=\"https://...\"/> inside <body>",
+            ),
+            (
+                "mismatched end tag",
+                "<opml>\n<body>\n<outline text=\"a\" xmlUrl=\"https://a.example/\">\n</body>\n</opml>",
+                "t: line 4, column 1: malformed XML: ill-formed document: expected `</outline>`, but `</body>` was found",
+            ),
+            (
+                "truncated",
+                "<opml>\n<body>\n<outline text=\"a\" xmlUrl=\"https://a.example/\"/>\n",
+                "t: line 4, column 1: malformed XML: the document ends before <body> (opened at line 2) is closed: the file may be truncated",
+            ),
+            (
+                "second root",
+                "<opml><body><outline xmlUrl=\"https://a.example/\"/></body></opml>\n<opml/>",
+                "t: line 2, column 1: malformed XML: a second root element <opml> after </opml>",
+            ),
+        ];
+        for (name, doc, want) in cases {
+            let err = parse_opml(doc, "t").unwrap_err();
+            assert_eq!(err.to_string(), want, "case {name}");
+        }
+    }
+
+    #[test]
+    fn byte_order_mark_is_ignored() {
+        let doc = format!(
+            "\u{feff}{}",
+            opml(r#"<outline text="Z" xmlUrl="https://a.example/"/>"#)
+        );
+        assert_eq!(parse_opml(&doc, "t").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn find_attr_cases() {
+        let tag = b"outline text=\"xmlUrl\" xmlUrl = \"u\"";
+        assert_eq!(find_attr(tag, b"xmlUrl"), Some(22));
+        assert_eq!(find_attr(tag, b"text"), Some(8));
+        assert_eq!(find_attr(tag, b"vendor"), None);
+    }
+}
