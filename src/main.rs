@@ -28,6 +28,10 @@ enum Command {
     Status(cli::status::StatusArgs),
     /// Run one SQL statement on a read-only connection.
     Query(cli::query::QueryArgs),
+    /// Show state-change events from the outbox; --follow streams new ones as JSON lines.
+    Events(cli::events::EventsArgs),
+    /// Show incidents with their durations, newest first.
+    History(cli::history::HistoryArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +49,8 @@ fn main() -> ExitCode {
         Command::Poll(a) => cli::poll::run(&args.global, a),
         Command::Status(a) => cli::status::run(&args.global, a),
         Command::Query(a) => cli::query::run(&args.global, a),
+        Command::Events(a) => cli::events::run(&args.global, a),
+        Command::History(a) => cli::history::run(&args.global, a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -151,7 +151,7 @@ fn unchanged_entries_write_nothing_and_changed_ones_get_a_revision() {
         Status::Degraded,
         &[(0, "Investigating", "We are looking into errors.")],
     );
-    assert_eq!(db.ingest(&[v1.clone()]).new, 1);
+    assert_eq!(db.ingest(std::slice::from_ref(&v1)).new, 1);
     let again = db.ingest(&[v1]);
     assert_eq!(
         (again.new, again.updated, again.unchanged, again.events),

@@ -1,7 +1,9 @@
 //! The command line: one file per subcommand, plus the helpers they share (opening the
 //! database, output formats, tables). `anyhow` lives here and in `main.rs` only.
 
+pub mod events;
 pub mod feeds;
+pub mod history;
 pub mod init;
 pub mod poll;
 pub mod query;
@@ -67,5 +69,57 @@ pub fn print(text: &str) -> anyhow::Result<()> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Reads a `--since` value: an RFC 3339 time, a date (`2025-10-01`, midnight UTC), or an age
+/// such as `90m`, `36h`, `7d`, `2w` (that long before now). Returns the stored text form.
+pub fn parse_since(value: &str) -> anyhow::Result<String> {
+    use chrono::{DateTime, Duration, NaiveDate, Utc};
+    let v = value.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Ok(crate::store::time_text(t.with_timezone(&Utc)));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        if let Some(t) = d.and_hms_opt(0, 0, 0) {
+            return Ok(crate::store::time_text(t.and_utc()));
+        }
+    }
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (number, unit) = v.split_at(split);
+    let amount: i64 = number.parse().map_err(|_| since_error(value))?;
+    let age = match unit {
+        "m" | "min" => Duration::try_minutes(amount),
+        "h" => Duration::try_hours(amount),
+        "d" => Duration::try_days(amount),
+        "w" => Duration::try_weeks(amount),
+        _ => None,
+    }
+    .ok_or_else(|| since_error(value))?;
+    Ok(crate::store::time_text(Utc::now() - age))
+}
+
+fn since_error(value: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "cannot read --since {value:?}: give a time (2025-10-20T07:00:00Z), a date (2025-10-20) or an age (90m, 36h, 7d, 2w)"
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::parse_since;
+
+    #[test]
+    fn since_reads_times_dates_and_ages() {
+        assert_eq!(
+            parse_since("2025-10-20T09:00:00+02:00").unwrap(),
+            "2025-10-20T07:00:00Z"
+        );
+        assert_eq!(parse_since("2025-10-20").unwrap(), "2025-10-20T00:00:00Z");
+        assert!(parse_since("7d").unwrap() < parse_since("1d").unwrap());
+        let err = parse_since("last tuesday").unwrap_err().to_string();
+        assert!(err.contains("--since"), "{err}");
+        assert!(parse_since("5y").is_err());
     }
 }

@@ -17,7 +17,7 @@ pub use entries::{EntryOutcome, IngestCounts, OpenIncident, StateInputs, StatePl
 pub use feeds::{FeedRow, FetchRecord, ImportCounts};
 pub use migrations::{MIGRATIONS, SCHEMA_SQL};
 pub use query::{QueryResult, Value};
-pub use state::{EventRow, StateRow, StatusRow};
+pub use state::{EventRow, HistoryRow, StateRow, StatusRow};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};

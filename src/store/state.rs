@@ -172,3 +172,65 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
+
+/// One incident with its duration, as `statuswatch history` shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HistoryRow {
+    pub incident_id: i64,
+    pub vendor: String,
+    pub feed: String,
+    pub title: String,
+    pub status: String,
+    pub worst_status: String,
+    pub phase: Option<String>,
+    pub started_at: String,
+    pub resolved_at: Option<String>,
+    pub duration_minutes: Option<f64>,
+    pub components: Vec<String>,
+    pub link: Option<String>,
+}
+
+impl Store {
+    /// Incidents, newest first, optionally for one vendor and since a time.
+    pub fn history(
+        &self,
+        vendor: Option<&str>,
+        since: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<HistoryRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.id, f.vendor, f.title, i.title, i.status, i.worst_status, i.phase,
+                    i.started_at, i.resolved_at,
+                    ROUND((julianday(COALESCE(i.resolved_at, 'now')) - julianday(i.started_at)) * 1440.0, 1),
+                    i.components, i.link
+             FROM incidents i JOIN feeds f ON f.id = i.feed_id
+             WHERE (?1 IS NULL OR f.vendor = ?1) AND (?2 IS NULL OR i.started_at >= ?2)
+             ORDER BY i.started_at DESC, i.id DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![vendor, since, limit as i64], |r| {
+            let components: String = r.get(10)?;
+            Ok(HistoryRow {
+                incident_id: r.get(0)?,
+                vendor: r.get(1)?,
+                feed: r.get(2)?,
+                title: r.get(3)?,
+                status: r.get(4)?,
+                worst_status: r.get(5)?,
+                phase: r.get(6)?,
+                started_at: r.get(7)?,
+                resolved_at: r.get(8)?,
+                duration_minutes: r.get(9)?,
+                components: serde_json::from_str(&components).unwrap_or_default(),
+                link: r.get(11)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The newest event's sequence number (0 when there is none).
+    pub fn last_event_seq(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?)
+    }
+}

@@ -1,0 +1,115 @@
+//! `statuswatch events`: read the outbox; `--follow` streams new events as JSON lines as they
+//! are committed, by whichever process writes them.
+
+use super::table::render;
+use super::{open_store, parse_since, print, GlobalArgs, EXIT_OK};
+use crate::store::{EventRow, Store};
+use std::time::Duration;
+
+/// Output of `events`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EventsFormat {
+    Json,
+    Table,
+}
+
+/// Arguments of `events`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EventsArgs {
+    /// Only events detected since this time, date, or age (2025-10-20, 36h, 7d).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only this vendor's events.
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// Keep running and print new events as they are stored (JSON lines).
+    #[arg(long)]
+    pub follow: bool,
+    /// json: one event per line (the webhook payload plus outbox fields).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: EventsFormat,
+    /// How often --follow looks for new events, in milliseconds.
+    #[arg(long, default_value_t = 500, hide = true)]
+    pub poll_ms: u64,
+}
+
+fn json_line(e: &EventRow) -> anyhow::Result<String> {
+    let mut line = serde_json::to_string(e)?;
+    line.push('\n');
+    Ok(line)
+}
+
+pub fn run(global: &GlobalArgs, args: &EventsArgs) -> anyhow::Result<i32> {
+    drop(open_store(&global.db)?);
+    let store = Store::open_read_only(&global.db)?;
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let vendor = args.vendor.as_deref();
+    let batch = 1000;
+    let mut after = 0;
+    let mut rows = Vec::new();
+    loop {
+        let page = store.events_after(after, since.as_deref(), vendor, batch)?;
+        let full = page.len() == batch;
+        if let Some(last) = page.last() {
+            after = last.seq;
+        }
+        rows.extend(page);
+        if !full {
+            break;
+        }
+    }
+    if args.follow || args.format == EventsFormat::Json {
+        let mut out = String::new();
+        for e in &rows {
+            out.push_str(&json_line(e)?);
+        }
+        print(&out)?;
+    } else {
+        let headers = ["SEQ", "DETECTED", "OCCURRED", "VENDOR", "CHANGE", "TITLE"];
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|e| {
+                vec![
+                    e.seq.to_string(),
+                    e.detected_at.clone(),
+                    e.occurred_at.clone(),
+                    e.vendor.clone().unwrap_or_default(),
+                    match (&e.from_state, &e.to_state) {
+                        (Some(f), Some(t)) => format!("{f} → {t}"),
+                        _ => e.kind.clone(),
+                    },
+                    e.title.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        let mut out = render(&headers, &cells, 70);
+        out.push_str(&format!("({} events)\n", rows.len()));
+        print(&out)?;
+    }
+    if !args.follow {
+        return Ok(EXIT_OK);
+    }
+    // Follow: the writer may be another process; WAL lets this reader see each commit.
+    let mut stdout_ok = true;
+    while stdout_ok {
+        std::thread::sleep(Duration::from_millis(args.poll_ms.max(10)));
+        for e in store.events_after(after, since.as_deref(), vendor, batch)? {
+            after = e.seq;
+            let line = json_line(&e)?;
+            stdout_ok = write_line(&line);
+            if !stdout_ok {
+                break;
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// Writes and flushes one line; false once the reader has gone (closed pipe).
+fn write_line(line: &str) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(line.as_bytes())
+        .and_then(|_| out.flush())
+        .is_ok()
+}

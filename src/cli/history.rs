@@ -1,0 +1,81 @@
+//! `statuswatch history [VENDOR]`: incidents with their durations.
+
+use super::table::{csv_line, render};
+use super::{open_store, parse_since, print, Format, GlobalArgs, EXIT_OK};
+
+/// Arguments of `history`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HistoryArgs {
+    /// Only this vendor (see `feeds list`).
+    pub vendor: Option<String>,
+    /// Only incidents that started since this time, date, or age (2025-10-01, 30d).
+    #[arg(long)]
+    pub since: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// At most this many incidents, newest first.
+    #[arg(long, default_value_t = 200)]
+    pub limit: usize,
+}
+
+pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<i32> {
+    let store = open_store(&global.db)?;
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let rows = store.history(args.vendor.as_deref(), since.as_deref(), args.limit)?;
+    let duration = |m: Option<f64>, open: bool| -> String {
+        let Some(m) = m else { return String::new() };
+        let total = m.round() as i64;
+        let text = if total >= 60 {
+            format!("{}h {:02}m", total / 60, total % 60)
+        } else {
+            format!("{total}m")
+        };
+        if open {
+            format!("{text} (ongoing)")
+        } else {
+            text
+        }
+    };
+    match args.format {
+        Format::Json => {
+            let mut out = String::new();
+            for row in &rows {
+                out.push_str(&serde_json::to_string(row)?);
+                out.push('\n');
+            }
+            print(&out)?;
+        }
+        Format::Table | Format::Csv => {
+            let headers = [
+                "VENDOR", "STARTED", "RESOLVED", "DURATION", "WORST", "NOW", "TITLE",
+            ];
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.vendor.clone(),
+                        r.started_at.clone(),
+                        r.resolved_at.clone().unwrap_or_default(),
+                        duration(r.duration_minutes, r.resolved_at.is_none()),
+                        r.worst_status.clone(),
+                        r.status.clone(),
+                        r.title.clone(),
+                    ]
+                })
+                .collect();
+            if args.format == Format::Csv {
+                let mut out =
+                    csv_line(&headers.iter().map(|h| h.to_lowercase()).collect::<Vec<_>>());
+                for row in &cells {
+                    out.push_str(&csv_line(row));
+                }
+                print(&out)?;
+            } else {
+                let mut out = render(&headers, &cells, 60);
+                out.push_str(&format!("({} incidents)\n", rows.len()));
+                print(&out)?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
