@@ -26,7 +26,11 @@ impl Resource {
     /// A 200 feed with a strong ETag derived from its bytes, so conditional GETs work.
     pub fn feed(body: impl Into<Vec<u8>>) -> Resource {
         let body = body.into();
-        let etag = format!("\"{:x}-{}\"", body.iter().map(|b| *b as u64).sum::<u64>(), body.len());
+        let etag = format!(
+            "\"{:x}-{}\"",
+            body.iter().map(|b| *b as u64).sum::<u64>(),
+            body.len()
+        );
         Resource {
             status: 200,
             body,
@@ -71,12 +75,21 @@ pub struct FeedServer {
 async fn answer(State(inner): State<Arc<Mutex<Inner>>>, request: Request<Body>) -> Response<Body> {
     let path = request.uri().path().to_string();
     let mut guard = inner.lock().unwrap();
-    guard.seen.push(Seen { path: path.clone(), headers: request.headers().clone() });
+    guard.seen.push(Seen {
+        path: path.clone(),
+        headers: request.headers().clone(),
+    });
     let Some(res) = guard.resources.get(&path).cloned() else {
-        return Response::builder().status(404).body(Body::from("not found")).unwrap();
+        return Response::builder()
+            .status(404)
+            .body(Body::from("not found"))
+            .unwrap();
     };
     drop(guard);
-    let inm = request.headers().get("if-none-match").and_then(|v| v.to_str().ok());
+    let inm = request
+        .headers()
+        .get("if-none-match")
+        .and_then(|v| v.to_str().ok());
     if res.status == 200 && res.etag.is_some() && inm == res.etag.as_deref() {
         return Response::builder()
             .status(StatusCode::NOT_MODIFIED)
@@ -84,7 +97,9 @@ async fn answer(State(inner): State<Arc<Mutex<Inner>>>, request: Request<Body>) 
             .body(Body::empty())
             .unwrap();
     }
-    let mut builder = Response::builder().status(res.status).header("content-type", res.content_type);
+    let mut builder = Response::builder()
+        .status(res.status)
+        .header("content-type", res.content_type);
     if let Some(etag) = res.etag {
         builder = builder.header("etag", etag);
     }
@@ -102,13 +117,21 @@ impl FeedServer {
             .build()
             .unwrap();
         let inner = Arc::new(Mutex::new(Inner::default()));
-        let app = Router::new().fallback(answer).with_state(Arc::clone(&inner));
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let app = Router::new()
+            .fallback(answer)
+            .with_state(Arc::clone(&inner));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         runtime.spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        FeedServer { addr, inner, _runtime: runtime }
+        FeedServer {
+            addr,
+            inner,
+            _runtime: runtime,
+        }
     }
 
     /// The absolute URL of a path on this server.
@@ -117,18 +140,31 @@ impl FeedServer {
     }
 
     pub fn set(&self, path: &str, resource: Resource) {
-        self.inner.lock().unwrap().resources.insert(path.to_string(), resource);
+        self.inner
+            .lock()
+            .unwrap()
+            .resources
+            .insert(path.to_string(), resource);
     }
 
     /// Every request seen on a path, oldest first.
     pub fn seen(&self, path: &str) -> Vec<Seen> {
-        self.inner.lock().unwrap().seen.iter().filter(|s| s.path == path).cloned().collect()
+        self.inner
+            .lock()
+            .unwrap()
+            .seen
+            .iter()
+            .filter(|s| s.path == path)
+            .cloned()
+            .collect()
     }
 }
 
 /// The crate's own fixtures.
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
@@ -139,7 +175,9 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        Sandbox { dir: tempfile::tempdir().unwrap() }
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn db(&self) -> PathBuf {
@@ -198,6 +236,9 @@ pub fn stderr(out: &Output) -> String {
 /// The JSON summary `poll --format json` prints on its last line.
 pub fn summary(out: &Output) -> serde_json::Value {
     let text = stdout(out);
-    let last = text.lines().last().unwrap_or_else(|| panic!("no output; stderr: {}", stderr(out)));
+    let last = text
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("no output; stderr: {}", stderr(out)));
     serde_json::from_str(last).unwrap_or_else(|e| panic!("last line is not JSON ({e}): {last}"))
 }

@@ -1,0 +1,190 @@
+//! `statuswatch init` and `feeds import|export|list|add|remove` through the real binary.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::{stderr, stdout, Sandbox};
+use std::path::Path;
+
+fn opml_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/opml")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn init_imports_the_bundled_catalog_once() {
+    let sandbox = Sandbox::new();
+    let first = sandbox.run(&["init"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("48 feeds added"),
+        "{}",
+        stdout(&first)
+    );
+    let again = sandbox.run(&["init"]);
+    assert!(
+        stdout(&again).contains("0 feeds added"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(sandbox.count("SELECT count(*) FROM feeds"), 48);
+    assert_eq!(
+        sandbox.count("SELECT count(*) FROM feeds WHERE vendor = 'aws' AND engine = 'aws'"),
+        1
+    );
+}
+
+#[test]
+fn import_of_a_feed_reader_export_adds_only_what_it_is_given() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["feeds", "import", &opml_fixture("feedly.opml")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let n = sandbox.count("SELECT count(*) FROM feeds");
+    assert!(n > 0 && n < 48, "only the file's feeds: {n}");
+    // Importing again updates nothing.
+    let again = sandbox.run(&["feeds", "import", &opml_fixture("feedly.opml")]);
+    assert!(
+        stdout(&again).contains("0 feeds added, 0 updated"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[test]
+fn a_broken_opml_is_refused_whole_naming_the_line_and_nothing_stored_is_lost() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox.run(&["init"]).status.success());
+    let cases = [
+        ("not-xml.opml", "line 1, column 1: not XML"),
+        (
+            "missing-xmlurl.opml",
+            "line 12: outline \"Zoom\" has no xmlUrl attribute",
+        ),
+    ];
+    for (file, message) in cases {
+        let out = sandbox.run(&["feeds", "import", &opml_fixture(file)]);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        assert!(stderr(&out).contains(message), "{file}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(file),
+            "the message names the file: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(sandbox.count("SELECT count(*) FROM feeds"), 48);
+    let missing = sandbox.run(&["feeds", "import", "no-such-file.opml"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("cannot read OPML file no-such-file.opml"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn export_round_trips_through_import() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox.run(&["init"]).status.success());
+    let exported = sandbox.dir.path().join("out.opml");
+    let out = sandbox.run(&["feeds", "export", "--output", exported.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let other = Sandbox::new();
+    let out = other.run(&["feeds", "import", exported.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let columns = "SELECT url, title, vendor, engine, category, html_url FROM feeds ORDER BY url";
+    let dump = |s: &Sandbox| -> Vec<String> {
+        let conn = s.sql();
+        let mut stmt = conn.prepare(columns).unwrap();
+        stmt.query_map([], |r| {
+            Ok((0..6)
+                .map(|i| r.get::<_, Option<String>>(i).unwrap().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("|"))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    };
+    assert_eq!(dump(&sandbox), dump(&other));
+}
+
+#[test]
+fn add_list_and_remove_one_feed() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&[
+        "feeds",
+        "add",
+        "https://status.example.com/history.atom",
+        "--engine",
+        "statuspage",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Added feed 1"), "{}", stdout(&out));
+    let list = sandbox.run(&["feeds", "list", "--format", "json"]);
+    let line: serde_json::Value =
+        serde_json::from_str(stdout(&list).lines().next().unwrap()).unwrap();
+    assert_eq!(line["vendor"], "example");
+    assert_eq!(line["engine"], "statuspage");
+    assert_eq!(line["health"], "never fetched");
+    let table = stdout(&sandbox.run(&["feeds", "list"]));
+    assert!(table.starts_with("ID  VENDOR"), "{table}");
+
+    let bad = sandbox.run(&["feeds", "add", "ftp://example.com/feed"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("not an http(s) URL"),
+        "{}",
+        stderr(&bad)
+    );
+    let bad_engine = sandbox.run(&[
+        "feeds",
+        "add",
+        "https://x.example/feed",
+        "--engine",
+        "wordpress",
+    ]);
+    assert_ne!(bad_engine.status.code(), Some(0));
+    assert!(
+        stderr(&bad_engine).contains("unknown engine"),
+        "{}",
+        stderr(&bad_engine)
+    );
+
+    let gone = sandbox.run(&["feeds", "remove", "1"]);
+    assert!(gone.status.success(), "{}", stderr(&gone));
+    assert_eq!(sandbox.count("SELECT count(*) FROM feeds"), 0);
+    let missing = sandbox.run(&["feeds", "remove", "1"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("no feed matches \"1\""),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn query_reads_but_never_writes() {
+    let sandbox = Sandbox::new();
+    assert!(sandbox.run(&["init"]).status.success());
+    let out = sandbox.run(&[
+        "query",
+        "SELECT vendor, category FROM feeds WHERE vendor IN ('aws', 'zoom') ORDER BY vendor",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "vendor,category\naws,cloud\nzoom,saas\n");
+    let write = sandbox.run(&["query", "DELETE FROM feeds"]);
+    assert_eq!(write.status.code(), Some(1));
+    assert!(
+        stderr(&write).contains("readonly") || stderr(&write).contains("read-only"),
+        "{}",
+        stderr(&write)
+    );
+    assert_eq!(sandbox.count("SELECT count(*) FROM feeds"), 48);
+    let typo = sandbox.run(&["query", "SELEC 1"]);
+    assert_eq!(typo.status.code(), Some(1));
+    assert!(stderr(&typo).contains("syntax error"), "{}", stderr(&typo));
+}
