@@ -90,10 +90,14 @@ async fn answer(State(inner): State<Arc<Mutex<Inner>>>, request: Request<Body>) 
         .headers()
         .get("if-none-match")
         .and_then(|v| v.to_str().ok());
-    if res.status == 200 && res.etag.is_some() && inm == res.etag.as_deref() {
+    if let Some(etag) = res
+        .etag
+        .as_deref()
+        .filter(|e| res.status == 200 && inm == Some(*e))
+    {
         return Response::builder()
             .status(StatusCode::NOT_MODIFIED)
-            .header("etag", res.etag.unwrap())
+            .header("etag", etag)
             .body(Body::empty())
             .unwrap();
     }
