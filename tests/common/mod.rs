@@ -63,6 +63,8 @@ pub struct Seen {
 struct Inner {
     resources: HashMap<String, Resource>,
     seen: Vec<Seen>,
+    /// Added before every answer, so a cycle takes long enough to be interrupted.
+    delay: std::time::Duration,
 }
 
 /// A feed server on 127.0.0.1 with its own runtime thread; it stops when dropped.
@@ -149,6 +151,11 @@ impl FeedServer {
             .unwrap()
             .resources
             .insert(path.to_string(), resource);
+    }
+
+    /// Delays every answer by `delay`.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        self.inner.lock().unwrap().delay = delay;
     }
 
     /// Every request seen on a path, oldest first.
@@ -245,4 +252,95 @@ pub fn summary(out: &Output) -> serde_json::Value {
         .last()
         .unwrap_or_else(|| panic!("no output; stderr: {}", stderr(out)));
     serde_json::from_str(last).unwrap_or_else(|e| panic!("last line is not JSON ({e}): {last}"))
+}
+
+/// Escapes text for XML content and attributes.
+pub fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One generated Statuspage incident: id, title, updates newest first as (RFC 3339 time, label, text).
+pub struct GenIncident {
+    pub id: String,
+    pub title: String,
+    pub updates: Vec<(String, String, String)>,
+}
+
+/// A Statuspage `history.atom` document in the real markup (HTML content escaped, one
+/// `<p><small>date</small><br><strong>Label</strong> - text</p>` per update).
+pub fn statuspage_atom(host: &str, incidents: &[GenIncident]) -> String {
+    let mut entries = String::new();
+    for inc in incidents {
+        let mut html = String::new();
+        for (at, label, text) in &inc.updates {
+            let t = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+            html.push_str(&format!(
+                "<p><small>{} <var data-var='date'>{}</var>, <var data-var='time'>{}</var> UTC</small><br><strong>{label}</strong> - {text}</p>",
+                t.format("%b"),
+                t.format("%e"),
+                t.format("%H:%M"),
+            ));
+        }
+        let published = &inc.updates.last().unwrap().0;
+        let updated = &inc.updates.first().unwrap().0;
+        entries.push_str(&format!(
+            "  <entry>\n    <id>tag:{host},2005:Incident/{id}</id>\n    <published>{published}</published>\n    <updated>{updated}</updated>\n    <link rel=\"alternate\" type=\"text/html\" href=\"https://{host}/incidents/{id}\"/>\n    <title>{title}</title>\n    <content type=\"html\">{content}</content>\n  </entry>\n",
+            id = inc.id,
+            title = xml_escape(&inc.title),
+            content = xml_escape(&html),
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xml:lang=\"en-US\" xmlns=\"http://www.w3.org/2005/Atom\">\n  <id>tag:{host},2005:/history</id>\n  <link rel=\"alternate\" type=\"text/html\" href=\"https://{host}\"/>\n  <link rel=\"self\" type=\"application/atom+xml\" href=\"https://{host}/history.atom\"/>\n  <title>{host} - Incident History</title>\n  <updated>2026-01-01T00:00:00Z</updated>\n{entries}</feed>\n"
+    )
+}
+
+/// Checks the outbox against the state table, per feed: events chain (each starts where the
+/// previous ended, and changes something), and the current state is where the last event
+/// ended. A duplicated event breaks the chain; a state change without its event breaks the end.
+pub fn assert_events_match_state(conn: &rusqlite::Connection) {
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let mut feeds = conn.prepare("SELECT id FROM feeds ORDER BY id").unwrap();
+    let ids: Vec<i64> = feeds
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for id in ids {
+        let mut stmt = conn
+            .prepare("SELECT from_state, to_state FROM events WHERE feed_id = ?1 AND kind = 'state_change' ORDER BY seq")
+            .unwrap();
+        let chain: Vec<(String, String)> = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut at = "operational".to_string();
+        for (from, to) in &chain {
+            assert_eq!(
+                from, &at,
+                "feed {id}: event {from}→{to} does not start where the last ended: {chain:?}"
+            );
+            assert_ne!(from, to, "feed {id}: an event that changes nothing");
+            at = to.clone();
+        }
+        let state: Option<String> = conn
+            .query_row(
+                "SELECT state FROM service_state WHERE feed_id = ?1 AND component = ''",
+                [id],
+                |r| r.get(0),
+            )
+            .ok();
+        assert_eq!(
+            state.unwrap_or_else(|| "operational".into()),
+            at,
+            "feed {id}: state without its event"
+        );
+    }
 }
