@@ -12,4 +12,5 @@ pub mod fetch;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
+pub mod schedule;
 pub mod store;
