@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod classify;
 pub mod cli;
+pub mod daemon;
 pub mod events;
 pub mod fetch;
 pub mod model;

@@ -32,17 +32,31 @@ enum Command {
     Events(cli::events::EventsArgs),
     /// Show incidents with their durations, newest first.
     History(cli::history::HistoryArgs),
+    /// Run the daemon: poll every feed on its cron schedule until SIGINT/SIGTERM.
+    Run(cli::run::RunArgs),
+}
+
+/// Logs go to stderr; RUST_LOG overrides the level (the daemon logs at info; other commands print their own messages and log only errors).
+fn init_logging(format: cli::LogFormat, daemon: bool) {
+    let default = if daemon { "info" } else { "error" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match format {
+        cli::LogFormat::Json => builder.json().init(),
+        cli::LogFormat::Text => builder.init(),
+    }
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args = Cli::parse();
+    init_logging(
+        args.global.log_format,
+        matches!(args.command, Command::Run(_)),
+    );
     let result = match &args.command {
         Command::Init(a) => cli::init::run(&args.global, a),
         Command::Feeds(a) => cli::feeds::run(&args.global, a),
@@ -51,6 +65,7 @@ fn main() -> ExitCode {
         Command::Query(a) => cli::query::run(&args.global, a),
         Command::Events(a) => cli::events::run(&args.global, a),
         Command::History(a) => cli::history::run(&args.global, a),
+        Command::Run(a) => cli::run::run(&args.global, a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

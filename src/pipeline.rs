@@ -237,7 +237,7 @@ impl Pipeline {
         clock: Instant,
         outcome: &str,
         http_status: Option<u16>,
-        err: &dyn std::fmt::Display,
+        err: &(dyn std::fmt::Display + Sync),
     ) -> Result<FeedResult, StoreError> {
         let message = err.to_string();
         record.duration_ms = clock.elapsed().as_millis() as i64;

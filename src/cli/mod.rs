@@ -7,6 +7,7 @@ pub mod history;
 pub mod init;
 pub mod poll;
 pub mod query;
+pub mod run;
 pub mod status;
 pub mod table;
 
@@ -35,6 +36,16 @@ pub struct GlobalArgs {
         value_name = "PATH"
     )]
     pub db: PathBuf,
+    /// Log format on stderr: text for people, json for log collectors. RUST_LOG sets the level.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Output format of listing commands.

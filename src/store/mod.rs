@@ -143,6 +143,20 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
+    /// Periodic upkeep: drops fetch-log rows older than `before`, lets SQLite refresh its
+    /// statistics, and checkpoints the WAL without blocking readers. Returns rows pruned.
+    pub fn housekeeping(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let pruned = self.conn.execute(
+            "DELETE FROM fetches WHERE started_at < ?1",
+            [time_text(before)],
+        )?;
+        self.conn.execute_batch("PRAGMA optimize;")?;
+        // PASSIVE: copies what it can without waiting for readers (a `--follow` reader).
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(pruned)
+    }
+
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
         Ok(self

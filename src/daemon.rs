@@ -1,0 +1,239 @@
+//! The daemon's clock: which feeds are due when, and the loop that runs them.
+//!
+//! Every tick re-reads the feeds from the database (so `feeds add/remove/import` need no
+//! restart), computes from the clock — never from accumulated sleeps, so it cannot drift —
+//! which feeds' schedules fired since the last tick, and starts those that are not backing off
+//! and not still running from an earlier slot (an overrunning fetch skips its next slot rather
+//! than piling up). A small random delay spreads feeds that share a schedule so that one host
+//! does not see a burst. The feed work itself is [`Pipeline::poll_feed`].
+
+use crate::pipeline::{FeedResult, Pipeline};
+use crate::schedule::CronSchedule;
+use crate::store::{time_text, FeedRow, StoreError};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+
+/// What the daemon needs besides the pipeline.
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// The schedule of feeds without their own.
+    pub schedule: CronSchedule,
+    /// Timezone for per-feed schedules.
+    pub timezone: Tz,
+    /// Upper bound of the random delay spreading feeds that share a slot.
+    pub max_jitter: Duration,
+    /// Feeds fetched at once.
+    pub concurrency: usize,
+    /// When housekeeping runs (prune, optimize, checkpoint).
+    pub housekeeping: CronSchedule,
+    /// Keep `fetches` rows this long.
+    pub keep_fetches: chrono::Duration,
+}
+
+/// Commands to the running loop from outside (signals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Run,
+    /// Stop taking new work; in-flight fetches finish (or are abandoned after the grace).
+    Stop,
+}
+
+/// Per-feed schedules, parsed once per distinct expression; a bad one is logged once and the
+/// feed falls back to the global schedule.
+struct Schedules {
+    global: CronSchedule,
+    tz: Tz,
+    cache: HashMap<String, Option<CronSchedule>>,
+}
+
+impl Schedules {
+    fn for_feed(&mut self, feed: &FeedRow) -> &CronSchedule {
+        let Some(expr) = feed
+            .spec
+            .schedule
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        else {
+            return &self.global;
+        };
+        let tz = self.tz;
+        let parsed = self.cache.entry(expr.to_string()).or_insert_with(|| {
+            match CronSchedule::parse(expr, tz) {
+                Ok(s) => {
+                    tracing::info!(feed = %feed.spec.title, schedule = %s.understood(), "Feed has its own schedule.");
+                    Some(s)
+                }
+                Err(error) => {
+                    tracing::error!(feed = %feed.spec.title, %error, "Feed schedule is invalid; using the global schedule: fix it with `feeds add URL --schedule`.");
+                    None
+                }
+            }
+        });
+        match parsed {
+            Some(s) => s,
+            None => &self.global,
+        }
+    }
+}
+
+/// Deterministic-enough jitter without a dependency: the feed id and the slot time hashed.
+fn jitter(feed_id: i64, slot: DateTime<Utc>, max: Duration) -> Duration {
+    use std::hash::{Hash, Hasher};
+    if max.is_zero() {
+        return Duration::ZERO;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (feed_id, slot.timestamp(), std::process::id()).hash(&mut h);
+    Duration::from_millis(h.finish() % (max.as_millis() as u64).max(1))
+}
+
+/// Runs until `control` says stop; returns when no new work will start. In-flight feed tasks
+/// are handed back so the caller can give them a grace period.
+pub async fn run(
+    pipeline: Pipeline,
+    options: DaemonOptions,
+    mut control: watch::Receiver<Control>,
+    on_feed_done: Arc<dyn Fn(&FeedResult) + Send + Sync>,
+) -> Result<JoinSet<()>, StoreError> {
+    let mut schedules = Schedules {
+        global: options.schedule.clone(),
+        tz: options.timezone,
+        cache: HashMap::new(),
+    };
+    tracing::info!(schedule = %options.schedule.understood(), "Daemon started.");
+    let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::new(Mutex::new(HashSet::new()));
+    let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut last_tick = Utc::now();
+    let mut next_housekeeping = options.housekeeping.next_after(last_tick);
+    loop {
+        // Reap finished tasks so the set does not grow for months.
+        while tasks.try_join_next().is_some() {}
+        let feeds = pipeline.writer.run(|s| s.list_feeds()).await?;
+        let mut wake = feeds
+            .iter()
+            .filter(|f| f.enabled)
+            .filter_map(|f| schedules.for_feed(f).next_after(last_tick))
+            .min()
+            .unwrap_or_else(|| last_tick + chrono::Duration::seconds(60));
+        if let Some(h) = next_housekeeping {
+            wake = wake.min(h);
+        }
+        let sleep = (wake - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        // Wake at most a minute later to pick up feeds added with an earlier schedule.
+        let sleep = sleep.min(Duration::from_secs(60));
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            changed = control.changed() => {
+                if changed.is_err() || *control.borrow() == Control::Stop {
+                    tracing::info!(in_flight = tasks.len(), "Stopping: no new fetches will start.");
+                    return Ok(tasks);
+                }
+                continue;
+            }
+        }
+        let now = Utc::now();
+        if now < wake {
+            continue; // woke early to re-read the feeds
+        }
+        if next_housekeeping.is_some_and(|h| h <= now) {
+            next_housekeeping = options.housekeeping.next_after(now);
+            let keep = options.keep_fetches;
+            match pipeline
+                .writer
+                .run(move |s| s.housekeeping(now - keep))
+                .await
+            {
+                Ok(pruned) => tracing::info!(pruned_fetches = pruned, "Housekeeping done."),
+                Err(error) => tracing::error!(%error, "Housekeeping failed."),
+            }
+        }
+        let now_text = time_text(now);
+        let mut started = 0;
+        let mut skipped = 0;
+        for feed in feeds.into_iter().filter(|f| f.enabled) {
+            let fired = schedules
+                .for_feed(&feed)
+                .next_after(last_tick)
+                .is_some_and(|t| t <= now);
+            if !fired {
+                continue;
+            }
+            if feed
+                .next_fetch_at
+                .as_deref()
+                .is_some_and(|n| n > now_text.as_str())
+            {
+                tracing::debug!(feed = %feed.spec.title, until = ?feed.next_fetch_at, "Feed is backing off.");
+                continue;
+            }
+            let id = feed.id;
+            let newly = in_flight
+                .lock()
+                .map(|mut set| set.insert(id))
+                .unwrap_or(false);
+            if !newly {
+                skipped += 1;
+                tracing::warn!(feed = %feed.spec.title, "Feed is still being fetched from an earlier slot; skipping this one.");
+                continue;
+            }
+            started += 1;
+            // Never jitter past a quarter of the way to the feed's next slot, so seconds-level
+            // schedules stay on time.
+            let until_next = schedules
+                .for_feed(&feed)
+                .next_after(now)
+                .and_then(|n| (n - now).to_std().ok())
+                .unwrap_or(Duration::ZERO);
+            let delay = jitter(id, now, options.max_jitter.min(until_next / 4));
+            let pipeline = pipeline.clone();
+            let in_flight = Arc::clone(&in_flight);
+            let permits = Arc::clone(&permits);
+            let on_done = Arc::clone(&on_feed_done);
+            tasks.spawn(async move {
+                tokio::time::sleep(delay).await;
+                let report = match permits.acquire().await {
+                    Ok(_permit) => pipeline.poll_feed(feed).await,
+                    Err(_) => Err(StoreError::WriterGone),
+                };
+                match report {
+                    Ok(report) => {
+                        tracing::debug!(feed = %report.title, result = ?report.result, "Feed fetched.");
+                        on_done(&report.result);
+                    }
+                    Err(error) => tracing::error!(%error, "Database error while storing a feed."),
+                }
+                if let Ok(mut set) = in_flight.lock() {
+                    set.remove(&id);
+                }
+            });
+        }
+        if started + skipped > 0 {
+            tracing::info!(started, skipped, running = tasks.len(), "Tick.");
+        }
+        last_tick = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jitter;
+    use chrono::Utc;
+    use std::time::Duration;
+
+    #[test]
+    fn jitter_stays_below_its_bound_and_spreads_feeds() {
+        let slot = Utc::now();
+        let max = Duration::from_secs(5);
+        let delays: Vec<Duration> = (0..50).map(|id| jitter(id, slot, max)).collect();
+        assert!(delays.iter().all(|d| *d < max));
+        let distinct: std::collections::HashSet<_> = delays.iter().collect();
+        assert!(distinct.len() > 10, "feeds sharing a slot are spread");
+        assert_eq!(jitter(1, slot, Duration::ZERO), Duration::ZERO);
+    }
+}
