@@ -57,6 +57,7 @@ impl Resource {
 pub struct Seen {
     pub path: String,
     pub headers: HeaderMap,
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -65,6 +66,8 @@ struct Inner {
     seen: Vec<Seen>,
     /// Added before every answer, so a cycle takes long enough to be interrupted.
     delay: std::time::Duration,
+    /// Extra delay for one path (a slow vendor).
+    path_delay: HashMap<String, std::time::Duration>,
 }
 
 /// A feed server on 127.0.0.1 with its own runtime thread; it stops when dropped.
@@ -76,18 +79,25 @@ pub struct FeedServer {
 
 async fn answer(State(inner): State<Arc<Mutex<Inner>>>, request: Request<Body>) -> Response<Body> {
     let path = request.uri().path().to_string();
-    let mut guard = inner.lock().unwrap();
-    guard.seen.push(Seen {
-        path: path.clone(),
-        headers: request.headers().clone(),
-    });
-    let Some(res) = guard.resources.get(&path).cloned() else {
+    let (delay, found) = {
+        let mut guard = inner.lock().unwrap();
+        guard.seen.push(Seen {
+            path: path.clone(),
+            headers: request.headers().clone(),
+            at: std::time::Instant::now(),
+        });
+        let delay = guard.delay + guard.path_delay.get(&path).copied().unwrap_or_default();
+        (delay, guard.resources.get(&path).cloned())
+    };
+    let Some(res) = found else {
         return Response::builder()
             .status(404)
             .body(Body::from("not found"))
             .unwrap();
     };
-    drop(guard);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let inm = request
         .headers()
         .get("if-none-match")
@@ -156,6 +166,15 @@ impl FeedServer {
     /// Delays every answer by `delay`.
     pub fn set_delay(&self, delay: std::time::Duration) {
         self.inner.lock().unwrap().delay = delay;
+    }
+
+    /// Delays every answer on one path by `delay`.
+    pub fn set_path_delay(&self, path: &str, delay: std::time::Duration) {
+        self.inner
+            .lock()
+            .unwrap()
+            .path_delay
+            .insert(path.to_string(), delay);
     }
 
     /// Every request seen on a path, oldest first.

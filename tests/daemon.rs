@@ -1,0 +1,227 @@
+//! The daemon (`statuswatch run`) as a real child process, driven by real signals, against a
+//! real server on 127.0.0.1.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::{
+    assert_events_match_state, opml, statuspage_atom, FeedServer, GenIncident, Resource, Sandbox,
+};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn feed_doc(n: usize) -> Vec<u8> {
+    statuspage_atom(
+        &format!("status.v{n}.example"),
+        &[GenIncident {
+            id: format!("{n}1"),
+            title: "API errors".into(),
+            updates: vec![(
+                "2026-03-01T08:00:00Z".into(),
+                "Investigating".into(),
+                "Elevated error rates.".into(),
+            )],
+        }],
+    )
+    .into_bytes()
+}
+
+fn setup(paths: &[&str]) -> (FeedServer, Sandbox) {
+    let server = FeedServer::start();
+    let sandbox = Sandbox::new();
+    let mut list = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        server.set(path, Resource::feed(feed_doc(i)));
+        list.push((format!("Vendor {i}"), format!("v{i}"), server.url(path)));
+    }
+    let feeds: Vec<(&str, &str, &str, String)> = list
+        .iter()
+        .map(|(t, v, u)| (t.as_str(), v.as_str(), "statuspage", u.clone()))
+        .collect();
+    let file = sandbox.write("feeds.opml", &opml(&feeds));
+    assert!(sandbox
+        .run(&["feeds", "import", file.to_str().unwrap()])
+        .status
+        .success());
+    (server, sandbox)
+}
+
+fn start(sandbox: &Sandbox, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_statuswatch"))
+        .args(["run", "--schedule", "* * * * * *", "--max-jitter-ms", "0"])
+        .args(extra)
+        .env("STATUSWATCH_DB", sandbox.db())
+        .env("RUST_LOG", "info")
+        .current_dir(sandbox.dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn signal(child: &Child, sig: i32) {
+    let rc = unsafe { libc::kill(child.id() as i32, sig) };
+    assert_eq!(rc, 0);
+}
+
+/// Waits for the child to exit, at most `limit`; returns its code and stderr and how long it took.
+fn wait(mut child: Child, limit: Duration) -> (Option<i32>, String, Duration) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            return (
+                status.code(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+                started.elapsed(),
+            );
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "the daemon did not exit within {limit:?}; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn feeds_are_fetched_on_schedule_and_a_slow_one_delays_no_other() {
+    let (server, sandbox) = setup(&["/a.atom", "/b.atom", "/slow.atom"]);
+    server.set_path_delay("/slow.atom", Duration::from_millis(2500));
+    let child = start(&sandbox, &[]);
+    std::thread::sleep(Duration::from_millis(4300));
+    signal(&child, libc::SIGTERM);
+    let (code, stderr, _) = wait(child, Duration::from_secs(8));
+    assert_eq!(code, Some(0), "{stderr}");
+    for path in ["/a.atom", "/b.atom"] {
+        let seen = server.seen(path);
+        assert!(
+            seen.len() >= 3,
+            "{path} fetched {} times in 4 s: {stderr}",
+            seen.len()
+        );
+        for pair in seen.windows(2) {
+            let gap = pair[1].at - pair[0].at;
+            assert!(
+                gap >= Duration::from_millis(500),
+                "{path}: two fetches {gap:?} apart, not one per slot"
+            );
+        }
+    }
+    // The slow feed is never fetched twice at once: slots that come while it runs are skipped.
+    let slow = server.seen("/slow.atom");
+    assert!(
+        (1..=2).contains(&slow.len()),
+        "slow feed fetched {} times",
+        slow.len()
+    );
+    assert!(stderr.contains("still being fetched"), "{stderr}");
+    assert!(stderr.contains("Daemon started."), "{stderr}");
+    assert_eq!(
+        sandbox.count("SELECT count(*) FROM fetches WHERE feed_id = 1"),
+        server.seen("/a.atom").len() as i64
+    );
+}
+
+#[test]
+fn sigterm_mid_cycle_exits_zero_within_the_grace_with_a_consistent_database() {
+    let (server, sandbox) = setup(&["/a.atom", "/b.atom"]);
+    server.set_path_delay("/b.atom", Duration::from_millis(1500));
+    let child = start(&sandbox, &["--grace-secs", "5"]);
+    // Wait until the slow fetch is in flight.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.seen("/b.atom").is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&child, libc::SIGTERM);
+    let (code, stderr, took) = wait(child, Duration::from_secs(10));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(took < Duration::from_secs(5), "exit took {took:?}");
+    assert!(stderr.contains("Shutting down"), "{stderr}");
+    // The in-flight fetch was finished, not cut: its row is there.
+    assert!(sandbox.count("SELECT count(*) FROM fetches WHERE feed_id = 2") >= 1);
+    assert_events_match_state(&sandbox.sql());
+}
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    let (server, sandbox) = setup(&["/a.atom"]);
+    server.set_path_delay("/a.atom", Duration::from_secs(20));
+    let child = start(&sandbox, &["--grace-secs", "30"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.seen("/a.atom").is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&child, libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, libc::SIGINT);
+    let (code, stderr, took) = wait(child, Duration::from_secs(5));
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert_eq!(
+        sandbox
+            .sql()
+            .query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))
+            .unwrap(),
+        "ok"
+    );
+}
+
+#[test]
+fn a_second_daemon_on_the_same_database_is_refused() {
+    let (_server, sandbox) = setup(&["/a.atom"]);
+    let first = start(&sandbox, &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    let second = sandbox.run(&["run"]);
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("another `statuswatch run` is already using"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&first.id().to_string()),
+        "names the holder's pid: {err}"
+    );
+    signal(&first, libc::SIGTERM);
+    assert_eq!(wait(first, Duration::from_secs(8)).0, Some(0));
+}
+
+#[test]
+fn a_feed_added_while_running_is_picked_up_on_the_next_tick() {
+    let (server, sandbox) = setup(&["/a.atom"]);
+    server.set("/new.atom", Resource::feed(feed_doc(9)));
+    let child = start(&sandbox, &[]);
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(server.seen("/new.atom").is_empty());
+    let added = sandbox.run(&[
+        "feeds",
+        "add",
+        &server.url("/new.atom"),
+        "--vendor",
+        "newcomer",
+    ]);
+    assert!(added.status.success());
+    let deadline = Instant::now() + Duration::from_secs(4);
+    while server.seen("/new.atom").is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !server.seen("/new.atom").is_empty(),
+        "the new feed was never fetched"
+    );
+    signal(&child, libc::SIGTERM);
+    assert_eq!(wait(child, Duration::from_secs(8)).0, Some(0));
+}
+
+#[test]
+fn a_bad_schedule_is_refused_at_start_naming_the_field() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["run", "--schedule", "0 25 * * *"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("field 2 (hour) has 25"), "{err}");
+}
