@@ -68,13 +68,14 @@ pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
 
 static LEADING_WORD: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?i)^\s*(?:status:\s*)?(investigating|identified|monitoring|update|resolved|post-?mortem|scheduled|in progress|verifying|completed)\s*(?:[-:–—]\s*|\n|$)").unwrap()
+    Regex::new(r"(?i)^\s*(?:status:\s*(investigating|identified|monitoring|update|resolved|post-?mortem|scheduled|in progress|verifying|completed)\b[\s:.-]*|(investigating|identified|monitoring|update|resolved|post-?mortem|scheduled|in progress|verifying|completed)\s*(?:[-:–—]\s*|\n|$))").unwrap()
 });
 
-/// A lifecycle word that opens a text ("Resolved - ...", "Status: Monitoring\n..."): the label and the rest.
+/// A lifecycle word that opens a text ("Resolved - ...", "Status: Monitoring ..."): the label and the rest.
 pub(super) fn leading_label(text: &str) -> Option<(String, String)> {
     let c = LEADING_WORD.captures(text)?;
-    let (whole, word) = (c.get(0)?, c.get(1)?);
+    let whole = c.get(0)?;
+    let word = c.get(1).or_else(|| c.get(2))?;
     Some((
         word.as_str().to_string(),
         text[whole.end()..].trim().to_string(),

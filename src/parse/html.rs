@@ -87,6 +87,9 @@ fn has_tag_like(s: &str) -> bool {
 fn strip_once(html: &str) -> String {
     let bytes = html.as_bytes();
     let mut w = TextWriter::with_capacity(html.len().min(MAX_TEXT_BYTES + 16));
+    // Text without any markup (an RSS description in plain text) keeps its line breaks: there are no
+    // block tags to make lines, and "Affected: X" lines mean something.
+    w.keep_newlines = !has_tag_like(html);
     let mut i = 0;
     // Plain runs are copied as whole slices, not byte by byte.
     let mut run_start = 0;
@@ -312,6 +315,7 @@ pub fn named_entity(name: &str) -> Option<char> {
 /// no blanks at line ends.
 struct TextWriter {
     out: String,
+    keep_newlines: bool,
     pending_space: bool,
     pending_newline: bool,
 }
@@ -320,6 +324,7 @@ impl TextWriter {
     fn with_capacity(n: usize) -> Self {
         TextWriter {
             out: String::with_capacity(n),
+            keep_newlines: false,
             pending_space: false,
             pending_newline: false,
         }
@@ -343,6 +348,10 @@ impl TextWriter {
     }
 
     fn push_char(&mut self, c: char) {
+        if c == '\n' && self.keep_newlines {
+            self.newline();
+            return;
+        }
         if c == '\n' || c == '\r' || c == ' ' || c == '\t' || c == '\u{a0}' || c == '\u{2028}' {
             // Source newlines are layout, not structure: only block tags make lines.
             if !self.out.is_empty() && !self.pending_newline {
@@ -425,7 +434,8 @@ mod tests {
                 "&lt;script&gt;alert(1)&lt;/script&gt;hi",
                 "hi",
             ),
-            ("whitespace", "  a \n\t b  ", "a b"),
+            ("plain_keeps_lines", "  a \n\n\t b  ", "a\nb"),
+            ("markup_newlines_are_blanks", "<b>a</b> \n\t b", "a b"),
             ("control", "a\u{1}b", "ab"),
             ("unclosed_script", "x<script>never closed", "x"),
         ];
