@@ -34,6 +34,8 @@ enum Command {
     History(cli::history::HistoryArgs),
     /// Run the daemon: poll every feed on its cron schedule until SIGINT/SIGTERM.
     Run(cli::run::RunArgs),
+    /// Classify the entries of feed files offline, without a database.
+    Classify(cli::classify::ClassifyArgs),
 }
 
 /// Logs go to stderr; RUST_LOG overrides the level (the daemon logs at info; other commands print their own messages and log only errors).
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Events(a) => cli::events::run(&args.global, a),
         Command::History(a) => cli::history::run(&args.global, a),
         Command::Run(a) => cli::run::run(&args.global, a),
+        Command::Classify(a) => cli::classify::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

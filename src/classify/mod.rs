@@ -1,37 +1,887 @@
 //! Classify stage: [`Entry`] → [`Classification`] by named regex rules (data, not code).
 //!
-//! Classification does no I/O. (Interface stub: filled in by the classify work.)
+//! Rules live in `default_rules.toml` (embedded) and in user files that replace rules by name. Each rule
+//! looks at one field of the entry (title, content, the newest update's label or text...) and says which
+//! status it means, with a priority. Classifying runs one [`RegexSet`] per field over the entry (a single
+//! pass per field whatever the number of rules), drops candidates whose engine filter or `unless` veto
+//! rules them out, and takes the highest priority, the earlier rule on a tie. Every result names the rule
+//! that decided; [`Rules::explain`] lists every rule that matched and the text it matched.
+//!
+//! A rules file is checked whole before anything of it is used: a bad regex, an unknown status or field,
+//! or a duplicate name rejects the file with the rule's name, never a half-loaded set.
+//!
+//! Classification does no I/O. Build [`Rules`] once and reuse it: compiling is the expensive part.
 
-use crate::model::{Classification, Engine, Entry, Status};
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexSet};
+use serde::Deserialize;
+
+use crate::model::{Classification, Engine, Entry, Phase, Status};
+
+/// The rules compiled into the binary.
+const DEFAULT_RULES: &str = include_str!("default_rules.toml");
 
 /// Why a rules file was rejected.
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
+    #[error("{origin}: not a valid rules file: {message}")]
+    Syntax { origin: String, message: String },
+    #[error("{origin}: rule {rule:?}: {message}")]
+    Rule {
+        origin: String,
+        rule: String,
+        message: String,
+    },
     #[error("{origin}: {message}")]
     Invalid { origin: String, message: String },
 }
 
+/// The part of an entry a rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// The entry's title.
+    Title,
+    /// The entry's whole plain-text content.
+    Content,
+    /// The newest update's status word ("Resolved", an AWS title prefix, a "[Detected]" tag).
+    LatestLabel,
+    /// The newest update's text.
+    LatestText,
+    /// "label: text" of the newest update.
+    Latest,
+    /// Title, newline, content.
+    Any,
+}
+
+impl Field {
+    const ALL: [Field; 6] = [
+        Field::Title,
+        Field::Content,
+        Field::LatestLabel,
+        Field::LatestText,
+        Field::Latest,
+        Field::Any,
+    ];
+
+    fn parse(s: &str) -> Option<Field> {
+        let f = match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', ' '], "_")
+            .as_str()
+        {
+            "title" => Field::Title,
+            "content" | "summary" | "text" => Field::Content,
+            "latest_label" | "label" | "latest_update_label" => Field::LatestLabel,
+            "latest_text" | "latest_update_text" => Field::LatestText,
+            "latest" | "latest_update" => Field::Latest,
+            "any" => Field::Any,
+            _ => return None,
+        };
+        Some(f)
+    }
+
+    /// The rules-file name of the field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Content => "content",
+            Field::LatestLabel => "latest_label",
+            Field::LatestText => "latest_text",
+            Field::Latest => "latest",
+            Field::Any => "any",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One rule as written in a rules file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    name: String,
+    #[serde(default)]
+    engines: Option<Vec<String>>,
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    regex: Option<String>,
+    #[serde(default)]
+    unless: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    phase: Option<String>,
+    #[serde(default)]
+    priority: Option<i32>,
+    #[serde(default)]
+    enabled: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: String,
+    /// `None`: every engine.
+    pub engines: Option<Vec<Engine>>,
+    pub field: Field,
+    pub regex: Regex,
+    pub unless: Option<Regex>,
+    pub status: Status,
+    pub phase: Option<Phase>,
+    pub priority: i32,
+}
+
+/// One rule that matched an entry, for `--explain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleMatch {
+    pub rule: String,
+    pub field: Field,
+    pub status: Status,
+    pub priority: i32,
+    /// The text the rule's regex matched.
+    pub matched: String,
+    /// True for the rule that decided.
+    pub decided: bool,
+}
+
+/// The verdict and every rule that matched, best first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub class: Classification,
+    pub matches: Vec<RuleMatch>,
+}
+
 /// A compiled rule set.
-#[derive(Debug, Clone, Default)]
-pub struct Rules {}
+#[derive(Debug, Clone)]
+pub struct Rules {
+    rules: Vec<Rule>,
+    /// Per field: the set of that field's rule regexes, and which rule each set member is.
+    sets: Vec<(RegexSet, Vec<usize>)>,
+}
+
+static EMBEDDED: LazyLock<Rules> = LazyLock::new(|| {
+    #[allow(clippy::expect_used)] // our own file, checked by a unit test
+    Rules::from_specs(Vec::new(), DEFAULT_RULES, "embedded rules")
+        .expect("the embedded rules are valid")
+});
 
 impl Rules {
     /// The rules embedded in the binary.
     pub fn embedded() -> Rules {
-        Rules {}
+        EMBEDDED.clone()
     }
 
-    /// Adds or overrides rules by name from a TOML document; `origin` names it in errors.
-    pub fn with_overrides(self, _toml: &str, _origin: &str) -> Result<Rules, RulesError> {
-        Ok(self)
+    /// Adds or overrides rules by name from a TOML document; `origin` names it in errors. The document
+    /// is checked whole: on any error nothing of it is applied.
+    pub fn with_overrides(self, toml: &str, origin: &str) -> Result<Rules, RulesError> {
+        Rules::from_specs(self.rules, toml, origin)
+    }
+
+    /// The rules, in resolution order of writing.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    fn from_specs(
+        mut rules: Vec<Rule>,
+        toml_text: &str,
+        origin: &str,
+    ) -> Result<Rules, RulesError> {
+        let file: RulesFile = toml::from_str(toml_text).map_err(|e| RulesError::Syntax {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        let mut names = HashSet::new();
+        for spec in file.rule {
+            if !names.insert(spec.name.clone()) {
+                return Err(RulesError::Rule {
+                    origin: origin.into(),
+                    rule: spec.name,
+                    message: "defined twice in this file: rule names must be unique".into(),
+                });
+            }
+            let existing = rules.iter().position(|r| r.name == spec.name);
+            if spec.enabled == Some(false) {
+                if let Some(i) = existing {
+                    rules.remove(i);
+                }
+                continue;
+            }
+            let rule = compile(&spec, existing.map(|i| &rules[i]), origin)?;
+            match existing {
+                Some(i) => rules[i] = rule,
+                None => rules.push(rule),
+            }
+        }
+        if rules.is_empty() {
+            return Err(RulesError::Invalid {
+                origin: origin.into(),
+                message: "no rules left: at least one is needed".into(),
+            });
+        }
+        let mut sets = Vec::with_capacity(Field::ALL.len());
+        for field in Field::ALL {
+            let members: Vec<usize> = (0..rules.len())
+                .filter(|&i| rules[i].field == field)
+                .collect();
+            let set =
+                RegexSet::new(members.iter().map(|&i| rules[i].regex.as_str())).map_err(|e| {
+                    RulesError::Invalid {
+                        origin: origin.into(),
+                        message: format!(
+                            "the {} rules do not compile together: {e}",
+                            field.as_str()
+                        ),
+                    }
+                })?;
+            sets.push((set, members));
+        }
+        Ok(Rules { rules, sets })
     }
 
     /// Classifies one entry of a feed of the given engine.
-    pub fn classify(&self, _engine: Engine, _entry: &Entry) -> Classification {
-        Classification {
-            status: Status::Informational,
-            phase: None,
-            rule: "stub".into(),
+    pub fn classify(&self, engine: Engine, entry: &Entry) -> Classification {
+        let texts = FieldTexts::new(entry);
+        let best = self.candidates(engine, &texts).next();
+        self.verdict(best, entry)
+    }
+
+    /// Classifies and lists every rule that matched (best first) with the text it matched.
+    pub fn explain(&self, engine: Engine, entry: &Entry) -> Explanation {
+        let texts = FieldTexts::new(entry);
+        let order: Vec<usize> = self.candidates(engine, &texts).collect();
+        let class = self.verdict(order.first().copied(), entry);
+        let matches = order
+            .iter()
+            .enumerate()
+            .map(|(n, &i)| {
+                let r = &self.rules[i];
+                let matched = r
+                    .regex
+                    .find(texts.get(r.field))
+                    .map(|m| m.as_str().to_string())
+                    .unwrap_or_default();
+                RuleMatch {
+                    rule: r.name.clone(),
+                    field: r.field,
+                    status: r.status,
+                    priority: r.priority,
+                    matched,
+                    decided: n == 0,
+                }
+            })
+            .collect();
+        Explanation { class, matches }
+    }
+
+    /// The rules that apply to this entry, best first.
+    fn candidates<'a>(
+        &'a self,
+        engine: Engine,
+        texts: &'a FieldTexts<'_>,
+    ) -> impl Iterator<Item = usize> + 'a {
+        let mut hits: Vec<usize> = Vec::new();
+        for field in Field::ALL {
+            let (set, members) = &self.sets[field.index()];
+            let text = texts.get(field);
+            for m in set.matches(text).iter() {
+                let i = members[m];
+                let r = &self.rules[i];
+                if r.engines.as_ref().is_some_and(|es| !es.contains(&engine)) {
+                    continue;
+                }
+                if r.unless.as_ref().is_some_and(|u| u.is_match(text)) {
+                    continue;
+                }
+                hits.push(i);
+            }
         }
+        // Higher priority first; on a tie, the rule written first.
+        hits.sort_by_key(|&i| (std::cmp::Reverse(self.rules[i].priority), i));
+        hits.into_iter()
+    }
+
+    fn verdict(&self, best: Option<usize>, entry: &Entry) -> Classification {
+        let Some(i) = best else {
+            // Only reachable with a user rule set that has no catch-all.
+            return Classification {
+                status: Status::Informational,
+                phase: None,
+                rule: "none".into(),
+            };
+        };
+        let r = &self.rules[i];
+        let label_phase = entry
+            .updates
+            .first()
+            .and_then(|u| Phase::from_word(&u.label));
+        let phase = r.phase.or(match (r.status, label_phase) {
+            // A resolved verdict never carries an active phase ("[Investigating]" with "now fixed").
+            (
+                Status::Resolved,
+                Some(p @ (Phase::Resolved | Phase::Postmortem | Phase::Completed)),
+            ) => Some(p),
+            (Status::Resolved, _) => Some(Phase::Resolved),
+            (_, p) => p,
+        });
+        Classification {
+            status: r.status,
+            phase,
+            rule: r.name.clone(),
+        }
+    }
+}
+
+/// The texts of one entry, per field, built once per classification.
+struct FieldTexts<'a> {
+    title: &'a str,
+    content: &'a str,
+    label: &'a str,
+    text: &'a str,
+    latest: String,
+    any: String,
+}
+
+impl<'a> FieldTexts<'a> {
+    fn new(entry: &'a Entry) -> Self {
+        let (label, text) = entry
+            .updates
+            .first()
+            .map_or(("", entry.content.as_str()), |u| {
+                (u.label.as_str(), u.text.as_str())
+            });
+        let mut latest = String::with_capacity(label.len() + text.len() + 2);
+        latest.push_str(label);
+        latest.push_str(": ");
+        latest.push_str(text);
+        let mut any = String::with_capacity(entry.title.len() + entry.content.len() + 1);
+        any.push_str(&entry.title);
+        any.push('\n');
+        any.push_str(&entry.content);
+        FieldTexts {
+            title: &entry.title,
+            content: &entry.content,
+            label,
+            text,
+            latest,
+            any,
+        }
+    }
+
+    fn get(&self, field: Field) -> &str {
+        match field {
+            Field::Title => self.title,
+            Field::Content => self.content,
+            Field::LatestLabel => self.label,
+            Field::LatestText => self.text,
+            Field::Latest => &self.latest,
+            Field::Any => &self.any,
+        }
+    }
+}
+
+/// Checks and compiles one rule; `base` is the rule it replaces, whose values fill what the override
+/// leaves out (so a user can change just a regex or a priority).
+fn compile(spec: &RuleSpec, base: Option<&Rule>, origin: &str) -> Result<Rule, RulesError> {
+    let err = |message: String| RulesError::Rule {
+        origin: origin.into(),
+        rule: spec.name.clone(),
+        message,
+    };
+    if spec.name.trim().is_empty() {
+        return Err(err("a rule needs a non-empty name".into()));
+    }
+    let field = match (&spec.field, base) {
+        (Some(f), _) => Field::parse(f).ok_or_else(|| {
+            err(format!("unknown field {f:?} (known: title, content, latest_label, latest_text, latest, any)"))
+        })?,
+        (None, Some(b)) => b.field,
+        (None, None) => return Err(err("missing `field`".into())),
+    };
+    let regex = match (&spec.regex, base) {
+        (Some(re), _) => Regex::new(re).map_err(|e| err(format!("bad regex: {e}")))?,
+        (None, Some(b)) => b.regex.clone(),
+        (None, None) => return Err(err("missing `regex`".into())),
+    };
+    let unless = match (&spec.unless, base) {
+        (Some(re), _) if re.is_empty() => None,
+        (Some(re), _) => Some(Regex::new(re).map_err(|e| err(format!("bad `unless` regex: {e}")))?),
+        (None, Some(b)) => b.unless.clone(),
+        (None, None) => None,
+    };
+    let status = match (&spec.status, base) {
+        (Some(s), _) => s.parse::<Status>().map_err(|e| err(e.to_string()))?,
+        (None, Some(b)) => b.status,
+        (None, None) => return Err(err("missing `status`".into())),
+    };
+    let phase = match (&spec.phase, base) {
+        (Some(p), _) => Some(Phase::from_word(p).ok_or_else(|| {
+            err(format!("unknown phase {p:?} (known: investigating, identified, monitoring, update, resolved, postmortem, scheduled, in_progress, verifying, completed)"))
+        })?),
+        (None, Some(b)) => b.phase,
+        (None, None) => None,
+    };
+    let engines = match (&spec.engines, base) {
+        (Some(list), _) => {
+            let mut v = Vec::with_capacity(list.len());
+            for e in list {
+                v.push(e.parse::<Engine>().map_err(|x| err(x.to_string()))?);
+            }
+            Some(v)
+        }
+        (None, Some(b)) => b.engines.clone(),
+        (None, None) => None,
+    };
+    let priority = spec.priority.or(base.map(|b| b.priority)).unwrap_or(0);
+    Ok(Rule {
+        name: spec.name.clone(),
+        engines,
+        field,
+        regex,
+        unless,
+        status,
+        phase,
+        priority,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::Update;
+
+    fn entry(title: &str, label: &str, text: &str) -> Entry {
+        Entry {
+            id: "x".into(),
+            id_derived: false,
+            title: title.into(),
+            link: None,
+            published: None,
+            updated: None,
+            content: text.into(),
+            updates: if label.is_empty() && text.is_empty() {
+                Vec::new()
+            } else {
+                vec![Update {
+                    at: None,
+                    label: label.into(),
+                    text: text.into(),
+                }]
+            },
+            components: Vec::new(),
+            incident_key: None,
+            severity: None,
+        }
+    }
+
+    #[test]
+    fn embedded_rules_compile() {
+        let r = Rules::embedded();
+        assert!(r.rules().len() > 10);
+        let names: HashSet<_> = r.rules().iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names.len(), r.rules().len());
+    }
+
+    #[test]
+    fn case_table() {
+        use Engine::*;
+        use Status::*;
+        let cases: &[(&str, Engine, &str, &str, &str, Status)] = &[
+            (
+                "resolved_beats_words",
+                Statuspage,
+                "Major outage",
+                "Resolved",
+                "This incident has been resolved.",
+                Resolved,
+            ),
+            (
+                "completed",
+                Statuspage,
+                "Maintenance",
+                "Completed",
+                "The maintenance has completed.",
+                Resolved,
+            ),
+            (
+                "postmortem",
+                Statuspage,
+                "API down",
+                "Postmortem",
+                "Root cause...",
+                Resolved,
+            ),
+            (
+                "scheduled",
+                Statuspage,
+                "DB upgrade",
+                "Scheduled",
+                "We will upgrade; the API will be unavailable.",
+                Maintenance,
+            ),
+            (
+                "in_progress",
+                Statuspage,
+                "DB upgrade",
+                "In progress",
+                "Under way.",
+                Maintenance,
+            ),
+            (
+                "verifying",
+                Statuspage,
+                "DB upgrade",
+                "Verifying",
+                "Checking.",
+                Maintenance,
+            ),
+            (
+                "investigating_unclear",
+                Statuspage,
+                "Issue with logins",
+                "Investigating",
+                "We are looking into reports.",
+                Degraded,
+            ),
+            (
+                "identified_outage_title",
+                Statuspage,
+                "API unavailable",
+                "Identified",
+                "Fix under way.",
+                Outage,
+            ),
+            (
+                "major_outage_text",
+                Statuspage,
+                "Problems",
+                "Investigating",
+                "We are seeing a major outage of the API.",
+                Outage,
+            ),
+            (
+                "degraded_text",
+                Statuspage,
+                "Problems",
+                "Investigating",
+                "Elevated error rates for some users.",
+                Degraded,
+            ),
+            (
+                "monitoring",
+                Statuspage,
+                "Dashboard unavailable",
+                "Monitoring",
+                "A fix has been implemented.",
+                Degraded,
+            ),
+            (
+                "update_resolved_text",
+                Statuspage,
+                "Networking",
+                "Update",
+                "The issues have been resolved.",
+                Resolved,
+            ),
+            (
+                "until_resolved_is_not",
+                Statuspage,
+                "Delays",
+                "Identified",
+                "We'll monitor until the issue is resolved.",
+                Degraded,
+            ),
+            (
+                "aws_resolved",
+                Aws,
+                "Informational message: [RESOLVED] Increased API Error Rates",
+                "Informational message",
+                "",
+                Resolved,
+            ),
+            (
+                "aws_normal",
+                Aws,
+                "Service is operating normally: [RESOLVED] Network connectivity",
+                "Service is operating normally",
+                "We are investigating.",
+                Resolved,
+            ),
+            (
+                "aws_disruption",
+                Aws,
+                "Service disruption: Instance launches",
+                "Service disruption",
+                "Instances fail.",
+                Outage,
+            ),
+            (
+                "aws_degradation",
+                Aws,
+                "Service degradation: EBS",
+                "Service degradation",
+                "Recovery.",
+                Degraded,
+            ),
+            (
+                "aws_impact",
+                Aws,
+                "Service impact: Lambda",
+                "Service impact",
+                "Increased latencies.",
+                Degraded,
+            ),
+            (
+                "aws_impact_broken",
+                Aws,
+                "Service impact: Lambda",
+                "Service impact",
+                "Customers are unable to invoke functions.",
+                Outage,
+            ),
+            (
+                "aws_info_live",
+                Aws,
+                "Informational message: EC2",
+                "Informational message",
+                "We are investigating connectivity issues.",
+                Degraded,
+            ),
+            (
+                "aws_info_over",
+                Aws,
+                "Informational message: EC2",
+                "Informational message",
+                "The issue has been resolved and the service is operating normally.",
+                Resolved,
+            ),
+            (
+                "aws_info_plain",
+                Aws,
+                "Informational message: New region",
+                "Informational message",
+                "We launched a region.",
+                Informational,
+            ),
+            (
+                "aws_error_rates",
+                Aws,
+                "Increased Error Rates",
+                "",
+                "",
+                Degraded,
+            ),
+            (
+                "state_operational",
+                Generic,
+                "Public website is now operational",
+                "",
+                "changed from partial outage to operational",
+                Resolved,
+            ),
+            (
+                "state_degraded",
+                Generic,
+                "Control plane is now degraded",
+                "",
+                "changed",
+                Degraded,
+            ),
+            (
+                "retraction",
+                Generic,
+                "Website: a fault in our own checking, not in the service",
+                "",
+                "partial outage",
+                Informational,
+            ),
+            (
+                "bracket_resolved",
+                Generic,
+                "[Resolved] DB unavailable",
+                "Resolved",
+                "ok",
+                Resolved,
+            ),
+            (
+                "bracket_outage",
+                Generic,
+                "[Investigating] Some databases are failing to load",
+                "Investigating",
+                "degradation",
+                Outage,
+            ),
+            (
+                "bracket_degraded_title_wins",
+                Generic,
+                "[Detected] Degraded experience",
+                "Detected",
+                "may not load",
+                Degraded,
+            ),
+            (
+                "news",
+                Generic,
+                "We launched a feature",
+                "",
+                "Read about it.",
+                Informational,
+            ),
+            (
+                "german_resolved",
+                Generic,
+                "Störung",
+                "",
+                "Das Problem ist behoben.",
+                Resolved,
+            ),
+            (
+                "incidentio",
+                Incidentio,
+                "High error rate",
+                "Resolved",
+                "Recovered.",
+                Resolved,
+            ),
+            (
+                "slack_outage",
+                Slack,
+                "Outage: Slack is down",
+                "",
+                "We're on it.",
+                Outage,
+            ),
+            (
+                "slack_maintenance",
+                Slack,
+                "Maintenance: DB",
+                "",
+                "Planned.",
+                Maintenance,
+            ),
+            (
+                "slack_notice",
+                Slack,
+                "Notice: change",
+                "",
+                "FYI.",
+                Informational,
+            ),
+            (
+                "planned_title",
+                Govuk,
+                "Planned maintenance: service unavailable on Sunday",
+                "",
+                "",
+                Maintenance,
+            ),
+        ];
+        let rules = Rules::embedded();
+        for (name, engine, title, label, text, want) in cases {
+            let e = entry(title, label, text);
+            let got = rules.classify(*engine, &e);
+            assert_eq!(got.status, *want, "case {name}: decided by {}", got.rule);
+        }
+    }
+
+    #[test]
+    fn overrides_replace_by_name_and_reject_whole() {
+        let rules = Rules::embedded();
+        let n = rules.rules().len();
+        let ok = r#"
+            [[rule]]
+            name = "title-outage"
+            priority = 10
+            [[rule]]
+            name = "my-rule"
+            field = "title"
+            regex = "(?i)kaputt"
+            status = "outage"
+            priority = 990
+        "#;
+        let r2 = rules.clone().with_overrides(ok, "mine.toml").unwrap();
+        assert_eq!(r2.rules().len(), n + 1);
+        assert_eq!(
+            r2.rules()
+                .iter()
+                .find(|r| r.name == "title-outage")
+                .unwrap()
+                .priority,
+            10
+        );
+        assert_eq!(
+            r2.classify(Engine::Generic, &entry("Alles kaputt", "", ""))
+                .rule,
+            "my-rule"
+        );
+
+        let bad = r#"
+            [[rule]]
+            name = "fine"
+            field = "title"
+            regex = "x"
+            status = "outage"
+            [[rule]]
+            name = "broken"
+            field = "title"
+            regex = "(unclosed"
+            status = "outage"
+        "#;
+        let err = rules
+            .clone()
+            .with_overrides(bad, "bad.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("bad.toml") && err.contains("broken") && err.contains("regex"),
+            "{err}"
+        );
+
+        for (doc, needle) in [
+            ("[[rule]]\nname='a'\nfield='nope'\nregex='x'\nstatus='outage'", "unknown field"),
+            ("[[rule]]\nname='a'\nfield='title'\nregex='x'\nstatus='bad'", "unknown status"),
+            ("[[rule]]\nname='a'\nfield='title'\nregex='x'\nstatus='outage'\nengines=['zz']", "unknown engine"),
+            ("[[rule]]\nname='a'\nfield='title'\nregex='x'\nstatus='outage'\n[[rule]]\nname='a'\nfield='title'\nregex='y'\nstatus='outage'", "defined twice"),
+            ("[[rule]]\nname='a'\nfield='title'\nregex='x'\nstatus='outage'\ncolour='red'", "unknown field `colour`"),
+            ("not toml [", "not a valid rules file"),
+        ] {
+            let e = rules.clone().with_overrides(doc, "f.toml").unwrap_err().to_string();
+            assert!(e.contains(needle), "{needle}: {e}");
+        }
+
+        let off = "[[rule]]\nname = 'retraction'\nenabled = false";
+        let r3 = rules.with_overrides(off, "off.toml").unwrap();
+        assert!(r3.rules().iter().all(|r| r.name != "retraction"));
+    }
+
+    #[test]
+    fn explain_lists_matches_with_text() {
+        let rules = Rules::embedded();
+        let e = entry(
+            "API unavailable",
+            "Resolved",
+            "This incident has been resolved.",
+        );
+        let x = rules.explain(Engine::Statuspage, &e);
+        assert_eq!(x.class.rule, "label-resolved");
+        assert_eq!(x.class.phase, Some(Phase::Resolved));
+        assert!(x.matches[0].decided);
+        let outage = x.matches.iter().find(|m| m.rule == "title-outage").unwrap();
+        assert_eq!(outage.matched, "unavailable");
+        assert!(!outage.decided);
     }
 }

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, plus the helpers they share (opening the
 //! database, output formats, tables). `anyhow` lives here and in `main.rs` only.
 
+pub mod classify;
 pub mod events;
 pub mod feeds;
 pub mod history;

@@ -1,8 +1,39 @@
 //! Parse stage: feed bytes → [`ParsedFeed`], via feed-rs plus one extractor per engine.
 //!
-//! Parsing does no I/O. (Interface stub: filled in by the parse work.)
+//! The steps, each in its own file:
+//! 1. [`repair`]: decode to UTF-8 (BOM, UTF-16, XML declaration) and repair what lenient readers repair
+//!    (bare `&`, HTML entities, control characters), so one sloppy byte does not lose a whole feed;
+//! 2. sniff what the body is, so an HTML error page or an empty body gets an error that says so;
+//! 3. feed-rs reads the XML, behind `catch_unwind`: it panics on some hostile inputs, and one bad feed
+//!    must fail alone;
+//! 4. [`identity`] gives every entry a stable id; duplicates of one id in a document collapse to one;
+//! 5. the engine's extractor (detected by [`detect_engine`] unless the catalog names it) turns the
+//!    entry into plain text ([`html`]), the update timeline, components, incident key and severity.
+//!
+//! Parsing does no I/O.
 
-use crate::model::{Engine, ParsedFeed};
+mod aws;
+mod azure;
+pub mod dates;
+mod gcp;
+mod generic;
+mod govuk;
+pub mod html;
+pub mod identity;
+mod incidentio;
+mod instatus;
+pub mod repair;
+mod slack;
+mod statusio;
+mod statuspage;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{Engine, Entry, ParsedFeed};
 
 /// What the parser needs besides the bytes.
 #[derive(Debug, Clone, Default)]
@@ -16,15 +47,369 @@ pub struct ParseOptions {
 /// Why a document could not be read as a feed.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
-    #[error("the body is empty: expected an RSS or Atom document")]
+    #[error(
+        "the body is empty: expected an RSS or Atom document (check the feed URL, or retry later)"
+    )]
     Empty,
-    #[error("the body is {0}, not an RSS or Atom feed: check the feed URL")]
+    #[error("the body is {0}, not an RSS or Atom feed: check the feed URL (status pages usually serve /history.atom, /history.rss or /feed)")]
     NotAFeed(String),
-    #[error("not a valid feed document: {0}")]
+    #[error("not a valid feed document: {0}. statuswatch repairs bare '&', control characters and encodings, but not broken structure: check the feed with a validator or tell the vendor")]
     Invalid(String),
+    #[error("the feed parser crashed on this document ({0}); this feed was skipped and others are unaffected: please report the document")]
+    Panicked(String),
+}
+
+/// An entry as the feed gave it, before the engine's extractor reads it.
+pub(crate) struct Raw<'a> {
+    /// The markup of the content (or, failing that, the summary).
+    pub html: &'a str,
+    /// The entry's newest date (updated, else published): gives the year to day-and-month times.
+    pub date: Option<DateTime<Utc>>,
 }
 
 /// Parses one feed document.
-pub fn parse_feed(_bytes: &[u8], _opts: &ParseOptions) -> Result<ParsedFeed, ParseError> {
-    Err(ParseError::Invalid("parser not built yet".into()))
+pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
+        return Err(ParseError::Empty);
+    }
+    // Everything below handles outside data, in our code as in feed-rs's: a panic anywhere fails
+    // this document alone.
+    match catch_unwind(AssertUnwindSafe(|| parse_inner(bytes, opts))) {
+        Ok(result) => result,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(ParseError::Panicked(what))
+        }
+    }
+}
+
+fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseError> {
+    let decoded = repair::decode(bytes);
+    let text: &str = &decoded.text;
+    let body = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if body.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    check_is_feed(body)?;
+    let repaired = repair::repair(text);
+    let was_repaired = decoded.changed || matches!(repaired, Cow::Owned(_));
+
+    let parser = feed_rs::parser::Builder::new()
+        .id_generator(identity::no_id)
+        .timestamp_parser(dates::parse_timestamp)
+        .base_uri(opts.feed_url.as_deref())
+        .build();
+    let feed = parser.parse(repaired.as_bytes()).map_err(|e| match e {
+        feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::NoFeedRoot,
+        ) => ParseError::NotAFeed(describe_root(body)),
+        other => ParseError::Invalid(other.to_string()),
+    })?;
+
+    let engine = opts
+        .engine
+        .unwrap_or_else(|| detect_engine(repaired.as_bytes(), opts.feed_url.as_deref()));
+    let base = opts
+        .feed_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .or_else(|| {
+            feed.links
+                .iter()
+                .find_map(|l| url::Url::parse(&l.href).ok())
+        });
+
+    let mut entries: Vec<Entry> = Vec::with_capacity(feed.entries.len());
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(feed.entries.len());
+    for fe in &feed.entries {
+        let entry = build_entry(fe, engine, base.as_ref());
+        match seen.get(&entry.id) {
+            // Duplicate ids in one document: keep the newest version, the first one on a tie, so the
+            // result does not depend on anything but the document.
+            Some(&at) => {
+                let newer = newest(&entry) > newest(&entries[at]);
+                if newer {
+                    entries[at] = entry;
+                }
+            }
+            None => {
+                seen.insert(entry.id.clone(), entries.len());
+                entries.push(entry);
+            }
+        }
+    }
+
+    Ok(ParsedFeed {
+        title: feed
+            .title
+            .as_ref()
+            .map(|t| html::to_text(&t.content))
+            .filter(|t| !t.is_empty()),
+        engine,
+        entries,
+        repaired: was_repaired,
+    })
+}
+
+fn newest(e: &Entry) -> Option<DateTime<Utc>> {
+    e.updated.max(e.published)
+}
+
+/// Turns one feed-rs entry into our entry, then lets the engine's extractor read it.
+fn build_entry(fe: &feed_rs::model::Entry, engine: Engine, base: Option<&url::Url>) -> Entry {
+    let title = fe
+        .title
+        .as_ref()
+        .map(|t| html::to_text(&t.content))
+        .unwrap_or_default();
+    let raw_link = fe
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .or_else(|| fe.links.first())
+        .map(|l| l.href.as_str());
+    let link = raw_link.and_then(|h| html::sanitize_link(h, base));
+    let markup: &str = fe
+        .content
+        .as_ref()
+        .and_then(|c| c.body.as_deref())
+        .filter(|b| !b.trim().is_empty())
+        .or_else(|| fe.summary.as_ref().map(|s| s.content.as_str()))
+        .unwrap_or("");
+    let content = html::to_text(markup);
+    let (id, id_derived) = identity::entry_id(
+        &fe.id,
+        raw_link,
+        &title,
+        fe.published.or(fe.updated),
+        &content,
+    );
+    let raw = Raw {
+        html: markup,
+        date: fe.updated.max(fe.published),
+    };
+    let mut entry = Entry {
+        id,
+        id_derived,
+        title,
+        link,
+        published: fe.published,
+        updated: fe.updated,
+        content,
+        updates: Vec::new(),
+        components: Vec::new(),
+        incident_key: None,
+        severity: None,
+    };
+    match engine {
+        Engine::Statuspage => statuspage::extract(&raw, &mut entry),
+        Engine::Aws => aws::extract(&raw, &mut entry, &fe.id),
+        Engine::Gcp => gcp::extract(&raw, &mut entry),
+        Engine::Azure => azure::extract(&raw, &mut entry),
+        Engine::Slack => slack::extract(&raw, &mut entry),
+        Engine::Incidentio => incidentio::extract(&raw, &mut entry),
+        Engine::Instatus => instatus::extract(&raw, &mut entry),
+        Engine::Statusio => statusio::extract(&raw, &mut entry),
+        Engine::Govuk => govuk::extract(&raw, &mut entry),
+        Engine::Generic => generic::extract(&raw, &mut entry),
+    }
+    entry
+}
+
+/// Rejects bodies that are plainly not feeds, naming what they are.
+fn check_is_feed(body: &str) -> Result<(), ParseError> {
+    let first = body.as_bytes()[0];
+    if first == b'{' || first == b'[' {
+        // feed-rs reads JSON Feed; any other JSON (a status API) is not a feed.
+        if body.contains("jsonfeed.org/version") {
+            return Ok(());
+        }
+        return Err(ParseError::NotAFeed(
+            "a JSON document (perhaps a status API, not its feed)".into(),
+        ));
+    }
+    if first != b'<' {
+        return Err(ParseError::NotAFeed("plain text".into()));
+    }
+    match root_name(body) {
+        Some(name) => {
+            let local = name
+                .rsplit(':')
+                .next()
+                .unwrap_or(&name)
+                .to_ascii_lowercase();
+            match local.as_str() {
+                "rss" | "feed" | "rdf" | "entry" => Ok(()),
+                _ => Err(ParseError::NotAFeed(describe_root(body))),
+            }
+        }
+        None => Err(ParseError::Invalid("no root element found".into())),
+    }
+}
+
+/// The name of the first element, skipping the declaration, comments, doctype and blanks.
+fn root_name(body: &str) -> Option<String> {
+    let mut rest = body;
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("<?") {
+            rest = &r[r.find("?>")? + 2..];
+        } else if let Some(r) = rest.strip_prefix("<!--") {
+            rest = &r[r.find("-->")? + 3..];
+        } else if rest.len() >= 9 && rest[..9].eq_ignore_ascii_case("<!DOCTYPE") {
+            let r = &rest[9..];
+            if r.trim_start()
+                .get(..4)
+                .is_some_and(|h| h.eq_ignore_ascii_case("html"))
+            {
+                return Some("html".into());
+            }
+            rest = &r[r.find('>')? + 1..];
+        } else if let Some(r) = rest.strip_prefix('<') {
+            let end = r
+                .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+                .unwrap_or(r.len());
+            return Some(r[..end].to_string());
+        } else {
+            return None;
+        }
+    }
+}
+
+/// Says what a non-feed body is, for [`ParseError::NotAFeed`].
+fn describe_root(body: &str) -> String {
+    match root_name(body) {
+        Some(n) if n.eq_ignore_ascii_case("html") => "an HTML page".into(),
+        Some(n) if n.eq_ignore_ascii_case("rss") => {
+            "an RSS document of a version the parser does not read (expected version=\"2.0\")"
+                .into()
+        }
+        Some(n) => format!("an XML document whose root element is <{n}>"),
+        None => "not XML".into(),
+    }
+}
+
+/// How far into the document detection looks: the channel head and the first entries.
+const DETECT_WINDOW: usize = 32 * 1024;
+
+/// Guesses the engine of a feed from its URL and its first bytes: the generator, vendor hosts in ids
+/// and links, guid shapes and the markup of the content. [`Engine::Generic`] when nothing is known.
+pub fn detect_engine(bytes: &[u8], feed_url: Option<&str>) -> Engine {
+    let head = &bytes[..bytes.len().min(DETECT_WINDOW)];
+    let head = String::from_utf8_lossy(head);
+    let url = feed_url.unwrap_or("").to_ascii_lowercase();
+    let has = |s: &str| head.contains(s);
+    let url_has = |s: &str| url.contains(s);
+
+    if url_has("status.aws.amazon.com")
+        || url_has("health.aws.amazon.com")
+        || has("status.aws.amazon.com/#")
+        || has("AWS Service Health Dashboard")
+    {
+        return Engine::Aws;
+    }
+    if url_has("status.cloud.google.com")
+        || has("tag:status.cloud.google.com")
+        || has("<id>https://status.cloud.google.com")
+    {
+        return Engine::Gcp;
+    }
+    if url_has("azure.status.microsoft")
+        || url_has("status.azure.com")
+        || url_has("azure.microsoft.com/status")
+        || has("azure.status.microsoft")
+        || has("Azure Status")
+    {
+        return Engine::Azure;
+    }
+    if url_has("slack-status.com") || url_has("status.slack.com") || has("slack-status.com") {
+        return Engine::Slack;
+    }
+    if url_has("gov.uk") || has("<id>https://www.gov.uk") || has("tag:www.gov.uk") {
+        return Engine::Govuk;
+    }
+    if url_has("instatus.com") || has("instatus.com") || has("Instatus") {
+        return Engine::Instatus;
+    }
+    if url_has("status.io/") || has("status.io/pages") || has("<generator>status.io") {
+        return Engine::Statusio;
+    }
+    // incident.io writes the state as "<b>Status: Resolved</b>" (escaped or in CDATA).
+    if url_has("incident.io")
+        || has("incident.io")
+        || has("<b>Status: ")
+        || has("&lt;b&gt;Status: ")
+    {
+        return Engine::Incidentio;
+    }
+    // Statuspage (and LambStatus, which copies its markup): "<small>date</small><br><strong>Word</strong>"
+    // or its 2026 spelling with blanks, escaped in RSS/Atom or raw in CDATA; Atom ids "...,2005:Incident/".
+    let statuspage_markup = (has("data-var=") && (has("&lt;strong&gt;") || has("<strong>")))
+        || (has("&lt;small&gt;") && has("&lt;strong&gt;"))
+        || (has("<small>") && has("<strong>"));
+    if statuspage_markup
+        || has(",2005:Incident/")
+        || url.ends_with(".statuspage.io/history.atom")
+        || url.ends_with(".statuspage.io/history.rss")
+    {
+        return Engine::Statuspage;
+    }
+    Engine::Generic
+}
+
+/// Splits a list of names written for people: "A, B, and C", "A and B", "A; B".
+pub(crate) fn split_names(list: &str) -> Vec<String> {
+    list.split([',', ';', '\n'])
+        .flat_map(|part| part.split(" and "))
+        .map(|s| {
+            s.trim()
+                .trim_start_matches("and ")
+                .trim_end_matches('.')
+                .trim()
+                .to_string()
+        })
+        .filter(|s| !s.is_empty() && s.len() <= 200)
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_case_table() {
+        let cases: &[(&str, Option<&str>, Engine)] = &[
+            ("<rss><guid>http://status.aws.amazon.com/#ec2-us-east-1_1</guid></rss>", None, Engine::Aws),
+            ("<rss/>", Some("https://status.aws.amazon.com/rss/ec2-us-east-1.rss"), Engine::Aws),
+            ("<feed><id>tag:status.cloud.google.com,2024:feed</id></feed>", None, Engine::Gcp),
+            ("<rss/>", Some("https://azure.status.microsoft/en-us/status/feed/"), Engine::Azure),
+            ("<rss/>", Some("https://slack-status.com/feed/rss"), Engine::Slack),
+            ("<feed/>", Some("https://www.gov.uk/government/organisations/x.atom"), Engine::Govuk),
+            ("<rss/>", Some("https://acme.instatus.com/history.rss"), Engine::Instatus),
+            ("<rss><link>https://status.io/pages/history/1</link></rss>", None, Engine::Statusio),
+            ("<rss><description><![CDATA[<b>Status: Resolved</b>]]></description></rss>", None, Engine::Incidentio),
+            ("<feed><id>tag:status.x.com,2005:Incident/1</id></feed>", None, Engine::Statuspage),
+            ("<rss><description>&lt;p&gt; &lt;small&gt;x&lt;/small&gt;&lt;br&gt; &lt;strong&gt;Resolved&lt;/strong&gt;</description></rss>", None, Engine::Statuspage),
+            ("<feed><link href='https://status.x.com/history.atom'/><entry><title>X is now degraded</title></entry></feed>", Some("https://status.x.com/history.atom"), Engine::Generic),
+            ("<rss><item><title>News</title></item></rss>", None, Engine::Generic),
+        ];
+        for (doc, url, want) in cases {
+            assert_eq!(detect_engine(doc.as_bytes(), *url), *want, "doc {doc}");
+        }
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            split_names("Git Operations, Webhooks, and API Requests."),
+            ["Git Operations", "Webhooks", "API Requests"]
+        );
+        assert_eq!(split_names("Actions."), ["Actions"]);
+        assert_eq!(split_names("A and B"), ["A", "B"]);
+    }
 }

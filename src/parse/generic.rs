@@ -1,0 +1,83 @@
+//! Any other RSS/Atom feed: title and summary, plus the few conventions that carry state without an
+//! engine of their own.
+//!
+//! - A bracketed state word at the start of the title, as feeds built from PagerDuty status pages write
+//!   it ("[Investigating] Databases unavailable", "[Resolved] ..."): the update's label.
+//! - An "Affected: A, B" first line (the same feeds): the components, cut from the text.
+//! - Per-component state-change entries ("Public website is now operational", "X: a fault in our own
+//!   checking..."): the component named before " is now " or before the first colon.
+//!
+//! Each entry is one update, dated by the entry.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::Raw;
+use crate::model::{Entry, Update};
+
+static BRACKET: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)] // a literal pattern, covered by tests
+    Regex::new(r"^\s*\[([A-Za-z][A-Za-z -]{1,30})\]\s*").unwrap()
+});
+static AFFECTED_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)]
+    Regex::new(r"(?m)^\s*Affected(?: components| services)?:\s*(.+?)\s*$").unwrap()
+});
+static STATE_CHANGE: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)]
+    Regex::new(r"(?i)^(.{1,120}?) is now ([a-z][a-z ]{1,40})$").unwrap()
+});
+
+/// Reads a generic entry.
+pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
+    let label = BRACKET
+        .captures(&entry.title)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().trim().to_string())
+        .unwrap_or_default();
+    let mut text = entry.content.clone();
+    if let Some(c) = AFFECTED_LINE.captures(&entry.content) {
+        if let (Some(whole), Some(list)) = (c.get(0), c.get(1)) {
+            entry.components = super::split_names(list.as_str());
+            text = format!(
+                "{}{}",
+                &entry.content[..whole.start()],
+                &entry.content[whole.end()..]
+            )
+            .trim()
+            .to_string();
+        }
+    } else if let Some(c) = STATE_CHANGE.captures(&entry.title) {
+        if let Some(m) = c.get(1) {
+            entry.components = vec![m.as_str().trim().to_string()];
+        }
+    } else if label.is_empty() {
+        if let Some((name, _)) = entry.title.split_once(": ") {
+            if !name.is_empty() && name.len() <= 80 && !name.contains(['[', ']']) {
+                entry.components = vec![name.trim().to_string()];
+            }
+        }
+    }
+    entry.updates = vec![Update {
+        at: raw.date,
+        label,
+        text,
+    }];
+}
+
+static LEADING_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)]
+    Regex::new(r"(?i)^\s*(?:status:\s*(investigating|identified|monitoring|update|resolved|post-?mortem|scheduled|in progress|verifying|completed)\b[\s:.-]*|(investigating|identified|monitoring|update|resolved|post-?mortem|scheduled|in progress|verifying|completed)\s*(?:[-:–—]\s*|\n|$))").unwrap()
+});
+
+/// A lifecycle word that opens a text ("Resolved - ...", "Status: Monitoring ..."): the label and the rest.
+pub(super) fn leading_label(text: &str) -> Option<(String, String)> {
+    let c = LEADING_WORD.captures(text)?;
+    let whole = c.get(0)?;
+    let word = c.get(1).or_else(|| c.get(2))?;
+    Some((
+        word.as_str().to_string(),
+        text[whole.end()..].trim().to_string(),
+    ))
+}

@@ -1,0 +1,236 @@
+//! Atlassian Statuspage (`/history.atom`, `/history.rss`), and the engines that copy its markup
+//! (LambStatus, some Instatus and status.io pages).
+//!
+//! One entry per incident or maintenance; its HTML holds every update, newest first:
+//!
+//! ```text
+//! <p><small>Nov <var data-var='date'>14</var>, <var data-var='time'>14:07</var> PST</small><br>
+//!    <strong>Resolved</strong> - Tunnels are starting successfully.</p>
+//! ```
+//!
+//! The 2026 markup adds blanks (`<p> <small>`, `<br> <strong>`); older pages have no `<var>`s, and the
+//! 2014 generation may put the time after the text. So the timeline is found by its anchors, not by one
+//! exact shape: every `<strong>` whose text is a lifecycle word starts an update; a `<small>` that
+//! directly precedes a header (nothing but tags and blanks between) is that update's time, any other
+//! `<small>` is a time for the update it sits in. "This incident affected: A, B, and C." names the
+//! components. Times carry no year: the entry's date gives it, a year earlier when that would put the
+//! update in the future of the entry.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use regex::Regex;
+
+use super::dates::{month_number, zone_offset_secs};
+use super::html::to_text;
+use super::Raw;
+use crate::model::{Entry, Phase, Update};
+
+static STRONG: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)] // a literal pattern, covered by tests
+    Regex::new(r"(?is)<(?:strong|b)>\s*([^<]{1,40}?)\s*</(?:strong|b)>").unwrap()
+});
+static SMALL: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)]
+    Regex::new(r"(?is)<small>(.{0,400}?)</small>").unwrap()
+});
+static AFFECTED: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)]
+    Regex::new(
+        r"(?im)^\s*This (?:incident|scheduled maintenance|maintenance) affected:\s*(.+?)\s*$",
+    )
+    .unwrap()
+});
+static IMPACT: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)]
+    Regex::new(r"(?i)\bimpact-(none|minor|major|critical|maintenance)\b").unwrap()
+});
+static CLOCK: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)]
+    Regex::new(r"(?i)^([a-zé]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s*(?:(\d{4})\s*(?:-|,|at)?\s*)?(\d{1,2}):(\d{2})\s*(am|pm)?\s*([a-z]{1,5}|[+-]\d{2}:?\d{2})?").unwrap()
+});
+
+/// Reads a Statuspage entry: timeline, components, current impact.
+pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
+    entry.updates = timeline(raw.html, raw.date);
+    let (components, cleaned) = components_and_strip(&entry.updates, &entry.content);
+    if !components.is_empty() {
+        entry.components = components;
+        entry.updates = cleaned;
+    }
+    if let Some(c) = IMPACT.captures(raw.html) {
+        entry.severity = c.get(1).map(|m| m.as_str().to_ascii_lowercase());
+    }
+}
+
+/// The update timeline in a Statuspage body, newest first.
+pub(crate) fn timeline(html: &str, date: Option<DateTime<Utc>>) -> Vec<Update> {
+    struct Header {
+        start: usize,
+        end: usize,
+        label: String,
+        at: Option<DateTime<Utc>>,
+        /// Where this update's text ends (the start of the next header's own time, or of the next header).
+        text_end: usize,
+    }
+    let mut headers: Vec<Header> = STRONG
+        .captures_iter(html)
+        .filter_map(|c| {
+            let whole = c.get(0)?;
+            let label = to_text(c.get(1)?.as_str());
+            Phase::from_word(&label)?;
+            Some(Header {
+                start: whole.start(),
+                end: whole.end(),
+                label,
+                at: None,
+                text_end: html.len(),
+            })
+        })
+        .collect();
+    if headers.is_empty() {
+        return Vec::new();
+    }
+    for i in 0..headers.len() {
+        headers[i].text_end = headers.get(i + 1).map_or(html.len(), |h| h.start);
+    }
+    for m in SMALL.captures_iter(html) {
+        let (Some(whole), Some(inner)) = (m.get(0), m.get(1)) else {
+            continue;
+        };
+        let at = parse_update_time(&to_text(inner.as_str()), date);
+        // A time directly before a header belongs to it ("leading", the usual shape).
+        let next = headers.iter().position(|h| h.start >= whole.end());
+        let leads = |n: usize| {
+            let between = &html[whole.end()..headers[n].start];
+            // A closed paragraph between them means the time ended the previous update instead.
+            between.len() <= 200
+                && !between.contains("</p>")
+                && !between.contains("</div>")
+                && to_text(between).is_empty()
+        };
+        if let Some(n) = next.filter(|&n| leads(n)) {
+            headers[n].at = headers[n].at.or(at);
+            // Cut the time (and the `<p>` opening it) out of the previous update's text.
+            if n > 0 {
+                let cut = paragraph_start(html, whole.start());
+                headers[n - 1].text_end = headers[n - 1].text_end.min(cut);
+            }
+            continue;
+        }
+        // Otherwise it trails the update it sits in (2014 shape).
+        if let Some(h) = headers.iter_mut().rfind(|h| h.end <= whole.start()) {
+            h.at = h.at.or(at);
+            h.text_end = h.text_end.min(whole.start());
+        }
+    }
+    let mut updates: Vec<Update> = headers
+        .iter()
+        .map(|h| {
+            let body = html.get(h.end..h.text_end.max(h.end)).unwrap_or("");
+            let text = to_text(body);
+            let text = text
+                .trim_start_matches(['-', '–', '—', ':', ' '])
+                .trim()
+                .to_string();
+            Update {
+                at: h.at,
+                label: h.label.clone(),
+                text,
+            }
+        })
+        .collect();
+    // Newest first, as the page writes it; a page that lists oldest first is turned around.
+    if let (Some(first), Some(last)) = (
+        updates.first().and_then(|u| u.at),
+        updates.last().and_then(|u| u.at),
+    ) {
+        if first < last {
+            updates.reverse();
+        }
+    }
+    updates
+}
+
+/// Backs up from a `<small>` over the `<p>` (and blanks) that open its paragraph.
+fn paragraph_start(html: &str, small_start: usize) -> usize {
+    let before = &html[..small_start];
+    let trimmed = before.trim_end();
+    for open in ["<p>", "<P>"] {
+        if let Some(s) = trimmed.strip_suffix(open) {
+            return s.len();
+        }
+    }
+    small_start
+}
+
+/// "Nov 14, 14:07 PST", "Nov 4, 2014 - 04:09 UTC", "May 13, 2017, 06:45 UTC" → a time, the year
+/// taken from the text or from the entry's date.
+pub(crate) fn parse_update_time(
+    text: &str,
+    entry_date: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    let c = CLOCK.captures(text.trim())?;
+    let month = month_number(c.get(1)?.as_str())?;
+    let day: u32 = c.get(2)?.as_str().parse().ok()?;
+    let mut hour: u32 = c.get(4)?.as_str().parse().ok()?;
+    let minute: u32 = c.get(5)?.as_str().parse().ok()?;
+    match c.get(6).map(|m| m.as_str().to_ascii_lowercase()).as_deref() {
+        Some("pm") if hour < 12 => hour += 12,
+        Some("am") if hour == 12 => hour = 0,
+        _ => {}
+    }
+    let offset = match c.get(7).map(|m| m.as_str()) {
+        None => 0,
+        Some(z) if z.starts_with(['+', '-']) => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let digits: String = z.chars().filter(char::is_ascii_digit).collect();
+            let h: i32 = digits.get(..2)?.parse().ok()?;
+            let m: i32 = digits.get(2..4)?.parse().ok()?;
+            sign * (h * 3600 + m * 60)
+        }
+        // An unknown zone name: better no time than a wrong one.
+        Some(z) => zone_offset_secs(z)?,
+    };
+    let time = NaiveTime::from_hms_opt(hour, minute, 0)?;
+    let off = FixedOffset::east_opt(offset)?;
+    let build = |year: i32| -> Option<DateTime<Utc>> {
+        let d = NaiveDate::from_ymd_opt(year, month, day)?;
+        off.from_local_datetime(&d.and_time(time))
+            .single()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    if let Some(y) = c.get(3).and_then(|y| y.as_str().parse::<i32>().ok()) {
+        return build(y);
+    }
+    let reference = entry_date?;
+    let at = build(reference.year())?;
+    // An update cannot be much newer than its entry: then it belongs to the year before (a December
+    // update in an entry dated January).
+    if at > reference + chrono::Duration::days(2) {
+        return build(reference.year() - 1);
+    }
+    Some(at)
+}
+
+/// Components from "This incident affected: ..." lines; returns them and the updates with the line cut.
+fn components_and_strip(updates: &[Update], content: &str) -> (Vec<String>, Vec<Update>) {
+    let Some(c) = AFFECTED.captures(content) else {
+        return (Vec::new(), updates.to_vec());
+    };
+    let list = c.get(1).map_or("", |m| m.as_str());
+    let components = super::split_names(list);
+    let cleaned = updates
+        .iter()
+        .map(|u| {
+            let mut u = u.clone();
+            if let Some(m) = AFFECTED.find(&u.text) {
+                u.text = format!("{}{}", &u.text[..m.start()], &u.text[m.end()..])
+                    .trim()
+                    .to_string();
+            }
+            u
+        })
+        .collect();
+    (components, cleaned)
+}

@@ -1,0 +1,156 @@
+//! `statuswatch classify`, driven through the real binary: table, `--json`, `--explain`, `--engine`,
+//! `--rules`, and the handling of files that are not feeds.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn fixture(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(path)
+}
+
+fn classify(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_statuswatch"))
+        .arg("classify")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn json_has_the_stable_keys_and_the_file_as_given() {
+    let f = fixture("parse/statuspage_history.atom");
+    let out = classify(&["--json", f.to_str().unwrap()]);
+    assert!(out.status.success());
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 10);
+    let first = &lines[0];
+    for key in [
+        "file",
+        "id",
+        "id_derived",
+        "title",
+        "status",
+        "phase",
+        "rule",
+        "engine",
+        "components",
+    ] {
+        assert!(first.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(first["file"], f.to_str().unwrap());
+    assert_eq!(first["id"], "tag:status.acme.test,2005:Incident/1001");
+    assert_eq!(first["status"], "resolved");
+    assert_eq!(first["phase"], "resolved");
+    assert_eq!(first["engine"], "statuspage");
+    assert_eq!(
+        first["components"],
+        serde_json::json!(["API", "Dashboard (EU)", "Webhooks"])
+    );
+    assert!(first.get("matches").is_none());
+}
+
+#[test]
+fn table_and_explain() {
+    let f = fixture("parse/statuspage_history.atom");
+    let out = classify(&["--explain", f.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("10 entries, engine statuspage"));
+    assert!(text.contains("STATUS") && text.contains("label-resolved"));
+    // The deciding rule is starred; a losing rule shows the text it matched.
+    assert!(text.contains("* label-resolved"));
+    assert!(
+        text.contains("title-outage") && text.contains("\"unavailable\""),
+        "{text}"
+    );
+
+    let out = classify(&["--json", "--explain", f.to_str().unwrap()]);
+    let first = &json_lines(&out)[0];
+    let matches = first["matches"].as_array().unwrap();
+    assert_eq!(matches[0]["rule"], "label-resolved");
+    assert_eq!(matches[0]["decided"], true);
+    assert!(matches
+        .iter()
+        .any(|m| m["rule"] == "title-outage" && m["matched"] == "unavailable"));
+}
+
+#[test]
+fn a_bad_file_is_reported_and_the_others_still_run() {
+    let good = fixture("parse/aws_service.rss");
+    let html = fixture("classify/not_a_feed.html");
+    let missing = fixture("classify/does_not_exist.xml");
+    let out = classify(&[
+        "--json",
+        html.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json_lines(&out).len(), 10);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("not_a_feed.html") && err.contains("an HTML page"),
+        "{err}"
+    );
+    assert!(
+        err.contains("does_not_exist.xml") && err.contains("cannot read"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rules_file_overrides_and_broken_rules_are_fatal() {
+    let f = fixture("parse/generic_pagerduty.rss");
+    let rules = fixture("classify/override_rules.toml");
+    let out = classify(&[
+        "--json",
+        "--rules",
+        rules.to_str().unwrap(),
+        f.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let lines = json_lines(&out);
+    assert_eq!(lines[0]["rule"], "dashboards-are-critical");
+    assert_eq!(lines[0]["status"], "outage");
+    // label-monitoring is off: "[Monitoring] Queries are failing" falls to the title's outage words.
+    assert_eq!(lines[2]["rule"], "title-outage");
+
+    let broken = fixture("classify/broken_rules.toml");
+    let out = classify(&["--rules", broken.to_str().unwrap(), f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing is classified with a half-loaded rule set"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("broken_rules.toml")
+            && err.contains("unclosed-group")
+            && err.contains("bad regex"),
+        "{err}"
+    );
+}
+
+#[test]
+fn engine_flag_forces_the_extractor() {
+    let f = fixture("parse/generic_pagerduty.rss");
+    let out = classify(&["--json", "--engine", "slack", f.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(json_lines(&out).iter().all(|l| l["engine"] == "slack"));
+    let bad = classify(&["--engine", "nonsense", f.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8(bad.stderr)
+        .unwrap()
+        .contains("unknown engine"));
+}
