@@ -7,9 +7,9 @@
 pub mod catalog;
 pub mod classify;
 pub mod cli;
-pub mod events;
 pub mod fetch;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod store;
+pub mod events;

@@ -9,10 +9,7 @@ pub const BUNDLED_OPML: &str = include_str!("../../feeds.opml");
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("{source_name}: {message}")]
-    Invalid {
-        source_name: String,
-        message: String,
-    },
+    Invalid { source_name: String, message: String },
 }
 
 /// Reads every feed outline of an OPML document; `source_name` names it in errors.
