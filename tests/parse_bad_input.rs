@@ -292,3 +292,19 @@ fn a_document_that_panics_feed_rs_fails_alone() {
         1
     );
 }
+
+#[test]
+fn a_huge_statuspage_timeline_stays_fast() {
+    // Regression guard for quadratic timeline matching: 20,000 updates in one entry.
+    let block = "&lt;p&gt;&lt;small&gt;Jan &lt;var data-var='date'&gt;2&lt;/var&gt;, &lt;var data-var='time'&gt;09:30&lt;/var&gt; UTC&lt;/small&gt;&lt;br&gt;&lt;strong&gt;Update&lt;/strong&gt; - Still working on it.&lt;/p&gt;";
+    let content = block.repeat(20_000);
+    let doc = format!(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>tag:s,2005:Incident/1</id><updated>2024-01-02T10:00:00Z</updated><title>Long</title><content type=\"html\">{content}</content></entry></feed>"
+    );
+    let start = Instant::now();
+    let feed = parse(doc.as_bytes()).unwrap();
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+    assert_eq!(feed.engine, statuswatch::model::Engine::Statuspage);
+    assert_eq!(feed.entries[0].updates.len(), 20_000);
+    assert_eq!(feed.entries[0].updates[0].text, "Still working on it.");
+}

@@ -100,7 +100,9 @@ pub(crate) fn timeline(html: &str, date: Option<DateTime<Utc>>) -> Vec<Update> {
         };
         let at = parse_update_time(&to_text(inner.as_str()), date);
         // A time directly before a header belongs to it ("leading", the usual shape).
-        let next = headers.iter().position(|h| h.start >= whole.end());
+        // Headers are in document order: binary search keeps a body with thousands of updates linear-ish.
+        let after = headers.partition_point(|h| h.start < whole.end());
+        let next = (after < headers.len()).then_some(after);
         let leads = |n: usize| {
             let between = &html[whole.end()..headers[n].start];
             // A closed paragraph between them means the time ended the previous update instead.
@@ -119,7 +121,8 @@ pub(crate) fn timeline(html: &str, date: Option<DateTime<Utc>>) -> Vec<Update> {
             continue;
         }
         // Otherwise it trails the update it sits in (2014 shape).
-        if let Some(h) = headers.iter_mut().rfind(|h| h.end <= whole.start()) {
+        let before = headers.partition_point(|h| h.end <= whole.start());
+        if let Some(h) = before.checked_sub(1).and_then(|i| headers.get_mut(i)) {
             h.at = h.at.or(at);
             h.text_end = h.text_end.min(whole.start());
         }
