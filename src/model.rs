@@ -80,7 +80,10 @@ pub struct UnknownEngine(pub String);
 impl FromStr for Engine {
     type Err = UnknownEngine;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let norm = s.trim().to_ascii_lowercase().replace(['-', '_', '.', ' '], "");
+        let norm = s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', '_', '.', ' '], "");
         let engine = match norm.as_str() {
             "statuspage" | "atlassianstatuspage" | "atlassian" => Engine::Statuspage,
             "aws" | "awshealthdashboard" => Engine::Aws,

@@ -382,3 +382,19 @@ proptest! {
         prop_assert_eq!(db.state(), fresh.state());
     }
 }
+
+#[test]
+fn a_whole_chain_in_one_newest_first_document_is_one_resolved_incident() {
+    let mut db = Db::new();
+    let counts = db.ingest(&[
+        chained("i3", "rds-us-east-1", 90, Status::Resolved),
+        chained("i2", "rds-us-east-1", 20, Status::Outage),
+        chained("i1", "rds-us-east-1", 0, Status::Degraded),
+    ]);
+    assert_eq!(counts.events, 0, "history is archived silently");
+    assert_eq!(
+        db.rows("SELECT worst_status, started_at, resolved_at FROM incidents"),
+        ["outage|2025-10-20T06:00:00Z|2025-10-20T07:30:00Z"]
+    );
+    assert_eq!(db.state(), "operational");
+}

@@ -141,7 +141,11 @@ impl Store {
         let fetch_id = record_fetch_in(&tx, feed_id, fetch)?;
         let mut counts = IngestCounts::default();
         let mut touched = Vec::new();
-        for ce in entries {
+        // Oldest first, so the items of a chain (one per update) arrive in the order they
+        // were posted, whatever order the feed lists them in.
+        let mut ordered: Vec<&ClassifiedEntry> = entries.iter().collect();
+        ordered.sort_by_key(|ce| entry_time(&ce.entry));
+        for ce in ordered {
             let (outcome, incident) = upsert_entry(&tx, feed_id, fetch_id, ce, now)?;
             match outcome {
                 EntryOutcome::New => counts.new += 1,
@@ -467,8 +471,8 @@ fn upsert_incident(
 }
 
 /// The incident of a chain an item at time `at` belongs to: the newest one that started by
-/// then and was open at that time, else an open one that started later (the item arrived
-/// before the chain's first known item). `None`: the item starts a new incident.
+/// then and was open at that time, else the first one that started later (the item is an
+/// earlier update than any we knew of). `None`: the item starts a new incident.
 fn find_chain_incident(
     tx: &Transaction<'_>,
     feed_id: i64,
@@ -490,7 +494,7 @@ fn find_chain_incident(
     Ok(tx
         .prepare_cached(
             "SELECT id FROM incidents
-             WHERE feed_id = ?1 AND chain_key = ?2 AND resolved_at IS NULL AND started_at > ?3
+             WHERE feed_id = ?1 AND chain_key = ?2 AND started_at > ?3
              ORDER BY started_at LIMIT 1",
         )?
         .query_row(params![feed_id, chain, at], |r| r.get(0))
