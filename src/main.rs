@@ -36,6 +36,8 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Classify the entries of feed files offline, without a database.
     Classify(cli::classify::ClassifyArgs),
+    /// Re-run the current rules over every stored entry; update incidents and state (no events).
+    Reclassify(cli::reclassify::ReclassifyArgs),
 }
 
 /// Logs go to stderr; RUST_LOG overrides the level (the daemon logs at info; other commands print their own messages and log only errors).
@@ -69,6 +71,7 @@ fn main() -> ExitCode {
         Command::History(a) => cli::history::run(&args.global, a),
         Command::Run(a) => cli::run::run(&args.global, a),
         Command::Classify(a) => cli::classify::run(a),
+        Command::Reclassify(a) => cli::reclassify::run(&args.global, a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

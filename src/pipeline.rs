@@ -8,7 +8,7 @@
 use crate::classify::Rules;
 use crate::events::{plan_state, FeedContext};
 use crate::fetch::{FetchOutcome, Fetcher, Validators};
-use crate::model::{ClassifiedEntry, Engine, Entry, ParsedFeed, Status};
+use crate::model::{ClassifiedEntry, ParsedFeed};
 use crate::parse::{parse_feed, ParseError, ParseOptions};
 use crate::store::writer::Writer;
 use crate::store::{FeedRow, FetchRecord, IngestCounts, StoreError};
@@ -271,8 +271,7 @@ pub fn classify_all(rules: &Rules, parsed: ParsedFeed) -> (ParsedFeed, Vec<Class
         .entries
         .iter()
         .map(|entry| {
-            let class = rules.classify(engine, entry);
-            let worst = worst_reached(rules, engine, entry, class.status);
+            let (class, worst) = rules.classify_with_worst(engine, entry);
             ClassifiedEntry {
                 entry: entry.clone(),
                 class,
@@ -281,41 +280,4 @@ pub fn classify_all(rules: &Rules, parsed: ParsedFeed) -> (ParsedFeed, Vec<Class
         })
         .collect();
     (parsed, classified)
-}
-
-/// The worst status an entry's timeline reached: each update classified on its own. An
-/// incident that is resolved now was still an outage while it lasted; one whose updates
-/// never said how bad it was counts as degraded (planned work as maintenance).
-fn worst_reached(rules: &Rules, engine: Engine, entry: &Entry, now: Status) -> Status {
-    let mut worst = now;
-    for update in &entry.updates {
-        let single = Entry {
-            content: update.text.clone(),
-            updates: vec![update.clone()],
-            ..entry.clone()
-        };
-        let status = rules.classify(engine, &single).status;
-        if status.rank() > worst.rank() {
-            worst = status;
-        }
-    }
-    if worst == Status::Resolved {
-        let planned = entry.updates.iter().any(|u| {
-            matches!(
-                crate::model::Phase::from_word(&u.label),
-                Some(
-                    crate::model::Phase::Scheduled
-                        | crate::model::Phase::InProgress
-                        | crate::model::Phase::Verifying
-                        | crate::model::Phase::Completed
-                )
-            )
-        });
-        worst = if planned {
-            Status::Maintenance
-        } else {
-            Status::Degraded
-        };
-    }
-    worst
 }

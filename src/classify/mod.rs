@@ -259,6 +259,44 @@ impl Rules {
         self.verdict(best, entry)
     }
 
+    /// Classifies an entry and also says the worst status its timeline reached: each update
+    /// classified on its own. An incident that is resolved now was still an outage while it
+    /// lasted; one whose updates never said how bad it was counts as degraded (planned work as
+    /// maintenance), so the archive's `worst_status` is never "resolved".
+    pub fn classify_with_worst(&self, engine: Engine, entry: &Entry) -> (Classification, Status) {
+        let class = self.classify(engine, entry);
+        let mut worst = class.status;
+        if entry.updates.len() > 1 {
+            for update in &entry.updates {
+                let single = Entry {
+                    content: update.text.clone(),
+                    updates: vec![update.clone()],
+                    ..entry.clone()
+                };
+                let status = self.classify(engine, &single).status;
+                if status.rank() > worst.rank() {
+                    worst = status;
+                }
+            }
+        }
+        if worst == Status::Resolved {
+            let planned = entry.updates.iter().any(|u| {
+                matches!(
+                    Phase::from_word(&u.label),
+                    Some(
+                        Phase::Scheduled | Phase::InProgress | Phase::Verifying | Phase::Completed
+                    )
+                )
+            }) || class.phase == Some(Phase::Completed);
+            worst = if planned {
+                Status::Maintenance
+            } else {
+                Status::Degraded
+            };
+        }
+        (class, worst)
+    }
+
     /// Classifies and lists every rule that matched (best first) with the text it matched.
     pub fn explain(&self, engine: Engine, entry: &Entry) -> Explanation {
         let texts = FieldTexts::new(entry);

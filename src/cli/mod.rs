@@ -8,6 +8,7 @@ pub mod history;
 pub mod init;
 pub mod poll;
 pub mod query;
+pub mod reclassify;
 pub mod run;
 pub mod status;
 pub mod table;

@@ -552,3 +552,105 @@ fn load_incidents(
     }
     Ok(out)
 }
+
+/// An entry as stored: its newest revision, parsed back, and its current verdict.
+#[derive(Debug, Clone)]
+pub struct StoredEntry {
+    pub entry_id: i64,
+    pub entry: Entry,
+    pub status: Status,
+    pub phase: Option<Phase>,
+    pub rule: String,
+}
+
+impl Store {
+    /// Every entry of a feed with its newest revision, oldest first (by the vendor's time).
+    pub fn feed_entries(&self, feed_id: i64) -> Result<Vec<StoredEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT e.id, r.entry_json, e.status, e.phase, e.rule
+             FROM entries e
+             JOIN entry_revisions r ON r.entry_id = e.id
+              AND r.revision = (SELECT MAX(revision) FROM entry_revisions WHERE entry_id = e.id)
+             WHERE e.feed_id = ?1
+             ORDER BY COALESCE(e.updated_at, e.published_at, e.first_seen_at), e.id",
+        )?;
+        let rows = stmt.query_map([feed_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (entry_id, json, status, phase, rule) = row?;
+            out.push(StoredEntry {
+                entry_id,
+                entry: serde_json::from_str(&json)?,
+                status: status.parse().unwrap_or(Status::Informational),
+                phase: phase.as_deref().and_then(Phase::from_word),
+                rule,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes new verdicts for a feed's entries and rebuilds its incidents and service state
+    /// from them, in one transaction. Raises no events: re-reading history under new rules is
+    /// not news. Returns how many state rows changed.
+    pub fn reclassify_feed(
+        &mut self,
+        feed_id: i64,
+        verdicts: &[(i64, ClassifiedEntry)],
+        plan: impl FnOnce(&StateInputs) -> StatePlan,
+    ) -> Result<usize, StoreError> {
+        let now = chrono::Utc::now();
+        let tx = self.conn.transaction()?;
+        // Worst status is re-derived from the entries under the new rules.
+        tx.execute(
+            "UPDATE incidents SET worst_status = 'informational' WHERE feed_id = ?1",
+            [feed_id],
+        )?;
+        let mut ordered: Vec<&(i64, ClassifiedEntry)> = verdicts.iter().collect();
+        ordered.sort_by_key(|(_, ce)| entry_time(&ce.entry));
+        for (entry_id, ce) in ordered {
+            tx.prepare_cached(
+                "UPDATE entries SET status = ?2, phase = ?3, rule = ?4 WHERE id = ?1",
+            )?
+            .execute(params![
+                entry_id,
+                ce.class.status.as_str(),
+                ce.class.phase.map(Phase::as_str),
+                ce.class.rule
+            ])?;
+            if let Some(incident) = upsert_incident(&tx, feed_id, *entry_id, ce, now)? {
+                tx.prepare_cached("UPDATE entries SET incident_id = ?2 WHERE id = ?1")?
+                    .execute(params![entry_id, incident])?;
+            }
+        }
+        let inputs = StateInputs {
+            previous: load_states_in(&tx, feed_id)?,
+            open: load_incidents(&tx, feed_id, None)?,
+            resolved_now: Vec::new(),
+        };
+        let decided = plan(&inputs);
+        let changed = decided
+            .states
+            .iter()
+            .filter(|s| {
+                inputs
+                    .previous
+                    .iter()
+                    .find(|p| p.component == s.component)
+                    .is_none_or(|p| p.state != s.state)
+            })
+            .count();
+        for state in &decided.states {
+            upsert_state_in(&tx, feed_id, state)?;
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+}

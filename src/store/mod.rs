@@ -13,7 +13,7 @@ mod query;
 mod state;
 pub mod writer;
 
-pub use entries::{EntryOutcome, IngestCounts, OpenIncident, StateInputs, StatePlan};
+pub use entries::{EntryOutcome, IngestCounts, OpenIncident, StateInputs, StatePlan, StoredEntry};
 pub use feeds::{FeedRow, FetchRecord, ImportCounts};
 pub use migrations::{MIGRATIONS, SCHEMA_SQL};
 pub use query::{QueryResult, Value};
