@@ -65,6 +65,25 @@ fn hash_hex(bytes: &[u8]) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// When the incident an entry describes ended: the oldest update of the newest run of
+/// closing updates (Resolved, Completed, Postmortem), so a postmortem posted days later does
+/// not stretch the outage. Without a timeline: the newest update's time, else the entry's.
+fn resolved_time(entry: &Entry) -> Option<DateTime<Utc>> {
+    let mut newest: Vec<&crate::model::Update> =
+        entry.updates.iter().filter(|u| u.at.is_some()).collect();
+    newest.sort_by_key(|u| std::cmp::Reverse(u.at));
+    let closing = |u: &&&crate::model::Update| {
+        matches!(
+            Phase::from_word(&u.label),
+            Some(Phase::Resolved | Phase::Completed | Phase::Postmortem)
+        )
+    };
+    let run_start = newest.iter().take_while(closing).last().and_then(|u| u.at);
+    run_start
+        .or_else(|| newest.first().and_then(|u| u.at))
+        .or_else(|| entry_time(entry))
+}
+
 /// When the incident an entry describes began: its first update, else its publication.
 fn entry_start(entry: &Entry) -> Option<DateTime<Utc>> {
     entry
@@ -385,7 +404,7 @@ fn upsert_incident(
             None => (entry.id.clone(), first_update.unwrap_or(at)),
         };
         let resolved_at =
-            (status == Status::Resolved).then(|| time_text(newest_update.unwrap_or(at)));
+            (status == Status::Resolved).then(|| time_text(resolved_time(entry).unwrap_or(at)));
         let worst = if ce.worst.rank() >= status.rank() {
             ce.worst
         } else {
@@ -443,7 +462,8 @@ fn upsert_incident(
         _ => old_started,
     };
     if is_newest {
-        let resolved_at = (status == Status::Resolved).then(|| time_text(latest));
+        let resolved_at =
+            (status == Status::Resolved).then(|| time_text(resolved_time(entry).unwrap_or(latest)));
         tx.prepare_cached(
             "UPDATE incidents SET title = ?2, link = COALESCE(?3, link), status = ?4,
                     worst_status = ?5, phase = ?6, severity = COALESCE(?7, severity),
