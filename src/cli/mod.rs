@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand, plus the helpers they share (opening the
 //! database, output formats, tables). `anyhow` lives here and in `main.rs` only.
 
+pub mod cycle;
 pub mod feeds;
 pub mod init;
 pub mod poll;
