@@ -15,10 +15,11 @@ use crate::model::{ClassifiedEntry, Engine, Entry, ParsedFeed, Status};
 use crate::parse::{parse_feed, ParseError, ParseOptions};
 use crate::store::writer::Writer;
 use crate::store::{parse_time_text, time_text, FeedRow, FetchRecord, MovedTo, StoreError};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
 /// A cycle of at least this many feeds can be judged "network down"...
 pub const NETWORK_DOWN_MIN_FEEDS: usize = 5;
@@ -120,6 +121,9 @@ pub struct Pipeline {
     pub politeness: Arc<Politeness>,
     /// A feed failing this long raises `feed_failing`.
     pub failing_after: Duration,
+    /// Parses at once: one per core. Every feed of a cycle is in flight together (waiting
+    /// on fetch slots), so this, not the runtime's large blocking pool, bounds parsing.
+    pub parse_slots: Arc<Semaphore>,
 }
 
 /// A feed whose fetch never reached its server; written once the cycle knows whether the
@@ -153,6 +157,9 @@ impl Pipeline {
             writer,
             politeness,
             failing_after,
+            parse_slots: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 
@@ -194,17 +201,7 @@ impl Pipeline {
             for u in unreached {
                 let outcome = u.error.outcome();
                 let report = self
-                    .record_failure(
-                        &u.feed,
-                        u.record,
-                        outcome,
-                        &u.error,
-                        Failure {
-                            consecutive: 0,
-                            retry_after: None,
-                            gone_since: None,
-                        },
-                    )
+                    .record_failure(&u.feed, u.record, outcome, &u.error, None)
                     .await?;
                 reports.push(report);
             }
@@ -228,6 +225,7 @@ impl Pipeline {
             .collect();
         let event = network_down_event(total, unreached.len(), &samples, Utc::now());
         tracing::warn!(failed = unreached.len(), feeds = total, "Most feeds could not be reached: the network looks down; their failures are not held against them.");
+        let ids: Vec<i64> = unreached.iter().map(|u| u.feed.id).collect();
         let mut rows = Vec::with_capacity(unreached.len());
         let mut reports = Vec::with_capacity(unreached.len());
         for u in unreached {
@@ -251,7 +249,7 @@ impl Pipeline {
         }
         self.writer
             .run(move |store| {
-                let event = (!store.network_down_open()?).then_some(event);
+                let event = (!store.network_down_open(&ids)?).then_some(event);
                 store.record_uncounted_fetches(&rows, event.as_ref())
             })
             .await?;
@@ -304,13 +302,9 @@ impl Pipeline {
             }
             Err(err) => {
                 record.http_status = err.http_status();
-                let failure = Failure {
-                    consecutive: 0,
-                    retry_after: err.retry_after(),
-                    gone_since: None,
-                };
+                let retry_after = err.retry_after();
                 return self
-                    .record_failure(&feed, record, err.outcome(), &err, failure)
+                    .record_failure(&feed, record, err.outcome(), &err, retry_after)
                     .await
                     .map(Done::Report);
             }
@@ -360,28 +354,27 @@ impl Pipeline {
         };
         let rules = Arc::clone(&self.rules);
         // Parsing and classifying are CPU work: keep them off the async workers.
-        let parsed = tokio::task::spawn_blocking(move || {
-            parse_feed(&body, &options).map(|parsed| classify_all(&rules, parsed))
-        })
-        .await;
-        let no_failure = Failure {
-            consecutive: 0,
-            retry_after: None,
-            gone_since: None,
+        let parsed = {
+            // Never closed, so acquiring cannot fail; if it somehow did, parse unbounded.
+            let _slot = self.parse_slots.acquire().await.ok();
+            tokio::task::spawn_blocking(move || {
+                parse_feed(&body, &options).map(|parsed| classify_all(&rules, parsed))
+            })
+            .await
         };
         let (parsed, classified) = match parsed {
             Ok(Ok(done)) => done,
             Ok(Err(err)) => {
                 let outcome = parse_outcome(&err);
                 return self
-                    .record_failure(&feed, record, outcome, &err, no_failure)
+                    .record_failure(&feed, record, outcome, &err, None)
                     .await
                     .map(Done::Report);
             }
             Err(join) => {
                 let err = ParseError::Invalid(format!("the parser stopped unexpectedly: {join}"));
                 return self
-                    .record_failure(&feed, record, "parse_error", &err, no_failure)
+                    .record_failure(&feed, record, "parse_error", &err, None)
                     .await
                     .map(Done::Report);
             }
@@ -428,15 +421,14 @@ impl Pipeline {
     }
 
     /// Records a failure held against the feed: fetch-log row, failure count, backoff
-    /// (`failure.retry_after` from the answer; the count and gone time are filled in here
-    /// from the feed) and, after long enough, `feed_failing`.
+    /// (honouring the server's `retry_after`) and, after long enough, `feed_failing`.
     async fn record_failure(
         &self,
         feed: &FeedRow,
         mut record: FetchRecord,
         outcome: &str,
         err: &dyn std::fmt::Display,
-        failure: Failure,
+        retry_after: Option<Duration>,
     ) -> Result<FeedReport, StoreError> {
         let message = err.to_string();
         let now = Utc::now();
@@ -451,7 +443,7 @@ impl Pipeline {
                     .and_then(parse_time_text)
                     .unwrap_or(record.started_at)
             }),
-            ..failure
+            retry_after,
         };
         let next = backoff::next_attempt(
             &self.fetcher.config().backoff,
@@ -507,13 +499,6 @@ fn base_report(feed: &FeedRow, record: &FetchRecord, result: FeedResult) -> Feed
         moved_to: None,
         result,
     }
-}
-
-/// Whether a stored time is still in the future (the feed is backing off).
-pub fn is_backing_off(next_fetch_at: Option<&str>, now: DateTime<Utc>) -> bool {
-    next_fetch_at
-        .and_then(parse_time_text)
-        .is_some_and(|next| next > now)
 }
 
 fn parse_outcome(err: &ParseError) -> &'static str {

@@ -6,7 +6,7 @@ use super::table::{csv_line, render};
 use super::{open_store, print, Format, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
 use crate::catalog;
 use crate::model::{Engine, FeedSpec};
-use crate::pipeline::{is_backing_off, CycleOptions, FeedReport, FeedResult};
+use crate::pipeline::{CycleOptions, FeedReport, FeedResult};
 use crate::store::FeedRow;
 use anyhow::{bail, Context};
 use chrono::Utc;
@@ -84,7 +84,7 @@ pub fn health_word(f: &FeedRow) -> String {
         format!("gone since {since}")
     } else if f.consecutive_failures == 0 {
         "ok".into()
-    } else if is_backing_off(f.next_fetch_at.as_deref(), Utc::now()) {
+    } else if f.is_backing_off(Utc::now()) {
         format!("failing ×{}, backing off", f.consecutive_failures)
     } else {
         format!("failing ×{}", f.consecutive_failures)

@@ -3,7 +3,7 @@
 use super::cycle::{report_failures, run_cycle, CycleArgs};
 use super::{open_store, print, seed_bundled_catalog, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
 use crate::classify::Rules;
-use crate::pipeline::{is_backing_off, CycleOptions};
+use crate::pipeline::CycleOptions;
 use anyhow::Context;
 use chrono::Utc;
 use std::path::PathBuf;
@@ -59,7 +59,7 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
                 eprintln!("Feed {} is disabled.", feed.spec.title);
                 return Ok(EXIT_OK);
             }
-            if is_backing_off(feed.next_fetch_at.as_deref(), Utc::now()) {
+            if feed.is_backing_off(Utc::now()) {
                 eprintln!(
                     "Feed {} is backing off until {}; `statuswatch feeds check {}` fetches it now.",
                     feed.spec.title,

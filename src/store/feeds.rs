@@ -131,6 +131,16 @@ fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRow> {
     })
 }
 
+impl FeedRow {
+    /// Whether the feed is backing off at `now` (`next_fetch_at` still ahead).
+    pub fn is_backing_off(&self, now: DateTime<Utc>) -> bool {
+        self.next_fetch_at
+            .as_deref()
+            .and_then(parse_time_text)
+            .is_some_and(|next| next > now)
+    }
+}
+
 impl Store {
     /// How many feeds the database holds (enabled or not).
     pub fn feed_count(&self) -> Result<i64, StoreError> {
@@ -301,18 +311,31 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a `network_down` event is still open: one was raised and no feed has been
-    /// fetched successfully since (so the same outage does not raise another).
-    pub fn network_down_open(&self) -> Result<bool, StoreError> {
-        let open: bool = self.conn.query_row(
-            "SELECT EXISTS (
-                 SELECT 1 FROM events e
-                 WHERE e.seq = (SELECT max(seq) FROM events WHERE kind = 'network_down')
-                   AND e.detected_at >= COALESCE((SELECT max(last_success_at) FROM feeds), ''))",
+    /// Whether the outage that left `unreached` feeds unreachable already has its
+    /// `network_down` event: one was raised and none of them has been fetched successfully
+    /// since (had one, the network came back in between and this is a new outage).
+    pub fn network_down_open(&self, unreached: &[i64]) -> Result<bool, StoreError> {
+        let raised: Option<String> = self.conn.query_row(
+            "SELECT max(detected_at) FROM events WHERE kind = 'network_down'",
             [],
             |r| r.get(0),
         )?;
-        Ok(open)
+        let Some(raised) = raised else {
+            return Ok(false);
+        };
+        let mut last_success = self
+            .conn
+            .prepare_cached("SELECT last_success_at FROM feeds WHERE id = ?1")?;
+        for id in unreached {
+            let success: Option<String> = last_success
+                .query_row([id], |r| r.get(0))
+                .optional()?
+                .flatten();
+            if success.is_some_and(|s| s > raised) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Deletes fetch-log rows that started before `older_than`; returns how many.
