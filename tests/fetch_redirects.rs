@@ -130,3 +130,20 @@ fn a_302_never_moves_the_stored_url() {
     assert_eq!(fetch.final_url, Some(server.url("/today.atom")));
     assert_fetched_normally(&sandbox, &server, other, 3);
 }
+
+#[test]
+fn a_move_onto_a_url_another_feed_already_has_keeps_both_feeds() {
+    let server = FeedServer::start();
+    let sandbox = Sandbox::new();
+    server.set("/old.atom", Resource::redirect(301, "/new.atom"));
+    server.set("/new.atom", Resource::feed(ATOM));
+    let old = sandbox.add_feed("Old", &server.url("/old.atom"));
+    let new = sandbox.add_feed("New", &server.url("/new.atom"));
+
+    let out = sandbox.poll(&["--moved-after", "1"]);
+
+    assert_eq!(summary(&out)["feeds"], 2, "{}", stderr(&out));
+    assert_eq!(sandbox.feed(old).url, server.url("/old.atom"));
+    assert_eq!(sandbox.feed(new).url, server.url("/new.atom"));
+    assert_eq!(sandbox.last_fetch(old).http_status, Some(200));
+}

@@ -428,7 +428,7 @@ pub(super) fn record_fetch_in(
         // gone_since spans consecutive 404/410 answers; a fetch that got no answer at all
         // (network trouble) neither starts nor ends it.
         tx.prepare_cached(
-            "UPDATE feeds SET last_fetch_at = ?2, last_http_status = COALESCE(?3, last_http_status),
+            "UPDATE feeds SET last_fetch_at = ?2, last_http_status = ?3,
                     consecutive_failures = consecutive_failures + 1, last_error = ?4,
                     next_fetch_at = ?5, failing_since = COALESCE(failing_since, ?2),
                     gone_since = CASE WHEN ?3 IN (404, 410) THEN COALESCE(gone_since, ?2)
