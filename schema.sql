@@ -27,7 +27,12 @@ CREATE TABLE feeds (
     last_http_status     INTEGER,
     consecutive_failures INTEGER NOT NULL DEFAULT 0,
     last_error           TEXT,
-    next_fetch_at        TEXT                        -- not fetched before this time (backoff)
+    next_fetch_at        TEXT,                       -- not fetched before this time (backoff)
+    failing_since        TEXT,                       -- first failure of the current streak
+    failing_notified_at  TEXT,                       -- when feed_failing was raised for it
+    gone_since           TEXT,                       -- first of consecutive 404/410 answers
+    redirect_url         TEXT,                       -- a permanent redirect seen lately...
+    redirect_count       INTEGER NOT NULL DEFAULT 0  -- ...on this many fetches in a row
 );
 CREATE INDEX feeds_vendor ON feeds (vendor);
 
@@ -43,7 +48,8 @@ CREATE TABLE fetches (
     outcome     TEXT    NOT NULL,
     repaired    INTEGER NOT NULL DEFAULT 0,          -- the body needed the repair pre-pass
     entries     INTEGER,                             -- entries in the document
-    error       TEXT
+    error       TEXT,
+    final_url   TEXT                                 -- where redirects led, when they did
 );
 CREATE INDEX fetches_feed_started ON fetches (feed_id, started_at);
 CREATE INDEX fetches_started ON fetches (started_at);
@@ -210,13 +216,16 @@ FROM incidents i
 JOIN feeds f ON f.id = i.feed_id
 WHERE i.worst_status IN ('outage', 'degraded');
 
--- Feed health at a glance.
+-- Feed health at a glance: which feeds are broken, since when, why, and when they are tried
+-- again. health: disabled, never fetched, gone (404/410), ok, failing.
 CREATE VIEW feed_health AS
 SELECT f.id, f.vendor, f.title, f.url, f.enabled,
        CASE WHEN NOT f.enabled THEN 'disabled'
             WHEN f.last_fetch_at IS NULL THEN 'never fetched'
+            WHEN f.gone_since IS NOT NULL THEN 'gone'
             WHEN f.consecutive_failures = 0 THEN 'ok'
             ELSE 'failing' END               AS health,
        f.last_fetch_at, f.last_success_at, f.last_http_status,
-       f.consecutive_failures, f.last_error, f.next_fetch_at
+       f.consecutive_failures, f.failing_since, f.gone_since, f.last_error, f.next_fetch_at,
+       f.redirect_url                        AS moving_to
 FROM feeds f;

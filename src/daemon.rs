@@ -7,15 +7,16 @@
 //! than piling up). A small random delay spreads feeds that share a schedule so that one host
 //! does not see a burst. The feed work itself is [`Pipeline::poll_feed`].
 
-use crate::pipeline::{FeedResult, Pipeline};
+use crate::pipeline::{CycleOptions, Done, FeedResult, Pipeline, PollSummary};
 use crate::schedule::CronSchedule;
 use crate::store::{time_text, FeedRow, StoreError};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use futures::stream::{FuturesUnordered, StreamExt};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// What the daemon needs besides the pipeline.
@@ -27,8 +28,6 @@ pub struct DaemonOptions {
     pub timezone: Tz,
     /// Upper bound of the random delay spreading feeds that share a slot.
     pub max_jitter: Duration,
-    /// Feeds fetched at once.
-    pub concurrency: usize,
     /// When housekeeping runs (prune, optimize, checkpoint).
     pub housekeeping: CronSchedule,
     /// Keep `fetches` rows this long.
@@ -107,7 +106,6 @@ pub async fn run(
     };
     tracing::info!(schedule = %options.schedule.understood(), "Daemon started.");
     let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::new(Mutex::new(HashSet::new()));
-    let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     let mut last_tick = Utc::now();
     let mut next_housekeeping = options.housekeeping.next_after(last_tick);
@@ -154,7 +152,7 @@ pub async fn run(
             }
         }
         let now_text = time_text(now);
-        let mut started = 0;
+        let mut due = Vec::new();
         let mut skipped = 0;
         for feed in feeds.into_iter().filter(|f| f.enabled) {
             let fired = schedules
@@ -172,17 +170,15 @@ pub async fn run(
                 tracing::debug!(feed = %feed.spec.title, until = ?feed.next_fetch_at, "Feed is backing off.");
                 continue;
             }
-            let id = feed.id;
             let newly = in_flight
                 .lock()
-                .map(|mut set| set.insert(id))
+                .map(|mut set| set.insert(feed.id))
                 .unwrap_or(false);
             if !newly {
                 skipped += 1;
                 tracing::warn!(feed = %feed.spec.title, "Feed is still being fetched from an earlier slot; skipping this one.");
                 continue;
             }
-            started += 1;
             // Never jitter past a quarter of the way to the feed's next slot, so seconds-level
             // schedules stay on time.
             let until_next = schedules
@@ -190,34 +186,94 @@ pub async fn run(
                 .next_after(now)
                 .and_then(|n| (n - now).to_std().ok())
                 .unwrap_or(Duration::ZERO);
-            let delay = jitter(id, now, options.max_jitter.min(until_next / 4));
-            let pipeline = pipeline.clone();
-            let in_flight = Arc::clone(&in_flight);
-            let permits = Arc::clone(&permits);
-            let on_done = Arc::clone(&on_feed_done);
-            tasks.spawn(async move {
-                tokio::time::sleep(delay).await;
-                let report = match permits.acquire().await {
-                    Ok(_permit) => pipeline.poll_feed(feed).await,
-                    Err(_) => Err(StoreError::WriterGone),
-                };
-                match report {
-                    Ok(report) => {
-                        tracing::debug!(feed = %report.title, result = ?report.result, "Feed fetched.");
-                        on_done(&report.result);
-                    }
-                    Err(error) => tracing::error!(%error, "Database error while storing a feed."),
-                }
-                if let Ok(mut set) = in_flight.lock() {
-                    set.remove(&id);
-                }
-            });
+            let delay = jitter(feed.id, now, options.max_jitter.min(until_next / 4));
+            due.push((feed, delay));
         }
-        if started + skipped > 0 {
-            tracing::info!(started, skipped, running = tasks.len(), "Tick.");
+        if !due.is_empty() || skipped > 0 {
+            tracing::debug!(due = due.len(), skipped, "Tick.");
+        }
+        if !due.is_empty() {
+            tasks.spawn(run_tick(
+                pipeline.clone(),
+                due,
+                Arc::clone(&in_flight),
+                Arc::clone(&on_feed_done),
+            ));
         }
         last_tick = now;
     }
+}
+
+/// One tick's feeds: each is cleared from `in_flight` as soon as it is stored, so a slow feed
+/// holds back only itself; unreachable ones wait for the tick's network-down judgement.
+async fn run_tick(
+    pipeline: Pipeline,
+    due: Vec<(FeedRow, Duration)>,
+    in_flight: Arc<Mutex<HashSet<i64>>>,
+    on_done: Arc<dyn Fn(&FeedResult) + Send + Sync>,
+) {
+    let total = due.len();
+    let clear = |id: i64| {
+        if let Ok(mut set) = in_flight.lock() {
+            set.remove(&id);
+        }
+    };
+    let mut running: FuturesUnordered<_> = due
+        .into_iter()
+        .map(|(feed, delay)| {
+            let pipeline = &pipeline;
+            async move {
+                tokio::time::sleep(delay).await;
+                let id = feed.id;
+                (id, pipeline.poll_feed(feed, CycleOptions::default()).await)
+            }
+        })
+        .collect();
+    let mut finished = Vec::new();
+    let mut unreached = Vec::new();
+    while let Some((id, result)) = running.next().await {
+        match result {
+            Ok(Done::Report(report)) => {
+                tracing::debug!(feed = %report.title, result = ?report.result, "Feed fetched.");
+                on_done(&report.result);
+                clear(id);
+                finished.push(Done::Report(report));
+            }
+            Ok(unreachable) => unreached.push((id, unreachable)),
+            Err(error) => {
+                tracing::error!(%error, "Database error while storing a feed.");
+                clear(id);
+            }
+        }
+    }
+    let ids: Vec<i64> = unreached.iter().map(|(id, _)| *id).collect();
+    finished.extend(unreached.into_iter().map(|(_, d)| d));
+    let summary: PollSummary = match pipeline.settle(total, finished).await {
+        Ok((summary, reports)) => {
+            for report in reports.iter().filter(|r| ids.contains(&r.feed_id)) {
+                on_done(&report.result);
+            }
+            summary
+        }
+        Err(error) => {
+            tracing::error!(%error, "Database error while recording unreachable feeds.");
+            PollSummary::default()
+        }
+    };
+    for id in ids {
+        clear(id);
+    }
+    tracing::info!(
+        feeds = summary.feeds,
+        fetched = summary.fetched,
+        not_modified = summary.not_modified,
+        failed = summary.errors,
+        new = summary.new,
+        updated = summary.updated,
+        events = summary.events,
+        network_down = summary.network_down,
+        "Cycle done."
+    );
 }
 
 #[cfg(test)]

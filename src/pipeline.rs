@@ -6,17 +6,25 @@
 //! feed. One feed's failure is recorded against that feed and never stops the others.
 
 use crate::classify::Rules;
+use crate::events::health::{network_down_event, plan_feed_health};
 use crate::events::{plan_state, FeedContext};
-use crate::fetch::{FetchOutcome, Fetcher, Validators};
+use crate::fetch::backoff::{self, Failure};
+use crate::fetch::politeness::Politeness;
+use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
 use crate::model::{ClassifiedEntry, ParsedFeed};
 use crate::parse::{parse_feed, ParseError, ParseOptions};
 use crate::store::writer::Writer;
-use crate::store::{FeedRow, FetchRecord, IngestCounts, StoreError};
+use crate::store::{parse_time_text, time_text, FeedRow, FetchRecord, MovedTo, StoreError};
 use chrono::Utc;
-use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// A cycle of at least this many feeds can be judged "network down"...
+pub const NETWORK_DOWN_MIN_FEEDS: usize = 5;
+/// ...when at least this share of them (in percent) could not reach their servers.
+pub const NETWORK_DOWN_PERCENT: usize = 80;
 
 /// What happened to one feed in a cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,6 +41,9 @@ pub enum FeedResult {
     Failed {
         outcome: String,
         error: String,
+        /// False when the cycle found our network down: the failure was logged but not held
+        /// against the feed (no backoff, no failure count, no `feed_failing`).
+        counted: bool,
     },
 }
 
@@ -42,6 +53,15 @@ pub struct FeedReport {
     pub feed_id: i64,
     pub title: String,
     pub url: String,
+    pub http_status: Option<u16>,
+    pub bytes: Option<u64>,
+    pub duration_ms: i64,
+    /// Entries in the document, when it was parsed.
+    pub entries: Option<usize>,
+    /// When the feed is tried again (backoff), for failures.
+    pub next_fetch_at: Option<String>,
+    /// The stored URL changed to this (a confirmed permanent redirect).
+    pub moved_to: Option<String>,
     #[serde(flatten)]
     pub result: FeedResult,
 }
@@ -57,6 +77,8 @@ pub struct PollSummary {
     pub updated: usize,
     pub unchanged: usize,
     pub events: usize,
+    /// Most feeds could not be reached: the failures were not held against them.
+    pub network_down: bool,
 }
 
 impl PollSummary {
@@ -82,50 +104,195 @@ impl PollSummary {
     }
 }
 
+/// How a cycle fetches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CycleOptions {
+    /// Send no validators, so every feed is really downloaded (`feeds check`).
+    pub ignore_validators: bool,
+}
+
 /// Everything a cycle needs, built once and shared by every feed.
 #[derive(Clone)]
 pub struct Pipeline {
     pub fetcher: Fetcher,
     pub rules: Arc<Rules>,
     pub writer: Writer,
-    /// Feeds fetched at once.
-    pub concurrency: usize,
+    /// Global and per-host fetch slots.
+    pub politeness: Arc<Politeness>,
+    /// A feed failing this long raises `feed_failing`.
+    pub failing_after: Duration,
+    /// Parses at once: one per core. Every feed of a cycle is in flight together (waiting
+    /// on fetch slots), so this, not the runtime's large blocking pool, bounds parsing.
+    pub parse_slots: Arc<Semaphore>,
+}
+
+/// A feed whose fetch never reached its server; written once the cycle knows whether the
+/// network as a whole was down.
+pub struct Unreached {
+    feed: FeedRow,
+    record: FetchRecord,
+    error: FetchError,
+}
+
+/// One feed's work: either finished and stored, or unreached and waiting for
+/// [`Pipeline::settle`] to judge the cycle.
+pub enum Done {
+    Report(FeedReport),
+    Unreached(Box<Unreached>),
 }
 
 impl Pipeline {
+    /// Builds a pipeline whose fetch slots follow the fetcher's config.
+    pub fn new(
+        fetcher: Fetcher,
+        rules: Arc<Rules>,
+        writer: Writer,
+        failing_after: Duration,
+    ) -> Pipeline {
+        let politeness = Arc::new(Politeness::new(
+            fetcher.config().concurrency,
+            fetcher.config().per_host,
+        ));
+        Pipeline {
+            fetcher,
+            rules,
+            writer,
+            politeness,
+            failing_after,
+            parse_slots: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
+        }
+    }
+
     /// Runs one cycle over `feeds`; returns the totals and one report per feed (in feed order).
+    ///
+    /// Every feed starts at once and waits for its fetch slots (global and per host), so a
+    /// host with many feeds never blocks the feeds of other hosts. Feeds whose server could
+    /// not be reached are written last: when most of the cycle failed that way the network
+    /// is ours to blame, and they get log rows and one `network_down` event instead of
+    /// backoff and a storm of `feed_failing`.
     pub async fn poll(
         &self,
         feeds: Vec<FeedRow>,
+        options: CycleOptions,
     ) -> Result<(PollSummary, Vec<FeedReport>), StoreError> {
-        let mut reports: Vec<FeedReport> = stream::iter(feeds)
-            .map(|feed| self.poll_feed(feed))
-            .buffer_unordered(self.concurrency.max(1))
-            .collect::<Vec<Result<FeedReport, StoreError>>>()
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()?;
+        let total = feeds.len();
+        let done =
+            futures::future::join_all(feeds.into_iter().map(|feed| self.poll_feed(feed, options)))
+                .await
+                .into_iter()
+                .collect::<Result<Vec<Done>, StoreError>>()?;
+        self.settle(total, done).await
+    }
+
+    /// Finishes a cycle of `total` feeds: writes the unreached ones (one `network_down` event
+    /// when most of the cycle was unreachable, ordinary failures otherwise) and adds up.
+    pub async fn settle(
+        &self,
+        total: usize,
+        done: Vec<Done>,
+    ) -> Result<(PollSummary, Vec<FeedReport>), StoreError> {
+        let mut reports = Vec::with_capacity(done.len());
+        let mut unreached = Vec::new();
+        for item in done {
+            match item {
+                Done::Report(report) => reports.push(report),
+                Done::Unreached(u) => unreached.push(*u),
+            }
+        }
+        let network_down = total >= NETWORK_DOWN_MIN_FEEDS
+            && unreached.len() * 100 >= total * NETWORK_DOWN_PERCENT;
+        let mut summary = PollSummary {
+            network_down,
+            ..PollSummary::default()
+        };
+        if network_down {
+            reports.extend(self.record_network_down(total, unreached).await?);
+        } else {
+            for u in unreached {
+                let outcome = u.error.outcome();
+                let report = self
+                    .record_failure(&u.feed, u.record, outcome, &u.error, None)
+                    .await?;
+                reports.push(report);
+            }
+        }
         reports.sort_by_key(|r| r.feed_id);
-        let mut summary = PollSummary::default();
         for report in &reports {
             summary.add(&report.result);
         }
         Ok((summary, reports))
     }
 
+    async fn record_network_down(
+        &self,
+        total: usize,
+        unreached: Vec<Unreached>,
+    ) -> Result<Vec<FeedReport>, StoreError> {
+        let samples: Vec<(String, String)> = unreached
+            .iter()
+            .take(5)
+            .map(|u| (u.feed.spec.title.clone(), u.error.to_string()))
+            .collect();
+        let event = network_down_event(total, unreached.len(), &samples, Utc::now());
+        tracing::warn!(failed = unreached.len(), feeds = total, "Most feeds could not be reached: the network looks down; their failures are not held against them.");
+        let ids: Vec<i64> = unreached.iter().map(|u| u.feed.id).collect();
+        let mut rows = Vec::with_capacity(unreached.len());
+        let mut reports = Vec::with_capacity(unreached.len());
+        for u in unreached {
+            let mut record = u.record;
+            let message = format!("{} (network down: not held against the feed)", u.error);
+            record.outcome = u.error.outcome().to_string();
+            record.error = Some(message.clone());
+            reports.push(FeedReport {
+                next_fetch_at: u.feed.next_fetch_at.clone(),
+                ..base_report(
+                    &u.feed,
+                    &record,
+                    FeedResult::Failed {
+                        outcome: record.outcome.clone(),
+                        error: message,
+                        counted: false,
+                    },
+                )
+            });
+            rows.push((u.feed.id, record));
+        }
+        self.writer
+            .run(move |store| {
+                let event = (!store.network_down_open(&ids)?).then_some(event);
+                store.record_uncounted_fetches(&rows, event.as_ref())
+            })
+            .await?;
+        Ok(reports)
+    }
+
     /// Fetch, parse, classify and store one feed. Only a database failure is an `Err`: a feed
     /// that cannot be fetched or parsed is a `Failed` report, recorded in the fetch log.
-    pub async fn poll_feed(&self, feed: FeedRow) -> Result<FeedReport, StoreError> {
-        let started_at = Utc::now();
-        let clock = Instant::now();
-        let validators = Validators {
-            etag: feed.etag.clone(),
-            last_modified: feed.last_modified.clone(),
+    pub async fn poll_feed(
+        &self,
+        feed: FeedRow,
+        options: CycleOptions,
+    ) -> Result<Done, StoreError> {
+        let validators = if options.ignore_validators {
+            Validators::default()
+        } else {
+            Validators {
+                etag: feed.etag.clone(),
+                last_modified: feed.last_modified.clone(),
+            }
         };
-        let fetched = self.fetcher.fetch(&feed.spec.url, &validators).await;
+        let (started_at, clock, fetched) = {
+            let _permits = self.politeness.acquire(&feed.spec.url).await;
+            let started_at = Utc::now();
+            let clock = Instant::now();
+            let fetched = self.fetcher.fetch(&feed.spec.url, &validators).await;
+            (started_at, clock, fetched)
+        };
         let mut record = FetchRecord {
             started_at,
-            duration_ms: 0,
+            duration_ms: clock.elapsed().as_millis() as i64,
             http_status: None,
             bytes: None,
             outcome: String::new(),
@@ -135,36 +302,64 @@ impl Pipeline {
             etag: None,
             last_modified: None,
             next_fetch_at: None,
+            final_url: None,
+            moved: None,
         };
-        let report = |result| FeedReport {
-            feed_id: feed.id,
-            title: feed.spec.title.clone(),
-            url: feed.spec.url.clone(),
-            result,
+        let fetched = match fetched {
+            Ok(fetched) => fetched,
+            Err(err) if err.is_network() => {
+                record.outcome = err.outcome().to_string();
+                record.error = Some(err.to_string());
+                return Ok(Done::Unreached(Box::new(Unreached {
+                    feed,
+                    record,
+                    error: err,
+                })));
+            }
+            Err(err) => {
+                record.http_status = err.http_status();
+                let retry_after = err.retry_after();
+                return self
+                    .record_failure(&feed, record, err.outcome(), &err, retry_after)
+                    .await
+                    .map(Done::Report);
+            }
         };
+        if fetched.final_url() != feed.spec.url {
+            record.final_url = Some(fetched.final_url().to_string());
+        }
+        record.moved = fetched
+            .permanent_target()
+            .filter(|to| *to != feed.spec.url)
+            .map(|to| MovedTo {
+                url: to.to_string(),
+                after: self.fetcher.config().moved_after,
+            });
         let (status, body, validators) = match fetched {
-            Ok(FetchOutcome::NotModified { status }) => {
-                record.duration_ms = clock.elapsed().as_millis() as i64;
+            FetchOutcome::NotModified { status, .. } => {
                 record.http_status = Some(status);
                 record.outcome = "not_modified".into();
-                let id = feed.id;
-                self.writer
-                    .run(move |s| s.record_fetch(id, &record))
+                let context = feed_context(&feed);
+                let failing_after = self.failing_after;
+                let rec = record.clone();
+                let written = self
+                    .writer
+                    .run(move |s| {
+                        s.record_fetch(context.feed_id, &rec, |before| {
+                            plan_feed_health(&context, before, &rec, failing_after, Utc::now())
+                        })
+                    })
                     .await?;
-                return Ok(report(FeedResult::NotModified));
+                let mut report = base_report(&feed, &record, FeedResult::NotModified);
+                report.moved_to = written.url_changed;
+                return Ok(Done::Report(report));
             }
-            Ok(FetchOutcome::Modified {
+            FetchOutcome::Modified {
                 status,
                 body,
                 validators,
                 ..
-            }) => (status, body, validators),
-            Err(err) => {
-                let result = self
-                    .record_failure(&feed, record, clock, err.outcome(), err.http_status(), &err)
-                    .await?;
-                return Ok(report(result));
-            }
+            } => (status, body, validators),
         };
         record.http_status = Some(status);
         record.bytes = Some(body.len() as u64);
@@ -175,25 +370,29 @@ impl Pipeline {
         };
         let rules = Arc::clone(&self.rules);
         // Parsing and classifying are CPU work: keep them off the async workers.
-        let parsed = tokio::task::spawn_blocking(move || {
-            parse_feed(&body, &options).map(|parsed| classify_all(&rules, parsed))
-        })
-        .await;
+        let parsed = {
+            // Never closed, so acquiring cannot fail; if it somehow did, parse unbounded.
+            let _slot = self.parse_slots.acquire().await.ok();
+            tokio::task::spawn_blocking(move || {
+                parse_feed(&body, &options).map(|parsed| classify_all(&rules, parsed))
+            })
+            .await
+        };
         let (parsed, classified) = match parsed {
             Ok(Ok(done)) => done,
             Ok(Err(err)) => {
                 let outcome = parse_outcome(&err);
-                let result = self
-                    .record_failure(&feed, record, clock, outcome, Some(status), &err)
-                    .await?;
-                return Ok(report(result));
+                return self
+                    .record_failure(&feed, record, outcome, &err, None)
+                    .await
+                    .map(Done::Report);
             }
             Err(join) => {
                 let err = ParseError::Invalid(format!("the parser stopped unexpectedly: {join}"));
-                let result = self
-                    .record_failure(&feed, record, clock, "parse_error", Some(status), &err)
-                    .await?;
-                return Ok(report(result));
+                return self
+                    .record_failure(&feed, record, "parse_error", &err, None)
+                    .await
+                    .map(Done::Report);
             }
         };
         record.duration_ms = clock.elapsed().as_millis() as i64;
@@ -202,57 +401,119 @@ impl Pipeline {
         record.entries = Some(classified.len());
         record.etag = validators.etag;
         record.last_modified = validators.last_modified;
-        let context = FeedContext {
-            feed_id: feed.id,
-            vendor: feed.spec.vendor.clone(),
-            title: feed.spec.title.clone(),
-            url: feed.spec.url.clone(),
-        };
+        let context = feed_context(&feed);
         let engine = parsed.engine;
         let repaired = parsed.repaired;
         let feed_id = feed.id;
-        let counts: IngestCounts = self
+        let failing_after = self.failing_after;
+        let rec = record.clone();
+        let counts = self
             .writer
             .run(move |store| {
-                let counts = store.ingest(feed_id, &record, &classified, |inputs| {
-                    plan_state(&context, inputs, Utc::now())
-                })?;
+                let counts = store.ingest(
+                    feed_id,
+                    &rec,
+                    &classified,
+                    |before| plan_feed_health(&context, before, &rec, failing_after, Utc::now()),
+                    |inputs| plan_state(&context, inputs, Utc::now()),
+                )?;
                 store.set_detected_engine(feed_id, engine)?;
                 Ok(counts)
             })
             .await?;
-        Ok(report(FeedResult::Stored {
-            new: counts.new,
-            updated: counts.updated,
-            unchanged: counts.unchanged,
-            events: counts.events,
-            repaired,
-        }))
+        let mut report = base_report(
+            &feed,
+            &record,
+            FeedResult::Stored {
+                new: counts.new,
+                updated: counts.updated,
+                unchanged: counts.unchanged,
+                events: counts.events,
+                repaired,
+            },
+        );
+        report.moved_to = counts.url_changed;
+        Ok(Done::Report(report))
     }
 
+    /// Records a failure held against the feed: fetch-log row, failure count, backoff
+    /// (honouring the server's `retry_after`) and, after long enough, `feed_failing`.
     async fn record_failure(
         &self,
         feed: &FeedRow,
         mut record: FetchRecord,
-        clock: Instant,
         outcome: &str,
-        http_status: Option<u16>,
         err: &(dyn std::fmt::Display + Sync),
-    ) -> Result<FeedResult, StoreError> {
+        retry_after: Option<Duration>,
+    ) -> Result<FeedReport, StoreError> {
         let message = err.to_string();
-        record.duration_ms = clock.elapsed().as_millis() as i64;
-        record.http_status = http_status;
+        let now = Utc::now();
+        let gone = matches!(record.http_status, Some(404 | 410));
+        let failure = Failure {
+            consecutive: u32::try_from(feed.consecutive_failures.max(0))
+                .unwrap_or(u32::MAX)
+                .saturating_add(1),
+            gone_since: gone.then(|| {
+                feed.gone_since
+                    .as_deref()
+                    .and_then(parse_time_text)
+                    .unwrap_or(record.started_at)
+            }),
+            retry_after,
+        };
+        let next = backoff::next_attempt(
+            &self.fetcher.config().backoff,
+            &failure,
+            now,
+            &mut backoff::jitter,
+        );
         record.outcome = outcome.to_string();
         record.error = Some(message.clone());
-        let id = feed.id;
+        record.next_fetch_at = Some(next);
+        let context = feed_context(feed);
+        let failing_after = self.failing_after;
+        let rec = record.clone();
         self.writer
-            .run(move |s| s.record_fetch(id, &record))
+            .run(move |s| {
+                s.record_fetch(context.feed_id, &rec, |before| {
+                    plan_feed_health(&context, before, &rec, failing_after, Utc::now())
+                })
+            })
             .await?;
-        tracing::warn!(feed = %feed.spec.title, url = %feed.spec.url, error = %message, "Feed failed.");
-        Ok(FeedResult::Failed {
-            outcome: outcome.to_string(),
-            error: message,
-        })
+        tracing::warn!(feed = %feed.spec.title, url = %feed.spec.url, error = %message, next_attempt = %time_text(next), "Feed failed.");
+        Ok(base_report(
+            feed,
+            &record,
+            FeedResult::Failed {
+                outcome: outcome.to_string(),
+                error: message,
+                counted: true,
+            },
+        ))
+    }
+}
+
+fn feed_context(feed: &FeedRow) -> FeedContext {
+    FeedContext {
+        feed_id: feed.id,
+        vendor: feed.spec.vendor.clone(),
+        title: feed.spec.title.clone(),
+        url: feed.spec.url.clone(),
+    }
+}
+
+fn base_report(feed: &FeedRow, record: &FetchRecord, result: FeedResult) -> FeedReport {
+    FeedReport {
+        feed_id: feed.id,
+        title: feed.spec.title.clone(),
+        url: feed.spec.url.clone(),
+        http_status: record.http_status,
+        bytes: record.bytes,
+        duration_ms: record.duration_ms,
+        entries: record.entries,
+        next_fetch_at: record.next_fetch_at.map(time_text),
+        moved_to: None,
+        result,
     }
 }
 

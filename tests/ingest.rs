@@ -107,6 +107,8 @@ impl Db {
             etag: None,
             last_modified: None,
             next_fetch_at: None,
+            final_url: None,
+            moved: None,
         };
         let ctx = FeedContext {
             feed_id: self.feed_id,
@@ -116,9 +118,13 @@ impl Db {
         };
         let now = record.started_at;
         self.store
-            .ingest(self.feed_id, &record, entries, |inputs| {
-                plan_state(&ctx, inputs, now)
-            })
+            .ingest(
+                self.feed_id,
+                &record,
+                entries,
+                |_health| None,
+                |inputs| plan_state(&ctx, inputs, now),
+            )
             .unwrap()
     }
 

@@ -1,10 +1,15 @@
-//! `statuswatch feeds import|export|list|add|remove`: the catalog in the database.
+//! `statuswatch feeds import|export|list|add|remove|check`: the catalog in the database and
+//! its health.
 
+use super::cycle::{human_size, run_cycle, CycleArgs};
 use super::table::{csv_line, render};
-use super::{open_store, print, Format, GlobalArgs, EXIT_OK};
+use super::{open_store, print, Format, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
 use crate::catalog;
 use crate::model::{Engine, FeedSpec};
+use crate::pipeline::{CycleOptions, FeedReport, FeedResult};
+use crate::store::FeedRow;
 use anyhow::{bail, Context};
+use chrono::Utc;
 use std::path::PathBuf;
 
 /// Arguments of `feeds`.
@@ -59,11 +64,118 @@ pub enum FeedsCommand {
         /// The feed's id (see `feeds list`) or its exact URL.
         feed: String,
     },
+    /// Fetch feeds now, ignoring backoff and stored validators (a real download), store the
+    /// result like `poll` does, and say what happened to each.
+    Check {
+        /// The feed's id or URL; every enabled feed when omitted.
+        feed: Option<String>,
+        #[command(flatten)]
+        cycle: CycleArgs,
+    },
+}
+
+/// A feed's health in a word or three, as `feeds list` shows it.
+pub fn health_word(f: &FeedRow) -> String {
+    if !f.enabled {
+        "disabled".into()
+    } else if f.last_fetch_at.is_none() {
+        "never fetched".into()
+    } else if let Some(since) = &f.gone_since {
+        format!("gone since {since}")
+    } else if f.consecutive_failures == 0 {
+        "ok".into()
+    } else if f.is_backing_off(Utc::now()) {
+        format!("failing ×{}, backing off", f.consecutive_failures)
+    } else {
+        format!("failing ×{}", f.consecutive_failures)
+    }
+}
+
+/// One line of `feeds check`: what happened to a feed, in words.
+pub fn describe_check(report: &FeedReport) -> String {
+    let mut line = format!("{} ({})", report.title, report.url);
+    let answered = report.http_status.map(|status| {
+        let size = report
+            .bytes
+            .map(|b| format!(", {}", human_size(b)))
+            .unwrap_or_default();
+        format!("HTTP {status}{size} in {} ms", report.duration_ms)
+    });
+    match &report.result {
+        FeedResult::Stored {
+            new,
+            updated,
+            events,
+            ..
+        } => {
+            line.push_str(&format!(": {}", answered.unwrap_or_default()));
+            if let Some(entries) = report.entries {
+                line.push_str(&format!(", {entries} entries"));
+            }
+            line.push_str(&format!(", {new} new"));
+            if *updated > 0 {
+                line.push_str(&format!(", {updated} revised"));
+            }
+            if *events > 0 {
+                line.push_str(&format!(", {events} events"));
+            }
+        }
+        FeedResult::NotModified => {
+            line.push_str(&format!(": {}, not modified", answered.unwrap_or_default()));
+        }
+        FeedResult::Failed { error, counted, .. } => {
+            match answered {
+                Some(answered) => line.push_str(&format!(": {answered}; failed: {error}")),
+                None => line.push_str(&format!(" failed: {error}")),
+            }
+            match (&report.next_fetch_at, counted) {
+                (Some(next), true) => line.push_str(&format!("; next attempt at {next}")),
+                (_, false) => line.push_str("; tried again next cycle"),
+                (None, true) => {}
+            }
+        }
+    }
+    if let Some(moved) = &report.moved_to {
+        line.push_str(&format!("; moved permanently, URL now {moved}"));
+    }
+    line.push('\n');
+    line
 }
 
 pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
     let mut store = open_store(&global.db)?;
     match &args.command {
+        FeedsCommand::Check { feed, cycle } => {
+            let feeds = match feed {
+                Some(which) => vec![store.find_feed(which)?],
+                None => store
+                    .list_feeds()?
+                    .into_iter()
+                    .filter(|f| f.enabled)
+                    .collect(),
+            };
+            if feeds.is_empty() {
+                print("No enabled feeds to check.\n")?;
+                return Ok(EXIT_OK);
+            }
+            let options = CycleOptions {
+                ignore_validators: true,
+            };
+            let (_store, summary, reports) = run_cycle(store, feeds, cycle, options)?;
+            let mut out = String::new();
+            for report in &reports {
+                out.push_str(&describe_check(report));
+            }
+            if summary.network_down {
+                out.push_str("Most feeds could not be reached: the network looks down, so these failures are not held against the feeds.\n");
+            }
+            print(&out)?;
+            return Ok(if summary.errors > 0 {
+                EXIT_SOME_FAILED
+            } else {
+                EXIT_OK
+            });
+        }
         FeedsCommand::Import { file } => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read OPML file {}", file.display()))?;
@@ -88,17 +200,6 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
         }
         FeedsCommand::List { format } => {
             let feeds = store.list_feeds()?;
-            let health = |f: &crate::store::FeedRow| -> String {
-                if !f.enabled {
-                    "disabled".into()
-                } else if f.last_fetch_at.is_none() {
-                    "never fetched".into()
-                } else if f.consecutive_failures == 0 {
-                    "ok".into()
-                } else {
-                    format!("failing ×{}", f.consecutive_failures)
-                }
-            };
             match format {
                 Format::Json => {
                     let mut out = String::new();
@@ -107,10 +208,14 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
                             "id": f.id, "url": f.spec.url, "title": f.spec.title,
                             "vendor": f.spec.vendor, "category": f.spec.category,
                             "engine": f.spec.engine.or(f.detected_engine).map(Engine::as_str),
-                            "enabled": f.enabled, "health": health(f),
+                            "enabled": f.enabled, "health": health_word(f),
+                            "last_fetch_at": f.last_fetch_at,
                             "last_success_at": f.last_success_at,
+                            "last_http_status": f.last_http_status,
                             "consecutive_failures": f.consecutive_failures,
+                            "failing_since": f.failing_since, "gone_since": f.gone_since,
                             "last_error": f.last_error, "next_fetch_at": f.next_fetch_at,
+                            "moving_to": f.redirect_url,
                         });
                         out.push_str(&line.to_string());
                         out.push('\n');
@@ -125,7 +230,9 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
                         "ENGINE",
                         "HEALTH",
                         "LAST SUCCESS",
+                        "FAILURES",
                         "LAST ERROR",
+                        "NEXT ATTEMPT",
                         "URL",
                     ];
                     let rows: Vec<Vec<String>> = feeds
@@ -140,9 +247,11 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
                                     .or(f.detected_engine)
                                     .map(|e| e.to_string())
                                     .unwrap_or_else(|| "(detect)".into()),
-                                health(f),
+                                health_word(f),
                                 f.last_success_at.clone().unwrap_or_default(),
+                                f.consecutive_failures.to_string(),
                                 f.last_error.clone().unwrap_or_default(),
+                                f.next_fetch_at.clone().unwrap_or_default(),
                                 f.spec.url.clone(),
                             ]
                         })

@@ -1,14 +1,12 @@
 //! `statuswatch poll`: one fetch cycle over the enabled feeds that are due, then exit.
 
+use super::cycle::{report_failures, run_cycle, CycleArgs};
 use super::{open_store, print, seed_bundled_catalog, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
 use crate::classify::Rules;
-use crate::fetch::{FetchConfig, Fetcher};
-use crate::pipeline::{FeedResult, Pipeline};
-use crate::store::writer::Writer;
+use crate::pipeline::CycleOptions;
 use anyhow::Context;
 use chrono::Utc;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Output of `poll`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -26,12 +24,11 @@ pub struct PollArgs {
     /// `json`: the summary as one JSON object on the last line.
     #[arg(long, value_enum, default_value = "table")]
     pub format: PollFormat,
-    /// Feeds fetched at once.
-    #[arg(long, default_value_t = 16)]
-    pub concurrency: usize,
-    /// A TOML rules file adding to or overriding the built-in classification rules.
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    /// Fetch-log rows older than this many days are deleted at the end of the cycle.
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    pub keep_fetches_days: u32,
+    #[command(flatten)]
+    pub cycle: CycleArgs,
 }
 
 /// Loads the embedded rules plus the user's file, if any.
@@ -48,7 +45,8 @@ pub fn load_rules(path: Option<&PathBuf>) -> anyhow::Result<Rules> {
 }
 
 pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
-    let rules = Arc::new(load_rules(args.rules.as_ref())?);
+    // Fail on a bad rules file before touching the network.
+    load_rules(args.cycle.rules.as_ref())?;
     let mut store = open_store(&global.db)?;
     let seeded = seed_bundled_catalog(&mut store)?;
     if seeded > 0 {
@@ -57,15 +55,16 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
     let feeds = match &args.feed {
         Some(which) => {
             let feed = store.find_feed(which)?;
-            let now = crate::store::time_text(Utc::now());
-            if let Some(next) = feed
-                .next_fetch_at
-                .as_deref()
-                .filter(|next| *next > now.as_str())
-            {
+            if !feed.enabled {
+                eprintln!("Feed {} is disabled.", feed.spec.title);
+                return Ok(EXIT_OK);
+            }
+            if feed.is_backing_off(Utc::now()) {
                 eprintln!(
-                    "Feed {} is backing off until {next}; `statuswatch feeds check {}` fetches it now.",
-                    feed.spec.title, feed.id
+                    "Feed {} is backing off until {}; `statuswatch feeds check {}` fetches it now.",
+                    feed.spec.title,
+                    feed.next_fetch_at.as_deref().unwrap_or_default(),
+                    feed.id
                 );
                 return Ok(EXIT_OK);
             }
@@ -73,34 +72,22 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
         }
         None => store.due_feeds(Utc::now())?,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let (writer, writer_thread) = Writer::spawn(store)?;
-    let pipeline = Pipeline {
-        fetcher: Fetcher::new(FetchConfig::default())?,
-        rules,
-        writer,
-        concurrency: args.concurrency,
-    };
-    let (summary, reports) = runtime.block_on(pipeline.poll(feeds))?;
-    drop(pipeline);
-    writer_thread
-        .join()
-        .map_err(|_| anyhow::anyhow!("the database writer thread panicked"))?;
-
-    for report in &reports {
-        if let FeedResult::Failed { error, .. } = &report.result {
-            eprintln!(
-                "Feed {} \"{}\" ({}) failed: {error}",
-                report.feed_id, report.title, report.url
-            );
-        }
+    let (mut store, summary, reports) =
+        run_cycle(store, feeds, &args.cycle, CycleOptions::default())?;
+    let cutoff = Utc::now() - chrono::Duration::days(i64::from(args.keep_fetches_days));
+    let pruned = store
+        .prune_fetches(cutoff)
+        .context("cannot prune the fetch log")?;
+    tracing::info!(pruned, "Pruned old fetch-log rows.");
+    report_failures(&reports);
+    if summary.network_down {
+        eprintln!(
+            "Most feeds could not be reached: the network looks down. Their failures are logged but not held against them."
+        );
     }
     match args.format {
-        super::poll::PollFormat::Json => print(&format!("{}\n", serde_json::to_string(&summary)?))?,
-        super::poll::PollFormat::Table => print(&format!(
+        PollFormat::Json => print(&format!("{}\n", serde_json::to_string(&summary)?))?,
+        PollFormat::Table => print(&format!(
             "Polled {} feeds: {} fetched, {} not modified, {} failed. Entries: {} new, {} revised, {} unchanged. Events: {}.\n",
             summary.feeds,
             summary.fetched,

@@ -4,11 +4,12 @@
 //! with the process, so a killed daemon never leaves a stale lock). The first SIGINT or SIGTERM
 //! stops new work and gives in-flight fetches a grace period; a second exits at once.
 
+use super::cycle::CycleArgs;
 use super::poll::load_rules;
 use super::{open_store, seed_bundled_catalog, GlobalArgs, EXIT_OK};
 use crate::daemon::{self, Control, DaemonOptions};
-use crate::fetch::{FetchConfig, Fetcher};
-use crate::pipeline::{FeedResult, Pipeline};
+use crate::fetch::Fetcher;
+use crate::pipeline::{CycleOptions, FeedResult, Pipeline};
 use crate::schedule::{parse_timezone, CronSchedule};
 use crate::store::writer::Writer;
 use anyhow::{bail, Context};
@@ -37,12 +38,6 @@ pub struct RunArgs {
     /// Poll every due feed once, then exit (like `poll`, with the daemon's settings).
     #[arg(long)]
     pub once: bool,
-    /// Feeds fetched at once.
-    #[arg(long, default_value_t = 16)]
-    pub concurrency: usize,
-    /// A TOML rules file adding to or overriding the built-in classification rules.
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
     /// Seconds in-flight fetches get to finish after SIGINT/SIGTERM.
     #[arg(long, default_value_t = 10)]
     pub grace_secs: u64,
@@ -52,6 +47,8 @@ pub struct RunArgs {
     /// Days of fetch log to keep (housekeeping prunes older rows hourly).
     #[arg(long, default_value_t = 30)]
     pub keep_fetches_days: i64,
+    #[command(flatten)]
+    pub cycle: CycleArgs,
 }
 
 /// Holds the OS lock on `<db>.lock` for the daemon's lifetime.
@@ -113,7 +110,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
     let schedule_text = args.schedule.as_deref().unwrap_or(DEFAULT_SCHEDULE);
     let schedule = CronSchedule::parse(schedule_text, timezone)?;
     let housekeeping = CronSchedule::parse("17 * * * *", timezone)?;
-    let rules = Arc::new(load_rules(args.rules.as_ref())?);
+    let rules = Arc::new(load_rules(args.cycle.rules.as_ref())?);
     let _lock = lock_database(&global.db)?;
     let mut store = open_store(&global.db)?;
     let seeded = seed_bundled_catalog(&mut store)?;
@@ -128,12 +125,12 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
         .build()
         .context("cannot start the async runtime")?;
     let (writer, writer_thread) = Writer::spawn(store)?;
-    let pipeline = Pipeline {
-        fetcher: Fetcher::new(FetchConfig::default())?,
+    let pipeline = Pipeline::new(
+        Fetcher::new(args.cycle.fetch_config())?,
         rules,
         writer,
-        concurrency: args.concurrency,
-    };
+        args.cycle.failing_after,
+    );
 
     let code = runtime.block_on(async {
         if args.once {
@@ -141,7 +138,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
                 .writer
                 .run(|s| s.due_feeds(chrono::Utc::now()))
                 .await?;
-            let (summary, _) = pipeline.poll(feeds).await?;
+            let (summary, _) = pipeline.poll(feeds, CycleOptions::default()).await?;
             tracing::info!(?summary, "Polled once.");
             return Ok::<i32, anyhow::Error>(if summary.errors > 0 {
                 super::EXIT_SOME_FAILED
@@ -160,7 +157,6 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
             schedule,
             timezone,
             max_jitter: Duration::from_millis(args.max_jitter_ms),
-            concurrency: args.concurrency,
             housekeeping,
             keep_fetches: chrono::Duration::days(args.keep_fetches_days),
         };

@@ -8,6 +8,8 @@
 //! tracked in `service_state` and listed in the event's payload, so one incident that touches
 //! five components pages once, not six times.
 
+pub mod health;
+
 use crate::model::{EventKind, NewEvent, Phase, ServiceState, Status};
 use crate::store::{time_text, OpenIncident, StateInputs, StatePlan, StateRow};
 use chrono::{DateTime, Utc};

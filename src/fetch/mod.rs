@@ -2,26 +2,58 @@
 //!
 //! Conditional GET from stored validators (a 304 is an outcome, not an error), a user agent
 //! that names us, compressed bodies, connect and whole-request timeouts, a body cap enforced
-//! while streaming (after decompression, so a gzip bomb is cut off), a redirect cap and no
-//! https → http downgrade. Fetching never parses and never touches the database.
+//! while streaming (after decompression, so a gzip bomb is cut off), a redirect cap, no
+//! https → http downgrade, and an HTML page answered with 200 (a login wall, a soft 404) told
+//! apart from a feed. Fetching never parses and never touches the database.
+//!
+//! [`backoff`] decides when a failed feed is tried again; [`politeness`] bounds how many
+//! fetches run at once, overall and per host.
+
+pub mod backoff;
+pub mod politeness;
 
 use reqwest::header::{
-    HeaderMap, HeaderValue, ACCEPT, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
-    RETRY_AFTER,
+    HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+    LAST_MODIFIED, LOCATION, RETRY_AFTER,
 };
 use reqwest::redirect;
 use std::time::Duration;
+use url::Url;
+
+pub use backoff::BackoffPolicy;
 
 /// Limits and identity of the HTTP client; every field has a safe default.
 #[derive(Debug, Clone)]
 pub struct FetchConfig {
+    /// Establishing the TCP (and TLS) connection. Default 10 s.
     pub connect_timeout: Duration,
-    /// The whole request, body included: a server that drips bytes is cut off.
+    /// The whole fetch, every redirect hop and the body included: a server that drips bytes
+    /// is cut off. Default 30 s.
     pub timeout: Duration,
-    /// Largest body accepted, counted after decompression.
+    /// Largest body accepted, counted after decompression. Default 10 MiB (the largest real
+    /// status feeds are a few hundred KB).
     pub max_body_bytes: u64,
+    /// Redirect hops followed before giving up. Default 5.
     pub max_redirects: usize,
     pub user_agent: String,
+    /// Fetches in flight at once, all hosts together. Default 16.
+    pub concurrency: usize,
+    /// Fetches in flight at once to one host (many vendors share a status-page host).
+    /// Default 2.
+    pub per_host: usize,
+    /// Consecutive fetches that must see the same permanent redirect (301/308) before the
+    /// stored URL follows it. Default 3: one misconfigured deploy does not move a feed.
+    pub moved_after: u32,
+    /// When failed feeds are tried again.
+    pub backoff: BackoffPolicy,
+}
+
+/// The user agent: names statuswatch, its version and where to read about it.
+pub fn default_user_agent() -> String {
+    format!(
+        "statuswatch/{} (+https://github.com/statuswatch/statuswatch#readme)",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 impl Default for FetchConfig {
@@ -31,10 +63,11 @@ impl Default for FetchConfig {
             timeout: Duration::from_secs(30),
             max_body_bytes: 10 * 1024 * 1024,
             max_redirects: 5,
-            user_agent: format!(
-                "statuswatch/{} (+https://github.com/statuswatch/statuswatch#readme)",
-                env!("CARGO_PKG_VERSION")
-            ),
+            user_agent: default_user_agent(),
+            concurrency: 16,
+            per_host: 2,
+            moved_after: 3,
+            backoff: BackoffPolicy::default(),
         }
     }
 }
@@ -46,20 +79,76 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
+/// One redirect hop that was followed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    /// 301, 302, 303, 307 or 308.
+    pub status: u16,
+    /// Where it pointed.
+    pub to: String,
+}
+
+impl Hop {
+    /// Whether the server said the move is for good (301, 308).
+    pub fn is_permanent(&self) -> bool {
+        self.status == 301 || self.status == 308
+    }
+}
+
 /// A fetch that reached the server and got a usable answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FetchOutcome {
     /// 200: a body to parse, with the new validators.
     Modified {
         status: u16,
+        /// The bytes exactly as the server sent them (after content decoding): no charset
+        /// conversion, BOM kept; the parser owns encodings.
         body: Vec<u8>,
         validators: Validators,
         content_type: Option<String>,
         /// Where the body came from after redirects.
         final_url: String,
+        redirects: Vec<Hop>,
     },
     /// 304: nothing changed since the validators.
-    NotModified { status: u16 },
+    NotModified {
+        status: u16,
+        final_url: String,
+        redirects: Vec<Hop>,
+    },
+}
+
+impl FetchOutcome {
+    /// The redirect hops followed, in order.
+    pub fn redirects(&self) -> &[Hop] {
+        match self {
+            FetchOutcome::Modified { redirects, .. }
+            | FetchOutcome::NotModified { redirects, .. } => redirects,
+        }
+    }
+
+    /// Where the answer came from.
+    pub fn final_url(&self) -> &str {
+        match self {
+            FetchOutcome::Modified { final_url, .. }
+            | FetchOutcome::NotModified { final_url, .. } => final_url,
+        }
+    }
+
+    /// The feed's new home if the server moved it for good: the end of the leading run of
+    /// permanent hops. A chain that starts with a temporary hop moves nothing (the stored
+    /// URL is still the one to ask).
+    pub fn permanent_target(&self) -> Option<&str> {
+        permanent_target(self.redirects())
+    }
+}
+
+/// The end of the leading run of permanent hops, if any.
+pub fn permanent_target(hops: &[Hop]) -> Option<&str> {
+    hops.iter()
+        .take_while(|hop| hop.is_permanent())
+        .last()
+        .map(|hop| hop.to.as_str())
 }
 
 /// Why a fetch failed. `outcome()` is the word stored in `fetches.outcome`.
@@ -67,10 +156,14 @@ pub enum FetchOutcome {
 pub enum FetchError {
     #[error("invalid feed URL {url:?}: {reason}")]
     BadUrl { url: String, reason: String },
-    #[error("cannot connect: {0}: check the URL and that the server is up")]
+    #[error("cannot connect: {0}")]
     Connect(String),
-    #[error("timed out after {0:?}: the server did not answer in time")]
-    Timeout(Duration),
+    #[error("timed out after {} {what}", human_duration(*after))]
+    Timeout {
+        after: Duration,
+        /// "connecting", "waiting for the whole answer".
+        what: &'static str,
+    },
     #[error("HTTP {status}{}", reason.as_deref().map(|r| format!(" {r}")).unwrap_or_default())]
     Http {
         status: u16,
@@ -78,10 +171,13 @@ pub enum FetchError {
         /// From `Retry-After` on 429 and 503.
         retry_after: Option<Duration>,
     },
-    #[error("body larger than the {limit}-byte limit: raise max_body_bytes if this feed is really that big")]
+    #[error("body larger than the {limit}-byte limit: raise the body limit if this feed is really that big")]
     TooLarge { limit: u64 },
     #[error("redirect refused: {0}")]
     Redirect(String),
+    /// A 200 answer that is an HTML page (a login wall, an error page): a soft 404.
+    #[error("the body is an HTML page, not an RSS or Atom feed: check the feed URL (login walls and error pages answer 200 too)")]
+    NotAFeed,
     #[error("HTTP client error: {0}")]
     Client(String),
 }
@@ -92,10 +188,11 @@ impl FetchError {
         match self {
             FetchError::BadUrl { .. } => "bad_url",
             FetchError::Connect(_) => "connect_error",
-            FetchError::Timeout(_) => "timeout",
+            FetchError::Timeout { .. } => "timeout",
             FetchError::Http { .. } => "http_error",
             FetchError::TooLarge { .. } => "too_large",
             FetchError::Redirect(_) => "redirect_error",
+            FetchError::NotAFeed => "not_a_feed",
             FetchError::Client(_) => "client_error",
         }
     }
@@ -104,6 +201,15 @@ impl FetchError {
     pub fn http_status(&self) -> Option<u16> {
         match self {
             FetchError::Http { status, .. } => Some(*status),
+            FetchError::NotAFeed => Some(200),
+            _ => None,
+        }
+    }
+
+    /// How long the server asked us to wait (429, 503 with `Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Http { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -111,12 +217,30 @@ impl FetchError {
     /// Whether trying again later may succeed (retry policy is one match on this).
     pub fn is_transient(&self) -> bool {
         match self {
-            FetchError::Connect(_) | FetchError::Timeout(_) | FetchError::Client(_) => true,
+            FetchError::Connect(_) | FetchError::Timeout { .. } | FetchError::Client(_) => true,
             FetchError::Http { status, .. } => *status == 429 || *status == 408 || *status >= 500,
-            FetchError::BadUrl { .. } | FetchError::TooLarge { .. } | FetchError::Redirect(_) => {
-                false
-            }
+            FetchError::BadUrl { .. }
+            | FetchError::TooLarge { .. }
+            | FetchError::Redirect(_)
+            | FetchError::NotAFeed => false,
         }
+    }
+
+    /// Whether the server was never reached (connection, DNS, timeout): when most feeds of a
+    /// cycle fail this way, the network is ours to blame, not theirs.
+    pub fn is_network(&self) -> bool {
+        matches!(self, FetchError::Connect(_) | FetchError::Timeout { .. })
+    }
+}
+
+/// "1.5 s", "200 ms", "30 s": durations as people read them.
+pub fn human_duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
     }
 }
 
@@ -143,24 +267,59 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// The innermost cause: "Connection refused (os error 111)" rather than the wrappers.
+fn root_cause(err: &dyn std::error::Error) -> String {
+    let mut last = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        last = cause.to_string();
+        source = cause.source();
+    }
+    last
+}
+
+/// Whether a redirect hop may be followed. Pure, so the rules are tested without servers:
+/// at most `max` hops, never back to a URL already visited (a loop), never from https to
+/// http (a downgrade would hand the request to anyone on the path), only http(s).
+pub fn check_redirect(from: &Url, to: &Url, visited: &[Url], max: usize) -> Result<(), String> {
+    if visited.len() > max {
+        return Err(format!("more than {max} redirects"));
+    }
+    if to.scheme() != "http" && to.scheme() != "https" {
+        return Err(format!("to a non-HTTP URL ({to})"));
+    }
+    if from.scheme() == "https" && to.scheme() == "http" {
+        return Err(format!("from https to http ({to})"));
+    }
+    if visited.contains(to) {
+        return Err(format!("a redirect loop back to {to}"));
+    }
+    Ok(())
+}
+
+/// Whether a 200 body is an HTML page rather than a feed: the server calls it HTML and its
+/// first bytes look like HTML. Both must agree: some feeds are served as `text/html`, and
+/// the parser rejects HTML served under a feed type anyway.
+pub fn is_html_page(content_type: Option<&str>, body: &[u8]) -> bool {
+    let declared_html = content_type.is_some_and(|ct| {
+        let mime = ct.split(';').next().unwrap_or("").trim();
+        mime.eq_ignore_ascii_case("text/html") || mime.eq_ignore_ascii_case("application/xhtml+xml")
+    });
+    if !declared_html {
+        return false;
+    }
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let head: Vec<u8> = body.iter().take(2048).map(u8::to_ascii_lowercase).collect();
+    let has = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+    if has(b"<rss") || has(b"<feed") || has(b"<rdf:rdf") {
+        return false;
+    }
+    has(b"<!doctype html") || has(b"<html") || has(b"<head") || has(b"<body")
+}
+
 impl Fetcher {
     /// Builds the client from the config.
     pub fn new(config: FetchConfig) -> Result<Fetcher, FetchError> {
-        let max_redirects = config.max_redirects;
-        let policy = redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > max_redirects {
-                return attempt.error(format!("more than {max_redirects} redirects"));
-            }
-            let downgrade = attempt
-                .previous()
-                .last()
-                .is_some_and(|prev| prev.scheme() == "https" && attempt.url().scheme() == "http");
-            if downgrade {
-                let to = attempt.url().to_string();
-                return attempt.error(format!("from https to http ({to})"));
-            }
-            attempt.follow()
-        });
         let mut headers = HeaderMap::new();
         headers.insert(
             ACCEPT,
@@ -168,16 +327,20 @@ impl Fetcher {
                 "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5",
             ),
         );
+        // Redirects are followed by hand in `fetch`, not by reqwest's policy: the pipeline
+        // needs each hop's status (a 301 chain moves the stored URL, a 302 does not), the
+        // loop and downgrade checks are then one pure, tested function, and the whole-fetch
+        // deadline covers every hop. A custom policy could record hops only through state
+        // shared per client, which concurrent fetches would have to untangle.
         let client = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .redirect(policy)
+            .redirect(redirect::Policy::none())
             .gzip(true)
             .brotli(true)
             .deflate(true)
-            .pool_max_idle_per_host(4)
+            .pool_max_idle_per_host(config.per_host.max(1))
             .build()
             .map_err(|e| FetchError::Client(error_chain(&e)))?;
         Ok(Fetcher { client, config })
@@ -188,40 +351,82 @@ impl Fetcher {
         &self.config
     }
 
-    /// GETs `url`, conditionally when validators are known.
+    /// GETs `url`, conditionally when validators are known, within the whole-fetch deadline.
     pub async fn fetch(
         &self,
         url: &str,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
-        let parsed = url::Url::parse(url).map_err(|e| FetchError::BadUrl {
+        let deadline = self.config.timeout;
+        match tokio::time::timeout(deadline, self.fetch_unbounded(url, validators)).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout {
+                after: deadline,
+                what: "waiting for the whole answer",
+            }),
+        }
+    }
+
+    async fn fetch_unbounded(
+        &self,
+        url: &str,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchError> {
+        let bad_url = |reason: String| FetchError::BadUrl {
             url: url.to_string(),
-            reason: e.to_string(),
-        })?;
-        if parsed.scheme() != "http" && parsed.scheme() != "https" {
-            return Err(FetchError::BadUrl {
-                url: url.to_string(),
-                reason: "only http and https URLs can be fetched".into(),
+            reason,
+        };
+        let mut current = Url::parse(url).map_err(|e| bad_url(e.to_string()))?;
+        if current.scheme() != "http" && current.scheme() != "https" {
+            return Err(bad_url("only http and https URLs can be fetched".into()));
+        }
+        let mut visited = vec![current.clone()];
+        let mut redirects = Vec::new();
+        let mut response = loop {
+            let mut request = self.client.get(current.clone());
+            if let Some(etag) = &validators.etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &validators.last_modified {
+                request = request.header(IF_MODIFIED_SINCE, lm);
+            }
+            let response = request.send().await.map_err(|e| self.classify_error(&e))?;
+            let status = response.status().as_u16();
+            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                break response;
+            }
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| FetchError::Redirect(format!("HTTP {status} without a Location")))?;
+            let next = current
+                .join(location)
+                .map_err(|e| FetchError::Redirect(format!("bad Location {location:?}: {e}")))?;
+            check_redirect(&current, &next, &visited, self.config.max_redirects)
+                .map_err(FetchError::Redirect)?;
+            redirects.push(Hop {
+                status,
+                to: next.to_string(),
             });
-        }
-        let mut request = self.client.get(parsed);
-        if let Some(etag) = &validators.etag {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
-        if let Some(lm) = &validators.last_modified {
-            request = request.header(IF_MODIFIED_SINCE, lm);
-        }
-        let mut response = request.send().await.map_err(|e| self.classify_error(&e))?;
+            visited.push(next.clone());
+            current = next;
+        };
+        let final_url = current.to_string();
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
-            return Ok(FetchOutcome::NotModified { status: 304 });
+            return Ok(FetchOutcome::NotModified {
+                status: 304,
+                final_url,
+                redirects,
+            });
         }
         if !status.is_success() {
             let retry_after = response
                 .headers()
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
+                .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
             return Err(FetchError::Http {
                 status: status.as_u16(),
                 reason: status.canonical_reason().map(str::to_string),
@@ -239,9 +444,10 @@ impl Fetcher {
             etag: header(ETAG),
             last_modified: header(LAST_MODIFIED),
         };
-        let content_type = header(reqwest::header::CONTENT_TYPE);
-        let final_url = response.url().to_string();
+        let content_type = header(CONTENT_TYPE);
         let limit = self.config.max_body_bytes;
+        // With content decoding on, reqwest reports no length for compressed bodies; this
+        // only saves downloading a body the server already says is too big.
         if response.content_length().is_some_and(|n| n > limit) {
             return Err(FetchError::TooLarge { limit });
         }
@@ -257,52 +463,80 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
+        if is_html_page(content_type.as_deref(), &body) {
+            return Err(FetchError::NotAFeed);
+        }
         Ok(FetchOutcome::Modified {
             status: status.as_u16(),
             body,
             validators,
             content_type,
             final_url,
+            redirects,
         })
     }
 
     fn classify_error(&self, err: &reqwest::Error) -> FetchError {
-        let text = error_chain(err);
-        if err.is_timeout() {
-            FetchError::Timeout(self.config.timeout)
-        } else if err.is_redirect() {
-            FetchError::Redirect(text)
+        if err.is_connect() && err.is_timeout() {
+            FetchError::Timeout {
+                after: self.config.connect_timeout,
+                what: "connecting",
+            }
+        } else if err.is_timeout() {
+            FetchError::Timeout {
+                after: self.config.timeout,
+                what: "waiting for the whole answer",
+            }
         } else if err.is_connect() {
-            FetchError::Connect(text)
+            let host = err
+                .url()
+                .and_then(|u| {
+                    u.host_str()
+                        .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+                })
+                .unwrap_or_default();
+            FetchError::Connect(format!("{host}: {}", root_cause(err)))
         } else {
-            FetchError::Client(text)
+            FetchError::Client(error_chain(err))
         }
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date, relative to now.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+/// `Retry-After` as seconds or an HTTP date, relative to `now`.
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
     let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let delta = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    let delta = when.with_timezone(&chrono::Utc) - now;
     Some(delta.to_std().unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {
-        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        let now = chrono::DateTime::parse_from_rfc3339("2025-10-20T07:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
         assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
         );
-        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(
+            parse_retry_after("Mon, 20 Oct 2025 08:00:00 GMT", now),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
     }
 
     #[test]
@@ -316,5 +550,106 @@ mod tests {
         assert!(http(429).is_transient());
         assert!(!http(404).is_transient());
         assert!(!FetchError::TooLarge { limit: 1 }.is_transient());
+        assert!(!FetchError::NotAFeed.is_transient());
+        assert!(FetchError::Connect("x".into()).is_network());
+        assert!(!http(503).is_network());
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn redirects_never_downgrade_https_to_http() {
+        // Pinned here rather than end to end: a test https server would need certificates
+        // the client trusts, and the decision is this one function either way.
+        let from = url("https://status.example.com/feed");
+        let err = check_redirect(
+            &from,
+            &url("http://status.example.com/feed"),
+            std::slice::from_ref(&from),
+            5,
+        )
+        .unwrap_err();
+        assert!(err.contains("from https to http"), "{err}");
+        assert!(check_redirect(
+            &from,
+            &url("https://other.example.com/feed"),
+            std::slice::from_ref(&from),
+            5
+        )
+        .is_ok());
+        let plain = url("http://status.example.com/feed");
+        assert!(check_redirect(
+            &plain,
+            &url("https://status.example.com/feed"),
+            std::slice::from_ref(&plain),
+            5
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn redirects_stop_at_loops_caps_and_strange_schemes() {
+        let a = url("http://h/a");
+        let b = url("http://h/b");
+        let err = check_redirect(&b, &a, &[a.clone(), b.clone()], 5).unwrap_err();
+        assert!(err.contains("loop"), "{err}");
+        let many: Vec<Url> = (0..4).map(|i| url(&format!("http://h/{i}"))).collect();
+        assert!(check_redirect(&many[3], &url("http://h/x"), &many, 3).is_err());
+        assert!(check_redirect(&many[3], &url("http://h/x"), &many, 4).is_ok());
+        assert!(
+            check_redirect(&a, &url("file:///etc/passwd"), std::slice::from_ref(&a), 5).is_err()
+        );
+    }
+
+    #[test]
+    fn only_leading_permanent_hops_move_a_feed() {
+        let hop = |status, to: &str| Hop {
+            status,
+            to: to.into(),
+        };
+        assert_eq!(
+            permanent_target(&[hop(301, "http://h/b"), hop(308, "http://h/c")]),
+            Some("http://h/c")
+        );
+        assert_eq!(
+            permanent_target(&[hop(301, "http://h/b"), hop(302, "http://h/c")]),
+            Some("http://h/b")
+        );
+        assert_eq!(
+            permanent_target(&[hop(302, "http://h/b"), hop(301, "http://h/c")]),
+            None
+        );
+        assert_eq!(permanent_target(&[]), None);
+    }
+
+    #[test]
+    fn html_pages_are_told_apart_from_feeds() {
+        let html = Some("text/html; charset=utf-8");
+        assert!(is_html_page(
+            html,
+            b"<!DOCTYPE html><html><body>Log in</body></html>"
+        ));
+        assert!(is_html_page(html, b"\xEF\xBB\xBF\n  <html lang=en>"));
+        // A feed served as text/html is still a feed.
+        assert!(!is_html_page(
+            html,
+            b"<?xml version=\"1.0\"?><rss version=\"2.0\"></rss>"
+        ));
+        assert!(!is_html_page(html, b"<feed xmlns=\"http://www.w3.org/2005/Atom\"><content type=\"html\">&lt;html&gt;</content></feed>"));
+        // HTML under a feed type is the parser's to reject.
+        assert!(!is_html_page(
+            Some("application/atom+xml"),
+            b"<html></html>"
+        ));
+        assert!(!is_html_page(None, b"<html></html>"));
+    }
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(human_duration(Duration::from_millis(200)), "200 ms");
+        assert_eq!(human_duration(Duration::from_secs(30)), "30 s");
+        assert_eq!(human_duration(Duration::from_millis(1500)), "1.5 s");
     }
 }

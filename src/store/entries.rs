@@ -7,7 +7,7 @@
 
 use super::feeds::record_fetch_in;
 use super::state::{insert_event_in, load_states_in, upsert_state_in, StateRow};
-use super::{parse_time_text, time_text, FetchRecord, Store, StoreError};
+use super::{parse_time_text, time_text, FeedHealth, FetchRecord, Store, StoreError};
 use crate::model::{ClassifiedEntry, Entry, NewEvent, Phase, Status};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -22,12 +22,14 @@ pub enum EntryOutcome {
 }
 
 /// What one ingest did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngestCounts {
     pub new: usize,
     pub updated: usize,
     pub unchanged: usize,
     pub events: usize,
+    /// The stored URL changed to this (a confirmed permanent redirect).
+    pub url_changed: Option<String>,
 }
 
 /// An incident that is still open, as the state planner sees it.
@@ -148,17 +150,24 @@ fn entry_time(entry: &Entry) -> Option<DateTime<Utc>> {
 
 impl Store {
     /// Ingests one successful fetch of a feed in one transaction; see the module doc.
+    /// `health` plans the feed's health event (a recovery) as for [`Store::record_fetch`].
     pub fn ingest(
         &mut self,
         feed_id: i64,
         fetch: &FetchRecord,
         entries: &[ClassifiedEntry],
+        health: impl FnOnce(&FeedHealth) -> Option<NewEvent>,
         plan: impl FnOnce(&StateInputs) -> StatePlan,
     ) -> Result<IngestCounts, StoreError> {
         let now = fetch.started_at;
         let tx = self.conn.transaction()?;
-        let fetch_id = record_fetch_in(&tx, feed_id, fetch)?;
-        let mut counts = IngestCounts::default();
+        let recorded = record_fetch_in(&tx, feed_id, fetch, health)?;
+        let fetch_id = recorded.fetch_id;
+        let mut counts = IngestCounts {
+            events: recorded.events,
+            url_changed: recorded.url_changed,
+            ..IngestCounts::default()
+        };
         let mut touched = Vec::new();
         // Oldest first, so the items of a chain (one per update) arrive in the order they
         // were posted, whatever order the feed lists them in.
@@ -195,7 +204,7 @@ impl Store {
         for event in &decided.events {
             insert_event_in(&tx, event)?;
         }
-        counts.events = decided.events.len();
+        counts.events += decided.events.len();
         tx.commit()?;
         Ok(counts)
     }

@@ -1,7 +1,8 @@
 //! SQL for `feeds` and `fetches`: the catalog in the database, validators, health, the fetch log.
 
-use super::{time_text, Store, StoreError};
-use crate::model::{Engine, FeedSpec};
+use super::state::insert_event_in;
+use super::{parse_time_text, time_text, Store, StoreError};
+use crate::model::{Engine, EventKind, FeedSpec, NewEvent};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -20,6 +21,12 @@ pub struct FeedRow {
     pub consecutive_failures: i64,
     pub last_error: Option<String>,
     pub next_fetch_at: Option<String>,
+    /// First failure of the current failure streak.
+    pub failing_since: Option<String>,
+    /// First of the consecutive 404/410 answers, while they last.
+    pub gone_since: Option<String>,
+    /// A permanent redirect seen on the latest successful fetches, not yet confirmed.
+    pub redirect_url: Option<String>,
 }
 
 /// What an import did.
@@ -47,6 +54,40 @@ pub struct FetchRecord {
     pub last_modified: Option<String>,
     /// When the feed may be fetched again (backoff); None: whenever its schedule says.
     pub next_fetch_at: Option<DateTime<Utc>>,
+    /// Where redirects led, when they did.
+    pub final_url: Option<String>,
+    /// A permanent redirect (301/308 from the stored URL) seen by this fetch, which reached a
+    /// usable answer: the stored URL moves once it has been seen this many fetches in a row.
+    pub moved: Option<MovedTo>,
+}
+
+/// A permanent redirect seen by one fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovedTo {
+    pub url: String,
+    /// Consecutive fetches that must see it before the stored URL changes (at least 1).
+    pub after: u32,
+}
+
+/// A feed's health before a fetch is recorded, as the events stage needs it to decide on
+/// `feed_failing` / `feed_recovered`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedHealth {
+    pub consecutive_failures: i64,
+    pub failing_since: Option<DateTime<Utc>>,
+    /// `feed_failing` was raised for the current streak.
+    pub failing_notified: bool,
+}
+
+/// What recording one fetch did besides the log row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordedFetch {
+    /// The `fetches` row id.
+    pub fetch_id: i64,
+    /// Health events written with it (0 or 1).
+    pub events: usize,
+    /// The stored URL changed to this (a confirmed permanent redirect).
+    pub url_changed: Option<String>,
 }
 
 impl FetchRecord {
@@ -59,7 +100,7 @@ impl FetchRecord {
 const FEED_COLUMNS: &str =
     "id, url, title, vendor, engine, category, html_url, schedule, enabled, \
      etag, last_modified, detected_engine, last_fetch_at, last_success_at, last_http_status, \
-     consecutive_failures, last_error, next_fetch_at";
+     consecutive_failures, last_error, next_fetch_at, failing_since, gone_since, redirect_url";
 
 fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRow> {
     let engine: Option<String> = row.get(4)?;
@@ -86,7 +127,20 @@ fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRow> {
         consecutive_failures: row.get(15)?,
         last_error: row.get(16)?,
         next_fetch_at: row.get(17)?,
+        failing_since: row.get(18)?,
+        gone_since: row.get(19)?,
+        redirect_url: row.get(20)?,
     })
+}
+
+impl FeedRow {
+    /// Whether the feed is backing off at `now` (`next_fetch_at` still ahead).
+    pub fn is_backing_off(&self, now: DateTime<Utc>) -> bool {
+        self.next_fetch_at
+            .as_deref()
+            .and_then(parse_time_text)
+            .is_some_and(|next| next > now)
+    }
 }
 
 impl Store {
@@ -226,12 +280,72 @@ impl Store {
     }
 
     /// Records one fetch in the log and updates the feed's validators and health, in one
-    /// transaction. Used alone for fetches that store no entries (304s, failures).
-    pub fn record_fetch(&mut self, feed_id: i64, rec: &FetchRecord) -> Result<(), StoreError> {
+    /// transaction, with the health event `health` plans from the feed's previous health
+    /// (the outbox). Used alone for fetches that store no entries (304s, failures).
+    pub fn record_fetch(
+        &mut self,
+        feed_id: i64,
+        rec: &FetchRecord,
+        health: impl FnOnce(&FeedHealth) -> Option<NewEvent>,
+    ) -> Result<RecordedFetch, StoreError> {
         let tx = self.conn.transaction()?;
-        record_fetch_in(&tx, feed_id, rec)?;
+        let done = record_fetch_in(&tx, feed_id, rec, health)?;
+        tx.commit()?;
+        Ok(done)
+    }
+
+    /// Records fetches that failed because our own network is down: log rows only, the
+    /// feeds' health, counters and backoff untouched, plus `event` (one `network_down`) when
+    /// given, in one transaction.
+    pub fn record_uncounted_fetches(
+        &mut self,
+        records: &[(i64, FetchRecord)],
+        event: Option<&NewEvent>,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for (feed_id, rec) in records {
+            insert_fetch_row(&tx, *feed_id, rec)?;
+        }
+        if let Some(event) = event {
+            insert_event_in(&tx, event)?;
+        }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Whether the outage that left `unreached` feeds unreachable already has its
+    /// `network_down` event: one was raised and none of them has been fetched successfully
+    /// since (had one, the network came back in between and this is a new outage).
+    pub fn network_down_open(&self, unreached: &[i64]) -> Result<bool, StoreError> {
+        let raised: Option<String> = self.conn.query_row(
+            "SELECT max(detected_at) FROM events WHERE kind = 'network_down'",
+            [],
+            |r| r.get(0),
+        )?;
+        let Some(raised) = raised else {
+            return Ok(false);
+        };
+        let mut last_success = self
+            .conn
+            .prepare_cached("SELECT last_success_at FROM feeds WHERE id = ?1")?;
+        for id in unreached {
+            let success: Option<String> = last_success
+                .query_row([id], |r| r.get(0))
+                .optional()?
+                .flatten();
+            if success.is_some_and(|s| s > raised) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Deletes fetch-log rows that started before `older_than`; returns how many.
+    pub fn prune_fetches(&mut self, older_than: DateTime<Utc>) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM fetches WHERE started_at < ?1",
+            [time_text(older_than)],
+        )?)
     }
 
     /// Remembers which engine the parser used for a feed.
@@ -244,37 +358,64 @@ impl Store {
     }
 }
 
-/// The fetch-log write, shared by [`Store::record_fetch`] and the ingest transaction.
-/// Returns the new `fetches` row id.
-pub(super) fn record_fetch_in(
+/// The fetch-log row alone; returns its id.
+fn insert_fetch_row(
     tx: &rusqlite::Transaction<'_>,
     feed_id: i64,
     rec: &FetchRecord,
 ) -> Result<i64, StoreError> {
-    let started = time_text(rec.started_at);
     tx.prepare_cached(
         "INSERT INTO fetches (feed_id, started_at, duration_ms, http_status, bytes, outcome,
-                              repaired, entries, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                              repaired, entries, error, final_url)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         feed_id,
-        started,
+        time_text(rec.started_at),
         rec.duration_ms,
         rec.http_status,
         rec.bytes.map(|b| b as i64),
         rec.outcome,
         rec.repaired,
         rec.entries.map(|n| n as i64),
-        rec.error
+        rec.error,
+        rec.final_url
     ])?;
-    let fetch_id = tx.last_insert_rowid();
+    Ok(tx.last_insert_rowid())
+}
+
+/// The fetch-log write and the feed's health, shared by [`Store::record_fetch`] and the
+/// ingest transaction. `health` plans the feed's health event from its previous health.
+pub(super) fn record_fetch_in(
+    tx: &rusqlite::Transaction<'_>,
+    feed_id: i64,
+    rec: &FetchRecord,
+    health: impl FnOnce(&FeedHealth) -> Option<NewEvent>,
+) -> Result<RecordedFetch, StoreError> {
+    let before = tx
+        .prepare_cached(
+            "SELECT consecutive_failures, failing_since, failing_notified_at FROM feeds WHERE id = ?1",
+        )?
+        .query_row([feed_id], |r| {
+            let since: Option<String> = r.get(1)?;
+            let notified: Option<String> = r.get(2)?;
+            Ok(FeedHealth {
+                consecutive_failures: r.get(0)?,
+                failing_since: since.as_deref().and_then(parse_time_text),
+                failing_notified: notified.is_some(),
+            })
+        })
+        .optional()?
+        .ok_or_else(|| StoreError::NoSuchFeed(feed_id.to_string()))?;
+    let fetch_id = insert_fetch_row(tx, feed_id, rec)?;
+    let started = time_text(rec.started_at);
     let next = rec.next_fetch_at.map(time_text);
     if rec.is_success() {
         tx.prepare_cached(
             "UPDATE feeds SET last_fetch_at = ?2, last_success_at = ?2, last_http_status = ?3,
                     consecutive_failures = 0, last_error = NULL, next_fetch_at = ?4,
-                    etag = COALESCE(?5, etag), last_modified = COALESCE(?6, last_modified)
+                    etag = COALESCE(?5, etag), last_modified = COALESCE(?6, last_modified),
+                    failing_since = NULL, failing_notified_at = NULL, gone_since = NULL
              WHERE id = ?1",
         )?
         .execute(params![
@@ -286,13 +427,79 @@ pub(super) fn record_fetch_in(
             rec.last_modified
         ])?;
     } else {
+        // gone_since spans consecutive 404/410 answers; a fetch that got no answer at all
+        // (network trouble) neither starts nor ends it.
         tx.prepare_cached(
             "UPDATE feeds SET last_fetch_at = ?2, last_http_status = ?3,
                     consecutive_failures = consecutive_failures + 1, last_error = ?4,
-                    next_fetch_at = ?5
+                    next_fetch_at = ?5, failing_since = COALESCE(failing_since, ?2),
+                    gone_since = CASE WHEN ?3 IN (404, 410) THEN COALESCE(gone_since, ?2)
+                                      WHEN ?3 IS NULL THEN gone_since
+                                      ELSE NULL END
              WHERE id = ?1",
         )?
         .execute(params![feed_id, started, rec.http_status, rec.error, next])?;
     }
-    Ok(fetch_id)
+    let mut done = RecordedFetch {
+        fetch_id,
+        ..RecordedFetch::default()
+    };
+    if let Some(event) = health(&before) {
+        insert_event_in(tx, &event)?;
+        if event.kind == EventKind::FeedFailing {
+            tx.prepare_cached("UPDATE feeds SET failing_notified_at = ?2 WHERE id = ?1")?
+                .execute(params![feed_id, event.detected_at])?;
+        }
+        done.events = 1;
+    }
+    done.url_changed = track_redirect(tx, feed_id, rec)?;
+    Ok(done)
+}
+
+/// Counts a permanent redirect across consecutive usable fetches and moves the stored URL
+/// once it is confirmed. A usable answer without one resets the count; a failed fetch says
+/// nothing either way. Returns the new URL when it moved.
+fn track_redirect(
+    tx: &rusqlite::Transaction<'_>,
+    feed_id: i64,
+    rec: &FetchRecord,
+) -> Result<Option<String>, StoreError> {
+    let Some(moved) = &rec.moved else {
+        if rec
+            .http_status
+            .is_some_and(|s| s == 304 || (200..300).contains(&s))
+        {
+            tx.prepare_cached(
+                "UPDATE feeds SET redirect_url = NULL, redirect_count = 0
+                 WHERE id = ?1 AND (redirect_url IS NOT NULL OR redirect_count != 0)",
+            )?
+            .execute([feed_id])?;
+        }
+        return Ok(None);
+    };
+    let count: i64 = tx
+        .prepare_cached(
+            "UPDATE feeds SET
+                 redirect_count = CASE WHEN redirect_url IS ?2 THEN redirect_count + 1 ELSE 1 END,
+                 redirect_url = ?2
+             WHERE id = ?1 RETURNING redirect_count",
+        )?
+        .query_row(params![feed_id, moved.url], |r| r.get(0))?;
+    if count < i64::from(moved.after.max(1)) {
+        return Ok(None);
+    }
+    // Another feed may already have that URL (the user added the new address too): then
+    // keep this one where it is, still counting, rather than merge two feeds' histories.
+    let taken: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM feeds WHERE url = ?1 AND id != ?2)")?
+        .query_row(params![moved.url, feed_id], |r| r.get(0))?;
+    if taken {
+        tracing::warn!(feed_id, url = %moved.url, "Feed moved permanently to a URL another feed already has; keeping its URL.");
+        return Ok(None);
+    }
+    tx.prepare_cached(
+        "UPDATE feeds SET url = ?2, redirect_url = NULL, redirect_count = 0 WHERE id = ?1",
+    )?
+    .execute(params![feed_id, moved.url])?;
+    Ok(Some(moved.url.clone()))
 }

@@ -14,7 +14,7 @@ mod state;
 pub mod writer;
 
 pub use entries::{EntryOutcome, IngestCounts, OpenIncident, StateInputs, StatePlan, StoredEntry};
-pub use feeds::{FeedRow, FetchRecord, ImportCounts};
+pub use feeds::{FeedHealth, FeedRow, FetchRecord, ImportCounts, MovedTo, RecordedFetch};
 pub use migrations::{MIGRATIONS, SCHEMA_SQL};
 pub use query::{QueryResult, Value};
 pub use state::{EventRow, HistoryRow, StateRow, StatusRow};

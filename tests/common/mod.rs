@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// What the server answers on one path.
 #[derive(Clone, Debug)]
@@ -20,6 +21,12 @@ pub struct Resource {
     pub content_type: String,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// Extra response headers (Location, Retry-After, Content-Encoding, ...).
+    pub headers: Vec<(String, String)>,
+    /// Wait this long before answering at all.
+    pub delay: Option<Duration>,
+    /// Send the body one byte per this interval, forever (a slow drip).
+    pub drip: Option<Duration>,
 }
 
 impl Resource {
@@ -37,7 +44,40 @@ impl Resource {
             content_type: "application/atom+xml; charset=utf-8".into(),
             etag: Some(etag),
             last_modified: Some("Mon, 20 Oct 2025 07:00:00 GMT".into()),
+            headers: Vec::new(),
+            delay: None,
+            drip: None,
         }
+    }
+
+    /// A redirect to `location` with the given status.
+    pub fn redirect(status: u16, location: &str) -> Resource {
+        Resource::plain(status, "text/plain", "moved").header("location", location)
+    }
+
+    /// The same answer with one more header.
+    pub fn header(mut self, name: &str, value: &str) -> Resource {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// The same answer without validators.
+    pub fn no_validators(mut self) -> Resource {
+        self.etag = None;
+        self.last_modified = None;
+        self
+    }
+
+    /// The same answer, sent after a pause.
+    pub fn delayed(mut self, delay: Duration) -> Resource {
+        self.delay = Some(delay);
+        self
+    }
+
+    /// Headers at once, then the body one byte per `interval`, never ending.
+    pub fn dripping(mut self, interval: Duration) -> Resource {
+        self.drip = Some(interval);
+        self
     }
 
     /// A plain answer with no validators.
@@ -48,6 +88,9 @@ impl Resource {
             content_type: content_type.into(),
             etag: None,
             last_modified: None,
+            headers: Vec::new(),
+            delay: None,
+            drip: None,
         }
     }
 }
@@ -68,6 +111,19 @@ struct Inner {
     delay: std::time::Duration,
     /// Extra delay for one path (a slow vendor).
     path_delay: HashMap<String, std::time::Duration>,
+    in_flight: usize,
+    peak_in_flight: usize,
+}
+
+/// Counts a request as in flight until dropped (the answer is built).
+struct InFlight(Arc<Mutex<Inner>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut inner) = self.0.lock() {
+            inner.in_flight -= 1;
+        }
+    }
 }
 
 /// A feed server on 127.0.0.1 with its own runtime thread; it stops when dropped.
@@ -86,32 +142,46 @@ async fn answer(State(inner): State<Arc<Mutex<Inner>>>, request: Request<Body>) 
             headers: request.headers().clone(),
             at: std::time::Instant::now(),
         });
+        guard.in_flight += 1;
+        guard.peak_in_flight = guard.peak_in_flight.max(guard.in_flight);
         let delay = guard.delay + guard.path_delay.get(&path).copied().unwrap_or_default();
         (delay, guard.resources.get(&path).cloned())
     };
+    let _in_flight = InFlight(Arc::clone(&inner));
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let Some(res) = found else {
         return Response::builder()
             .status(404)
             .body(Body::from("not found"))
             .unwrap();
     };
-    if !delay.is_zero() {
+    if let Some(delay) = res.delay {
         tokio::time::sleep(delay).await;
     }
-    let inm = request
-        .headers()
-        .get("if-none-match")
-        .and_then(|v| v.to_str().ok());
-    if let Some(etag) = res
-        .etag
-        .as_deref()
-        .filter(|e| res.status == 200 && inm == Some(*e))
-    {
-        return Response::builder()
-            .status(StatusCode::NOT_MODIFIED)
-            .header("etag", etag)
-            .body(Body::empty())
-            .unwrap();
+    let headers = request.headers().clone();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let inm = header("if-none-match");
+    let ims = header("if-modified-since");
+    // ETag first (RFC 9110); Last-Modified only when the resource has no ETag.
+    let not_modified = res.status == 200
+        && match (&res.etag, &res.last_modified) {
+            (Some(etag), _) => inm.as_deref() == Some(etag.as_str()),
+            (None, Some(lm)) => ims.as_deref() == Some(lm.as_str()),
+            (None, None) => false,
+        };
+    if not_modified {
+        let mut builder = Response::builder().status(StatusCode::NOT_MODIFIED);
+        if let Some(etag) = res.etag {
+            builder = builder.header("etag", etag);
+        }
+        return builder.body(Body::empty()).unwrap();
     }
     let mut builder = Response::builder()
         .status(res.status)
@@ -121,6 +191,19 @@ async fn answer(State(inner): State<Arc<Mutex<Inner>>>, request: Request<Body>) 
     }
     if let Some(lm) = res.last_modified {
         builder = builder.header("last-modified", lm);
+    }
+    for (name, value) in &res.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if let Some(interval) = res.drip {
+        let drip = futures::stream::unfold((), move |()| async move {
+            tokio::time::sleep(interval).await;
+            Some((
+                Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b" ")),
+                (),
+            ))
+        });
+        return builder.body(Body::from_stream(drip)).unwrap();
     }
     builder.body(Body::from(res.body)).unwrap()
 }
@@ -177,6 +260,16 @@ impl FeedServer {
             .insert(path.to_string(), delay);
     }
 
+    /// The most requests the server was answering at once.
+    pub fn peak_in_flight(&self) -> usize {
+        self.inner.lock().unwrap().peak_in_flight
+    }
+
+    /// Forgets what the server saw so far.
+    pub fn clear_seen(&self) {
+        self.inner.lock().unwrap().seen.clear();
+    }
+
     /// Every request seen on a path, oldest first.
     pub fn seen(&self, path: &str) -> Vec<Seen> {
         self.inner
@@ -187,6 +280,247 @@ impl FeedServer {
             .filter(|s| s.path == path)
             .cloned()
             .collect()
+    }
+}
+
+/// A server that accepts connections and never answers (a hung backend).
+pub struct SilentServer {
+    pub addr: SocketAddr,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl SilentServer {
+    pub fn start() -> SilentServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        runtime.spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        SilentServer {
+            addr,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+/// A URL on 127.0.0.1 where nothing listens: connecting is refused at once.
+pub fn refused_url(path: &str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}{path}")
+}
+
+/// A small, realistic Atom feed (what a Statuspage history feed looks like).
+pub const ATOM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xml:lang="en-US" xmlns="http://www.w3.org/2005/Atom">
+  <id>tag:status.example.com,2005:/history</id>
+  <link rel="alternate" type="text/html" href="https://status.example.com"/>
+  <link rel="self" type="application/atom+xml" href="https://status.example.com/history.atom"/>
+  <title>Example Status - Incident History</title>
+  <updated>2025-10-20T07:11:00Z</updated>
+  <entry>
+    <id>tag:status.example.com,2005:Incident/101</id>
+    <published>2025-10-20T07:00:00Z</published>
+    <updated>2025-10-20T07:11:00Z</updated>
+    <link rel="alternate" type="text/html" href="https://status.example.com/incidents/101"/>
+    <title>Elevated API error rates</title>
+    <content type="html">&lt;p&gt;&lt;small&gt;Oct &lt;var data-var='date'&gt;20&lt;/var&gt;, &lt;var data-var='time'&gt;07:11&lt;/var&gt; UTC&lt;/small&gt;&lt;br&gt;&lt;strong&gt;Resolved&lt;/strong&gt; - This incident has been resolved.&lt;/p&gt;</content>
+  </entry>
+</feed>
+"#;
+
+/// The flags that keep fetching tests fast: short timeouts, JSON summary.
+pub const FAST: &[&str] = &["--connect-timeout", "1s", "--timeout", "2s"];
+
+impl Sandbox {
+    /// Adds a feed by URL with a title (vendor = lowercase title); returns its id.
+    pub fn add_feed(&self, title: &str, url: &str) -> i64 {
+        let out = self.run(&[
+            "feeds",
+            "add",
+            url,
+            "--title",
+            title,
+            "--vendor",
+            &title.to_lowercase(),
+        ]);
+        assert!(out.status.success(), "feeds add failed: {}", stderr(&out));
+        self.sql()
+            .query_row("SELECT id FROM feeds WHERE title = ?1", [title], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    }
+
+    /// `poll --format json` with the fast limits plus `extra` flags.
+    pub fn poll(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["poll", "--format", "json"];
+        // The fast defaults, unless the test sets that flag itself.
+        for pair in FAST.chunks(2) {
+            if !extra.contains(&pair[0]) {
+                args.extend_from_slice(pair);
+            }
+        }
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    /// Makes every feed due now, as if its backoff had run out.
+    pub fn make_due(&self) {
+        self.sql()
+            .execute("UPDATE feeds SET next_fetch_at = NULL", [])
+            .unwrap();
+    }
+
+    /// The feed's stored row.
+    pub fn feed(&self, id: i64) -> FeedState {
+        self.sql()
+            .query_row(
+                "SELECT url, etag, last_modified, last_http_status, consecutive_failures, last_error,
+                        next_fetch_at, last_success_at, failing_since, gone_since, redirect_url, redirect_count
+                 FROM feeds WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(FeedState {
+                        url: r.get(0)?,
+                        etag: r.get(1)?,
+                        last_modified: r.get(2)?,
+                        last_http_status: r.get(3)?,
+                        consecutive_failures: r.get(4)?,
+                        last_error: r.get(5)?,
+                        next_fetch_at: r.get(6)?,
+                        last_success_at: r.get(7)?,
+                        failing_since: r.get(8)?,
+                        gone_since: r.get(9)?,
+                        redirect_url: r.get(10)?,
+                        redirect_count: r.get(11)?,
+                    })
+                },
+            )
+            .unwrap()
+    }
+
+    /// Every fetch-log row of a feed, oldest first.
+    pub fn fetches(&self, id: i64) -> Vec<FetchRow> {
+        let conn = self.sql();
+        let mut stmt = conn
+            .prepare(
+                "SELECT outcome, http_status, bytes, error, final_url, duration_ms FROM fetches
+                 WHERE feed_id = ?1 ORDER BY id",
+            )
+            .unwrap();
+        stmt.query_map([id], |r| {
+            Ok(FetchRow {
+                outcome: r.get(0)?,
+                http_status: r.get(1)?,
+                bytes: r.get(2)?,
+                error: r.get(3)?,
+                final_url: r.get(4)?,
+                duration_ms: r.get(5)?,
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+
+    /// The newest fetch-log row of a feed.
+    pub fn last_fetch(&self, id: i64) -> FetchRow {
+        self.fetches(id)
+            .pop()
+            .unwrap_or_else(|| panic!("feed {id} has no fetch rows"))
+    }
+
+    /// Event kinds in the outbox, oldest first.
+    pub fn event_kinds(&self) -> Vec<String> {
+        let conn = self.sql();
+        let mut stmt = conn
+            .prepare("SELECT kind FROM events ORDER BY seq")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// Seconds from now until the feed's next attempt.
+    pub fn seconds_until_next(&self, id: i64) -> i64 {
+        self.sql()
+            .query_row(
+                "SELECT CAST(round((julianday(next_fetch_at) - julianday('now')) * 86400) AS INTEGER)
+                 FROM feeds WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+}
+
+/// A feed's stored fetch state and health.
+#[derive(Debug, Clone)]
+pub struct FeedState {
+    pub url: String,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub last_http_status: Option<i64>,
+    pub consecutive_failures: i64,
+    pub last_error: Option<String>,
+    pub next_fetch_at: Option<String>,
+    pub last_success_at: Option<String>,
+    pub failing_since: Option<String>,
+    pub gone_since: Option<String>,
+    pub redirect_url: Option<String>,
+    pub redirect_count: i64,
+}
+
+/// One fetch-log row.
+#[derive(Debug, Clone)]
+pub struct FetchRow {
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub bytes: Option<i64>,
+    pub error: Option<String>,
+    pub final_url: Option<String>,
+    pub duration_ms: i64,
+}
+
+/// A bystander feed on `server` that answers normally; every fetching test checks that it
+/// was fetched normally in the same cycle as the misbehaving one.
+pub fn bystander(sandbox: &Sandbox, server: &FeedServer) -> i64 {
+    server.set("/bystander.atom", Resource::feed(ATOM));
+    sandbox.add_feed("Bystander", &server.url("/bystander.atom"))
+}
+
+/// The bystander's newest fetch reached the server and got a 200 (whatever the parser made
+/// of it), and it was fetched `times` times in all.
+pub fn assert_fetched_normally(sandbox: &Sandbox, server: &FeedServer, id: i64, times: usize) {
+    assert_eq!(
+        server.seen("/bystander.atom").len(),
+        times,
+        "bystander requests"
+    );
+    let rows = sandbox.fetches(id);
+    assert_eq!(rows.len(), times, "bystander fetch rows: {rows:?}");
+    for row in rows {
+        assert!(
+            row.http_status == Some(200) || row.http_status == Some(304),
+            "bystander fetch: {row:?}"
+        );
     }
 }
 

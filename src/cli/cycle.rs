@@ -1,0 +1,204 @@
+//! What every fetching command shares: the fetch limits as flags, and running one cycle
+//! over a list of feeds on a runtime with the single database writer.
+
+use super::poll::load_rules;
+use crate::fetch::{FetchConfig, Fetcher};
+use crate::pipeline::{CycleOptions, FeedReport, FeedResult, Pipeline, PollSummary};
+use crate::store::writer::Writer;
+use crate::store::{FeedRow, Store};
+use anyhow::Context;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Limits of fetching, as flags (`poll`, `feeds check`). Durations take a unit: `500ms`,
+/// `10s`, `5m`, `1h`, `3d` (a bare number is seconds); sizes `512KB`, `10MB` (a bare number
+/// is bytes).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CycleArgs {
+    /// Feeds fetched at once, all hosts together.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Feeds fetched at once from one host.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub per_host: usize,
+    /// Time allowed to connect to a server.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+    /// Time allowed for one whole fetch: redirects, headers and body.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Largest feed body accepted, after decompression.
+    #[arg(long, default_value = "10MB", value_parser = parse_size, value_name = "SIZE")]
+    pub max_body_size: u64,
+    /// Redirect hops followed before a fetch fails.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub max_redirects: usize,
+    /// Consecutive fetches that must see one permanent redirect (301, 308) before the
+    /// stored feed URL follows it.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub moved_after: u32,
+    /// A feed failing for this long raises a `feed_failing` event.
+    #[arg(long, default_value = "1h", value_parser = parse_duration, value_name = "DURATION")]
+    pub failing_after: Duration,
+    /// A TOML rules file adding to or overriding the built-in classification rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+}
+
+impl CycleArgs {
+    /// The fetch config these flags describe (the rest at its defaults).
+    pub fn fetch_config(&self) -> FetchConfig {
+        FetchConfig {
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            max_body_bytes: self.max_body_size,
+            max_redirects: self.max_redirects,
+            concurrency: self.concurrency.max(1),
+            per_host: self.per_host.max(1),
+            moved_after: self.moved_after.max(1),
+            ..FetchConfig::default()
+        }
+    }
+}
+
+/// Runs one cycle over `feeds` and gives the store back (for end-of-cycle upkeep).
+pub fn run_cycle(
+    store: Store,
+    feeds: Vec<FeedRow>,
+    args: &CycleArgs,
+    options: CycleOptions,
+) -> anyhow::Result<(Store, PollSummary, Vec<FeedReport>)> {
+    let rules = Arc::new(load_rules(args.rules.as_ref())?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (writer, writer_thread) = Writer::spawn(store)?;
+    let pipeline = Pipeline::new(
+        Fetcher::new(args.fetch_config())?,
+        rules,
+        writer,
+        args.failing_after,
+    );
+    let result = runtime.block_on(pipeline.poll(feeds, options));
+    drop(pipeline);
+    let store = writer_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the database writer thread panicked"))?;
+    let (summary, reports) = result?;
+    Ok((store, summary, reports))
+}
+
+/// Reports failures on stderr, one line per feed.
+pub fn report_failures(reports: &[FeedReport]) {
+    for report in reports {
+        if let FeedResult::Failed { error, .. } = &report.result {
+            let next = report
+                .next_fetch_at
+                .as_deref()
+                .map(|t| format!("; next attempt at {t}"))
+                .unwrap_or_default();
+            eprintln!(
+                "Feed {} \"{}\" ({}) failed: {error}{next}",
+                report.feed_id, report.title, report.url
+            );
+        }
+    }
+}
+
+/// `"10s"`, `"500ms"`, `"5m"`, `"1h"`, `"3d"`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| {
+        format!("{text:?} is not a duration: write it like 500ms, 10s, 5m, 1h or 3d")
+    })?;
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86_400.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}: use ms, s, m, h or d"
+            ))
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
+}
+
+/// `"10MB"`, `"512KB"`, `"1GB"` (powers of 1024; `KiB` and friends accepted too); a bare
+/// number is bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size: write it like 512KB or 10MB"))?;
+    let factor: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1024,
+        "M" | "MB" | "MIB" => 1024 * 1024,
+        "G" | "GB" | "GIB" => 1024 * 1024 * 1024,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}: use B, KB, MB or GB"
+            ))
+        }
+    };
+    value
+        .checked_mul(factor)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+/// `"312 bytes"`, `"41 KB"`, `"2.3 MB"`.
+pub fn human_size(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    if bytes < KB {
+        format!("{bytes} bytes")
+    } else if bytes < KB * KB {
+        format!("{} KB", (bytes + KB / 2) / KB)
+    } else {
+        format!("{:.1} MB", bytes as f64 / (KB * KB) as f64)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(
+            parse_duration("3d").unwrap(),
+            Duration::from_secs(3 * 86_400)
+        );
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 fortnights").is_err());
+    }
+
+    #[test]
+    fn sizes_take_units() {
+        assert_eq!(parse_size("10MB").unwrap(), 10 * 1024 * 1024);
+        assert_eq!(parse_size("512kb").unwrap(), 512 * 1024);
+        assert_eq!(parse_size("2048").unwrap(), 2048);
+        assert!(parse_size("lots").is_err());
+        assert_eq!(human_size(312), "312 bytes");
+        assert_eq!(human_size(41 * 1024 + 100), "41 KB");
+        assert_eq!(human_size(2_400_000), "2.3 MB");
+    }
+}

@@ -1,0 +1,289 @@
+//! Events about our sources rather than the vendors: a feed that has failed for a while
+//! (`feed_failing`), one that works again (`feed_recovered`), and a cycle where most feeds
+//! failed to connect (`network_down`: the problem is ours, so no per-feed storm).
+//!
+//! Pure, like the state planner: the store reads the feed's previous health inside the
+//! fetch-log transaction, these functions decide, and the store writes the event in that
+//! same transaction.
+
+use super::FeedContext;
+use crate::model::{EventKind, NewEvent};
+use crate::store::{time_text, FeedHealth, FetchRecord};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use std::time::Duration;
+
+/// Decides the health event one recorded fetch raises, if any: `feed_failing` once a
+/// failure streak has lasted `failing_after` (once per streak), `feed_recovered` on the
+/// first success after a streak that raised it.
+pub fn plan_feed_health(
+    feed: &FeedContext,
+    before: &FeedHealth,
+    fetch: &FetchRecord,
+    failing_after: Duration,
+    now: DateTime<Utc>,
+) -> Option<NewEvent> {
+    let since = before.failing_since.unwrap_or(fetch.started_at);
+    if fetch.is_success() {
+        if !before.failing_notified {
+            return None;
+        }
+        let title = format!("{} feed works again", feed.title);
+        let payload = json!({
+            "failing_since": time_text(since),
+            "failures": before.consecutive_failures,
+        });
+        return Some(event(
+            feed,
+            EventKind::FeedRecovered,
+            title,
+            time_text(fetch.started_at),
+            now,
+            payload,
+        ));
+    }
+    let lasted = (fetch.started_at - since)
+        .to_std()
+        .unwrap_or(Duration::ZERO);
+    if before.failing_notified || lasted < failing_after {
+        return None;
+    }
+    let error = fetch.error.clone().unwrap_or_else(|| fetch.outcome.clone());
+    let title = format!("{} feed is failing: {error}", feed.title);
+    let payload = json!({
+        "failing_since": time_text(since),
+        "failures": before.consecutive_failures + 1,
+        "outcome": fetch.outcome,
+        "http_status": fetch.http_status,
+        "error": error,
+        "next_attempt_at": fetch.next_fetch_at.map(time_text),
+    });
+    Some(event(
+        feed,
+        EventKind::FeedFailing,
+        title,
+        time_text(since),
+        now,
+        payload,
+    ))
+}
+
+fn event(
+    feed: &FeedContext,
+    kind: EventKind,
+    title: String,
+    occurred_at: String,
+    now: DateTime<Utc>,
+    extra: serde_json::Value,
+) -> NewEvent {
+    let id = uuid::Uuid::now_v7().to_string();
+    let detected_at = time_text(now);
+    let mut payload = json!({
+        "id": id,
+        "type": kind.as_str(),
+        "occurred_at": occurred_at,
+        "detected_at": detected_at,
+        "vendor": feed.vendor,
+        "feed": { "id": feed.feed_id, "title": feed.title, "url": feed.url },
+        "title": title,
+    });
+    if let (Some(out), Some(more)) = (payload.as_object_mut(), extra.as_object()) {
+        out.extend(more.clone());
+    }
+    NewEvent {
+        id,
+        kind,
+        occurred_at,
+        detected_at,
+        feed_id: Some(feed.feed_id),
+        vendor: Some(feed.vendor.clone()),
+        component: None,
+        from_state: None,
+        to_state: None,
+        incident_id: None,
+        title: Some(title),
+        link: Some(feed.url.clone()),
+        payload,
+    }
+}
+
+/// The one event of a cycle in which most feeds could not be reached. `samples` are a few
+/// (feed title, error) pairs so the reader sees what "down" looked like.
+pub fn network_down_event(
+    feeds: usize,
+    failed: usize,
+    samples: &[(String, String)],
+    now: DateTime<Utc>,
+) -> NewEvent {
+    let id = uuid::Uuid::now_v7().to_string();
+    let at = time_text(now);
+    let title = format!(
+        "Network down: {failed} of {feeds} feeds could not be reached; their failures are not held against them"
+    );
+    let payload = json!({
+        "id": id,
+        "type": EventKind::NetworkDown.as_str(),
+        "occurred_at": at,
+        "detected_at": at,
+        "title": title,
+        "feeds": feeds,
+        "failed": failed,
+        "samples": samples
+            .iter()
+            .map(|(feed, error)| json!({ "feed": feed, "error": error }))
+            .collect::<Vec<_>>(),
+    });
+    NewEvent {
+        id,
+        kind: EventKind::NetworkDown,
+        occurred_at: at.clone(),
+        detected_at: at,
+        feed_id: None,
+        vendor: None,
+        component: None,
+        from_state: None,
+        to_state: None,
+        incident_id: None,
+        title: Some(title),
+        link: None,
+        payload,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn feed() -> FeedContext {
+        FeedContext {
+            feed_id: 3,
+            vendor: "zoom".into(),
+            title: "Zoom".into(),
+            url: "https://status.zoom.us/history.atom".into(),
+        }
+    }
+
+    fn fetch(outcome: &str, started: &str) -> FetchRecord {
+        FetchRecord {
+            started_at: at(started),
+            duration_ms: 5,
+            http_status: None,
+            bytes: None,
+            outcome: outcome.into(),
+            repaired: false,
+            entries: None,
+            error: (outcome != "ok").then(|| "cannot connect: refused".into()),
+            etag: None,
+            last_modified: None,
+            next_fetch_at: None,
+            final_url: None,
+            moved: None,
+        }
+    }
+
+    fn health(since: Option<&str>, notified: bool) -> FeedHealth {
+        FeedHealth {
+            consecutive_failures: if since.is_some() { 4 } else { 0 },
+            failing_since: since.map(at),
+            failing_notified: notified,
+        }
+    }
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn a_short_failure_raises_nothing() {
+        let plan = |before, rec: &FetchRecord| {
+            plan_feed_health(&feed(), &before, rec, HOUR, rec.started_at)
+        };
+        assert!(plan(
+            health(None, false),
+            &fetch("connect_error", "2025-10-20T07:00:00Z")
+        )
+        .is_none());
+        assert!(plan(
+            health(Some("2025-10-20T07:00:00Z"), false),
+            &fetch("connect_error", "2025-10-20T07:59:59Z")
+        )
+        .is_none());
+        // Recovering from a streak nobody was told about is not news either.
+        assert!(plan(
+            health(Some("2025-10-20T07:00:00Z"), false),
+            &fetch("ok", "2025-10-20T07:30:00Z")
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn a_long_failure_raises_feed_failing_once_then_recovered() {
+        let rec = fetch("connect_error", "2025-10-20T08:00:00Z");
+        let event = plan_feed_health(
+            &feed(),
+            &health(Some("2025-10-20T07:00:00Z"), false),
+            &rec,
+            HOUR,
+            rec.started_at,
+        )
+        .unwrap();
+        assert_eq!(event.kind, EventKind::FeedFailing);
+        assert_eq!(
+            event.occurred_at, "2025-10-20T07:00:00Z",
+            "the streak's start"
+        );
+        assert_eq!(event.payload["failures"], 5);
+        assert!(event.title.unwrap().contains("refused"));
+
+        let again = fetch("connect_error", "2025-10-20T09:00:00Z");
+        assert!(plan_feed_health(
+            &feed(),
+            &health(Some("2025-10-20T07:00:00Z"), true),
+            &again,
+            HOUR,
+            again.started_at
+        )
+        .is_none());
+
+        let ok = fetch("not_modified", "2025-10-20T10:00:00Z");
+        let back = plan_feed_health(
+            &feed(),
+            &health(Some("2025-10-20T07:00:00Z"), true),
+            &ok,
+            HOUR,
+            ok.started_at,
+        )
+        .unwrap();
+        assert_eq!(back.kind, EventKind::FeedRecovered);
+        assert_eq!(back.payload["failing_since"], "2025-10-20T07:00:00Z");
+    }
+
+    #[test]
+    fn zero_failing_after_reports_the_first_failure() {
+        let rec = fetch("http_error", "2025-10-20T08:00:00Z");
+        let event = plan_feed_health(
+            &feed(),
+            &health(None, false),
+            &rec,
+            Duration::ZERO,
+            rec.started_at,
+        );
+        assert_eq!(event.unwrap().kind, EventKind::FeedFailing);
+    }
+
+    #[test]
+    fn network_down_is_one_event_without_a_feed() {
+        let e = network_down_event(
+            10,
+            9,
+            &[("Zoom".into(), "refused".into())],
+            at("2025-10-20T08:00:00Z"),
+        );
+        assert_eq!(e.kind, EventKind::NetworkDown);
+        assert!(e.feed_id.is_none());
+        assert_eq!(e.payload["failed"], 9);
+    }
+}
