@@ -62,18 +62,13 @@ impl CycleArgs {
     }
 }
 
-/// Runs one cycle over `feeds` and gives the store back (for end-of-cycle upkeep).
-pub fn run_cycle(
+/// The pipeline these flags describe, with the store moved onto its writer thread; joining
+/// the thread (after every `Pipeline` clone is dropped) gives the store back.
+pub fn build_pipeline(
     store: Store,
-    feeds: Vec<FeedRow>,
     args: &CycleArgs,
-    options: CycleOptions,
-) -> anyhow::Result<(Store, PollSummary, Vec<FeedReport>)> {
+) -> anyhow::Result<(Pipeline, std::thread::JoinHandle<Store>)> {
     let rules = Arc::new(load_rules(args.rules.as_ref())?);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     let (writer, writer_thread) = Writer::spawn(store)?;
     let pipeline = Pipeline::new(
         Fetcher::new(args.fetch_config())?,
@@ -81,11 +76,36 @@ pub fn run_cycle(
         writer,
         args.failing_after,
     );
+    Ok((pipeline, writer_thread))
+}
+
+/// Waits for the writer thread to finish its queue and hands the store back.
+pub fn join_writer(thread: std::thread::JoinHandle<Store>) -> anyhow::Result<Store> {
+    thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the database writer thread panicked"))
+}
+
+/// A multi-threaded runtime for the async edge (HTTP, timers, signals).
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Runs one cycle over `feeds` and gives the store back (for end-of-cycle upkeep).
+pub fn run_cycle(
+    store: Store,
+    feeds: Vec<FeedRow>,
+    args: &CycleArgs,
+    options: CycleOptions,
+) -> anyhow::Result<(Store, PollSummary, Vec<FeedReport>)> {
+    let runtime = runtime()?;
+    let (pipeline, writer_thread) = build_pipeline(store, args)?;
     let result = runtime.block_on(pipeline.poll(feeds, options));
     drop(pipeline);
-    let store = writer_thread
-        .join()
-        .map_err(|_| anyhow::anyhow!("the database writer thread panicked"))?;
+    let store = join_writer(writer_thread)?;
     let (summary, reports) = result?;
     Ok((store, summary, reports))
 }

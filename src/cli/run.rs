@@ -4,14 +4,11 @@
 //! with the process, so a killed daemon never leaves a stale lock). The first SIGINT or SIGTERM
 //! stops new work and gives in-flight fetches a grace period; a second exits at once.
 
-use super::cycle::CycleArgs;
-use super::poll::load_rules;
+use super::cycle::{self, CycleArgs};
 use super::{open_store, seed_bundled_catalog, GlobalArgs, EXIT_OK};
 use crate::daemon::{self, Control, DaemonOptions};
-use crate::fetch::Fetcher;
-use crate::pipeline::{CycleOptions, FeedResult, Pipeline};
+use crate::pipeline::{CycleOptions, FeedResult};
 use crate::schedule::{parse_timezone, CronSchedule};
-use crate::store::writer::Writer;
 use anyhow::{bail, Context};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -110,7 +107,6 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
     let schedule_text = args.schedule.as_deref().unwrap_or(DEFAULT_SCHEDULE);
     let schedule = CronSchedule::parse(schedule_text, timezone)?;
     let housekeeping = CronSchedule::parse("17 * * * *", timezone)?;
-    let rules = Arc::new(load_rules(args.cycle.rules.as_ref())?);
     let _lock = lock_database(&global.db)?;
     let mut store = open_store(&global.db)?;
     let seeded = seed_bundled_catalog(&mut store)?;
@@ -120,17 +116,8 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
             "The database had no feeds: imported the bundled catalog."
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let (writer, writer_thread) = Writer::spawn(store)?;
-    let pipeline = Pipeline::new(
-        Fetcher::new(args.cycle.fetch_config())?,
-        rules,
-        writer,
-        args.cycle.failing_after,
-    );
+    let runtime = cycle::runtime()?;
+    let (pipeline, writer_thread) = cycle::build_pipeline(store, &args.cycle)?;
 
     let code = runtime.block_on(async {
         if args.once {
@@ -182,9 +169,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
         Ok(EXIT_OK)
     })?;
     drop(pipeline);
-    writer_thread
-        .join()
-        .map_err(|_| anyhow::anyhow!("the database writer thread panicked"))?;
+    cycle::join_writer(writer_thread)?;
     Ok(code)
 }
 
