@@ -1,6 +1,6 @@
 //! `statuswatch history [VENDOR]`: incidents with their durations.
 
-use super::table::{csv_line, render};
+use super::table::render_items;
 use super::{open_store, parse_since, print, Format, GlobalArgs, EXIT_OK};
 
 /// Arguments of `history`.
@@ -36,46 +36,27 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<i32> {
             text
         }
     };
-    match args.format {
-        Format::Json => {
-            let mut out = String::new();
-            for row in &rows {
-                out.push_str(&serde_json::to_string(row)?);
-                out.push('\n');
-            }
-            print(&out)?;
-        }
-        Format::Table | Format::Csv => {
-            let headers = [
-                "VENDOR", "STARTED", "RESOLVED", "DURATION", "WORST", "NOW", "TITLE",
-            ];
-            let cells: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.vendor.clone(),
-                        r.started_at.clone(),
-                        r.resolved_at.clone().unwrap_or_default(),
-                        duration(r.duration_minutes, r.resolved_at.is_none()),
-                        r.worst_status.clone(),
-                        r.status.clone(),
-                        r.title.clone(),
-                    ]
-                })
-                .collect();
-            if args.format == Format::Csv {
-                let mut out =
-                    csv_line(&headers.iter().map(|h| h.to_lowercase()).collect::<Vec<_>>());
-                for row in &cells {
-                    out.push_str(&csv_line(row));
-                }
-                print(&out)?;
-            } else {
-                let mut out = render(&headers, &cells, 60);
-                out.push_str(&format!("({} incidents)\n", rows.len()));
-                print(&out)?;
-            }
-        }
-    }
+    let headers = [
+        "VENDOR", "STARTED", "RESOLVED", "DURATION", "WORST", "NOW", "TITLE",
+    ];
+    let text = render_items(
+        args.format,
+        &headers,
+        &rows,
+        |r| {
+            vec![
+                r.vendor.clone(),
+                r.started_at.clone(),
+                r.resolved_at.clone().unwrap_or_default(),
+                duration(r.duration_minutes, r.resolved_at.is_none()),
+                r.worst_status.clone(),
+                r.status.clone(),
+                r.title.clone(),
+            ]
+        },
+        60,
+        &format!("({} incidents)\n", rows.len()),
+    )?;
+    print(&text)?;
     Ok(EXIT_OK)
 }

@@ -1,6 +1,6 @@
 //! `statuswatch status`: current state per vendor and component, worst first.
 
-use super::table::{csv_line, render};
+use super::table::render_items;
 use super::{open_store, print, Format, GlobalArgs, EXIT_OK};
 
 /// Arguments of `status`.
@@ -21,59 +21,39 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<i32> {
         .iter()
         .filter(|r| args.all || args.format != Format::Table || r.state != "operational")
         .collect();
-    match args.format {
-        Format::Json => {
-            let mut out = String::new();
-            for row in &shown {
-                out.push_str(&serde_json::to_string(row)?);
-                out.push('\n');
-            }
-            print(&out)?;
-        }
-        Format::Table | Format::Csv => {
-            let headers = ["VENDOR", "COMPONENT", "STATE", "SINCE", "INCIDENT", "LINK"];
-            let cells: Vec<Vec<String>> = shown
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.vendor.clone(),
-                        if r.component.is_empty() {
-                            "(all)".into()
-                        } else {
-                            r.component.clone()
-                        },
-                        r.state.clone(),
-                        r.since.clone().unwrap_or_default(),
-                        r.incident.clone().unwrap_or_default(),
-                        r.link.clone().unwrap_or_default(),
-                    ]
-                })
-                .collect();
-            if args.format == Format::Csv {
-                let mut out =
-                    csv_line(&headers.iter().map(|h| h.to_lowercase()).collect::<Vec<_>>());
-                for row in &cells {
-                    out.push_str(&csv_line(row));
-                }
-                print(&out)?;
-            } else {
-                let mut out = String::new();
-                if !cells.is_empty() {
-                    out.push_str(&render(&headers, &cells, 60));
-                }
-                let operational = rows.iter().filter(|r| r.state == "operational").count();
-                if !args.all {
-                    let feeds = rows.iter().filter(|r| r.component.is_empty()).count();
-                    out.push_str(&format!(
-                        "{} of {} feeds not operational; {} operational rows hidden (--all shows them).\n",
-                        rows.iter().filter(|r| r.component.is_empty() && r.state != "operational").count(),
-                        feeds,
-                        operational
-                    ));
-                }
-                print(&out)?;
-            }
-        }
-    }
+    let footer = if args.all {
+        String::new()
+    } else {
+        let feeds = rows.iter().filter(|r| r.component.is_empty()).count();
+        let down = rows
+            .iter()
+            .filter(|r| r.component.is_empty() && r.state != "operational")
+            .count();
+        let operational = rows.iter().filter(|r| r.state == "operational").count();
+        format!("{down} of {feeds} feeds not operational; {operational} operational rows hidden (--all shows them).\n")
+    };
+    let headers = ["VENDOR", "COMPONENT", "STATE", "SINCE", "INCIDENT", "LINK"];
+    let text = render_items(
+        args.format,
+        &headers,
+        &shown,
+        |r| {
+            vec![
+                r.vendor.clone(),
+                if r.component.is_empty() {
+                    "(all)".into()
+                } else {
+                    r.component.clone()
+                },
+                r.state.clone(),
+                r.since.clone().unwrap_or_default(),
+                r.incident.clone().unwrap_or_default(),
+                r.link.clone().unwrap_or_default(),
+            ]
+        },
+        60,
+        &footer,
+    )?;
+    print(&text)?;
     Ok(EXIT_OK)
 }

@@ -62,6 +62,42 @@ pub fn csv_line(cells: &[String]) -> String {
     format!("{}\n", quoted.join(","))
 }
 
+/// Renders items in the chosen format: one JSON object per line (the item serialized), CSV
+/// with lowercase headers, or a table. `footer` follows a table only.
+pub fn render_items<T: serde::Serialize>(
+    format: super::Format,
+    headers: &[&str],
+    items: &[T],
+    cells: impl Fn(&T) -> Vec<String>,
+    max_width: usize,
+    footer: &str,
+) -> Result<String, serde_json::Error> {
+    let mut out = String::new();
+    match format {
+        super::Format::Json => {
+            for item in items {
+                out.push_str(&serde_json::to_string(item)?);
+                out.push('\n');
+            }
+        }
+        super::Format::Csv => {
+            let header: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
+            out.push_str(&csv_line(&header));
+            for item in items {
+                out.push_str(&csv_line(&cells(item)));
+            }
+        }
+        super::Format::Table => {
+            if !items.is_empty() {
+                let rows: Vec<Vec<String>> = items.iter().map(&cells).collect();
+                out.push_str(&render(headers, &rows, max_width));
+            }
+            out.push_str(footer);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

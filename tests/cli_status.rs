@@ -1,0 +1,131 @@
+//! `status`, `history` and `events` (with `--follow`) on a database filled by a real poll.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::{fixture, opml, stderr, stdout, FeedServer, Resource, Sandbox};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn polled() -> (FeedServer, Sandbox) {
+    let server = FeedServer::start();
+    server.set(
+        "/skylark.atom",
+        Resource::feed(fixture("feeds/statuspage-v1.atom")),
+    );
+    server.set(
+        "/quillpay.rss",
+        Resource::feed(fixture("feeds/statuspage.rss")),
+    );
+    let sandbox = Sandbox::new();
+    let file = sandbox.write(
+        "feeds.opml",
+        &opml(&[
+            (
+                "Skylark",
+                "skylark",
+                "statuspage",
+                server.url("/skylark.atom"),
+            ),
+            (
+                "Quillpay",
+                "quillpay",
+                "statuspage",
+                server.url("/quillpay.rss"),
+            ),
+        ]),
+    );
+    assert!(sandbox
+        .run(&["feeds", "import", file.to_str().unwrap()])
+        .status
+        .success());
+    let out = sandbox.run(&["poll"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    (server, sandbox)
+}
+
+#[test]
+fn status_shows_who_is_down_worst_first() {
+    let (_server, sandbox) = polled();
+    let table = stdout(&sandbox.run(&["status"]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("VENDOR"), "{table}");
+    assert!(
+        lines[1].starts_with("quillpay") && lines[1].contains("degraded"),
+        "{table}"
+    );
+    assert!(
+        table.contains("Card payments failing for some merchants"),
+        "{table}"
+    );
+    assert!(
+        !table.contains("skylark"),
+        "operational vendors are hidden: {table}"
+    );
+    assert!(table.contains("1 of 2 feeds not operational"), "{table}");
+    let all = stdout(&sandbox.run(&["status", "--all"]));
+    assert!(
+        all.contains("skylark") && all.contains("operational"),
+        "{all}"
+    );
+    let json = stdout(&sandbox.run(&["status", "--format", "json"]));
+    let first: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(first["vendor"], "quillpay");
+    assert_eq!(first["state"], "degraded");
+}
+
+#[test]
+fn history_lists_incidents_with_durations() {
+    let (_server, sandbox) = polled();
+    let csv = stdout(&sandbox.run(&["history", "skylark", "--format", "csv"]));
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("vendor,started,resolved,duration,worst,now,title")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 4, "{csv}");
+    assert!(rows.iter().all(|r| r.starts_with("skylark,")), "{csv}");
+    let json = stdout(&sandbox.run(&["history", "--format", "json", "--since", "2000-01-01"]));
+    assert_eq!(json.lines().count(), 7);
+    let bad = sandbox.run(&["history", "--since", "yesterday-ish"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("cannot read --since"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn events_follow_streams_what_another_process_commits() {
+    let (server, sandbox) = polled();
+    let listed = stdout(&sandbox.run(&["events", "--format", "json"]));
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    let event: serde_json::Value = serde_json::from_str(listed.lines().next().unwrap()).unwrap();
+    assert_eq!(event["vendor"], "quillpay");
+    assert_eq!(event["payload"]["to"], "degraded");
+
+    let mut follower = Command::new(env!("CARGO_BIN_EXE_statuswatch"))
+        .args(["events", "--follow", "--vendor", "skylark"])
+        .env("STATUSWATCH_DB", sandbox.db())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(follower.stdout.take().unwrap());
+    server.set(
+        "/skylark.atom",
+        Resource::feed(fixture("feeds/statuspage-v2.atom")),
+    );
+    let started = Instant::now();
+    assert_eq!(sandbox.run(&["poll"]).status.code(), Some(0));
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(event["vendor"], "skylark");
+    assert_eq!(event["to_state"], "degraded");
+    follower.kill().unwrap();
+    follower.wait().unwrap();
+}
