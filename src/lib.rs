@@ -7,6 +7,8 @@
 pub mod catalog;
 pub mod classify;
 pub mod cli;
+pub mod config;
+pub mod deliver;
 pub mod events;
 pub mod fetch;
 pub mod model;

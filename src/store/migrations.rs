@@ -8,10 +8,16 @@ use rusqlite::Connection;
 use std::path::Path;
 
 /// Every migration, in order; migration `i` (0-based) brings the schema to version `i + 1`.
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_initial",
-    include_str!("../../migrations/0001_initial.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("../../migrations/0001_initial.sql"),
+    ),
+    (
+        "0003_webhooks",
+        include_str!("../../migrations/0003_webhooks.sql"),
+    ),
+];
 
 /// The whole current schema, as people read it.
 pub const SCHEMA_SQL: &str = include_str!("../../schema.sql");
