@@ -32,6 +32,8 @@ enum Command {
     Events(cli::events::EventsArgs),
     /// Show incidents with their durations, newest first.
     History(cli::history::HistoryArgs),
+    /// Webhooks from the configuration file: list with delivery counts, test, dead letters, retry.
+    Webhooks(cli::webhooks::WebhooksArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Query(a) => cli::query::run(&args.global, a),
         Command::Events(a) => cli::events::run(&args.global, a),
         Command::History(a) => cli::history::run(&args.global, a),
+        Command::Webhooks(a) => cli::webhooks::run(&args.global, a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

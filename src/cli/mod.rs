@@ -9,8 +9,10 @@ pub mod poll;
 pub mod query;
 pub mod status;
 pub mod table;
+pub mod webhooks;
 
 use crate::catalog;
+use crate::config::Config;
 use crate::store::Store;
 use anyhow::Context;
 use std::io::{self, Write};
@@ -35,6 +37,23 @@ pub struct GlobalArgs {
         value_name = "PATH"
     )]
     pub db: PathBuf,
+    /// Configuration file (webhooks, schedule); must exist when given. Default:
+    /// ./statuswatch.toml, else $XDG_CONFIG_HOME/statuswatch/config.toml, else none.
+    #[arg(long, global = true, env = "STATUSWATCH_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+/// Loads and validates the configuration file (see [`Config::load`]).
+pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
+    Ok(Config::load(global.config.as_deref())?)
+}
+
+/// Reads a wait such as `10s`, `500ms`, `2m`, or a bare number of seconds.
+pub fn parse_wait(value: &str) -> Result<std::time::Duration, String> {
+    match value.trim().parse::<u64>() {
+        Ok(secs) => Ok(std::time::Duration::from_secs(secs)),
+        Err(_) => crate::config::parse_duration(value),
+    }
 }
 
 /// Output format of listing commands.

@@ -1,7 +1,11 @@
 //! `statuswatch poll`: one fetch cycle over the enabled feeds that are due, then exit.
 
-use super::{open_store, print, seed_bundled_catalog, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
+use super::{
+    load_config, open_store, parse_wait, print, seed_bundled_catalog, GlobalArgs, EXIT_OK,
+    EXIT_SOME_FAILED,
+};
 use crate::classify::Rules;
+use crate::deliver::{Deliverer, DeliveryReport};
 use crate::fetch::{FetchConfig, Fetcher};
 use crate::pipeline::{FeedResult, Pipeline};
 use crate::store::writer::Writer;
@@ -9,6 +13,7 @@ use anyhow::Context;
 use chrono::Utc;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Output of `poll`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,6 +37,10 @@ pub struct PollArgs {
     /// A TOML rules file adding to or overriding the built-in classification rules.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// After the cycle, deliver pending webhook events for at most this long (`10s`, `1m`;
+    /// 0: leave them for the next run). What is not delivered waits in the outbox.
+    #[arg(long, default_value = "10s", value_parser = parse_wait, value_name = "DURATION")]
+    pub deliver_timeout: Duration,
 }
 
 /// Loads the embedded rules plus the user's file, if any.
@@ -48,8 +57,12 @@ pub fn load_rules(path: Option<&PathBuf>) -> anyhow::Result<Rules> {
 }
 
 pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
+    let config = load_config(global)?;
     let rules = Arc::new(load_rules(args.rules.as_ref())?);
     let mut store = open_store(&global.db)?;
+    // Before the cycle, so a webhook new in the configuration gets this cycle's events.
+    let hooks: Vec<String> = config.webhooks.iter().map(|w| w.name.clone()).collect();
+    store.register_webhooks(&hooks, Utc::now())?;
     let seeded = seed_bundled_catalog(&mut store)?;
     if seeded > 0 {
         eprintln!("The database had no feeds: imported {seeded} from the bundled catalog.");
@@ -78,6 +91,10 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
         .build()
         .context("cannot start the async runtime")?;
     let (writer, writer_thread) = Writer::spawn(store)?;
+    let deliverer = match config.webhooks.is_empty() {
+        true => None,
+        false => Some(Deliverer::new(&config, writer.clone())?),
+    };
     let pipeline = Pipeline {
         fetcher: Fetcher::new(FetchConfig::default())?,
         rules,
@@ -86,6 +103,14 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
     };
     let (summary, reports) = runtime.block_on(pipeline.poll(feeds))?;
     drop(pipeline);
+    let delivery = match &deliverer {
+        Some(d) if !args.deliver_timeout.is_zero() => {
+            let deadline = tokio::time::Instant::now() + args.deliver_timeout;
+            runtime.block_on(d.deliver_pending(deadline))?
+        }
+        _ => DeliveryReport::default(),
+    };
+    drop(deliverer);
     writer_thread
         .join()
         .map_err(|_| anyhow::anyhow!("the database writer thread panicked"))?;
@@ -98,8 +123,22 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
             );
         }
     }
+    if delivery.dead > 0 {
+        eprintln!(
+            "{} webhook deliveries gave up after their last retry: `statuswatch webhooks dead` lists them.",
+            delivery.dead
+        );
+    }
     match args.format {
-        super::poll::PollFormat::Json => print(&format!("{}\n", serde_json::to_string(&summary)?))?,
+        super::poll::PollFormat::Json => {
+            // The summary's own keys first, in their order; the delivery counts after them.
+            let json = serde_json::to_string(&summary)?;
+            let json = json.strip_suffix('}').unwrap_or(&json);
+            print(&format!(
+                "{json},\"delivered\":{},\"delivery_pending\":{},\"dead_letters\":{}}}\n",
+                delivery.delivered, delivery.pending, delivery.dead
+            ))?
+        }
         super::poll::PollFormat::Table => print(&format!(
             "Polled {} feeds: {} fetched, {} not modified, {} failed. Entries: {} new, {} revised, {} unchanged. Events: {}.\n",
             summary.feeds,
@@ -111,6 +150,12 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
             summary.unchanged,
             summary.events
         ))?,
+    }
+    if args.format == PollFormat::Table && !hooks.is_empty() {
+        print(&format!(
+            "Webhooks: {} delivered, {} pending, {} dead letters.\n",
+            delivery.delivered, delivery.pending, delivery.dead
+        ))?;
     }
     Ok(if summary.errors > 0 {
         EXIT_SOME_FAILED

@@ -113,6 +113,38 @@ impl Default for Filter {
     }
 }
 
+impl fmt::Display for Filter {
+    /// A short description for `webhooks list`: `all events`, or each filter given.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if self.kinds != ALL_KINDS {
+            let kinds: Vec<&str> = self.kinds.iter().map(|k| k.as_str()).collect();
+            parts.push(format!("kinds={}", kinds.join(",")));
+        }
+        for (key, list) in [
+            ("vendors", &self.vendors),
+            ("categories", &self.categories),
+            ("components", &self.components),
+        ] {
+            if !list.is_empty() {
+                parts.push(format!("{key}={}", list.join(",")));
+            }
+        }
+        if let Some(min) = self.min_status {
+            parts.push(format!("min_status={min}"));
+        }
+        if !self.transitions.is_empty() {
+            let t: Vec<String> = self.transitions.iter().map(Transition::to_string).collect();
+            parts.push(format!("transitions={}", t.join(",")));
+        }
+        if parts.is_empty() {
+            f.write_str("all events")
+        } else {
+            f.write_str(&parts.join(" "))
+        }
+    }
+}
+
 fn any_eq(list: &[String], value: Option<&str>) -> bool {
     value.is_some_and(|v| list.iter().any(|x| x.eq_ignore_ascii_case(v)))
 }
