@@ -106,7 +106,16 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
     let delivery = match &deliverer {
         Some(d) if !args.deliver_timeout.is_zero() => {
             let deadline = tokio::time::Instant::now() + args.deliver_timeout;
-            runtime.block_on(d.deliver_pending(deadline))?
+            // The cycle's work is committed whatever happens here: a delivery failure is
+            // reported, and what was not delivered waits in the outbox for the next run.
+            runtime
+                .block_on(d.deliver_pending(deadline))
+                .unwrap_or_else(|e| {
+                    eprintln!(
+                        "Webhook delivery stopped: {e}. Undelivered events wait for the next run."
+                    );
+                    DeliveryReport::default()
+                })
         }
         _ => DeliveryReport::default(),
     };
