@@ -162,20 +162,52 @@ CREATE TABLE events (
 CREATE INDEX events_vendor ON events (vendor, seq);
 CREATE INDEX events_detected ON events (detected_at);
 
--- Webhook delivery attempts, one row per attempt.
+-- Every configured webhook statuswatch has seen (by name: renaming makes a new webhook) and
+-- how far it has read the outbox. A webhook starts after the newest event that existed when
+-- it was first configured: it is not sent the history.
+CREATE TABLE webhooks (
+    name       TEXT    PRIMARY KEY,
+    added_at   TEXT    NOT NULL,
+    start_seq  INTEGER NOT NULL,                     -- events after this one are its to send
+    cursor_seq INTEGER NOT NULL,                     -- events up to this one are queued or filtered out
+    seen_at    TEXT    NOT NULL                      -- the last time a configuration named it
+) WITHOUT ROWID;
+
+-- What each webhook still owes: pending events (sent in seq order, one at a time; a pending
+-- head holds back later ones) and dead letters (retries exhausted; `webhooks retry` re-drives
+-- them). A delivered event leaves the queue; its attempts stay in `deliveries`.
+-- next_attempt_at and leased_until are RFC 3339 with milliseconds, compared only to each other.
+CREATE TABLE webhook_queue (
+    webhook         TEXT    NOT NULL REFERENCES webhooks (name) ON DELETE CASCADE,
+    event_seq       INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+    state           TEXT    NOT NULL DEFAULT 'pending', -- pending, dead
+    attempts        INTEGER NOT NULL DEFAULT 0,      -- attempts made, over all re-drives
+    budget_from     INTEGER NOT NULL DEFAULT 0,      -- attempts made before the last re-drive
+    queued_at       TEXT    NOT NULL,
+    next_attempt_at TEXT    NOT NULL,
+    leased_until    TEXT,                            -- an attempt is in flight until then
+    last_attempt_at TEXT,
+    last_code       INTEGER,                         -- the last answer's HTTP status
+    last_error      TEXT,
+    PRIMARY KEY (webhook, event_seq)
+) WITHOUT ROWID;
+CREATE INDEX webhook_queue_dead ON webhook_queue (state, webhook) WHERE state = 'dead';
+
+-- Webhook delivery attempts, one row per attempt (the log; `webhook_queue` holds the state).
 CREATE TABLE deliveries (
     id              INTEGER PRIMARY KEY,
     event_seq       INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
     webhook         TEXT    NOT NULL,
-    attempt         INTEGER NOT NULL,
+    attempt         INTEGER NOT NULL,                -- 1, 2, ... per (event, webhook)
     attempted_at    TEXT    NOT NULL,
-    outcome         TEXT    NOT NULL,                -- delivered, failed, dead
+    outcome         TEXT    NOT NULL,                -- delivered, failed, dead (the last failure)
     response_code   INTEGER,
     error           TEXT,
-    next_attempt_at TEXT,
+    next_attempt_at TEXT,                            -- after a failure: when the next one is due
+    duration_ms     INTEGER,
     UNIQUE (event_seq, webhook, attempt)
 );
-CREATE INDEX deliveries_pending ON deliveries (webhook, next_attempt_at);
+CREATE INDEX deliveries_webhook ON deliveries (webhook, outcome);
 
 -- Current state per vendor and component, worst first when ordered by severity DESC.
 CREATE VIEW current_status AS

@@ -7,7 +7,9 @@
 pub mod catalog;
 pub mod classify;
 pub mod cli;
+pub mod config;
 pub mod daemon;
+pub mod deliver;
 pub mod events;
 pub mod fetch;
 pub mod model;

@@ -38,6 +38,8 @@ enum Command {
     Classify(cli::classify::ClassifyArgs),
     /// Re-run the current rules over every stored entry; update incidents and state (no events).
     Reclassify(cli::reclassify::ReclassifyArgs),
+    /// Webhooks from the configuration file: list with delivery counts, test, dead letters, retry.
+    Webhooks(cli::webhooks::WebhooksArgs),
 }
 
 /// Logs go to stderr; RUST_LOG overrides the level (the daemon logs at info; other commands print their own messages and log only errors).
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cli::run::run(&args.global, a),
         Command::Classify(a) => cli::classify::run(a),
         Command::Reclassify(a) => cli::reclassify::run(&args.global, a),
+        Command::Webhooks(a) => cli::webhooks::run(&args.global, a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

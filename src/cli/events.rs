@@ -34,9 +34,7 @@ pub struct EventsArgs {
 }
 
 fn json_line(e: &EventRow) -> anyhow::Result<String> {
-    let mut line = serde_json::to_string(e)?;
-    line.push('\n');
-    Ok(line)
+    Ok(crate::deliver::event_json_line(e)?)
 }
 
 pub fn run(global: &GlobalArgs, args: &EventsArgs) -> anyhow::Result<i32> {

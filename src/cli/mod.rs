@@ -13,8 +13,10 @@ pub mod reclassify;
 pub mod run;
 pub mod status;
 pub mod table;
+pub mod webhooks;
 
 use crate::catalog;
+use crate::config::Config;
 use crate::store::Store;
 use anyhow::Context;
 use std::io::{self, Write};
@@ -42,6 +44,10 @@ pub struct GlobalArgs {
     /// Log format on stderr: text for people, json for log collectors. RUST_LOG sets the level.
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Configuration file (webhooks, schedule); must exist when given. Default:
+    /// ./statuswatch.toml, else $XDG_CONFIG_HOME/statuswatch/config.toml, else none.
+    #[arg(long, global = true, env = "STATUSWATCH_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 /// How log lines are written.
@@ -49,6 +55,19 @@ pub struct GlobalArgs {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// Loads and validates the configuration file (see [`Config::load`]).
+pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
+    Ok(Config::load(global.config.as_deref())?)
+}
+
+/// Reads a wait such as `10s`, `500ms`, `2m`, or a bare number of seconds.
+pub fn parse_wait(value: &str) -> Result<std::time::Duration, String> {
+    match value.trim().parse::<u64>() {
+        Ok(secs) => Ok(std::time::Duration::from_secs(secs)),
+        Err(_) => crate::config::parse_duration(value),
+    }
 }
 
 /// Output format of listing commands.

@@ -1,12 +1,17 @@
 //! `statuswatch poll`: one fetch cycle over the enabled feeds that are due, then exit.
 
-use super::cycle::{report_failures, run_cycle, CycleArgs};
-use super::{open_store, print, seed_bundled_catalog, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
+use super::cycle::{self, report_failures, CycleArgs};
+use super::{
+    load_config, open_store, parse_wait, print, seed_bundled_catalog, GlobalArgs, EXIT_OK,
+    EXIT_SOME_FAILED,
+};
 use crate::classify::Rules;
+use crate::deliver::{Deliverer, DeliveryReport};
 use crate::pipeline::CycleOptions;
 use anyhow::Context;
 use chrono::Utc;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Output of `poll`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -27,6 +32,10 @@ pub struct PollArgs {
     /// Fetch-log rows older than this many days are deleted at the end of the cycle.
     #[arg(long, default_value_t = 30, value_name = "DAYS")]
     pub keep_fetches_days: u32,
+    /// After the cycle, deliver pending webhook events for at most this long (`10s`, `1m`;
+    /// 0: leave them for the next run). What is not delivered waits in the outbox.
+    #[arg(long, default_value = "10s", value_parser = parse_wait, value_name = "DURATION")]
+    pub deliver_timeout: Duration,
     #[command(flatten)]
     pub cycle: CycleArgs,
 }
@@ -45,9 +54,13 @@ pub fn load_rules(path: Option<&PathBuf>) -> anyhow::Result<Rules> {
 }
 
 pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
-    // Fail on a bad rules file before touching the network.
+    // Fail on a bad configuration or rules file before touching the network.
+    let config = load_config(global)?;
     load_rules(args.cycle.rules.as_ref())?;
     let mut store = open_store(&global.db)?;
+    // Before the cycle, so a webhook new in the configuration gets this cycle's events.
+    let hooks: Vec<String> = config.webhooks.iter().map(|w| w.name.clone()).collect();
+    store.register_webhooks(&hooks, Utc::now())?;
     let seeded = seed_bundled_catalog(&mut store)?;
     if seeded > 0 {
         eprintln!("The database had no feeds: imported {seeded} from the bundled catalog.");
@@ -72,8 +85,33 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
         }
         None => store.due_feeds(Utc::now())?,
     };
-    let (mut store, summary, reports) =
-        run_cycle(store, feeds, &args.cycle, CycleOptions::default())?;
+    let runtime = cycle::runtime()?;
+    let (pipeline, writer_thread) = cycle::build_pipeline(store, &args.cycle)?;
+    let deliverer = match config.webhooks.is_empty() {
+        true => None,
+        false => Some(Deliverer::new(&config, pipeline.writer.clone())?),
+    };
+    let result = runtime.block_on(pipeline.poll(feeds, CycleOptions::default()));
+    drop(pipeline);
+    let delivery = match &deliverer {
+        Some(d) if result.is_ok() && !args.deliver_timeout.is_zero() => {
+            let deadline = tokio::time::Instant::now() + args.deliver_timeout;
+            // The cycle's work is committed whatever happens here: a delivery failure is
+            // reported, and what was not delivered waits in the outbox for the next run.
+            runtime
+                .block_on(d.deliver_pending(deadline))
+                .unwrap_or_else(|e| {
+                    eprintln!(
+                        "Webhook delivery stopped: {e}. Undelivered events wait for the next run."
+                    );
+                    DeliveryReport::default()
+                })
+        }
+        _ => DeliveryReport::default(),
+    };
+    drop(deliverer);
+    let mut store = cycle::join_writer(writer_thread)?;
+    let (summary, reports) = result?;
     let cutoff = Utc::now() - chrono::Duration::days(i64::from(args.keep_fetches_days));
     let pruned = store
         .prune_fetches(cutoff)
@@ -85,8 +123,22 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
             "Most feeds could not be reached: the network looks down. Their failures are logged but not held against them."
         );
     }
+    if delivery.dead > 0 {
+        eprintln!(
+            "{} webhook deliveries gave up after their last retry: `statuswatch webhooks dead` lists them.",
+            delivery.dead
+        );
+    }
     match args.format {
-        PollFormat::Json => print(&format!("{}\n", serde_json::to_string(&summary)?))?,
+        PollFormat::Json => {
+            // The summary's own keys first, in their order; the delivery counts after them.
+            let json = serde_json::to_string(&summary)?;
+            let json = json.strip_suffix('}').unwrap_or(&json);
+            print(&format!(
+                "{json},\"delivered\":{},\"delivery_pending\":{},\"dead_letters\":{}}}\n",
+                delivery.delivered, delivery.pending, delivery.dead
+            ))?
+        }
         PollFormat::Table => print(&format!(
             "Polled {} feeds: {} fetched, {} not modified, {} failed. Entries: {} new, {} revised, {} unchanged. Events: {}.\n",
             summary.feeds,
@@ -98,6 +150,12 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
             summary.unchanged,
             summary.events
         ))?,
+    }
+    if args.format == PollFormat::Table && !hooks.is_empty() {
+        print(&format!(
+            "Webhooks: {} delivered, {} pending, {} dead letters.\n",
+            delivery.delivered, delivery.pending, delivery.dead
+        ))?;
     }
     Ok(if summary.errors > 0 {
         EXIT_SOME_FAILED

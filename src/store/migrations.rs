@@ -17,6 +17,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_fetching",
         include_str!("../../migrations/0002_fetching.sql"),
     ),
+    (
+        "0003_webhooks",
+        include_str!("../../migrations/0003_webhooks.sql"),
+    ),
 ];
 
 /// The whole current schema, as people read it.

@@ -4,8 +4,10 @@
 //! connection at a time (the pipeline funnels them through [`writer::Writer`]); readers open
 //! their own read-only connections. Tables are grouped by file: `feeds.rs`, `entries.rs`
 //! (entries, revisions, updates, incidents), `state.rs` (service state and the events outbox),
-//! `query.rs` (read-only SQL for people).
+//! `query.rs` (read-only SQL for people), `deliveries.rs` (webhook registry, delivery queue and
+//! attempt log).
 
+mod deliveries;
 mod entries;
 mod feeds;
 mod migrations;
@@ -13,6 +15,9 @@ mod query;
 mod state;
 pub mod writer;
 
+pub use deliveries::{
+    AttemptOutcome, AttemptRecord, Claim, OutboxEvent, QueuedDelivery, WebhookStats,
+};
 pub use entries::{EntryOutcome, IngestCounts, OpenIncident, StateInputs, StatePlan, StoredEntry};
 pub use feeds::{FeedHealth, FeedRow, FetchRecord, ImportCounts, MovedTo, RecordedFetch};
 pub use migrations::{MIGRATIONS, SCHEMA_SQL};

@@ -2,6 +2,9 @@
 //! answers a test can change between polls, a temporary database, and the real binary.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod outbox;
+pub mod receiver;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Request, Response, StatusCode};
@@ -554,9 +557,25 @@ impl Sandbox {
             .args(args)
             .env("STATUSWATCH_DB", self.db())
             .env_remove("RUST_LOG")
+            // Hermetic: never the developer's own configuration (and its webhooks).
+            .env_remove("STATUSWATCH_CONFIG")
+            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
             .current_dir(self.dir.path())
             .output()
             .unwrap()
+    }
+
+    /// The real binary as a `Command` set up like [`Sandbox::run`], for tests that need to
+    /// spawn it, set variables or kill it.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_statuswatch"));
+        cmd.args(args)
+            .env("STATUSWATCH_DB", self.db())
+            .env_remove("RUST_LOG")
+            .env_remove("STATUSWATCH_CONFIG")
+            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
+            .current_dir(self.dir.path());
+        cmd
     }
 
     /// Writes a file into the sandbox and returns its path.

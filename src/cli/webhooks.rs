@@ -1,0 +1,336 @@
+//! `statuswatch webhooks`: the configured webhooks with their delivery counts, a signed test
+//! event, dead letters, and re-driving them.
+
+use super::table::render;
+use super::{load_config, open_store, parse_wait, print, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
+use crate::config::Config;
+use crate::deliver::{redact_url, Deliverer, DeliveryReport};
+use crate::store::writer::Writer;
+use crate::store::{QueuedDelivery, Store};
+use anyhow::{bail, Context};
+use chrono::Utc;
+use std::time::Duration;
+
+/// Output of the listing subcommands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+/// Arguments of `webhooks`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WebhooksArgs {
+    #[command(subcommand)]
+    pub command: WebhooksCommand,
+}
+
+/// The `webhooks` subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum WebhooksCommand {
+    /// The configured webhooks: format, URL (host only), filters, delivered/pending/dead counts
+    /// and the last error.
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
+    /// Send a signed synthetic `test` event to one webhook and show the answer (exit 2 when
+    /// it is not a 2xx).
+    Test {
+        /// The webhook's name.
+        name: String,
+    },
+    /// Dead letters: events a webhook gave up on after its last retry.
+    Dead {
+        /// Only this webhook's.
+        #[arg(long, value_name = "NAME")]
+        webhook: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
+    /// Queue dead letters again with a fresh retry budget, then deliver for a bounded time:
+    /// `retry SEQ|EVENT-ID [--webhook NAME]`, or `retry --all [NAME]`.
+    Retry {
+        /// The event's seq or id (with --all: the webhook's name, optional).
+        target: Option<String>,
+        /// Every dead letter (of the webhook named, else of all webhooks).
+        #[arg(long)]
+        all: bool,
+        /// Only this webhook's dead letter of the event.
+        #[arg(long, value_name = "NAME")]
+        webhook: Option<String>,
+        /// How long to deliver before exiting (0: only queue them again).
+        #[arg(long, default_value = "10s", value_parser = parse_wait, value_name = "DURATION")]
+        deliver_timeout: Duration,
+    },
+}
+
+pub fn run(global: &GlobalArgs, args: &WebhooksArgs) -> anyhow::Result<i32> {
+    let config = load_config(global)?;
+    let mut store = open_store(&global.db)?;
+    let names: Vec<String> = config.webhooks.iter().map(|w| w.name.clone()).collect();
+    store.register_webhooks(&names, Utc::now())?;
+    match &args.command {
+        WebhooksCommand::List { format } => list(&config, &store, *format),
+        WebhooksCommand::Dead { webhook, format } => dead(&store, webhook.as_deref(), *format),
+        WebhooksCommand::Test { name } => test(&config, store, name),
+        WebhooksCommand::Retry {
+            target,
+            all,
+            webhook,
+            deliver_timeout,
+        } => retry(
+            &config,
+            store,
+            target.as_deref(),
+            *all,
+            webhook.as_deref(),
+            *deliver_timeout,
+        ),
+    }
+}
+
+fn config_name(config: &Config) -> String {
+    match &config.source {
+        Some(path) => path.display().to_string(),
+        None => "no configuration file".to_string(),
+    }
+}
+
+fn list(config: &Config, store: &Store, format: ListFormat) -> anyhow::Result<i32> {
+    let names: Vec<String> = config.webhooks.iter().map(|w| w.name.clone()).collect();
+    let stats = store.webhook_stats(&names)?;
+    if format == ListFormat::Json {
+        let mut out = String::new();
+        for (hook, s) in config.webhooks.iter().zip(&stats) {
+            let line = serde_json::json!({
+                "name": hook.name,
+                "format": hook.format.as_str(),
+                "url": redact_url(&hook.url),
+                "signed": hook.secret.is_some(),
+                "filter": hook.filter.to_string(),
+                "added_at": s.added_at,
+                "delivered": s.delivered,
+                "pending": s.pending,
+                "dead": s.dead,
+                "last_delivered_at": s.last_delivered_at,
+                "next_attempt_at": s.next_attempt_at,
+                "last_error_at": s.last_error_at,
+                "last_error": s.last_error,
+            });
+            out.push_str(&line.to_string());
+            out.push('\n');
+        }
+        print(&out)?;
+        return Ok(EXIT_OK);
+    }
+    if config.webhooks.is_empty() {
+        print(&format!(
+            "No webhooks configured ({}). See config.example.toml.\n",
+            config_name(config)
+        ))?;
+        return Ok(EXIT_OK);
+    }
+    let headers = [
+        "NAME",
+        "FORMAT",
+        "URL",
+        "SIGNED",
+        "FILTER",
+        "DELIVERED",
+        "PENDING",
+        "DEAD",
+        "LAST ERROR",
+    ];
+    let rows: Vec<Vec<String>> = config
+        .webhooks
+        .iter()
+        .zip(&stats)
+        .map(|(hook, s)| {
+            vec![
+                hook.name.clone(),
+                hook.format.to_string(),
+                redact_url(&hook.url),
+                if hook.secret.is_some() { "yes" } else { "no" }.to_string(),
+                hook.filter.to_string(),
+                s.delivered.to_string(),
+                s.pending.to_string(),
+                s.dead.to_string(),
+                match (&s.last_error_at, &s.last_error) {
+                    (Some(at), Some(e)) => format!("{at} {e}"),
+                    _ => String::new(),
+                },
+            ]
+        })
+        .collect();
+    let mut out = render(&headers, &rows, 60);
+    out.push_str(&format!("(configuration: {})\n", config_name(config)));
+    print(&out)?;
+    Ok(EXIT_OK)
+}
+
+fn dead(store: &Store, webhook: Option<&str>, format: ListFormat) -> anyhow::Result<i32> {
+    let rows = store.queued_deliveries("dead", webhook)?;
+    match format {
+        ListFormat::Json => {
+            let mut out = String::new();
+            for r in &rows {
+                out.push_str(&serde_json::to_string(r)?);
+                out.push('\n');
+            }
+            print(&out)?;
+        }
+        ListFormat::Table => {
+            let headers = [
+                "WEBHOOK",
+                "SEQ",
+                "EVENT ID",
+                "ATTEMPTS",
+                "LAST ATTEMPT",
+                "LAST ERROR",
+                "TITLE",
+            ];
+            let cells: Vec<Vec<String>> = rows.iter().map(dead_row).collect();
+            let mut out = render(&headers, &cells, 60);
+            out.push_str(&format!(
+                "({} dead letters; `statuswatch webhooks retry SEQ` sends one again)\n",
+                rows.len()
+            ));
+            print(&out)?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn dead_row(r: &QueuedDelivery) -> Vec<String> {
+    vec![
+        r.webhook.clone(),
+        r.event_seq.to_string(),
+        r.event_id.clone(),
+        r.attempts.to_string(),
+        r.last_attempt_at.clone().unwrap_or_default(),
+        r.last_error.clone().unwrap_or_default(),
+        r.title.clone().unwrap_or_default(),
+    ]
+}
+
+/// Starts the writer and a deliverer over `store`, runs `f`, then shuts both down.
+fn with_deliverer<T>(
+    config: &Config,
+    store: Store,
+    f: impl AsyncFnOnce(&Deliverer) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (writer, writer_thread) = Writer::spawn(store)?;
+    let deliverer = Deliverer::new(config, writer)?;
+    let result = runtime.block_on(f(&deliverer));
+    drop(deliverer);
+    writer_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the database writer thread panicked"))?;
+    result
+}
+
+fn test(config: &Config, store: Store, name: &str) -> anyhow::Result<i32> {
+    let Some(hook) = config.webhook(name) else {
+        bail!(
+            "no webhook named {name:?} in {} (configured: {})",
+            config_name(config),
+            names_or_none(config)
+        );
+    };
+    let (event, result) = with_deliverer(config, store, async |d| Ok(d.send_test(name).await?))?;
+    let outcome = match (&result.status, &result.error) {
+        (Some(status), None) => format!("HTTP {status}"),
+        (_, Some(error)) => error.clone(),
+        (None, None) => "no answer".to_string(),
+    };
+    print(&format!(
+        "Sent test event {} to webhook {name} ({}, {}, {}): {outcome} in {} ms.\n",
+        event.id,
+        redact_url(&hook.url),
+        hook.format,
+        if hook.secret.is_some() {
+            "signed"
+        } else {
+            "unsigned"
+        },
+        result.duration_ms
+    ))?;
+    Ok(if result.is_success() {
+        EXIT_OK
+    } else {
+        EXIT_SOME_FAILED
+    })
+}
+
+fn names_or_none(config: &Config) -> String {
+    if config.webhooks.is_empty() {
+        "none".to_string()
+    } else {
+        config
+            .webhooks
+            .iter()
+            .map(|w| w.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn retry(
+    config: &Config,
+    mut store: Store,
+    target: Option<&str>,
+    all: bool,
+    webhook: Option<&str>,
+    deliver_timeout: Duration,
+) -> anyhow::Result<i32> {
+    let (webhook, seq) = if all {
+        (target.or(webhook), None)
+    } else {
+        let Some(target) = target else {
+            bail!("say which dead letter: `webhooks retry SEQ` (or an event id), or `webhooks retry --all [NAME]`");
+        };
+        let Some(seq) = store.resolve_event(target)? else {
+            bail!("no event {target:?}: give its seq or id, as `statuswatch webhooks dead` lists them");
+        };
+        (webhook, Some(seq))
+    };
+    if let Some(name) = webhook {
+        if config.webhook(name).is_none() {
+            bail!(
+                "no webhook named {name:?} in {} (configured: {})",
+                config_name(config),
+                names_or_none(config)
+            );
+        }
+    }
+    let queued = store.redrive_dead(webhook, seq, Utc::now())?;
+    if queued == 0 {
+        print("No dead letters matched; `statuswatch webhooks dead` lists them.\n")?;
+        return Ok(EXIT_OK);
+    }
+    let report = if deliver_timeout.is_zero() {
+        None
+    } else {
+        let deadline = tokio::time::Instant::now() + deliver_timeout;
+        Some(with_deliverer(config, store, async |d| {
+            Ok(d.deliver_pending(deadline).await?)
+        })?)
+    };
+    print(&retry_message(queued, report.as_ref()))?;
+    Ok(EXIT_OK)
+}
+
+fn retry_message(queued: usize, report: Option<&DeliveryReport>) -> String {
+    match report {
+        None => format!("Queued {queued} dead letters again; the next `poll` or `run` delivers them.\n"),
+        Some(r) => format!(
+            "Queued {queued} dead letters again. Delivered {}, {} failed attempts, {} still pending, {} dead again.\n",
+            r.delivered, r.failed, r.pending, r.dead
+        ),
+    }
+}

@@ -1,0 +1,345 @@
+//! Which outbox events a webhook wants: kinds, vendors, categories, components, a minimum
+//! status and transitions, all from the webhook's table in the configuration file.
+//!
+//! Pure: [`Filter::matches`] looks only at the event. Every filter given must pass (AND); inside
+//! one list any entry may match (OR). A filter constrains only events that carry what it looks
+//! at, so the rules stay predictable:
+//!
+//! - `kinds` picks the kinds of event (default: all of `state_change`, `feed_failing`,
+//!   `feed_recovered`, `network_down`).
+//! - `vendors` and `categories` apply to events about a feed (every kind but `network_down`,
+//!   which is about our own network and reaches every webhook whose `kinds` include it).
+//! - `components`, `min_status` and `transitions` apply to `state_change` events only.
+//! - `min_status` compares the *worse side* of the transition: `degraded -> outage`,
+//!   `outage -> degraded` and `outage -> operational` all reach an outage-only webhook, so the
+//!   people told about an outage are also told when it ends.
+//! - `transitions` are `FROM->TO` patterns over service states, `*` matching any
+//!   (`"*->outage"`, `"outage->*"`, `"degraded->operational"`).
+
+use crate::model::{EventKind, ServiceState};
+use crate::store::OutboxEvent;
+use std::fmt;
+use std::str::FromStr;
+
+/// Every kind a webhook can ask for, and the default set.
+pub const ALL_KINDS: [EventKind; 4] = [
+    EventKind::StateChange,
+    EventKind::FeedFailing,
+    EventKind::FeedRecovered,
+    EventKind::NetworkDown,
+];
+
+/// Reads an event kind as written in the configuration and the outbox.
+pub fn parse_kind(s: &str) -> Option<EventKind> {
+    ALL_KINDS
+        .into_iter()
+        .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+}
+
+/// One `FROM->TO` pattern; `None` is `*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub from: Option<ServiceState>,
+    pub to: Option<ServiceState>,
+}
+
+impl Transition {
+    fn matches(&self, from: ServiceState, to: ServiceState) -> bool {
+        self.from.is_none_or(|f| f == from) && self.to.is_none_or(|t| t == to)
+    }
+}
+
+impl fmt::Display for Transition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let side = |s: Option<ServiceState>| s.map_or("*", ServiceState::as_str);
+        write!(f, "{}->{}", side(self.from), side(self.to))
+    }
+}
+
+impl FromStr for Transition {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (from, to) = s
+            .split_once("->")
+            .or_else(|| s.split_once('→'))
+            .ok_or_else(|| {
+                format!("transition {s:?} is not FROM->TO (for example \"*->outage\")")
+            })?;
+        let side = |word: &str| -> Result<Option<ServiceState>, String> {
+            let word = word.trim();
+            if word == "*" {
+                return Ok(None);
+            }
+            word.parse().map(Some).map_err(|_| {
+                format!(
+                    "transition {s:?}: unknown state {word:?} (known: operational, informational, maintenance, degraded, outage, *)"
+                )
+            })
+        };
+        Ok(Transition {
+            from: side(from)?,
+            to: side(to)?,
+        })
+    }
+}
+
+/// What a webhook wants; the default lets every event through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// Kinds sent; never empty after configuration (default [`ALL_KINDS`]).
+    pub kinds: Vec<EventKind>,
+    /// Vendor keys, lowercase; empty means any.
+    pub vendors: Vec<String>,
+    /// Feed categories, lowercase; empty means any.
+    pub categories: Vec<String>,
+    /// Component names, lowercase; empty means any.
+    pub components: Vec<String>,
+    /// The least severe state either side of a transition must reach.
+    pub min_status: Option<ServiceState>,
+    /// Transition patterns; empty means any.
+    pub transitions: Vec<Transition>,
+}
+
+impl Default for Filter {
+    fn default() -> Filter {
+        Filter {
+            kinds: ALL_KINDS.to_vec(),
+            vendors: Vec::new(),
+            categories: Vec::new(),
+            components: Vec::new(),
+            min_status: None,
+            transitions: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Filter {
+    /// A short description for `webhooks list`: `all events`, or each filter given.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if self.kinds != ALL_KINDS {
+            let kinds: Vec<&str> = self.kinds.iter().map(|k| k.as_str()).collect();
+            parts.push(format!("kinds={}", kinds.join(",")));
+        }
+        for (key, list) in [
+            ("vendors", &self.vendors),
+            ("categories", &self.categories),
+            ("components", &self.components),
+        ] {
+            if !list.is_empty() {
+                parts.push(format!("{key}={}", list.join(",")));
+            }
+        }
+        if let Some(min) = self.min_status {
+            parts.push(format!("min_status={min}"));
+        }
+        if !self.transitions.is_empty() {
+            let t: Vec<String> = self.transitions.iter().map(Transition::to_string).collect();
+            parts.push(format!("transitions={}", t.join(",")));
+        }
+        if parts.is_empty() {
+            f.write_str("all events")
+        } else {
+            f.write_str(&parts.join(" "))
+        }
+    }
+}
+
+fn any_eq(list: &[String], value: Option<&str>) -> bool {
+    value.is_some_and(|v| list.iter().any(|x| x.eq_ignore_ascii_case(v)))
+}
+
+impl Filter {
+    /// Whether the webhook wants this event.
+    pub fn matches(&self, event: &OutboxEvent) -> bool {
+        let Some(kind) = parse_kind(&event.kind) else {
+            // A kind this build does not know (a newer writer): send only to webhooks that
+            // did not narrow anything, the safe side of "at least once".
+            return *self == Filter::default();
+        };
+        if !self.kinds.contains(&kind) {
+            return false;
+        }
+        if kind != EventKind::NetworkDown {
+            if !self.vendors.is_empty() && !any_eq(&self.vendors, event.vendor.as_deref()) {
+                return false;
+            }
+            if !self.categories.is_empty() && !any_eq(&self.categories, event.category.as_deref()) {
+                return false;
+            }
+        }
+        if kind != EventKind::StateChange {
+            return true;
+        }
+        if !self.components.is_empty()
+            && !event
+                .components
+                .iter()
+                .any(|c| any_eq(&self.components, Some(c)))
+        {
+            return false;
+        }
+        let from = event
+            .from_state
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(ServiceState::Operational);
+        let to = event
+            .to_state
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(ServiceState::Operational);
+        if self.min_status.is_some_and(|min| from.max(to) < min) {
+            return false;
+        }
+        self.transitions.is_empty() || self.transitions.iter().any(|t| t.matches(from, to))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, vendor: &str, from: &str, to: &str, components: &[&str]) -> OutboxEvent {
+        OutboxEvent {
+            seq: 1,
+            id: "01".into(),
+            kind: kind.into(),
+            occurred_at: "2025-10-20T07:11:00Z".into(),
+            detected_at: "2025-10-20T07:12:00Z".into(),
+            vendor: Some(vendor.into()),
+            feed_title: Some(vendor.to_uppercase()),
+            category: Some("cloud".into()),
+            component: None,
+            from_state: (!from.is_empty()).then(|| from.into()),
+            to_state: (!to.is_empty()).then(|| to.into()),
+            title: Some("t".into()),
+            link: None,
+            components: components.iter().map(|c| c.to_string()).collect(),
+            payload: "{}".into(),
+        }
+    }
+
+    fn change(from: &str, to: &str) -> OutboxEvent {
+        event("state_change", "aws", from, to, &["EC2"])
+    }
+
+    fn outage_only() -> Filter {
+        Filter {
+            min_status: Some(ServiceState::Outage),
+            ..Filter::default()
+        }
+    }
+
+    #[test]
+    fn the_default_filter_sends_everything() {
+        let f = Filter::default();
+        assert!(f.matches(&change("operational", "degraded")));
+        assert!(f.matches(&event("feed_failing", "aws", "", "", &[])));
+        assert!(f.matches(&event("network_down", "", "", "", &[])));
+    }
+
+    #[test]
+    fn min_status_looks_at_the_worse_side_so_recoveries_reach_outage_hooks() {
+        let cases = [
+            ("operational", "outage", true),
+            ("degraded", "outage", true),
+            ("outage", "operational", true),
+            ("outage", "degraded", true),
+            ("operational", "degraded", false),
+            ("degraded", "operational", false),
+            ("operational", "maintenance", false),
+        ];
+        for (from, to, want) in cases {
+            assert_eq!(
+                outage_only().matches(&change(from, to)),
+                want,
+                "{from}->{to}"
+            );
+        }
+        let degraded = Filter {
+            min_status: Some(ServiceState::Degraded),
+            ..Filter::default()
+        };
+        assert!(degraded.matches(&change("degraded", "operational")));
+        assert!(!degraded.matches(&change("maintenance", "operational")));
+    }
+
+    #[test]
+    fn min_status_does_not_silence_feed_health() {
+        assert!(outage_only().matches(&event("feed_failing", "aws", "", "", &[])));
+    }
+
+    #[test]
+    fn transitions_match_with_wildcards() {
+        let f = Filter {
+            transitions: vec!["*->outage".parse().unwrap(), "outage->*".parse().unwrap()],
+            ..Filter::default()
+        };
+        assert!(f.matches(&change("degraded", "outage")));
+        assert!(f.matches(&change("outage", "operational")));
+        assert!(!f.matches(&change("operational", "degraded")));
+        assert_eq!(
+            "degraded → operational".parse::<Transition>().unwrap(),
+            Transition {
+                from: Some(ServiceState::Degraded),
+                to: Some(ServiceState::Operational)
+            }
+        );
+        assert!("outage".parse::<Transition>().is_err());
+        assert!("down->*"
+            .parse::<Transition>()
+            .unwrap_err()
+            .contains("down"));
+    }
+
+    #[test]
+    fn vendors_categories_and_components_ignore_case() {
+        let f = Filter {
+            vendors: vec!["aws".into()],
+            categories: vec!["cloud".into()],
+            components: vec!["ec2".into()],
+            ..Filter::default()
+        };
+        assert!(f.matches(&change("operational", "outage")));
+        assert!(!f.matches(&event(
+            "state_change",
+            "gcp",
+            "operational",
+            "outage",
+            &["EC2"]
+        )));
+        assert!(!f.matches(&event(
+            "state_change",
+            "aws",
+            "operational",
+            "outage",
+            &["S3"]
+        )));
+        // Components narrow state changes only; feed health of the vendor still arrives.
+        assert!(f.matches(&event("feed_failing", "aws", "", "", &[])));
+        assert!(!f.matches(&event("feed_failing", "gcp", "", "", &[])));
+        // network_down is about us, not a vendor.
+        assert!(f.matches(&event("network_down", "", "", "", &[])));
+    }
+
+    #[test]
+    fn kinds_select_what_arrives() {
+        let f = Filter {
+            kinds: vec![EventKind::StateChange],
+            ..Filter::default()
+        };
+        assert!(f.matches(&change("operational", "outage")));
+        assert!(!f.matches(&event("feed_failing", "aws", "", "", &[])));
+        assert!(!f.matches(&event("network_down", "", "", "", &[])));
+        assert_eq!(parse_kind("Feed_Recovered"), Some(EventKind::FeedRecovered));
+        assert_eq!(parse_kind("test"), None);
+    }
+
+    #[test]
+    fn unknown_kinds_reach_only_unfiltered_webhooks() {
+        assert!(Filter::default().matches(&event("new_kind", "aws", "", "", &[])));
+        assert!(!outage_only().matches(&event("new_kind", "aws", "", "", &[])));
+    }
+}

@@ -1,0 +1,175 @@
+//! Creates real outbox events without the parser: a feed in the database and synthetic
+//! classified entries ingested through `Store::ingest` with the events planner, exactly as a
+//! poll would store them.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use statuswatch::events::{plan_state, FeedContext};
+use statuswatch::model::{Classification, ClassifiedEntry, Entry, FeedSpec, Phase, Status, Update};
+use statuswatch::store::{FetchRecord, Store};
+use std::path::{Path, PathBuf};
+
+fn t(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 10, 20, 6, 0, 0).unwrap() + Duration::minutes(minutes)
+}
+
+/// One vendor's feed, disabled so `poll` never fetches it; each [`TestFeed::publish`] is one
+/// fetched document.
+pub struct TestFeed {
+    db: PathBuf,
+    pub feed_id: i64,
+    vendor: String,
+    clock: i64,
+}
+
+impl TestFeed {
+    pub fn new(db: &Path, vendor: &str, category: &str) -> TestFeed {
+        let mut store = Store::open(db).unwrap();
+        let url = format!("http://127.0.0.1:9/{vendor}/history.atom");
+        store
+            .import_feeds(&[FeedSpec {
+                url: url.clone(),
+                title: vendor.to_uppercase(),
+                vendor: vendor.into(),
+                category: Some(category.into()),
+                ..FeedSpec::default()
+            }])
+            .unwrap();
+        let feed_id = store.find_feed(&url).unwrap().id;
+        drop(store);
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.execute("UPDATE feeds SET enabled = 0 WHERE id = ?1", [feed_id])
+            .unwrap();
+        TestFeed {
+            db: db.to_path_buf(),
+            feed_id,
+            vendor: vendor.into(),
+            clock: 0,
+        }
+    }
+
+    /// Stores a document holding these incidents `(id, status, components)`; returns the
+    /// number of events it raised.
+    pub fn publish(&mut self, incidents: &[(&str, Status, &[&str])]) -> usize {
+        self.clock += 1;
+        let entries: Vec<ClassifiedEntry> = incidents
+            .iter()
+            .map(|(id, status, components)| self.entry(id, *status, components))
+            .collect();
+        let record = FetchRecord {
+            started_at: t(10_000 + self.clock),
+            duration_ms: 5,
+            http_status: Some(200),
+            bytes: Some(100),
+            outcome: "ok".into(),
+            repaired: false,
+            entries: Some(entries.len()),
+            error: None,
+            etag: None,
+            last_modified: None,
+            next_fetch_at: None,
+            final_url: None,
+            moved: None,
+        };
+        let ctx = FeedContext {
+            feed_id: self.feed_id,
+            vendor: self.vendor.clone(),
+            title: self.vendor.to_uppercase(),
+            url: format!("http://127.0.0.1:9/{}/history.atom", self.vendor),
+        };
+        let now = Utc::now();
+        let mut store = Store::open(&self.db).unwrap();
+        store
+            .ingest(
+                self.feed_id,
+                &record,
+                &entries,
+                |_health| None,
+                |inputs| plan_state(&ctx, inputs, now),
+            )
+            .unwrap()
+            .events
+    }
+
+    fn entry(&self, id: &str, status: Status, components: &[&str]) -> ClassifiedEntry {
+        let label = match status {
+            Status::Resolved => "Resolved",
+            _ => "Investigating",
+        };
+        let updates = vec![Update {
+            at: Some(t(self.clock)),
+            label: label.into(),
+            text: format!("{id} is {status}"),
+        }];
+        ClassifiedEntry {
+            entry: Entry {
+                id: format!("{}-{id}", self.vendor),
+                id_derived: false,
+                title: format!("{} incident {id}", self.vendor),
+                link: Some(format!(
+                    "https://status.{}.example/incidents/{id}",
+                    self.vendor
+                )),
+                published: Some(t(0)),
+                updated: Some(t(self.clock)),
+                content: format!("{label} - {id} is {status}"),
+                updates,
+                components: components.iter().map(|c| c.to_string()).collect(),
+                incident_key: None,
+                severity: None,
+            },
+            class: Classification {
+                status,
+                phase: Phase::from_word(label),
+                rule: "test".into(),
+            },
+            worst: if status == Status::Resolved {
+                Status::Outage
+            } else {
+                status
+            },
+        }
+    }
+}
+
+/// One outbox row: (seq, id, from, to, payload text).
+pub type OutboxRow = (i64, String, Option<String>, Option<String>, String);
+
+/// The outbox, oldest first.
+pub fn events(db: &Path) -> Vec<OutboxRow> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT seq, id, from_state, to_state, payload FROM events ORDER BY seq")
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+/// The ids of the outbox events, oldest first.
+pub fn event_ids(db: &Path) -> Vec<String> {
+    events(db).into_iter().map(|e| e.1).collect()
+}
+
+/// A raw outbox row of a kind the store does not produce yet (feed health, network).
+pub fn insert_raw_event(
+    db: &Path,
+    kind: &str,
+    vendor: Option<&str>,
+    feed_id: Option<i64>,
+) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    let title = format!("{} {kind}", vendor.unwrap_or("statuswatch"));
+    let payload = serde_json::json!({ "id": id, "type": kind, "vendor": vendor, "title": title });
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute(
+        "INSERT INTO events (id, kind, occurred_at, detected_at, feed_id, vendor, title, payload)
+         VALUES (?1, ?2, '2025-10-20T07:00:00Z', '2025-10-20T07:00:00Z', ?3, ?4, ?5, ?6)",
+        rusqlite::params![id, kind, feed_id, vendor, title, payload.to_string()],
+    )
+    .unwrap();
+    id
+}
