@@ -93,10 +93,14 @@ fn jitter(feed_id: i64, slot: DateTime<Utc>, max: Duration) -> Duration {
 
 /// Runs until `control` says stop; returns when no new work will start. In-flight feed tasks
 /// are handed back so the caller can give them a grace period.
+///
+/// `schedules` carries a new global schedule and timezone (a reloaded configuration); it takes
+/// effect at the next tick.
 pub async fn run(
     pipeline: Pipeline,
     options: DaemonOptions,
     mut control: watch::Receiver<Control>,
+    mut schedule_updates: watch::Receiver<(CronSchedule, Tz)>,
     on_feed_done: Arc<dyn Fn(&FeedResult) + Send + Sync>,
 ) -> Result<JoinSet<()>, StoreError> {
     let mut schedules = Schedules {
@@ -132,6 +136,12 @@ pub async fn run(
                     tracing::info!(in_flight = tasks.len(), "Stopping: no new fetches will start.");
                     return Ok(tasks);
                 }
+                continue;
+            }
+            Ok(()) = schedule_updates.changed() => {
+                let (schedule, tz) = schedule_updates.borrow_and_update().clone();
+                tracing::info!(schedule = %schedule.understood(), "Schedule reloaded.");
+                schedules = Schedules { global: schedule, tz, cache: HashMap::new() };
                 continue;
             }
         }

@@ -3,9 +3,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+use common::receiver::Receiver;
 use common::{
     assert_events_match_state, opml, statuspage_atom, FeedServer, GenIncident, Resource, Sandbox,
 };
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -46,10 +48,19 @@ fn setup(paths: &[&str]) -> (FeedServer, Sandbox) {
 }
 
 fn start(sandbox: &Sandbox, extra: &[&str]) -> Child {
+    let mut args = vec!["--schedule", "* * * * * *"];
+    args.extend_from_slice(extra);
+    start_plain(sandbox, &args)
+}
+
+/// The daemon with no schedule flag (the configuration decides).
+fn start_plain(sandbox: &Sandbox, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_statuswatch"))
-        .args(["run", "--schedule", "* * * * * *", "--max-jitter-ms", "0"])
+        .args(["run", "--max-jitter-ms", "0"])
         .args(extra)
         .env("STATUSWATCH_DB", sandbox.db())
+        .env_remove("STATUSWATCH_CONFIG")
+        .env("XDG_CONFIG_HOME", sandbox.dir.path().join("xdg"))
         .env("RUST_LOG", "info")
         .current_dir(sandbox.dir.path())
         .stdout(Stdio::piped())
@@ -224,4 +235,87 @@ fn a_bad_schedule_is_refused_at_start_naming_the_field() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("field 2 (hour) has 25"), "{err}");
+}
+
+/// Waits until `cond` holds, at most `limit`.
+fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    cond()
+}
+
+#[test]
+fn sighup_with_a_broken_config_keeps_the_old_one() {
+    let (server, sandbox) = setup(&["/a.atom"]);
+    let config = sandbox.write("statuswatch.toml", "schedule = \"* * * * * *\"\n");
+    let child = start_plain(&sandbox, &["--config", config.to_str().unwrap()]);
+    assert!(eventually(Duration::from_secs(4), || server
+        .seen("/a.atom")
+        .len()
+        >= 2));
+
+    std::fs::write(&config, "schedule = \"* * * * * *\"\nshedule = \"typo\"\n").unwrap();
+    signal(&child, libc::SIGHUP);
+    let before = server.seen("/a.atom").len();
+    assert!(
+        eventually(Duration::from_secs(4), || server.seen("/a.atom").len()
+            >= before + 2),
+        "the daemon kept polling on the old configuration"
+    );
+    // A good configuration is taken: every 3 seconds now.
+    std::fs::write(&config, "schedule = \"*/3 * * * * *\"\n").unwrap();
+    signal(&child, libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(500));
+    signal(&child, libc::SIGTERM);
+    let (code, stderr, _) = wait(child, Duration::from_secs(8));
+    assert_eq!(code, Some(0), "{stderr}");
+    let rejected = stderr
+        .lines()
+        .find(|l| l.contains("New configuration rejected"))
+        .unwrap_or_else(|| panic!("no rejection logged: {stderr}"));
+    assert!(
+        rejected.contains("line 2"),
+        "the message names the line: {rejected}"
+    );
+    assert!(rejected.contains("shedule"), "and the key: {rejected}");
+    assert!(stderr.contains("Configuration reloaded."), "{stderr}");
+    assert!(stderr.contains("*/3 * * * * *"), "{stderr}");
+}
+
+#[test]
+fn run_delivers_webhooks_and_writes_events_to_stdout() {
+    let (_server, sandbox) = setup(&["/a.atom"]);
+    let receiver = Receiver::start();
+    let config = sandbox.write(
+        "hooks.toml",
+        &format!(
+            "[[webhooks]]\nname = \"ops\"\nurl = \"{}\"\n",
+            receiver.url("/hook")
+        ),
+    );
+    let mut child = start(
+        &sandbox,
+        &["--config", config.to_str().unwrap(), "--events-stdout"],
+    );
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(event["vendor"], "v0");
+    assert_eq!(event["to_state"], "degraded");
+    assert!(
+        receiver.wait_for("/hook", 1, Duration::from_secs(5)),
+        "the webhook got nothing"
+    );
+    let got = receiver.received("/hook");
+    assert_eq!(got[0].id(), event["id"].as_str().unwrap());
+    signal(&child, libc::SIGTERM);
+    let (code, stderr, _) = wait(child, Duration::from_secs(8));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(receiver.received("/hook").len(), 1, "delivered once");
 }

@@ -5,18 +5,24 @@
 //! stops new work and gives in-flight fetches a grace period; a second exits at once.
 
 use super::cycle::{self, CycleArgs};
-use super::{open_store, seed_bundled_catalog, GlobalArgs, EXIT_OK};
+use super::{load_config, open_store, seed_bundled_catalog, GlobalArgs, EXIT_OK};
+use crate::config::Config;
 use crate::daemon::{self, Control, DaemonOptions};
+use crate::deliver::{write_event_line, Deliverer};
 use crate::pipeline::{CycleOptions, FeedResult};
 use crate::schedule::{parse_timezone, CronSchedule};
+use crate::store::writer::Writer;
 use anyhow::{bail, Context};
+use chrono_tz::Tz;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::watch;
+use tokio::sync::Notify;
 
 /// The global schedule when neither the config nor `--schedule` gives one: every 2 minutes.
 pub const DEFAULT_SCHEDULE: &str = "*/2 * * * *";
@@ -44,6 +50,9 @@ pub struct RunArgs {
     /// Days of fetch log to keep (housekeeping prunes older rows hourly).
     #[arg(long, default_value_t = 30)]
     pub keep_fetches_days: i64,
+    /// Also write every new event to stdout as one JSON line (for piping into other tools).
+    #[arg(long)]
+    pub events_stdout: bool,
     #[command(flatten)]
     pub cycle: CycleArgs,
 }
@@ -99,14 +108,48 @@ impl IfEmpty for str {
     }
 }
 
-pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
-    let timezone = match &args.timezone {
-        Some(name) => parse_timezone(name)?,
+/// What the daemon takes from the configuration file and its flags; rebuilt on SIGHUP.
+#[derive(Clone)]
+struct Settings {
+    schedule: CronSchedule,
+    timezone: Tz,
+    config: Arc<Config>,
+}
+
+/// Reads the configuration file and combines it with the flags (flags win).
+fn load_settings(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<Settings> {
+    let config = load_config(global)?;
+    let origin = config
+        .source
+        .as_ref()
+        .map(|p| format!(" (from {})", p.display()))
+        .unwrap_or_default();
+    let timezone = match args.timezone.as_ref().or(config.timezone.as_ref()) {
+        Some(name) => parse_timezone(name).with_context(|| format!("timezone{origin}"))?,
         None => chrono_tz::UTC,
     };
-    let schedule_text = args.schedule.as_deref().unwrap_or(DEFAULT_SCHEDULE);
-    let schedule = CronSchedule::parse(schedule_text, timezone)?;
-    let housekeeping = CronSchedule::parse("17 * * * *", timezone)?;
+    let text = args
+        .schedule
+        .as_deref()
+        .or(config.schedule.as_deref())
+        .unwrap_or(DEFAULT_SCHEDULE);
+    let schedule = CronSchedule::parse(text, timezone).with_context(|| {
+        if args.schedule.is_some() {
+            "--schedule".to_string()
+        } else {
+            format!("schedule{origin}")
+        }
+    })?;
+    Ok(Settings {
+        schedule,
+        timezone,
+        config: Arc::new(config),
+    })
+}
+
+pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
+    let settings = load_settings(global, args)?;
+    let housekeeping = CronSchedule::parse("17 * * * *", settings.timezone)?;
     let _lock = lock_database(&global.db)?;
     let mut store = open_store(&global.db)?;
     let seeded = seed_bundled_catalog(&mut store)?;
@@ -134,20 +177,65 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
             });
         }
         let (control_tx, control_rx) = watch::channel(Control::Run);
-        spawn_signal_handler(control_tx)?;
+        let (schedule_tx, schedule_rx) =
+            watch::channel((settings.schedule.clone(), settings.timezone));
+        let (config_tx, config_rx) = watch::channel(Arc::clone(&settings.config));
+        let reload = {
+            let global = global.clone();
+            let args = args.clone();
+            move || -> anyhow::Result<()> {
+                let new = load_settings(&global, &args)?;
+                schedule_tx.send_replace((new.schedule.clone(), new.timezone));
+                config_tx.send_replace(new.config);
+                tracing::info!(schedule = %new.schedule.understood(), "Configuration reloaded.");
+                Ok(())
+            }
+        };
+        spawn_signal_handler(control_tx, reload)?;
+
+        // Webhooks are registered before the first tick, so they get its events.
+        let current: Arc<Mutex<Option<Deliverer>>> = Arc::new(Mutex::new(None));
+        let delivery = tokio::spawn(supervise_delivery(
+            pipeline.writer.clone(),
+            config_rx,
+            control_rx.clone(),
+            Arc::clone(&current),
+        ));
+        let wake_stdout = Arc::new(Notify::new());
+        let stdout_task = args.events_stdout.then(|| {
+            tokio::spawn(events_to_stdout(
+                pipeline.writer.clone(),
+                control_rx.clone(),
+                Arc::clone(&wake_stdout),
+            ))
+        });
+
         let counts = Arc::new(CycleCounts::default());
         let on_done = {
             let counts = Arc::clone(&counts);
-            Arc::new(move |result: &FeedResult| counts.add(result))
+            let current = Arc::clone(&current);
+            let wake_stdout = Arc::clone(&wake_stdout);
+            Arc::new(move |result: &FeedResult| {
+                counts.add(result);
+                if let FeedResult::Stored { events, .. } = result {
+                    if *events > 0 {
+                        if let Some(d) = current.lock().ok().and_then(|c| c.clone()) {
+                            d.notify();
+                        }
+                        wake_stdout.notify_one();
+                    }
+                }
+            })
         };
         let options = DaemonOptions {
-            schedule,
-            timezone,
+            schedule: settings.schedule.clone(),
+            timezone: settings.timezone,
             max_jitter: Duration::from_millis(args.max_jitter_ms),
             housekeeping,
             keep_fetches: chrono::Duration::days(args.keep_fetches_days),
         };
-        let mut tasks = daemon::run(pipeline.clone(), options, control_rx, on_done).await?;
+        let mut tasks =
+            daemon::run(pipeline.clone(), options, control_rx, schedule_rx, on_done).await?;
         let grace = Duration::from_secs(args.grace_secs);
         let finished =
             tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
@@ -159,6 +247,12 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
             tasks.abort_all();
             while tasks.join_next().await.is_some() {}
         }
+        wake_stdout.notify_one();
+        if let Some(task) = stdout_task {
+            let _ = task.await;
+        }
+        // Attempts in flight finish within their request timeout and are recorded.
+        let _ = tokio::time::timeout(grace, delivery).await;
         tracing::info!(
             fetched = counts.fetched.load(Ordering::Relaxed),
             not_modified = counts.not_modified.load(Ordering::Relaxed),
@@ -171,6 +265,103 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
     drop(pipeline);
     cycle::join_writer(writer_thread)?;
     Ok(code)
+}
+
+/// Runs the webhook deliverer for the current configuration, restarting it when a reloaded
+/// configuration changes the webhooks, until the daemon stops.
+async fn supervise_delivery(
+    writer: Writer,
+    mut configs: watch::Receiver<Arc<Config>>,
+    mut control: watch::Receiver<Control>,
+    current: Arc<Mutex<Option<Deliverer>>>,
+) {
+    loop {
+        let config = configs.borrow_and_update().clone();
+        let deliverer = if config.webhooks.is_empty() {
+            None
+        } else {
+            match Deliverer::start(&config, writer.clone()).await {
+                Ok(d) => Some(d),
+                Err(error) => {
+                    tracing::error!(%error, "Webhook delivery cannot start; events wait in the outbox.");
+                    None
+                }
+            }
+        };
+        if let Ok(mut slot) = current.lock() {
+            slot.clone_from(&deliverer);
+        }
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = deliverer.map(|d| {
+            tokio::spawn(async move {
+                d.run_until(async {
+                    let _ = stopped.await;
+                })
+                .await
+            })
+        });
+        let finished = tokio::select! {
+            changed = configs.changed() => changed.is_err(),
+            changed = control.changed() => changed.is_err() || *control.borrow() == Control::Stop,
+        };
+        let _ = stop.send(());
+        if let Some(task) = running {
+            match task.await {
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "Webhook delivery stopped with an error.")
+                }
+                Err(error) => tracing::error!(%error, "Webhook delivery task failed."),
+                Ok(Ok(())) => {}
+            }
+        }
+        if finished {
+            return;
+        }
+    }
+}
+
+/// `--events-stdout`: every event committed from now on, one JSON line each, in order.
+async fn events_to_stdout(
+    writer: Writer,
+    mut control: watch::Receiver<Control>,
+    wake: Arc<Notify>,
+) {
+    let mut after = match writer.run(|s| s.last_event_seq()).await {
+        Ok(seq) => seq,
+        Err(error) => {
+            tracing::error!(%error, "Cannot read the outbox for --events-stdout.");
+            return;
+        }
+    };
+    loop {
+        let stopping = *control.borrow() == Control::Stop;
+        let from = after;
+        match writer
+            .run(move |s| s.events_after(from, None, None, 1000))
+            .await
+        {
+            Ok(events) => {
+                let mut out = std::io::stdout().lock();
+                for event in &events {
+                    after = event.seq;
+                    if write_event_line(&mut out, event).is_err() {
+                        return; // stdout closed: nobody is listening any more
+                    }
+                }
+                let _ = std::io::Write::flush(&mut out);
+            }
+            Err(error) => tracing::error!(%error, "Cannot read the outbox for --events-stdout."),
+        }
+        if stopping {
+            return;
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = control.changed() => {}
+            // Events written by other processes (feeds check, poll) show up too.
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
 }
 
 /// Running totals since start, for the log.
@@ -199,17 +390,28 @@ impl CycleCounts {
     }
 }
 
-/// First SIGINT/SIGTERM: stop gracefully. Second: exit at once.
-fn spawn_signal_handler(control: watch::Sender<Control>) -> anyhow::Result<()> {
+/// First SIGINT/SIGTERM: stop gracefully. Second: exit at once. SIGHUP: re-read the
+/// configuration; a bad one is refused and the old one kept.
+fn spawn_signal_handler(
+    control: watch::Sender<Control>,
+    reload: impl Fn() -> anyhow::Result<()> + Send + 'static,
+) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
     tokio::spawn(async move {
         let mut seen = 0;
         loop {
             let name = tokio::select! {
                 _ = term.recv() => "SIGTERM",
                 _ = int.recv() => "SIGINT",
+                _ = hup.recv() => {
+                    if let Err(error) = reload() {
+                        tracing::error!(error = format!("{error:#}"), "New configuration rejected; keeping the old one.");
+                    }
+                    continue;
+                }
             };
             seen += 1;
             if seen == 1 {
