@@ -127,30 +127,7 @@ pub fn report_failures(reports: &[FeedReport]) {
     }
 }
 
-/// `"10s"`, `"500ms"`, `"5m"`, `"1h"`, `"3d"`; a bare number is seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number.parse().map_err(|_| {
-        format!("{text:?} is not a duration: write it like 500ms, 10s, 5m, 1h or 3d")
-    })?;
-    let seconds = match unit.trim() {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" | "min" => value * 60.0,
-        "h" => value * 3600.0,
-        "d" => value * 86_400.0,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {text:?}: use ms, s, m, h or d"
-            ))
-        }
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
-}
+use crate::config::parse_duration;
 
 /// `"10MB"`, `"512KB"`, `"1GB"` (powers of 1024; `KiB` and friends accepted too); a bare
 /// number is bytes.

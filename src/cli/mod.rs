@@ -15,6 +15,8 @@ pub mod status;
 pub mod table;
 pub mod webhooks;
 
+pub use crate::config::parse_duration;
+
 use crate::catalog;
 use crate::config::Config;
 use crate::store::Store;
@@ -60,14 +62,6 @@ pub enum LogFormat {
 /// Loads and validates the configuration file (see [`Config::load`]).
 pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
     Ok(Config::load(global.config.as_deref())?)
-}
-
-/// Reads a wait such as `10s`, `500ms`, `2m`, or a bare number of seconds.
-pub fn parse_wait(value: &str) -> Result<std::time::Duration, String> {
-    match value.trim().parse::<u64>() {
-        Ok(secs) => Ok(std::time::Duration::from_secs(secs)),
-        Err(_) => crate::config::parse_duration(value),
-    }
 }
 
 /// Output format of listing commands.

@@ -2,7 +2,7 @@
 
 use super::cycle::{self, report_failures, CycleArgs};
 use super::{
-    load_config, open_store, parse_wait, print, seed_bundled_catalog, GlobalArgs, EXIT_OK,
+    load_config, open_store, parse_duration, print, seed_bundled_catalog, GlobalArgs, EXIT_OK,
     EXIT_SOME_FAILED,
 };
 use crate::classify::Rules;
@@ -34,7 +34,7 @@ pub struct PollArgs {
     pub keep_fetches_days: u32,
     /// After the cycle, deliver pending webhook events for at most this long (`10s`, `1m`;
     /// 0: leave them for the next run). What is not delivered waits in the outbox.
-    #[arg(long, default_value = "10s", value_parser = parse_wait, value_name = "DURATION")]
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
     pub deliver_timeout: Duration,
     #[command(flatten)]
     pub cycle: CycleArgs,

@@ -2,7 +2,9 @@
 //! event, dead letters, and re-driving them.
 
 use super::table::render;
-use super::{load_config, open_store, parse_wait, print, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
+use super::{
+    load_config, open_store, parse_duration, print, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED,
+};
 use crate::config::Config;
 use crate::deliver::{redact_url, Deliverer, DeliveryReport};
 use crate::store::writer::Writer;
@@ -60,7 +62,7 @@ pub enum WebhooksCommand {
         #[arg(long, value_name = "NAME")]
         webhook: Option<String>,
         /// How long to deliver before exiting (0: only queue them again).
-        #[arg(long, default_value = "10s", value_parser = parse_wait, value_name = "DURATION")]
+        #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
         deliver_timeout: Duration,
     },
 }
