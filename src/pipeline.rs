@@ -293,17 +293,7 @@ impl Pipeline {
         let mut record = FetchRecord {
             started_at,
             duration_ms: clock.elapsed().as_millis() as i64,
-            http_status: None,
-            bytes: None,
-            outcome: String::new(),
-            repaired: false,
-            entries: None,
-            error: None,
-            etag: None,
-            last_modified: None,
-            next_fetch_at: None,
-            final_url: None,
-            moved: None,
+            ..FetchRecord::default()
         };
         let fetched = match fetched {
             Ok(fetched) => fetched,

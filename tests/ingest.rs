@@ -101,14 +101,8 @@ impl Db {
             http_status: Some(200),
             bytes: Some(100),
             outcome: "ok".into(),
-            repaired: false,
             entries: Some(entries.len()),
-            error: None,
-            etag: None,
-            last_modified: None,
-            next_fetch_at: None,
-            final_url: None,
-            moved: None,
+            ..FetchRecord::default()
         };
         let ctx = FeedContext {
             feed_id: self.feed_id,

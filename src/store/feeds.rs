@@ -37,8 +37,9 @@ pub struct ImportCounts {
     pub unchanged: usize,
 }
 
-/// One fetch, as the fetch log records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One fetch, as the fetch log records it. `Default` is an empty record at the epoch, for
+/// filling with struct-update syntax.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FetchRecord {
     pub started_at: DateTime<Utc>,
     pub duration_ms: i64,
