@@ -157,7 +157,11 @@ pub async fn run(
                 .run(move |s| s.housekeeping(now - keep))
                 .await
             {
-                Ok(pruned) => tracing::info!(pruned_fetches = pruned, "Housekeeping done."),
+                Ok((fetches, deliveries)) => tracing::info!(
+                    pruned_fetches = fetches,
+                    pruned_deliveries = deliveries,
+                    "Housekeeping done."
+                ),
                 Err(error) => tracing::error!(%error, "Housekeeping failed."),
             }
         }

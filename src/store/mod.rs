@@ -148,18 +148,26 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
-    /// Periodic upkeep: drops fetch-log rows older than `before`, lets SQLite refresh its
-    /// statistics, and checkpoints the WAL without blocking readers. Returns rows pruned.
-    pub fn housekeeping(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        let pruned = self.conn.execute(
-            "DELETE FROM fetches WHERE started_at < ?1",
-            [time_text(before)],
+    /// Periodic upkeep: drops fetch-log rows older than `before` and the attempt log of
+    /// deliveries that are finished (no longer queued) and older than `before`, lets SQLite
+    /// refresh its statistics, and checkpoints the WAL without blocking readers. Returns the
+    /// rows pruned (fetches, deliveries).
+    pub fn housekeeping(&mut self, before: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
+        let cutoff = time_text(before);
+        let fetches = self
+            .conn
+            .execute("DELETE FROM fetches WHERE started_at < ?1", [&cutoff])?;
+        let deliveries = self.conn.execute(
+            "DELETE FROM deliveries WHERE attempted_at < ?1
+               AND NOT EXISTS (SELECT 1 FROM webhook_queue q
+                               WHERE q.webhook = deliveries.webhook AND q.event_seq = deliveries.event_seq)",
+            [&cutoff],
         )?;
         self.conn.execute_batch("PRAGMA optimize;")?;
         // PASSIVE: copies what it can without waiting for readers (a `--follow` reader).
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-        Ok(pruned)
+        Ok((fetches, deliveries))
     }
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
