@@ -226,9 +226,10 @@ impl Store {
     }
 
     /// Records one fetch in the log and updates the feed's validators and health, in one
-    /// transaction. Used alone for fetches that store no entries (304s, failures).
+    /// transaction (a savepoint, so the writer may batch it with others). Used alone for
+    /// fetches that store no entries (304s, failures).
     pub fn record_fetch(&mut self, feed_id: i64, rec: &FetchRecord) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         record_fetch_in(&tx, feed_id, rec)?;
         tx.commit()?;
         Ok(())
@@ -247,7 +248,7 @@ impl Store {
 /// The fetch-log write, shared by [`Store::record_fetch`] and the ingest transaction.
 /// Returns the new `fetches` row id.
 pub(super) fn record_fetch_in(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     feed_id: i64,
     rec: &FetchRecord,
 ) -> Result<i64, StoreError> {
