@@ -38,7 +38,7 @@ trap cleanup EXIT
 
 BASE="http://127.0.0.1:$PORT"
 "$GEN" --out "$WORK/corpus" --feeds "$N" --entries "$M" --base-url "$BASE"
-BYTES=$(du -sb "$WORK/corpus" | cut -f1)
+BYTES=$(find "$WORK/corpus" -type f ! -name feeds.opml -printf '%s\n' | awk '{ s += $1 } END { print s }')
 
 mkdir -p "$WORK/nginx/tmp"
 cat >"$WORK/nginx/nginx.conf" <<EOF
