@@ -149,7 +149,7 @@ impl Pipeline {
                 record.outcome = "not_modified".into();
                 let id = feed.id;
                 self.writer
-                    .run_batched(move |s| s.record_fetch(id, &record))
+                    .run(move |s| s.record_fetch(id, &record))
                     .await?;
                 return Ok(report(FeedResult::NotModified));
             }
@@ -213,7 +213,7 @@ impl Pipeline {
         let feed_id = feed.id;
         let counts: IngestCounts = self
             .writer
-            .run_batched(move |store| {
+            .run(move |store| {
                 let counts = store.ingest(feed_id, &record, &classified, |inputs| {
                     plan_state(&context, inputs, Utc::now())
                 })?;
@@ -246,7 +246,7 @@ impl Pipeline {
         record.error = Some(message.clone());
         let id = feed.id;
         self.writer
-            .run_batched(move |s| s.record_fetch(id, &record))
+            .run(move |s| s.record_fetch(id, &record))
             .await?;
         tracing::warn!(feed = %feed.spec.title, url = %feed.spec.url, error = %message, "Feed failed.");
         Ok(FeedResult::Failed {

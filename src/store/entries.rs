@@ -10,7 +10,7 @@ use super::state::{insert_event_in, load_states_in, upsert_state_in, StateRow};
 use super::{parse_time_text, time_text, FetchRecord, Store, StoreError};
 use crate::model::{ClassifiedEntry, Entry, NewEvent, Phase, Status};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
 /// What happened to one entry.
@@ -87,7 +87,7 @@ fn existing_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Existing> {
 /// entry that this document has not already claimed, is the same incident: the stored entry
 /// takes the new key, and its history and incident stay whole.
 fn find_repost(
-    tx: &Connection,
+    tx: &Transaction<'_>,
     feed_id: i64,
     fetch_id: i64,
     entry: &Entry,
@@ -113,7 +113,7 @@ fn find_repost(
 
 /// Closes open incidents none of whose entries the fetch `fetch_id` saw; returns their ids.
 fn close_vanished(
-    tx: &Connection,
+    tx: &Transaction<'_>,
     feed_id: i64,
     fetch_id: i64,
     now: DateTime<Utc>,
@@ -147,9 +147,7 @@ impl Store {
         plan: impl FnOnce(&StateInputs) -> StatePlan,
     ) -> Result<IngestCounts, StoreError> {
         let now = fetch.started_at;
-        // A savepoint: its own transaction when run alone, nested when the writer batches
-        // several feeds into one commit. Either way this feed's writes land whole or not at all.
-        let tx = self.conn.savepoint()?;
+        let tx = self.conn.transaction()?;
         let fetch_id = record_fetch_in(&tx, feed_id, fetch)?;
         let mut counts = IngestCounts::default();
         let mut touched = Vec::new();
@@ -197,7 +195,7 @@ impl Store {
 /// Inserts or revises one entry and its incident. Returns the outcome and, when the entry
 /// changed, the incident it belongs to.
 fn upsert_entry(
-    tx: &Connection,
+    tx: &Transaction<'_>,
     feed_id: i64,
     fetch_id: i64,
     ce: &ClassifiedEntry,
@@ -369,7 +367,7 @@ fn upsert_entry(
 /// to no incident yet stay outside incidents (announcements are not incidents). `entry_id` is
 /// the stored entry, `None` for one not written yet (so attached to nothing).
 fn upsert_incident(
-    tx: &Connection,
+    tx: &Transaction<'_>,
     feed_id: i64,
     entry_id: Option<i64>,
     ce: &ClassifiedEntry,
@@ -499,7 +497,7 @@ fn upsert_incident(
 /// then and was open at that time, else the first one that started later (the item is an
 /// earlier update than any we knew of). `None`: the item starts a new incident.
 fn find_chain_incident(
-    tx: &Connection,
+    tx: &Transaction<'_>,
     feed_id: i64,
     chain: &str,
     at: &str,
@@ -528,7 +526,7 @@ fn find_chain_incident(
 
 /// Open incidents of a feed (`only` None), or the incidents among `only` that are resolved.
 fn load_incidents(
-    tx: &Connection,
+    tx: &Transaction<'_>,
     feed_id: i64,
     only: Option<&[i64]>,
 ) -> Result<Vec<OpenIncident>, StoreError> {

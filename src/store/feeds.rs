@@ -226,10 +226,9 @@ impl Store {
     }
 
     /// Records one fetch in the log and updates the feed's validators and health, in one
-    /// transaction (a savepoint, so the writer may batch it with others). Used alone for
-    /// fetches that store no entries (304s, failures).
+    /// transaction. Used alone for fetches that store no entries (304s, failures).
     pub fn record_fetch(&mut self, feed_id: i64, rec: &FetchRecord) -> Result<(), StoreError> {
-        let tx = self.conn.savepoint()?;
+        let tx = self.conn.transaction()?;
         record_fetch_in(&tx, feed_id, rec)?;
         tx.commit()?;
         Ok(())
@@ -248,7 +247,7 @@ impl Store {
 /// The fetch-log write, shared by [`Store::record_fetch`] and the ingest transaction.
 /// Returns the new `fetches` row id.
 pub(super) fn record_fetch_in(
-    tx: &rusqlite::Connection,
+    tx: &rusqlite::Transaction<'_>,
     feed_id: i64,
     rec: &FetchRecord,
 ) -> Result<i64, StoreError> {
