@@ -75,6 +75,10 @@ CREATE TABLE incidents (
 );
 CREATE INDEX incidents_started ON incidents (started_at);
 CREATE INDEX incidents_open ON incidents (feed_id, chain_key) WHERE resolved_at IS NULL;
+-- Chain lookups (which incident of a service-region an item belongs to) at any archive size.
+CREATE INDEX incidents_chain ON incidents (feed_id, chain_key, started_at) WHERE chain_key IS NOT NULL;
+-- Outage statistics by worst status and time (the `outages` view), without reading the table.
+CREATE INDEX incidents_worst ON incidents (worst_status, started_at, feed_id, resolved_at);
 
 -- One row per (feed, entry id), with its current classification.
 CREATE TABLE entries (

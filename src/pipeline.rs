@@ -515,16 +515,17 @@ fn parse_outcome(err: &ParseError) -> &'static str {
     }
 }
 
-/// Classifies every entry of a parsed feed, with the worst status each one reached.
-pub fn classify_all(rules: &Rules, parsed: ParsedFeed) -> (ParsedFeed, Vec<ClassifiedEntry>) {
+/// Classifies every entry of a parsed feed, with the worst status each one reached. The
+/// entries move into the result (the returned `ParsedFeed` keeps the rest, with no entries),
+/// so a feed's text is held once, not twice.
+pub fn classify_all(rules: &Rules, mut parsed: ParsedFeed) -> (ParsedFeed, Vec<ClassifiedEntry>) {
     let engine = parsed.engine;
-    let classified = parsed
-        .entries
-        .iter()
+    let classified = std::mem::take(&mut parsed.entries)
+        .into_iter()
         .map(|entry| {
-            let (class, worst) = rules.classify_with_worst(engine, entry);
+            let (class, worst) = rules.classify_with_worst(engine, &entry);
             ClassifiedEntry {
-                entry: entry.clone(),
+                entry,
                 class,
                 worst,
             }

@@ -342,8 +342,39 @@ impl TextWriter {
     }
 
     fn push_str(&mut self, s: &str) {
-        for c in s.chars() {
-            self.push_char(c);
+        // Runs of printable ASCII (no blank, no control character) are copied whole: the same
+        // result as pushing their characters one by one, at a fraction of the cost.
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let start = i;
+            while i < bytes.len() && bytes[i] > b' ' && bytes[i] < 0x7f {
+                i += 1;
+            }
+            if i > start {
+                self.push_run(&s[start..i]);
+            }
+            if let Some(c) = s[i..].chars().next() {
+                self.push_char(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+
+    /// Pushes printable ASCII that holds no blank, as `push_char` would each character.
+    fn push_run(&mut self, run: &str) {
+        self.flush_pending();
+        self.out.push_str(run);
+    }
+
+    fn flush_pending(&mut self) {
+        if self.pending_newline {
+            self.out.push('\n');
+            self.pending_newline = false;
+            self.pending_space = false;
+        } else if self.pending_space {
+            self.out.push(' ');
+            self.pending_space = false;
         }
     }
 
@@ -362,14 +393,7 @@ impl TextWriter {
         if is_forbidden_control(c) {
             return;
         }
-        if self.pending_newline {
-            self.out.push('\n');
-            self.pending_newline = false;
-            self.pending_space = false;
-        } else if self.pending_space {
-            self.out.push(' ');
-            self.pending_space = false;
-        }
+        self.flush_pending();
         self.out.push(c);
     }
 

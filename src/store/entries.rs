@@ -96,6 +96,14 @@ fn entry_start(entry: &Entry) -> Option<DateTime<Utc>> {
         .or(entry.published)
 }
 
+/// A stored entry as the ingest looks it up: id, content hash, and whether its incident was
+/// closed as withdrawn (read in the same statement, so an unchanged entry costs one lookup).
+type Existing = (i64, String, bool);
+
+fn existing_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Existing> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+}
+
 /// A sloppy feed may repost an incident under a new id. The same title and start time, in an
 /// entry that this document has not already claimed, is the same incident: the stored entry
 /// takes the new key, and its history and incident stay whole.
@@ -105,20 +113,22 @@ fn find_repost(
     fetch_id: i64,
     entry: &Entry,
     started_at: Option<&str>,
-) -> Result<Option<(i64, String)>, StoreError> {
+) -> Result<Option<Existing>, StoreError> {
     let Some(started_at) = started_at else {
         return Ok(None);
     };
     Ok(tx
         .prepare_cached(
-            "SELECT id, content_hash FROM entries
-             WHERE feed_id = ?1 AND title = ?2 AND started_at = ?3
-               AND last_fetch_id IS NOT ?4
-             ORDER BY id DESC LIMIT 1",
+            "SELECT e.id, e.content_hash, i.phase IS 'withdrawn'
+             FROM entries e LEFT JOIN incidents i ON i.id = e.incident_id
+             WHERE e.feed_id = ?1 AND e.title = ?2 AND e.started_at = ?3
+               AND e.last_fetch_id IS NOT ?4
+             ORDER BY e.id DESC LIMIT 1",
         )?
-        .query_row(params![feed_id, entry.title, started_at, fetch_id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            params![feed_id, entry.title, started_at, fetch_id],
+            existing_row,
+        )
         .optional()?)
 }
 
@@ -224,16 +234,18 @@ fn upsert_entry(
     let hash = hash_hex(json.as_bytes());
     let now_text = time_text(now);
     let started_at = entry_start(entry).map(time_text);
-    let mut existing: Option<(i64, String)> = tx
+    let mut existing: Option<Existing> = tx
         .prepare_cached(
-            "SELECT id, content_hash FROM entries WHERE feed_id = ?1 AND entry_key = ?2",
+            "SELECT e.id, e.content_hash, i.phase IS 'withdrawn'
+             FROM entries e LEFT JOIN incidents i ON i.id = e.incident_id
+             WHERE e.feed_id = ?1 AND e.entry_key = ?2",
         )?
-        .query_row(params![feed_id, entry.id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![feed_id, entry.id], existing_row)
         .optional()?;
     if existing.is_none() {
         existing = find_repost(tx, feed_id, fetch_id, entry, started_at.as_deref())?;
     }
-    if let Some((id, old_hash)) = &existing {
+    if let Some((id, old_hash, withdrawn)) = &existing {
         if *old_hash == hash {
             tx.prepare_cached(
                 "UPDATE entries SET last_seen_at = ?2, last_fetch_id = ?3 WHERE id = ?1",
@@ -241,14 +253,8 @@ fn upsert_entry(
             .execute(params![id, now_text, fetch_id])?;
             // An entry back in the document after its incident was closed as withdrawn
             // reopens it: the vendor's word stands again.
-            let withdrawn: bool = tx
-                .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM entries e JOIN incidents i ON i.id = e.incident_id
-                                    WHERE e.id = ?1 AND i.phase = 'withdrawn')",
-                )?
-                .query_row([id], |r| r.get(0))?;
-            if withdrawn {
-                let incident = upsert_incident(tx, feed_id, *id, ce, now)?;
+            if *withdrawn {
+                let incident = upsert_incident(tx, feed_id, Some(*id), ce, now)?;
                 return Ok((EntryOutcome::Unchanged, incident));
             }
             return Ok((EntryOutcome::Unchanged, None));
@@ -257,14 +263,20 @@ fn upsert_entry(
     let components = serde_json::to_string(&entry.components)?;
     let status = ce.class.status.as_str();
     let phase = ce.class.phase.map(Phase::as_str);
+    // A new entry is attached to nothing yet: its incident is found or made first, so the
+    // entry row is written once, with it (no read-back, no second UPDATE).
+    let new_incident = match existing {
+        None => Some(upsert_incident(tx, feed_id, None, ce, now)?),
+        Some(_) => None,
+    };
     let (entry_id, outcome, revision) = match existing {
         None => {
             let id: i64 = tx
                 .prepare_cached(
                     "INSERT INTO entries (feed_id, entry_key, key_derived, title, link, published_at,
                          updated_at, first_seen_at, last_seen_at, content_hash, status, phase, rule,
-                         severity, components, started_at, last_fetch_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                         severity, components, started_at, last_fetch_id, incident_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
                      RETURNING id",
                 )?
                 .query_row(
@@ -284,13 +296,14 @@ fn upsert_entry(
                         entry.severity,
                         components,
                         started_at,
-                        fetch_id
+                        fetch_id,
+                        new_incident.flatten()
                     ],
                     |r| r.get(0),
                 )?;
             (id, EntryOutcome::New, 1)
         }
-        Some((id, _)) => {
+        Some((id, _, _)) => {
             tx.prepare_cached(
                 "UPDATE entries SET title = ?2, link = ?3, published_at = ?4, updated_at = ?5,
                         last_seen_at = ?6, content_hash = ?7, status = ?8, phase = ?9, rule = ?10,
@@ -364,20 +377,27 @@ fn upsert_entry(
             ])?;
         }
     }
-    let incident = upsert_incident(tx, feed_id, entry_id, ce, now)?;
-    if let Some(incident_id) = incident {
-        tx.prepare_cached("UPDATE entries SET incident_id = ?2 WHERE id = ?1")?
-            .execute(params![entry_id, incident_id])?;
-    }
+    let incident = match new_incident {
+        Some(incident) => incident,
+        None => {
+            let incident = upsert_incident(tx, feed_id, Some(entry_id), ce, now)?;
+            if let Some(incident_id) = incident {
+                tx.prepare_cached("UPDATE entries SET incident_id = ?2 WHERE id = ?1")?
+                    .execute(params![entry_id, incident_id])?;
+            }
+            incident
+        }
+    };
     Ok((outcome, incident))
 }
 
 /// Creates or advances the incident an entry belongs to. Informational entries that belong
-/// to no incident yet stay outside incidents (announcements are not incidents).
+/// to no incident yet stay outside incidents (announcements are not incidents). `entry_id` is
+/// the stored entry, `None` for one not written yet (so attached to nothing).
 fn upsert_incident(
     tx: &Transaction<'_>,
     feed_id: i64,
-    entry_id: i64,
+    entry_id: Option<i64>,
     ce: &ClassifiedEntry,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, StoreError> {
@@ -391,9 +411,12 @@ fn upsert_incident(
     let phase = ce.class.phase.map(Phase::as_str);
 
     // Already attached (a revision of a known entry)?
-    let attached: Option<i64> = tx
-        .prepare_cached("SELECT incident_id FROM entries WHERE id = ?1")?
-        .query_row([entry_id], |r| r.get(0))?;
+    let attached: Option<i64> = match entry_id {
+        Some(entry_id) => tx
+            .prepare_cached("SELECT incident_id FROM entries WHERE id = ?1")?
+            .query_row([entry_id], |r| r.get(0))?,
+        None => None,
+    };
     let chain = entry.incident_key.as_deref();
     let found: Option<i64> = match (attached, chain) {
         (Some(id), _) => Some(id),
@@ -654,7 +677,7 @@ impl Store {
                 ce.class.phase.map(Phase::as_str),
                 ce.class.rule
             ])?;
-            if let Some(incident) = upsert_incident(&tx, feed_id, *entry_id, ce, now)? {
+            if let Some(incident) = upsert_incident(&tx, feed_id, Some(*entry_id), ce, now)? {
                 tx.prepare_cached("UPDATE entries SET incident_id = ?2 WHERE id = ?1")?
                     .execute(params![entry_id, incident])?;
             }

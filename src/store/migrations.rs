@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_webhooks",
         include_str!("../../migrations/0003_webhooks.sql"),
     ),
+    ("0004_perf", include_str!("../../migrations/0004_perf.sql")),
 ];
 
 /// The whole current schema, as people read it.
