@@ -29,7 +29,8 @@ pub struct PollArgs {
     /// `json`: the summary as one JSON object on the last line.
     #[arg(long, value_enum, default_value = "table")]
     pub format: PollFormat,
-    /// Fetch-log rows older than this many days are deleted at the end of the cycle.
+    /// Fetch-log rows and finished delivery attempts older than this many days are deleted
+    /// at the end of the cycle.
     #[arg(long, default_value_t = 30, value_name = "DAYS")]
     pub keep_fetches_days: u32,
     /// After the cycle, deliver pending webhook events for at most this long (`10s`, `1m`;
@@ -113,10 +114,11 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
     let mut store = cycle::join_writer(writer_thread)?;
     let (summary, reports) = result?;
     let cutoff = Utc::now() - chrono::Duration::days(i64::from(args.keep_fetches_days));
-    let pruned = store
-        .prune_fetches(cutoff)
-        .context("cannot prune the fetch log")?;
-    tracing::info!(pruned, "Pruned old fetch-log rows.");
+    // A crontab running `poll` is a whole deployment: it does the daemon's upkeep too.
+    let (fetches, deliveries) = store
+        .housekeeping(cutoff)
+        .context("cannot prune the fetch and delivery logs")?;
+    tracing::info!(fetches, deliveries, "Pruned old log rows.");
     report_failures(&reports);
     if summary.network_down {
         eprintln!(

@@ -154,9 +154,7 @@ impl Store {
     /// rows pruned (fetches, deliveries).
     pub fn housekeeping(&mut self, before: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
         let cutoff = time_text(before);
-        let fetches = self
-            .conn
-            .execute("DELETE FROM fetches WHERE started_at < ?1", [&cutoff])?;
+        let fetches = self.prune_fetches(before)?;
         let deliveries = self.conn.execute(
             "DELETE FROM deliveries WHERE attempted_at < ?1
                AND NOT EXISTS (SELECT 1 FROM webhook_queue q
