@@ -17,49 +17,12 @@ use statuswatch::model::{Entry, Update};
 use statuswatch::store::{time_text, Store};
 use std::path::PathBuf;
 
-const BASE: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z: the corpus starts here
-const SPAN: i64 = 5 * 365 * 86_400;
+// The same words, titles and base time as the generated feeds (`bench/e2e.sh`).
+#[path = "../benches/corpus/mod.rs"]
+mod corpus;
+use corpus::{at, BASE, TITLES, WORDS};
 
-const TITLES: &[&str] = &[
-    "Elevated error rates on the API",
-    "Degraded performance of the dashboard",
-    "Delays in webhook delivery",
-    "Login failures for some users",
-    "Major outage of search",
-    "Scheduled database maintenance",
-    "Increased latency in the EU region",
-    "Notifications unavailable",
-];
-const WORDS: &[&str] = &[
-    "we",
-    "are",
-    "investigating",
-    "reports",
-    "of",
-    "elevated",
-    "error",
-    "rates",
-    "for",
-    "some",
-    "customers",
-    "the",
-    "API",
-    "dashboard",
-    "requests",
-    "may",
-    "fail",
-    "engineers",
-    "identified",
-    "a",
-    "configuration",
-    "change",
-    "rolled",
-    "back",
-    "latency",
-    "normal",
-    "webhooks",
-    "queued",
-];
+const SPAN: i64 = 5 * 365 * 86_400;
 
 fn text(seed: u64, len: usize) -> String {
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
@@ -75,10 +38,6 @@ fn text(seed: u64, len: usize) -> String {
     }
     s.push('.');
     s
-}
-
-fn at(secs: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
 fn hash_hex(bytes: &[u8]) -> String {

@@ -27,7 +27,8 @@ impl Rng {
     }
 }
 
-const WORDS: &[&str] = &[
+/// Words of generated status text (shared with `examples/fill_archive.rs`).
+pub const WORDS: &[&str] = &[
     "we",
     "are",
     "investigating",
@@ -113,7 +114,8 @@ const COMPONENTS: &[&str] = &[
     "Mobile App",
 ];
 
-const TITLES: &[&str] = &[
+/// Incident titles of the generated feeds and archive.
+pub const TITLES: &[&str] = &[
     "Elevated error rates on the API",
     "Degraded performance of the dashboard",
     "Delays in webhook delivery",
@@ -194,9 +196,10 @@ impl Kind {
 }
 
 /// Base time: entries go back one every 7 hours from here.
-const BASE: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+pub const BASE: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
-fn at(secs: i64) -> chrono::DateTime<chrono::Utc> {
+/// A unix time as a UTC date.
+pub fn at(secs: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
