@@ -214,18 +214,6 @@ impl FetchError {
         }
     }
 
-    /// Whether trying again later may succeed (retry policy is one match on this).
-    pub fn is_transient(&self) -> bool {
-        match self {
-            FetchError::Connect(_) | FetchError::Timeout { .. } | FetchError::Client(_) => true,
-            FetchError::Http { status, .. } => *status == 429 || *status == 408 || *status >= 500,
-            FetchError::BadUrl { .. }
-            | FetchError::TooLarge { .. }
-            | FetchError::Redirect(_)
-            | FetchError::NotAFeed => false,
-        }
-    }
-
     /// Whether the server was never reached (connection, DNS, timeout): when most feeds of a
     /// cycle fail this way, the network is ours to blame, not theirs.
     pub fn is_network(&self) -> bool {
@@ -540,17 +528,12 @@ mod tests {
     }
 
     #[test]
-    fn only_server_trouble_is_transient() {
+    fn only_unreached_server_is_a_network_failure() {
         let http = |status| FetchError::Http {
             status,
             reason: None,
             retry_after: None,
         };
-        assert!(http(503).is_transient());
-        assert!(http(429).is_transient());
-        assert!(!http(404).is_transient());
-        assert!(!FetchError::TooLarge { limit: 1 }.is_transient());
-        assert!(!FetchError::NotAFeed.is_transient());
         assert!(FetchError::Connect("x".into()).is_network());
         assert!(!http(503).is_network());
     }
