@@ -2,10 +2,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{fixture, opml, stderr, stdout, FeedServer, Resource, Sandbox};
-use std::io::{BufRead, BufReader};
+use common::{fixture, opml, read_line_within, stderr, stdout, FeedServer, Resource, Sandbox};
+use std::io::BufReader;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn polled() -> (FeedServer, Sandbox) {
     let server = FeedServer::start();
@@ -113,16 +113,13 @@ fn events_follow_streams_what_another_process_commits() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut reader = BufReader::new(follower.stdout.take().unwrap());
+    let reader = BufReader::new(follower.stdout.take().unwrap());
     server.set(
         "/skylark.atom",
         Resource::feed(fixture("feeds/statuspage-v2.atom")),
     );
-    let started = Instant::now();
     assert_eq!(sandbox.run(&["poll"]).status.code(), Some(0));
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    assert!(started.elapsed() < Duration::from_secs(10));
+    let line = read_line_within(reader, Duration::from_secs(10));
     let event: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(event["vendor"], "skylark");
     assert_eq!(event["to_state"], "degraded");

@@ -5,9 +5,10 @@
 mod common;
 use common::receiver::Receiver;
 use common::{
-    assert_events_match_state, opml, statuspage_atom, FeedServer, GenIncident, Resource, Sandbox,
+    assert_events_match_state, opml, read_line_within, statuspage_atom, FeedServer, GenIncident,
+    Resource, Sandbox,
 };
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -302,9 +303,8 @@ fn run_delivers_webhooks_and_writes_events_to_stdout() {
         &sandbox,
         &["--config", config.to_str().unwrap(), "--events-stdout"],
     );
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let line = read_line_within(stdout, Duration::from_secs(10));
     let event: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(event["vendor"], "v0");
     assert_eq!(event["to_state"], "degraded");

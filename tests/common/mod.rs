@@ -716,3 +716,20 @@ pub fn assert_events_match_state(conn: &rusqlite::Connection) {
         );
     }
 }
+
+/// Reads one line from a child's stdout, failing (instead of hanging the suite) when none
+/// arrives within `limit`.
+pub fn read_line_within(
+    reader: impl std::io::BufRead + Send + 'static,
+    limit: std::time::Duration,
+) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = reader;
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("no line within {limit:?}"))
+}
