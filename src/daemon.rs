@@ -9,7 +9,7 @@
 
 use crate::pipeline::{CycleOptions, Done, FeedResult, Pipeline, PollSummary};
 use crate::schedule::CronSchedule;
-use crate::store::{time_text, FeedRow, StoreError};
+use crate::store::{FeedRow, StoreError};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -165,7 +165,6 @@ pub async fn run(
                 Err(error) => tracing::error!(%error, "Housekeeping failed."),
             }
         }
-        let now_text = time_text(now);
         let mut due = Vec::new();
         let mut skipped = 0;
         for feed in feeds.into_iter().filter(|f| f.enabled) {
@@ -176,11 +175,7 @@ pub async fn run(
             if !fired {
                 continue;
             }
-            if feed
-                .next_fetch_at
-                .as_deref()
-                .is_some_and(|n| n > now_text.as_str())
-            {
+            if feed.is_backing_off(now) {
                 tracing::debug!(feed = %feed.spec.title, until = ?feed.next_fetch_at, "Feed is backing off.");
                 continue;
             }
