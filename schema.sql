@@ -106,8 +106,9 @@ CREATE TABLE entries (
 CREATE INDEX entries_incident ON entries (incident_id);
 CREATE INDEX entries_repost ON entries (feed_id, title, started_at);
 
--- Every distinct version of an entry, kept whole (as JSON of the parsed entry) so the archive
--- can be re-classified when the rules change.
+-- Every distinct version of an entry, kept whole so the archive can be re-classified when the
+-- rules change: its text in `content`, everything else parsed from it (title, dates, timeline,
+-- components...) as JSON in `entry_json` (older rows hold the text there too).
 CREATE TABLE entry_revisions (
     id           INTEGER PRIMARY KEY,
     entry_id     INTEGER NOT NULL REFERENCES entries (id) ON DELETE CASCADE,

@@ -326,7 +326,9 @@ pub struct Entry {
     pub link: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
-    /// Plain text of the content (or summary), markup removed.
+    /// Plain text of the content (or summary), markup removed. (Absent from the JSON the
+    /// store keeps in `entry_revisions.entry_json`: the `content` column holds it.)
+    #[serde(default)]
     pub content: String,
     /// Timeline of updates, newest first; empty for engines without one.
     pub updates: Vec<Update>,

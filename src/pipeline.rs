@@ -14,7 +14,9 @@ use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
 use crate::model::{ClassifiedEntry, ParsedFeed};
 use crate::parse::{parse_feed, ParseError, ParseOptions};
 use crate::store::writer::Writer;
-use crate::store::{parse_time_text, time_text, FeedRow, FetchRecord, MovedTo, StoreError};
+use crate::store::{
+    parse_time_text, time_text, FeedRow, FetchRecord, MovedTo, StorableEntry, StoreError,
+};
 use chrono::Utc;
 use serde::Serialize;
 use std::sync::Arc;
@@ -124,6 +126,9 @@ pub struct Pipeline {
     /// Parses at once: one per core. Every feed of a cycle is in flight together (waiting
     /// on fetch slots), so this, not the runtime's large blocking pool, bounds parsing.
     pub parse_slots: Arc<Semaphore>,
+    /// Feeds between their fetch and the end of their write: bounds the bodies and parsed
+    /// documents held at once when the writer is slower than the network.
+    pub in_flight: Arc<Semaphore>,
 }
 
 /// A feed whose fetch never reached its server; written once the cycle knows whether the
@@ -154,7 +159,6 @@ impl Pipeline {
             fetcher.config().per_host,
         ));
         Pipeline {
-            fetcher,
             rules,
             writer,
             politeness,
@@ -162,6 +166,8 @@ impl Pipeline {
             parse_slots: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            in_flight: Arc::new(Semaphore::new(fetcher.config().concurrency.max(1))),
+            fetcher,
         }
     }
 
@@ -283,12 +289,16 @@ impl Pipeline {
                 last_modified: feed.last_modified.clone(),
             }
         };
-        let (started_at, clock, fetched) = {
+        let (_in_flight, started_at, clock, fetched) = {
             let _permits = self.politeness.acquire(&feed.spec.url).await;
+            // Held until this feed is written (or failed), while the fetch slots are given
+            // back as soon as the body is in: the body and its parse stay counted. Taken
+            // after the host's slot, so feeds queued behind a busy host never hold one.
+            let in_flight = self.in_flight.acquire().await.ok();
             let started_at = Utc::now();
             let clock = Instant::now();
             let fetched = self.fetcher.fetch(&feed.spec.url, &validators).await;
-            (started_at, clock, fetched)
+            (in_flight, started_at, clock, fetched)
         };
         let mut record = FetchRecord {
             started_at,
@@ -334,7 +344,7 @@ impl Pipeline {
                 let rec = record.clone();
                 let written = self
                     .writer
-                    .run(move |s| {
+                    .run_grouped(move |s| {
                         s.record_fetch(context.feed_id, &rec, |before| {
                             plan_feed_health(&context, before, &rec, failing_after, Utc::now())
                         })
@@ -364,7 +374,17 @@ impl Pipeline {
             // Never closed, so acquiring cannot fail; if it somehow did, parse unbounded.
             let _slot = self.parse_slots.acquire().await.ok();
             tokio::task::spawn_blocking(move || {
-                parse_feed(&body, &options).map(|parsed| classify_all(&rules, parsed))
+                let parsed = parse_feed(&body, &options)?;
+                drop(body);
+                let (parsed, classified) = classify_all(&rules, parsed);
+                // The digests storing needs (JSON, hashes) are made here, in parallel,
+                // rather than on the single writer thread.
+                let storable = classified
+                    .into_iter()
+                    .map(StorableEntry::new)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| ParseError::Invalid(format!("cannot serialize an entry: {e}")))?;
+                Ok::<_, ParseError>((parsed, storable))
             })
             .await
         };
@@ -399,8 +419,8 @@ impl Pipeline {
         let rec = record.clone();
         let counts = self
             .writer
-            .run(move |store| {
-                let counts = store.ingest(
+            .run_grouped(move |store| {
+                let counts = store.ingest_storable(
                     feed_id,
                     &rec,
                     &classified,
@@ -464,7 +484,7 @@ impl Pipeline {
         let failing_after = self.failing_after;
         let rec = record.clone();
         self.writer
-            .run(move |s| {
+            .run_grouped(move |s| {
                 s.record_fetch(context.feed_id, &rec, |before| {
                     plan_feed_health(&context, before, &rec, failing_after, Utc::now())
                 })

@@ -4,8 +4,8 @@
 mod common;
 use common::{fixture, opml, stderr, stdout, FeedServer, Resource, Sandbox};
 
-#[test]
-fn new_rules_rewrite_verdicts_incidents_and_state_but_raise_no_events() {
+/// A sandbox that has polled one Statuspage feed (the server must outlive the test).
+fn skylark_polled() -> (FeedServer, Sandbox) {
     let server = FeedServer::start();
     server.set(
         "/skylark.atom",
@@ -26,6 +26,12 @@ fn new_rules_rewrite_verdicts_incidents_and_state_but_raise_no_events() {
         .status
         .success());
     assert_eq!(sandbox.run(&["poll"]).status.code(), Some(0));
+    (server, sandbox)
+}
+
+#[test]
+fn new_rules_rewrite_verdicts_incidents_and_state_but_raise_no_events() {
+    let (_server, sandbox) = skylark_polled();
     let state = "SELECT state FROM current_status WHERE vendor = 'skylark' AND component = ''";
     let read_state = || -> String { sandbox.sql().query_row(state, [], |r| r.get(0)).unwrap() };
     assert_eq!(read_state(), "degraded");
@@ -100,5 +106,48 @@ fn new_rules_rewrite_verdicts_incidents_and_state_but_raise_no_events() {
         stderr(&refused).contains("bad"),
         "names the rule: {}",
         stderr(&refused)
+    );
+}
+
+/// The archive keeps an entry's text once, in `entry_revisions.content` (the JSON beside it
+/// holds the rest): rules about the text still see it, and rows in the older shape (the text
+/// in the JSON too) read the same.
+#[test]
+fn rules_on_the_text_see_it_in_new_and_older_archive_rows() {
+    let (_server, sandbox) = skylark_polled();
+    assert_eq!(
+        sandbox.count(
+            "SELECT count(*) FROM entry_revisions
+             WHERE json_extract(entry_json, '$.content') = '' AND content LIKE '%affected: API.%'"
+        ),
+        1,
+        "the text is stored once, in `content`"
+    );
+    // "This incident affected: API." is in the text only (not the title, not an update).
+    let rules = sandbox.write(
+        "rules.toml",
+        "[[rule]]\nname = \"api-is-down\"\nfield = \"content\"\nregex = '(?i)affected: API\\.'\nstatus = \"outage\"\npriority = 2000\n",
+    );
+    let rules = rules.to_str().unwrap();
+    let out = sandbox.run(&["reclassify", "--rules", rules]);
+    assert!(
+        stdout(&out).contains("degraded → outage: 1"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(sandbox.run(&["reclassify"]).status.success());
+
+    // The older shape: the text in the JSON as well.
+    sandbox
+        .sql()
+        .execute_batch(
+            "UPDATE entry_revisions SET entry_json = json_set(entry_json, '$.content', content)",
+        )
+        .unwrap();
+    let out = sandbox.run(&["reclassify", "--rules", rules]);
+    assert!(
+        stdout(&out).contains("degraded → outage: 1"),
+        "{}",
+        stdout(&out)
     );
 }

@@ -26,14 +26,6 @@ use super::html::to_text;
 use super::Raw;
 use crate::model::{Entry, Phase, Update};
 
-static STRONG: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)] // a literal pattern, covered by tests
-    Regex::new(r"(?is)<(?:strong|b)>\s*([^<]{1,40}?)\s*</(?:strong|b)>").unwrap()
-});
-static SMALL: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?is)<small>(.{0,400}?)</small>").unwrap()
-});
 static AFFECTED: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::unwrap_used)]
     Regex::new(
@@ -73,15 +65,13 @@ pub(crate) fn timeline(html: &str, date: Option<DateTime<Utc>>) -> Vec<Update> {
         /// Where this update's text ends (the start of the next header's own time, or of the next header).
         text_end: usize,
     }
-    let mut headers: Vec<Header> = STRONG
-        .captures_iter(html)
-        .filter_map(|c| {
-            let whole = c.get(0)?;
-            let label = to_text(c.get(1)?.as_str());
+    let mut headers: Vec<Header> = strong_spans(html)
+        .filter_map(|span| {
+            let label = to_text(&html[span.inner.clone()]);
             Phase::from_word(&label)?;
             Some(Header {
-                start: whole.start(),
-                end: whole.end(),
+                start: span.whole.start,
+                end: span.whole.end,
                 label,
                 at: None,
                 text_end: html.len(),
@@ -94,17 +84,15 @@ pub(crate) fn timeline(html: &str, date: Option<DateTime<Utc>>) -> Vec<Update> {
     for i in 0..headers.len() {
         headers[i].text_end = headers.get(i + 1).map_or(html.len(), |h| h.start);
     }
-    for m in SMALL.captures_iter(html) {
-        let (Some(whole), Some(inner)) = (m.get(0), m.get(1)) else {
-            continue;
-        };
-        let at = parse_update_time(&to_text(inner.as_str()), date);
+    for span in small_spans(html) {
+        let whole = &span.whole;
+        let at = parse_update_time(&to_text(&html[span.inner.clone()]), date);
         // A time directly before a header belongs to it ("leading", the usual shape).
         // Headers are in document order: binary search keeps a body with thousands of updates linear-ish.
-        let after = headers.partition_point(|h| h.start < whole.end());
+        let after = headers.partition_point(|h| h.start < whole.end);
         let next = (after < headers.len()).then_some(after);
         let leads = |n: usize| {
-            let between = &html[whole.end()..headers[n].start];
+            let between = &html[whole.end..headers[n].start];
             // A closed paragraph between them means the time ended the previous update instead.
             between.len() <= 200
                 && !between.contains("</p>")
@@ -115,16 +103,16 @@ pub(crate) fn timeline(html: &str, date: Option<DateTime<Utc>>) -> Vec<Update> {
             headers[n].at = headers[n].at.or(at);
             // Cut the time (and the `<p>` opening it) out of the previous update's text.
             if n > 0 {
-                let cut = paragraph_start(html, whole.start());
+                let cut = paragraph_start(html, whole.start);
                 headers[n - 1].text_end = headers[n - 1].text_end.min(cut);
             }
             continue;
         }
         // Otherwise it trails the update it sits in (2014 shape).
-        let before = headers.partition_point(|h| h.end <= whole.start());
+        let before = headers.partition_point(|h| h.end <= whole.start);
         if let Some(h) = before.checked_sub(1).and_then(|i| headers.get_mut(i)) {
             h.at = h.at.or(at);
-            h.text_end = h.text_end.min(whole.start());
+            h.text_end = h.text_end.min(whole.start);
         }
     }
     let mut updates: Vec<Update> = headers
@@ -153,6 +141,99 @@ pub(crate) fn timeline(html: &str, date: Option<DateTime<Utc>>) -> Vec<Update> {
         }
     }
     updates
+}
+
+/// Where a tag pair sits in the HTML: the whole of it, and its inner text.
+struct Span {
+    whole: std::ops::Range<usize>,
+    inner: std::ops::Range<usize>,
+}
+
+/// `<strong>` or `<b>` headers (any case) around 1 to 40 characters of plain text: what
+/// `<(strong|b)>\s*([^<]{1,40}?)\s*</(strong|b)>` matches, found with a byte scan because a
+/// page is mostly text and this runs over every entry of every Statuspage feed.
+fn strong_spans(html: &str) -> impl Iterator<Item = Span> + '_ {
+    let bytes = html.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while let Some(lt) = memchr::memchr(b'<', &bytes[at..]).map(|i| at + i) {
+            at = lt + 1;
+            let Some(open) = tag_end(bytes, lt, &[b"strong>", b"b>"]) else {
+                continue;
+            };
+            let close = memchr::memchr(b'<', &bytes[open..]).map(|i| open + i)?;
+            let Some(end) = tag_end(bytes, close, &[b"/strong>", b"/b>"]) else {
+                continue;
+            };
+            let inner = &html[open..close];
+            let mut core = inner.trim();
+            if core.is_empty() {
+                // Only blanks: the pattern still matches, taking the last one as the text.
+                core = inner.char_indices().last().map_or("", |(i, _)| &inner[i..]);
+            }
+            let chars = core.chars().count();
+            if !(1..=40).contains(&chars) {
+                continue;
+            }
+            // `core` is a subslice of `html`: its offset is the pointer distance.
+            let start = core.as_ptr() as usize - html.as_ptr() as usize;
+            at = end;
+            return Some(Span {
+                whole: lt..end,
+                inner: start..start + core.len(),
+            });
+        }
+        None
+    })
+}
+
+/// `<small>` elements (any case) of at most 400 characters: what `<small>(.{0,400}?)</small>`
+/// matches.
+fn small_spans(html: &str) -> impl Iterator<Item = Span> + '_ {
+    let bytes = html.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while let Some(lt) = memchr::memchr(b'<', &bytes[at..]).map(|i| at + i) {
+            at = lt + 1;
+            let Some(open) = tag_end(bytes, lt, &[b"small>"]) else {
+                continue;
+            };
+            // The first `</small>` after it closes it, if close enough.
+            let mut from = open;
+            let close = loop {
+                match memchr::memchr(b'<', &bytes[from..]).map(|i| from + i) {
+                    None => return None,
+                    Some(c) => match tag_end(bytes, c, &[b"/small>"]) {
+                        Some(end) => break Some((c, end)),
+                        None if html[open..c].len() > 400 * 4 => break None,
+                        None => from = c + 1,
+                    },
+                }
+            };
+            let Some((close, end)) = close else {
+                continue;
+            };
+            if html[open..close].chars().count() > 400 {
+                continue;
+            }
+            at = end;
+            return Some(Span {
+                whole: lt..end,
+                inner: open..close,
+            });
+        }
+        None
+    })
+}
+
+/// When the tag at `lt` (a `<`) is one of `names` (ASCII case ignored, each written with its
+/// closing `>`), where it ends.
+fn tag_end(bytes: &[u8], lt: usize, names: &[&[u8]]) -> Option<usize> {
+    let rest = bytes.get(lt + 1..)?;
+    names
+        .iter()
+        .find(|name| rest.len() >= name.len() && rest[..name.len()].eq_ignore_ascii_case(name))
+        .map(|name| lt + 1 + name.len())
 }
 
 /// Backs up from a `<small>` over the `<p>` (and blanks) that open its paragraph.
@@ -236,4 +317,113 @@ fn components_and_strip(updates: &[Update], content: &str) -> (Vec<String>, Vec<
         })
         .collect();
     (components, cleaned)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod scan_tests {
+    //! The byte scanners must find exactly what the regular expressions they replace found.
+    use super::{small_spans, strong_spans};
+    use proptest::prelude::*;
+    use regex::Regex;
+
+    fn by_regex(pattern: &str, html: &str) -> Vec<(usize, usize, String)> {
+        Regex::new(pattern)
+            .unwrap()
+            .captures_iter(html)
+            .map(|c| {
+                let whole = c.get(0).unwrap();
+                (whole.start(), whole.end(), c[1].to_string())
+            })
+            .collect()
+    }
+
+    fn strong_by_scan(html: &str) -> Vec<(usize, usize, String)> {
+        strong_spans(html)
+            .map(|s| (s.whole.start, s.whole.end, html[s.inner].to_string()))
+            .collect()
+    }
+
+    fn small_by_scan(html: &str) -> Vec<(usize, usize, String)> {
+        small_spans(html)
+            .map(|s| (s.whole.start, s.whole.end, html[s.inner].to_string()))
+            .collect()
+    }
+
+    const STRONG: &str = r"(?is)<(?:strong|b)>\s*([^<]{1,40}?)\s*</(?:strong|b)>";
+    const SMALL: &str = r"(?is)<small>(.{0,400}?)</small>";
+
+    fn same(html: &str) {
+        assert_eq!(
+            strong_by_scan(html),
+            by_regex(STRONG, html),
+            "strong in {html:?}"
+        );
+        assert_eq!(
+            small_by_scan(html),
+            by_regex(SMALL, html),
+            "small in {html:?}"
+        );
+    }
+
+    #[test]
+    fn edge_cases_match_the_regex() {
+        for html in [
+            "<p><small>Nov <var data-var='date'>14</var>, 14:07 PST</small><br><strong>Resolved</strong> - ok.</p>",
+            "<STRONG> Monitoring </B> x <b></b> <b> </b> <strong>Résolu</strong>",
+            "<strong>an update header that is far too long to be a lifecycle word</strong>",
+            "<strong>Identified<em>x</em></strong><strong>Resolved",
+            "<small>never closed <small>inner</small>",
+            "<SMALL>é</Small><small></small><smallx>",
+            "<b>Investigating</strong> then <strong>Update</b>",
+            "<<strong>>Resolved</strong>",
+            "",
+            "<",
+            "<strong",
+        ] {
+            same(html);
+        }
+        same(&format!(
+            "<small>{}</small><small>ok</small>",
+            "ü".repeat(401)
+        ));
+        same(&format!("<small>{}</small>", "ü".repeat(400)));
+        same(&format!("<strong>{}</strong>", "é".repeat(40)));
+        same(&format!("<strong>{}</strong>", "é".repeat(41)));
+    }
+
+    #[test]
+    fn the_real_corpus_matches_the_regex() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/feeds");
+        let Ok(files) = std::fs::read_dir(&dir) else {
+            return; // the shared corpus is beside the project in this workplace only
+        };
+        for file in files {
+            let raw = std::fs::read_to_string(file.unwrap().path()).unwrap_or_default();
+            let html = raw
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&");
+            same(&raw);
+            same(&html);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn random_markup_matches_the_regex(parts in proptest::collection::vec(
+            prop_oneof![
+                Just("<strong>"), Just("</strong>"), Just("<b>"), Just("</B>"), Just("<STRONG>"),
+                Just("<small>"), Just("</small>"), Just("</SMALL>"), Just("<"), Just(">"),
+                Just("Resolved"), Just(" "), Just("\n"), Just("é"), Just("xxxxxxxxxxxxxxxxxxxx"),
+                Just("<var>"), Just("</b"),
+            ],
+            0..60,
+        )) {
+            let html: String = parts.concat();
+            prop_assert_eq!(strong_by_scan(&html), by_regex(STRONG, &html));
+            prop_assert_eq!(small_by_scan(&html), by_regex(SMALL, &html));
+        }
+    }
 }

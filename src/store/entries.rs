@@ -10,7 +10,7 @@ use super::state::{insert_event_in, load_states_in, upsert_state_in, StateRow};
 use super::{parse_time_text, time_text, FeedHealth, FetchRecord, Store, StoreError};
 use crate::model::{ClassifiedEntry, Entry, NewEvent, Phase, Status};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 /// What happened to one entry.
@@ -63,8 +63,80 @@ pub struct StatePlan {
 }
 
 fn hash_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    digest_hex(&Sha256::digest(bytes))
+}
+
+/// The first 16 bytes of a SHA-256 digest, as 32 lowercase hex digits.
+fn digest_hex(digest: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(32);
+    for b in &digest[..16] {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+/// A classified entry with the digests storing it needs: the JSON kept in `entry_revisions`,
+/// its content hash, and each update's dedupe key. Computing them is CPU work done where
+/// the entry was parsed (the pipeline's parse workers), not on the single writer thread.
+#[derive(Debug, Clone)]
+pub struct StorableEntry {
+    pub classified: ClassifiedEntry,
+    json: String,
+    hash: String,
+    update_hashes: Vec<String>,
+}
+
+impl StorableEntry {
+    pub fn new(mut classified: ClassifiedEntry) -> Result<StorableEntry, StoreError> {
+        // The content hash is over the whole entry's JSON, as it has always been, so hashes
+        // stored by earlier versions still compare; it is streamed, not built as a string.
+        let mut hasher = Sha256::new();
+        serde_json::to_writer(&mut hasher, &classified.entry)?;
+        let hash = digest_hex(&hasher.finalize());
+        // The stored JSON leaves the text out: `entry_revisions.content` holds it, and
+        // the text is most of an entry's bytes.
+        let content = std::mem::take(&mut classified.entry.content);
+        let json = serde_json::to_string(&classified.entry);
+        classified.entry.content = content;
+        let json = json?;
+        let update_hashes = classified
+            .entry
+            .updates
+            .iter()
+            .map(|update| {
+                let key = format!(
+                    "{}\u{1f}{}\u{1f}{}",
+                    update.at.map(time_text).as_deref().unwrap_or(""),
+                    update.label,
+                    update.text
+                );
+                hash_hex(key.as_bytes())
+            })
+            .collect();
+        Ok(StorableEntry {
+            classified,
+            json,
+            hash,
+            update_hashes,
+        })
+    }
+}
+
+/// What an ingest knows about the feed before it writes: a feed with no stored entries yet
+/// (its first fetch) has nothing to look up, save keys this same document repeats.
+struct Known<'a> {
+    feed_has_entries: bool,
+    keys_seen: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> Known<'a> {
+    /// True when `key` can only be new: the feed had no entries and this document has not
+    /// used the key before. Records the key.
+    fn surely_new(&mut self, key: &'a str) -> bool {
+        self.keys_seen.insert(key) && !self.feed_has_entries
+    }
 }
 
 /// When the incident an entry describes ended: the oldest update of the newest run of
@@ -108,7 +180,7 @@ fn existing_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Existing> {
 /// entry that this document has not already claimed, is the same incident: the stored entry
 /// takes the new key, and its history and incident stay whole.
 fn find_repost(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     fetch_id: i64,
     entry: &Entry,
@@ -134,7 +206,7 @@ fn find_repost(
 
 /// Closes open incidents none of whose entries the fetch `fetch_id` saw; returns their ids.
 fn close_vanished(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     fetch_id: i64,
     now: DateTime<Utc>,
@@ -169,8 +241,27 @@ impl Store {
         health: impl FnOnce(&FeedHealth) -> Option<NewEvent>,
         plan: impl FnOnce(&StateInputs) -> StatePlan,
     ) -> Result<IngestCounts, StoreError> {
+        let storable = entries
+            .iter()
+            .cloned()
+            .map(StorableEntry::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.ingest_storable(feed_id, fetch, &storable, health, plan)
+    }
+
+    /// [`Store::ingest`] for entries whose digests were computed ahead (off the writer).
+    pub fn ingest_storable(
+        &mut self,
+        feed_id: i64,
+        fetch: &FetchRecord,
+        entries: &[StorableEntry],
+        health: impl FnOnce(&FeedHealth) -> Option<NewEvent>,
+        plan: impl FnOnce(&StateInputs) -> StatePlan,
+    ) -> Result<IngestCounts, StoreError> {
         let now = fetch.started_at;
-        let tx = self.conn.transaction()?;
+        // A savepoint: its own transaction when run alone, one part of the writer's group
+        // commit when batched (see `writer`), rolled back alone if it fails either way.
+        let tx = self.conn.savepoint()?;
         let recorded = record_fetch_in(&tx, feed_id, fetch, health)?;
         let fetch_id = recorded.fetch_id;
         let mut counts = IngestCounts {
@@ -181,10 +272,16 @@ impl Store {
         let mut touched = Vec::new();
         // Oldest first, so the items of a chain (one per update) arrive in the order they
         // were posted, whatever order the feed lists them in.
-        let mut ordered: Vec<&ClassifiedEntry> = entries.iter().collect();
-        ordered.sort_by_key(|ce| entry_time(&ce.entry));
-        for ce in ordered {
-            let (outcome, incident) = upsert_entry(&tx, feed_id, fetch_id, ce, now)?;
+        let mut ordered: Vec<&StorableEntry> = entries.iter().collect();
+        ordered.sort_by_key(|se| entry_time(&se.classified.entry));
+        let mut known = Known {
+            feed_has_entries: tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM entries WHERE feed_id = ?1)")?
+                .query_row([feed_id], |r| r.get(0))?,
+            keys_seen: std::collections::HashSet::with_capacity(entries.len()),
+        };
+        for se in ordered {
+            let (outcome, incident) = upsert_entry(&tx, feed_id, fetch_id, se, &mut known, now)?;
             match outcome {
                 EntryOutcome::New => counts.new += 1,
                 EntryOutcome::Revised => counts.updated += 1,
@@ -222,31 +319,37 @@ impl Store {
 
 /// Inserts or revises one entry and its incident. Returns the outcome and, when the entry
 /// changed, the incident it belongs to.
-fn upsert_entry(
-    tx: &Transaction<'_>,
+fn upsert_entry<'a>(
+    tx: &Connection,
     feed_id: i64,
     fetch_id: i64,
-    ce: &ClassifiedEntry,
+    se: &'a StorableEntry,
+    known: &mut Known<'a>,
     now: DateTime<Utc>,
 ) -> Result<(EntryOutcome, Option<i64>), StoreError> {
+    let ce = &se.classified;
     let entry = &ce.entry;
-    let json = serde_json::to_string(entry)?;
-    let hash = hash_hex(json.as_bytes());
+    let (json, hash) = (&se.json, &se.hash);
     let now_text = time_text(now);
     let started_at = entry_start(entry).map(time_text);
-    let mut existing: Option<Existing> = tx
-        .prepare_cached(
-            "SELECT e.id, e.content_hash, i.phase IS 'withdrawn'
-             FROM entries e LEFT JOIN incidents i ON i.id = e.incident_id
-             WHERE e.feed_id = ?1 AND e.entry_key = ?2",
-        )?
-        .query_row(params![feed_id, entry.id], existing_row)
-        .optional()?;
-    if existing.is_none() {
+    let surely_new = known.surely_new(&entry.id);
+    let mut existing: Option<Existing> = None;
+    if !surely_new {
+        existing = tx
+            .prepare_cached(
+                "SELECT e.id, e.content_hash, i.phase IS 'withdrawn'
+                 FROM entries e LEFT JOIN incidents i ON i.id = e.incident_id
+                 WHERE e.feed_id = ?1 AND e.entry_key = ?2",
+            )?
+            .query_row(params![feed_id, entry.id], existing_row)
+            .optional()?;
+    }
+    // A repost is an entry stored by an earlier fetch: a feed with none has no reposts.
+    if existing.is_none() && known.feed_has_entries {
         existing = find_repost(tx, feed_id, fetch_id, entry, started_at.as_deref())?;
     }
     if let Some((id, old_hash, withdrawn)) = &existing {
-        if *old_hash == hash {
+        if old_hash == hash {
             tx.prepare_cached(
                 "UPDATE entries SET last_seen_at = ?2, last_fetch_id = ?3 WHERE id = ?1",
             )?
@@ -254,7 +357,7 @@ fn upsert_entry(
             // An entry back in the document after its incident was closed as withdrawn
             // reopens it: the vendor's word stands again.
             if *withdrawn {
-                let incident = upsert_incident(tx, feed_id, Some(*id), ce, now)?;
+                let incident = upsert_incident(tx, feed_id, Some(*id), ce, false, now)?;
                 return Ok((EntryOutcome::Unchanged, incident));
             }
             return Ok((EntryOutcome::Unchanged, None));
@@ -266,7 +369,7 @@ fn upsert_entry(
     // A new entry is attached to nothing yet: its incident is found or made first, so the
     // entry row is written once, with it (no read-back, no second UPDATE).
     let new_incident = match existing {
-        None => Some(upsert_incident(tx, feed_id, None, ce, now)?),
+        None => Some(upsert_incident(tx, feed_id, None, ce, surely_new, now)?),
         Some(_) => None,
     };
     let (entry_id, outcome, revision) = match existing {
@@ -358,21 +461,14 @@ fn upsert_entry(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (entry_id, update_hash) DO NOTHING",
         )?;
-        for update in &entry.updates {
-            let posted = update.at.map(time_text);
-            let key = format!(
-                "{}\u{1f}{}\u{1f}{}",
-                posted.as_deref().unwrap_or(""),
-                update.label,
-                update.text
-            );
+        for (update, update_hash) in entry.updates.iter().zip(&se.update_hashes) {
             insert_update.execute(params![
                 entry_id,
-                posted,
+                update.at.map(time_text),
                 update.label,
                 Phase::from_word(&update.label).map(Phase::as_str),
                 update.text,
-                hash_hex(key.as_bytes()),
+                update_hash,
                 now_text
             ])?;
         }
@@ -380,7 +476,7 @@ fn upsert_entry(
     let incident = match new_incident {
         Some(incident) => incident,
         None => {
-            let incident = upsert_incident(tx, feed_id, Some(entry_id), ce, now)?;
+            let incident = upsert_incident(tx, feed_id, Some(entry_id), ce, false, now)?;
             if let Some(incident_id) = incident {
                 tx.prepare_cached("UPDATE entries SET incident_id = ?2 WHERE id = ?1")?
                     .execute(params![entry_id, incident_id])?;
@@ -395,10 +491,11 @@ fn upsert_entry(
 /// to no incident yet stay outside incidents (announcements are not incidents). `entry_id` is
 /// the stored entry, `None` for one not written yet (so attached to nothing).
 fn upsert_incident(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     entry_id: Option<i64>,
     ce: &ClassifiedEntry,
+    surely_new: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, StoreError> {
     let entry = &ce.entry;
@@ -421,13 +518,15 @@ fn upsert_incident(
     let found: Option<i64> = match (attached, chain) {
         (Some(id), _) => Some(id),
         (None, Some(chain)) => find_chain_incident(tx, feed_id, chain, &at_text)?,
-        (None, None) => tx
-            .prepare_cached("SELECT id FROM incidents WHERE feed_id = ?1 AND incident_key = ?2")?
-            .query_row(params![feed_id, entry.id], |r| r.get(0))
-            .optional()?,
+        // The entry is new to a feed that had none: no incident has its key yet (and if a
+        // chain's key happens to match, the insert below finds it).
+        (None, None) if surely_new => None,
+        (None, None) => incident_by_key(tx, feed_id, &entry.id)?,
     };
 
-    let Some(incident_id) = found else {
+    let incident_id = if let Some(id) = found {
+        id
+    } else {
         if status == Status::Informational {
             return Ok(None);
         }
@@ -447,6 +546,7 @@ fn upsert_incident(
                 "INSERT INTO incidents (feed_id, incident_key, chain_key, title, link, status,
                      worst_status, phase, severity, components, started_at, resolved_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT (feed_id, incident_key) DO NOTHING
                  RETURNING id",
             )?
             .query_row(
@@ -466,8 +566,16 @@ fn upsert_incident(
                     time_text(newest_update.unwrap_or(at))
                 ],
                 |r| r.get(0),
-            )?;
-        return Ok(Some(id));
+            )
+            .optional()?;
+        match id {
+            Some(id) => return Ok(Some(id)),
+            // The key was taken after all: advance that incident instead.
+            None => match incident_by_key(tx, feed_id, &key)? {
+                Some(id) => id,
+                None => return Ok(None),
+            },
+        }
     };
 
     let (old_worst, old_updated, old_started): (String, String, String) = tx
@@ -522,11 +630,18 @@ fn upsert_incident(
     Ok(Some(incident_id))
 }
 
+fn incident_by_key(tx: &Connection, feed_id: i64, key: &str) -> Result<Option<i64>, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT id FROM incidents WHERE feed_id = ?1 AND incident_key = ?2")?
+        .query_row(params![feed_id, key], |r| r.get(0))
+        .optional()?)
+}
+
 /// The incident of a chain an item at time `at` belongs to: the newest one that started by
 /// then and was open at that time, else the first one that started later (the item is an
 /// earlier update than any we knew of). `None`: the item starts a new incident.
 fn find_chain_incident(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     chain: &str,
     at: &str,
@@ -555,7 +670,7 @@ fn find_chain_incident(
 
 /// Open incidents of a feed (`only` None), or the incidents among `only` that are resolved.
 fn load_incidents(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     only: Option<&[i64]>,
 ) -> Result<Vec<OpenIncident>, StoreError> {
@@ -619,7 +734,7 @@ impl Store {
     /// Every entry of a feed with its newest revision, oldest first (by the vendor's time).
     pub fn feed_entries(&self, feed_id: i64) -> Result<Vec<StoredEntry>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT e.id, r.entry_json, e.status, e.phase, e.rule
+            "SELECT e.id, r.entry_json, e.status, e.phase, e.rule, r.content
              FROM entries e
              JOIN entry_revisions r ON r.entry_id = e.id
               AND r.revision = (SELECT MAX(revision) FROM entry_revisions WHERE entry_id = e.id)
@@ -633,14 +748,20 @@ impl Store {
                 r.get::<_, String>(2)?,
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (entry_id, json, status, phase, rule) = row?;
+            let (entry_id, json, status, phase, rule, content) = row?;
+            let mut entry: Entry = serde_json::from_str(&json)?;
+            // Newer revisions keep the text only in `content`; older ones in the JSON too.
+            if entry.content.is_empty() {
+                entry.content = content;
+            }
             out.push(StoredEntry {
                 entry_id,
-                entry: serde_json::from_str(&json)?,
+                entry,
                 status: status.parse().unwrap_or(Status::Informational),
                 phase: phase.as_deref().and_then(Phase::from_word),
                 rule,
@@ -677,7 +798,8 @@ impl Store {
                 ce.class.phase.map(Phase::as_str),
                 ce.class.rule
             ])?;
-            if let Some(incident) = upsert_incident(&tx, feed_id, Some(*entry_id), ce, now)? {
+            if let Some(incident) = upsert_incident(&tx, feed_id, Some(*entry_id), ce, false, now)?
+            {
                 tx.prepare_cached("UPDATE entries SET incident_id = ?2 WHERE id = ?1")?
                     .execute(params![entry_id, incident])?;
             }

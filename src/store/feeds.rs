@@ -289,7 +289,8 @@ impl Store {
         rec: &FetchRecord,
         health: impl FnOnce(&FeedHealth) -> Option<NewEvent>,
     ) -> Result<RecordedFetch, StoreError> {
-        let tx = self.conn.transaction()?;
+        // A savepoint, like `ingest`, so the writer can group it with others.
+        let tx = self.conn.savepoint()?;
         let done = record_fetch_in(&tx, feed_id, rec, health)?;
         tx.commit()?;
         Ok(done)
@@ -361,7 +362,7 @@ impl Store {
 
 /// The fetch-log row alone; returns its id.
 fn insert_fetch_row(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     feed_id: i64,
     rec: &FetchRecord,
 ) -> Result<i64, StoreError> {
@@ -388,7 +389,7 @@ fn insert_fetch_row(
 /// The fetch-log write and the feed's health, shared by [`Store::record_fetch`] and the
 /// ingest transaction. `health` plans the feed's health event from its previous health.
 pub(super) fn record_fetch_in(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     feed_id: i64,
     rec: &FetchRecord,
     health: impl FnOnce(&FeedHealth) -> Option<NewEvent>,
@@ -461,7 +462,7 @@ pub(super) fn record_fetch_in(
 /// once it is confirmed. A usable answer without one resets the count; a failed fetch says
 /// nothing either way. Returns the new URL when it moved.
 fn track_redirect(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     feed_id: i64,
     rec: &FetchRecord,
 ) -> Result<Option<String>, StoreError> {

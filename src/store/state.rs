@@ -2,7 +2,7 @@
 
 use super::{Store, StoreError};
 use crate::model::{NewEvent, ServiceState};
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection};
 
 /// The state of one (feed, component); component "" is the service as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,10 +45,7 @@ pub struct EventRow {
     pub payload: serde_json::Value,
 }
 
-pub(super) fn load_states_in(
-    tx: &Transaction<'_>,
-    feed_id: i64,
-) -> Result<Vec<StateRow>, StoreError> {
+pub(super) fn load_states_in(tx: &Connection, feed_id: i64) -> Result<Vec<StateRow>, StoreError> {
     let mut stmt = tx.prepare_cached(
         "SELECT component, state, since, incident_id, updated_at FROM service_state
          WHERE feed_id = ?1 ORDER BY component",
@@ -67,7 +64,7 @@ pub(super) fn load_states_in(
 }
 
 pub(super) fn upsert_state_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     feed_id: i64,
     row: &StateRow,
 ) -> Result<(), StoreError> {
@@ -89,7 +86,7 @@ pub(super) fn upsert_state_in(
     Ok(())
 }
 
-pub(super) fn insert_event_in(tx: &Transaction<'_>, e: &NewEvent) -> Result<(), StoreError> {
+pub(super) fn insert_event_in(tx: &Connection, e: &NewEvent) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO events (id, kind, occurred_at, detected_at, feed_id, vendor, component,
                              from_state, to_state, incident_id, title, link, payload)

@@ -1,0 +1,133 @@
+//! The writer's group commit: feeds' writes that wait together share one transaction, a write
+//! that fails is rolled back alone, and every caller hears its own result once the group is
+//! committed (never "stored" for something a reader cannot see yet).
+#![allow(clippy::unwrap_used)]
+
+use statuswatch::model::FeedSpec;
+use statuswatch::store::writer::Writer;
+use statuswatch::store::{FetchRecord, Store};
+use std::path::Path;
+
+fn store_with_feeds(path: &Path, n: usize) -> Store {
+    let mut store = Store::open(path).unwrap();
+    let specs: Vec<FeedSpec> = (0..n)
+        .map(|i| FeedSpec {
+            url: format!("https://status{i}.example.com/history.atom"),
+            title: format!("Example {i}"),
+            vendor: format!("example{i}"),
+            ..FeedSpec::default()
+        })
+        .collect();
+    store.import_feeds(&specs).unwrap();
+    store
+}
+
+fn fetch_rows(path: &Path, feed_id: i64) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM fetches WHERE feed_id = ?1",
+        [feed_id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_write_in_a_group_rolls_back_alone_and_the_rest_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.db");
+    let store = store_with_feeds(&path, 8);
+    let (writer, handle) = Writer::spawn(store).unwrap();
+
+    // Hold the writer busy so that the writes below queue up behind it and run as one group.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (started, is_busy) = tokio::sync::oneshot::channel::<()>();
+    let busy = {
+        let writer = writer.clone();
+        tokio::spawn(async move {
+            writer
+                .run(move |_| {
+                    let _ = started.send(());
+                    let _ = held.recv();
+                    Ok(())
+                })
+                .await
+        })
+    };
+    is_busy.await.unwrap();
+
+    // Feed 5 writes a row and then fails: its savepoint must take the row back with it.
+    let mut tasks = Vec::new();
+    for feed_id in 1..=8_i64 {
+        let writer = writer.clone();
+        let path = path.clone();
+        tasks.push(tokio::spawn(async move {
+            writer
+                .run_grouped(move |s| {
+                    let record = FetchRecord {
+                        started_at: chrono::Utc::now(),
+                        outcome: "not_modified".into(),
+                        http_status: Some(304),
+                        ..FetchRecord::default()
+                    };
+                    s.record_fetch(feed_id, &record, |_| None)?;
+                    if feed_id == 5 {
+                        s.record_fetch(999, &record, |_| None)?; // no such feed: fails
+                    }
+                    // Until the group commits, another connection sees nothing of this write,
+                    // nor of the writes before it in the same group.
+                    assert_eq!(fetch_rows(&path, feed_id), 0);
+                    if feed_id == 8 {
+                        assert_eq!(fetch_rows(&path, 1), 0, "feed 1 is in the same commit");
+                    }
+                    Ok(feed_id)
+                })
+                .await
+        }));
+    }
+    // Let every write reach the writer's queue before it is free again.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    release.send(()).unwrap();
+    busy.await.unwrap().unwrap();
+
+    for (i, task) in tasks.into_iter().enumerate() {
+        let feed_id = i as i64 + 1;
+        let result = task.await.unwrap();
+        if feed_id == 5 {
+            let err = result.unwrap_err().to_string();
+            assert!(err.contains("999"), "{err}");
+            assert_eq!(
+                fetch_rows(&path, feed_id),
+                0,
+                "the failed write is rolled back"
+            );
+        } else {
+            assert_eq!(result.unwrap(), feed_id);
+            assert_eq!(fetch_rows(&path, feed_id), 1, "feed {feed_id} committed");
+        }
+    }
+    drop(writer);
+    let store = handle.join().unwrap();
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_grouped_write_is_its_own_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.db");
+    let store = store_with_feeds(&path, 1);
+    let (writer, handle) = Writer::spawn(store).unwrap();
+    let record = FetchRecord {
+        started_at: chrono::Utc::now(),
+        outcome: "not_modified".into(),
+        http_status: Some(304),
+        ..FetchRecord::default()
+    };
+    writer
+        .run_grouped(move |s| s.record_fetch(1, &record, |_| None))
+        .await
+        .unwrap();
+    assert_eq!(fetch_rows(&path, 1), 1);
+    drop(writer);
+    handle.join().unwrap();
+}
