@@ -78,8 +78,9 @@ pub fn truncate(mut s: String, max: usize) -> String {
 /// True when `s` holds something an HTML parser would read as a tag.
 fn has_tag_like(s: &str) -> bool {
     let b = s.as_bytes();
-    b.windows(2).any(|w| {
-        w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!' || w[1] == b'?')
+    memchr::memchr_iter(b'<', b).any(|i| {
+        b.get(i + 1)
+            .is_some_and(|&n| n.is_ascii_alphabetic() || n == b'/' || n == b'!' || n == b'?')
     })
 }
 
@@ -110,7 +111,8 @@ fn strip_once(html: &str) -> String {
                 i = next;
                 run_start = i;
             }
-            _ => i += 1,
+            // Jump to the next tag or reference (a vectorised search: most bytes are text).
+            _ => i = memchr::memchr2(b'<', b'&', &bytes[i..]).map_or(bytes.len(), |p| i + p),
         }
         if w.len() > MAX_TEXT_BYTES {
             run_start = bytes.len();

@@ -128,6 +128,11 @@ pub fn repair(text: &str) -> Cow<'_, str> {
     // Everything before `copied` is already in `out` (when `out` exists).
     let mut copied = 0;
     let mut i = 0;
+    // Without control characters (nearly always), plain text can be skipped by a vectorised
+    // search for the three bytes that may need work.
+    let has_controls = bytes
+        .iter()
+        .any(|&b| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r');
     while i < bytes.len() {
         let b = bytes[i];
         match b {
@@ -190,7 +195,8 @@ pub fn repair(text: &str) -> Cow<'_, str> {
                     i += 1;
                 }
             }
-            _ => i += 1,
+            _ if has_controls => i += 1,
+            _ => i = memchr::memchr3(b'<', b'&', 0xEF, &bytes[i..]).map_or(bytes.len(), |p| i + p),
         }
     }
     match out {
