@@ -28,6 +28,11 @@ pub const NETWORK_DOWN_MIN_FEEDS: usize = 5;
 /// ...when at least this share of them (in percent) could not reach their servers.
 pub const NETWORK_DOWN_PERCENT: usize = 80;
 
+/// Feeds that may hold a body or a parse at once, per fetch slot. More than one, so that
+/// while the writer commits, parsed feeds gather into its next group commit (fewer, larger
+/// commits write fewer pages); bounded, so memory does not grow with the feed count.
+pub const IN_FLIGHT_PER_FETCH_SLOT: usize = 2;
+
 /// What happened to one feed in a cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
@@ -127,7 +132,8 @@ pub struct Pipeline {
     /// on fetch slots), so this, not the runtime's large blocking pool, bounds parsing.
     pub parse_slots: Arc<Semaphore>,
     /// Feeds between their fetch and the end of their write: bounds the bodies and parsed
-    /// documents held at once when the writer is slower than the network.
+    /// documents held at once when the writer is slower than the network
+    /// ([`IN_FLIGHT_PER_FETCH_SLOT`] per fetch slot).
     pub in_flight: Arc<Semaphore>,
 }
 
@@ -166,7 +172,9 @@ impl Pipeline {
             parse_slots: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
-            in_flight: Arc::new(Semaphore::new(fetcher.config().concurrency.max(1))),
+            in_flight: Arc::new(Semaphore::new(
+                fetcher.config().concurrency.max(1) * IN_FLIGHT_PER_FETCH_SLOT,
+            )),
             fetcher,
         }
     }
