@@ -36,7 +36,9 @@ CREATE TABLE feeds (
 );
 CREATE INDEX feeds_vendor ON feeds (vendor);
 
--- The fetch log: one row per HTTP fetch. Pruned by age.
+-- The fetch log: one row per fetch that brought a document, failed or was redirected; a plain
+-- 304 Not Modified only updates the feed's health columns (last_fetch_at, last_success_at,
+-- last_http_status). Pruned by age.
 CREATE TABLE fetches (
     id          INTEGER PRIMARY KEY,
     feed_id     INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,

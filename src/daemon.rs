@@ -165,6 +165,10 @@ pub async fn run(
                 Err(error) => tracing::error!(%error, "Housekeeping failed."),
             }
         }
+        // Read again now: the list read before sleeping predates the writes of the fetches
+        // that were still running then (validators, backoff), and using it would fetch a feed
+        // without its new ETag or during its backoff.
+        let feeds = pipeline.writer.run(|s| s.list_feeds()).await?;
         let mut due = Vec::new();
         let mut skipped = 0;
         for feed in feeds.into_iter().filter(|f| f.enabled) {

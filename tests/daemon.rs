@@ -132,10 +132,23 @@ fn feeds_are_fetched_on_schedule_and_a_slow_one_delays_no_other() {
     );
     assert!(stderr.contains("still being fetched"), "{stderr}");
     assert!(stderr.contains("Daemon started."), "{stderr}");
+    // Every fetch the server answered with the document is in the log (those without our
+    // validators); the others were 304s, recorded in the feed's health columns instead.
+    let seen = server.seen("/a.atom");
+    let full = seen
+        .iter()
+        .filter(|r| r.headers.get("if-none-match").is_none())
+        .count();
     assert_eq!(
         sandbox.count("SELECT count(*) FROM fetches WHERE feed_id = 1"),
-        server.seen("/a.atom").len() as i64
+        full as i64
     );
+    // Each slot uses what the slot before it stored: only the very first fetch goes without
+    // the feed's validators.
+    assert_eq!(full, 1, "fetches without validators");
+    if seen.len() > 1 {
+        assert_eq!(sandbox.feed(1).last_http_status, Some(304));
+    }
 }
 
 #[test]
@@ -389,4 +402,29 @@ fn the_daemon_killed_mid_delivery_delivers_the_rest_after_a_restart() {
         0,
         "all recorded as delivered"
     );
+}
+
+#[test]
+fn a_failing_feed_waits_out_its_backoff_instead_of_every_slot() {
+    let (server, sandbox) = setup(&["/a.atom", "/down.atom"]);
+    server.set(
+        "/down.atom",
+        Resource::plain(500, "text/plain", "internal error"),
+    );
+    let child = start(&sandbox, &[]);
+    // Every second is a slot: wait for a few of them to pass for the healthy feed.
+    assert!(
+        eventually(Duration::from_secs(10), || server.seen("/a.atom").len()
+            >= 4),
+        "the healthy feed was fetched {} times",
+        server.seen("/a.atom").len()
+    );
+    signal(&child, libc::SIGTERM);
+    let (code, stderr, _) = wait(child, Duration::from_secs(10));
+    assert_eq!(code, Some(0), "{stderr}");
+    // The failure set a backoff of minutes: the slots after it skip the feed.
+    assert_eq!(server.seen("/down.atom").len(), 1, "{stderr}");
+    let feed = sandbox.feed(2);
+    assert_eq!(feed.consecutive_failures, 1);
+    assert!(feed.next_fetch_at.is_some());
 }

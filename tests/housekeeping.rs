@@ -23,8 +23,8 @@ fn old_fetches_and_finished_delivery_attempts_go_the_rest_stays() {
     for days_ago in [90, 40, 31, 5, 0] {
         let record = FetchRecord {
             started_at: now - Duration::days(days_ago),
-            outcome: "not_modified".into(),
-            http_status: Some(304),
+            outcome: "ok".into(),
+            http_status: Some(200),
             ..FetchRecord::default()
         };
         store.record_fetch(1, &record, |_| None).unwrap();

@@ -66,8 +66,8 @@ async fn a_failing_write_in_a_group_rolls_back_alone_and_the_rest_commit() {
                 .run_grouped(move |s| {
                     let record = FetchRecord {
                         started_at: chrono::Utc::now(),
-                        outcome: "not_modified".into(),
-                        http_status: Some(304),
+                        outcome: "ok".into(),
+                        http_status: Some(200),
                         ..FetchRecord::default()
                     };
                     s.record_fetch(feed_id, &record, |_| None)?;
@@ -115,8 +115,8 @@ async fn a_lone_grouped_write_is_its_own_transaction() {
     let (writer, handle) = Writer::spawn(store).unwrap();
     let record = FetchRecord {
         started_at: chrono::Utc::now(),
-        outcome: "not_modified".into(),
-        http_status: Some(304),
+        outcome: "ok".into(),
+        http_status: Some(200),
         ..FetchRecord::default()
     };
     writer
@@ -158,8 +158,8 @@ async fn writes_waiting_together_are_committed_together() {
                 .run_grouped(move |s| {
                     let record = FetchRecord {
                         started_at: chrono::Utc::now(),
-                        outcome: "not_modified".into(),
-                        http_status: Some(304),
+                        outcome: "ok".into(),
+                        http_status: Some(200),
                         ..FetchRecord::default()
                     };
                     s.record_fetch(feed_id, &record, |_| None)?;

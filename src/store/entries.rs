@@ -5,7 +5,7 @@
 //! together or not at all. What the state change *is* is decided by the caller's planner
 //! (the events stage); this file only reads and writes rows.
 
-use super::feeds::record_fetch_in;
+use super::feeds::{insert_fetch_row, record_fetch_in};
 use super::state::{insert_event_in, load_states_in, upsert_state_in, StateRow};
 use super::{parse_time_text, time_text, FeedHealth, FetchRecord, Store, StoreError};
 use crate::model::{ClassifiedEntry, Entry, NewEvent, Phase, Status};
@@ -263,7 +263,11 @@ impl Store {
         // commit when batched (see `writer`), rolled back alone if it fails either way.
         let tx = self.conn.savepoint()?;
         let recorded = record_fetch_in(&tx, feed_id, fetch, health)?;
-        let fetch_id = recorded.fetch_id;
+        // Entries are stored from a document, which is always logged (only a 304 is not).
+        let fetch_id = match recorded.fetch_id {
+            Some(id) => id,
+            None => insert_fetch_row(&tx, feed_id, fetch)?,
+        };
         let mut counts = IngestCounts {
             events: recorded.events,
             url_changed: recorded.url_changed,

@@ -83,8 +83,9 @@ pub struct FeedHealth {
 /// What recording one fetch did besides the log row.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecordedFetch {
-    /// The `fetches` row id.
-    pub fetch_id: i64,
+    /// The `fetches` row id; `None` for a 304 that was not redirected (not logged: see
+    /// `record_fetch_in`).
+    pub fetch_id: Option<i64>,
     /// Health events written with it (0 or 1).
     pub events: usize,
     /// The stored URL changed to this (a confirmed permanent redirect).
@@ -361,7 +362,7 @@ impl Store {
 }
 
 /// The fetch-log row alone; returns its id.
-fn insert_fetch_row(
+pub(super) fn insert_fetch_row(
     tx: &rusqlite::Connection,
     feed_id: i64,
     rec: &FetchRecord,
@@ -409,7 +410,14 @@ pub(super) fn record_fetch_in(
         })
         .optional()?
         .ok_or_else(|| StoreError::NoSuchFeed(feed_id.to_string()))?;
-    let fetch_id = insert_fetch_row(tx, feed_id, rec)?;
+    // A 304 says only "still the same": the feed's health columns record it, and the log
+    // keeps the fetches that brought something, failed or were redirected (an unchanged
+    // cycle writes nothing else, and the log does not fill with a row per feed per cycle).
+    let fetch_id = if rec.http_status == Some(304) && rec.final_url.is_none() {
+        None
+    } else {
+        Some(insert_fetch_row(tx, feed_id, rec)?)
+    };
     let started = time_text(rec.started_at);
     let next = rec.next_fetch_at.map(time_text);
     if rec.is_success() {

@@ -509,22 +509,27 @@ pub fn bystander(sandbox: &Sandbox, server: &FeedServer) -> i64 {
     sandbox.add_feed("Bystander", &server.url("/bystander.atom"))
 }
 
-/// The bystander's newest fetch reached the server and got a 200 (whatever the parser made
-/// of it), and it was fetched `times` times in all.
+/// The bystander was fetched `times` times in all, each answered normally: the ones that
+/// brought the document are 200s in the fetch log, the conditional ones were 304s (which
+/// only the feed's health columns record), and the feed is healthy.
 pub fn assert_fetched_normally(sandbox: &Sandbox, server: &FeedServer, id: i64, times: usize) {
-    assert_eq!(
-        server.seen("/bystander.atom").len(),
-        times,
-        "bystander requests"
-    );
+    let seen = server.seen("/bystander.atom");
+    assert_eq!(seen.len(), times, "bystander requests");
+    let unconditional = seen
+        .iter()
+        .filter(|r| r.headers.get("if-none-match").is_none())
+        .count();
     let rows = sandbox.fetches(id);
-    assert_eq!(rows.len(), times, "bystander fetch rows: {rows:?}");
+    assert_eq!(rows.len(), unconditional, "bystander fetch rows: {rows:?}");
     for row in rows {
-        assert!(
-            row.http_status == Some(200) || row.http_status == Some(304),
-            "bystander fetch: {row:?}"
-        );
+        assert_eq!(row.http_status, Some(200), "bystander fetch: {row:?}");
     }
+    let feed = sandbox.feed(id);
+    assert!(
+        matches!(feed.last_http_status, Some(200 | 304)),
+        "bystander health: {feed:?}"
+    );
+    assert_eq!(feed.consecutive_failures, 0, "bystander health: {feed:?}");
 }
 
 /// The crate's own fixtures.
