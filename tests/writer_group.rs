@@ -22,6 +22,16 @@ fn store_with_feeds(path: &Path, n: usize) -> Store {
     store
 }
 
+/// A fetch that brought a document (and is logged).
+fn fetched_ok() -> FetchRecord {
+    FetchRecord {
+        started_at: chrono::Utc::now(),
+        outcome: "ok".into(),
+        http_status: Some(200),
+        ..FetchRecord::default()
+    }
+}
+
 fn fetch_rows(path: &Path, feed_id: i64) -> i64 {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.query_row(
@@ -32,6 +42,39 @@ fn fetch_rows(path: &Path, feed_id: i64) -> i64 {
     .unwrap()
 }
 
+/// The writer kept busy by a job that waits, so that writes sent meanwhile queue up behind it
+/// and run as one group when it is released.
+struct Busy {
+    release: std::sync::mpsc::Sender<()>,
+    job: tokio::task::JoinHandle<Result<(), statuswatch::store::StoreError>>,
+}
+
+impl Busy {
+    async fn hold(writer: &Writer) -> Busy {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started, is_busy) = tokio::sync::oneshot::channel::<()>();
+        let writer = writer.clone();
+        let job = tokio::spawn(async move {
+            writer
+                .run(move |_| {
+                    let _ = started.send(());
+                    let _ = held.recv();
+                    Ok(())
+                })
+                .await
+        });
+        is_busy.await.unwrap();
+        Busy { release, job }
+    }
+
+    /// Gives the writes sent meanwhile `wait` to reach the queue, then frees the writer.
+    async fn release_after(self, wait: std::time::Duration) {
+        tokio::time::sleep(wait).await;
+        self.release.send(()).unwrap();
+        self.job.await.unwrap().unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_write_in_a_group_rolls_back_alone_and_the_rest_commit() {
     let dir = tempfile::tempdir().unwrap();
@@ -40,21 +83,7 @@ async fn a_failing_write_in_a_group_rolls_back_alone_and_the_rest_commit() {
     let (writer, handle) = Writer::spawn(store).unwrap();
 
     // Hold the writer busy so that the writes below queue up behind it and run as one group.
-    let (release, held) = std::sync::mpsc::channel::<()>();
-    let (started, is_busy) = tokio::sync::oneshot::channel::<()>();
-    let busy = {
-        let writer = writer.clone();
-        tokio::spawn(async move {
-            writer
-                .run(move |_| {
-                    let _ = started.send(());
-                    let _ = held.recv();
-                    Ok(())
-                })
-                .await
-        })
-    };
-    is_busy.await.unwrap();
+    let busy = Busy::hold(&writer).await;
 
     // Feed 5 writes a row and then fails: the row must go with it, and only it.
     let mut tasks = Vec::new();
@@ -64,12 +93,7 @@ async fn a_failing_write_in_a_group_rolls_back_alone_and_the_rest_commit() {
         tasks.push(tokio::spawn(async move {
             writer
                 .run_grouped(move |s| {
-                    let record = FetchRecord {
-                        started_at: chrono::Utc::now(),
-                        outcome: "ok".into(),
-                        http_status: Some(200),
-                        ..FetchRecord::default()
-                    };
+                    let record = fetched_ok();
                     s.record_fetch(feed_id, &record, |_| None)?;
                     if feed_id == 5 {
                         s.record_fetch(999, &record, |_| None)?; // no such feed: fails
@@ -82,9 +106,8 @@ async fn a_failing_write_in_a_group_rolls_back_alone_and_the_rest_commit() {
         }));
     }
     // Let every write reach the writer's queue before it is free again.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    release.send(()).unwrap();
-    busy.await.unwrap().unwrap();
+    busy.release_after(std::time::Duration::from_millis(300))
+        .await;
 
     for (i, task) in tasks.into_iter().enumerate() {
         let feed_id = i as i64 + 1;
@@ -113,12 +136,7 @@ async fn a_lone_grouped_write_is_its_own_transaction() {
     let path = dir.path().join("one.db");
     let store = store_with_feeds(&path, 1);
     let (writer, handle) = Writer::spawn(store).unwrap();
-    let record = FetchRecord {
-        started_at: chrono::Utc::now(),
-        outcome: "ok".into(),
-        http_status: Some(200),
-        ..FetchRecord::default()
-    };
+    let record = fetched_ok();
     writer
         .run_grouped(move |s| s.record_fetch(1, &record, |_| None))
         .await
@@ -134,21 +152,7 @@ async fn writes_waiting_together_are_committed_together() {
     let path = dir.path().join("t.db");
     let store = store_with_feeds(&path, 4);
     let (writer, handle) = Writer::spawn(store).unwrap();
-    let (release, held) = std::sync::mpsc::channel::<()>();
-    let (started, is_busy) = tokio::sync::oneshot::channel::<()>();
-    let busy = {
-        let writer = writer.clone();
-        tokio::spawn(async move {
-            writer
-                .run(move |_| {
-                    let _ = started.send(());
-                    let _ = held.recv();
-                    Ok(())
-                })
-                .await
-        })
-    };
-    is_busy.await.unwrap();
+    let busy = Busy::hold(&writer).await;
     let mut tasks = Vec::new();
     for feed_id in 1..=4_i64 {
         let writer = writer.clone();
@@ -156,12 +160,7 @@ async fn writes_waiting_together_are_committed_together() {
         tasks.push(tokio::spawn(async move {
             writer
                 .run_grouped(move |s| {
-                    let record = FetchRecord {
-                        started_at: chrono::Utc::now(),
-                        outcome: "ok".into(),
-                        http_status: Some(200),
-                        ..FetchRecord::default()
-                    };
+                    let record = fetched_ok();
                     s.record_fetch(feed_id, &record, |_| None)?;
                     // What ran before it in this group is not committed yet either.
                     Ok((1..=4).map(|id| fetch_rows(&path, id)).sum::<i64>())
@@ -169,9 +168,8 @@ async fn writes_waiting_together_are_committed_together() {
                 .await
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    release.send(()).unwrap();
-    busy.await.unwrap().unwrap();
+    busy.release_after(std::time::Duration::from_millis(300))
+        .await;
     for task in tasks {
         assert_eq!(task.await.unwrap().unwrap(), 0, "one commit for the group");
     }
