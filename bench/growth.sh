@@ -8,7 +8,7 @@
 # Two databases poll the same nginx-served corpus (see bench/lib.sh): `empty` starts with none,
 # `archive` is first filled with ARCHIVE old, resolved entries by examples/fill_archive.rs (bulk
 # SQL consistent with schema.sql: entries, revisions, updates, incidents). Both take the cold
-# poll, then are measured on an unchanged poll (all 304) and on a poll after 10 % of the feeds
+# poll, then are measured on an unchanged poll (all 304; best of 3) and on a poll after 10 % of the feeds
 # changed. Then the README's queries run on the archive through `statuswatch query`, each timed
 # (best of 3, process start included) and with its query plan.
 set -euo pipefail
@@ -36,8 +36,12 @@ echo "growth: filling the archive with $ARCHIVE entries" >&2
 poll() { measure "$1" "$2" "$SW" --db "$WORK/$1.db" poll --format json --concurrency "$CONCURRENCY"; }
 poll empty cold
 poll archive cold
-poll empty unchanged
-poll archive unchanged
+# An unchanged poll is a fraction of a second, within a shared machine's noise: alternate
+# three of each and report the cheapest (the report keeps the lowest CPU per poll).
+for _ in 1 2 3; do
+    poll empty unchanged
+    poll archive unchanged
+done
 sleep 1
 "$GEN" --out "$WORK/corpus" --feeds "$N" --entries "$M" --base-url "$BASE" --generation 1 --changed-percent 10
 poll empty changed
@@ -76,7 +80,10 @@ path, qpath, n, m, archive = sys.argv[1:]
 rows = {}
 for line in open(path):
     name, cycle, wall, cpu, rss, tree, entries, _ = line.rstrip("\n").split("\t", 7)
-    rows[(name, cycle)] = dict(wall=float(wall), cpu=float(cpu), rss=int(tree))
+    row = dict(wall=float(wall), cpu=float(cpu), rss=int(tree))
+    # Repeated polls (unchanged): the cheapest run stands for the poll.
+    if (name, cycle) not in rows or row["cpu"] < rows[(name, cycle)]["cpu"]:
+        rows[(name, cycle)] = row
 print(f"{n} feeds × {m} entries served; the archive database holds {int(archive):,} more entries.\n")
 print("| poll | empty: wall s | empty: CPU s | archive: wall s | archive: CPU s | CPU archive / empty | peak RSS MB (archive) |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
