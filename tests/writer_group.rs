@@ -5,7 +5,7 @@
 
 use statuswatch::model::FeedSpec;
 use statuswatch::store::writer::Writer;
-use statuswatch::store::{FetchRecord, Store};
+use statuswatch::store::{FetchRecord, Store, StoreError};
 use std::path::Path;
 
 fn store_with_feeds(path: &Path, n: usize) -> Store {
@@ -42,11 +42,30 @@ fn fetch_rows(path: &Path, feed_id: i64) -> i64 {
     .unwrap()
 }
 
+/// Sends one grouped write per feed 1..=`feeds`, each running `write`, without waiting.
+fn log_fetches<T, F>(
+    writer: &Writer,
+    path: &Path,
+    feeds: i64,
+    write: F,
+) -> Vec<tokio::task::JoinHandle<Result<T, StoreError>>>
+where
+    T: Send + 'static,
+    F: Fn(&mut Store, &Path, i64) -> Result<T, StoreError> + Clone + Send + 'static,
+{
+    (1..=feeds)
+        .map(|feed_id| {
+            let (writer, path, write) = (writer.clone(), path.to_path_buf(), write.clone());
+            tokio::spawn(async move { writer.run_grouped(move |s| write(s, &path, feed_id)).await })
+        })
+        .collect()
+}
+
 /// The writer kept busy by a job that waits, so that writes sent meanwhile queue up behind it
 /// and run as one group when it is released.
 struct Busy {
     release: std::sync::mpsc::Sender<()>,
-    job: tokio::task::JoinHandle<Result<(), statuswatch::store::StoreError>>,
+    job: tokio::task::JoinHandle<Result<(), StoreError>>,
 }
 
 impl Busy {
@@ -86,25 +105,16 @@ async fn a_failing_write_in_a_group_rolls_back_alone_and_the_rest_commit() {
     let busy = Busy::hold(&writer).await;
 
     // Feed 5 writes a row and then fails: the row must go with it, and only it.
-    let mut tasks = Vec::new();
-    for feed_id in 1..=8_i64 {
-        let writer = writer.clone();
-        let path = path.clone();
-        tasks.push(tokio::spawn(async move {
-            writer
-                .run_grouped(move |s| {
-                    let record = fetched_ok();
-                    s.record_fetch(feed_id, &record, |_| None)?;
-                    if feed_id == 5 {
-                        s.record_fetch(999, &record, |_| None)?; // no such feed: fails
-                    }
-                    // Until its commit, another connection sees nothing of this write.
-                    assert_eq!(fetch_rows(&path, feed_id), 0);
-                    Ok(feed_id)
-                })
-                .await
-        }));
-    }
+    let tasks = log_fetches(&writer, &path, 8, |s, path, feed_id| {
+        let record = fetched_ok();
+        s.record_fetch(feed_id, &record, |_| None)?;
+        if feed_id == 5 {
+            s.record_fetch(999, &record, |_| None)?; // no such feed: fails
+        }
+        // Until its commit, another connection sees nothing of this write.
+        assert_eq!(fetch_rows(path, feed_id), 0);
+        Ok(feed_id)
+    });
     // Let every write reach the writer's queue before it is free again.
     busy.release_after(std::time::Duration::from_millis(300))
         .await;
@@ -153,21 +163,11 @@ async fn writes_waiting_together_are_committed_together() {
     let store = store_with_feeds(&path, 4);
     let (writer, handle) = Writer::spawn(store).unwrap();
     let busy = Busy::hold(&writer).await;
-    let mut tasks = Vec::new();
-    for feed_id in 1..=4_i64 {
-        let writer = writer.clone();
-        let path = path.clone();
-        tasks.push(tokio::spawn(async move {
-            writer
-                .run_grouped(move |s| {
-                    let record = fetched_ok();
-                    s.record_fetch(feed_id, &record, |_| None)?;
-                    // What ran before it in this group is not committed yet either.
-                    Ok((1..=4).map(|id| fetch_rows(&path, id)).sum::<i64>())
-                })
-                .await
-        }));
-    }
+    let tasks = log_fetches(&writer, &path, 4, |s, path, feed_id| {
+        s.record_fetch(feed_id, &fetched_ok(), |_| None)?;
+        // What ran before it in this group is not committed yet either.
+        Ok((1..=4).map(|id| fetch_rows(path, id)).sum::<i64>())
+    });
     busy.release_after(std::time::Duration::from_millis(300))
         .await;
     for task in tasks {

@@ -158,11 +158,11 @@ fn strong_spans(html: &str) -> impl Iterator<Item = Span> + '_ {
     std::iter::from_fn(move || {
         while let Some(lt) = memchr::memchr(b'<', &bytes[at..]).map(|i| at + i) {
             at = lt + 1;
-            let Some(open) = tag_end(bytes, lt, &[b"strong>", b"b>"]) else {
+            let Some(open) = tag_named(bytes, lt, &[b"strong>", b"b>"]) else {
                 continue;
             };
             let close = memchr::memchr(b'<', &bytes[open..]).map(|i| open + i)?;
-            let Some(end) = tag_end(bytes, close, &[b"/strong>", b"/b>"]) else {
+            let Some(end) = tag_named(bytes, close, &[b"/strong>", b"/b>"]) else {
                 continue;
             };
             let inner = &html[open..close];
@@ -195,7 +195,7 @@ fn small_spans(html: &str) -> impl Iterator<Item = Span> + '_ {
     std::iter::from_fn(move || {
         while let Some(lt) = memchr::memchr(b'<', &bytes[at..]).map(|i| at + i) {
             at = lt + 1;
-            let Some(open) = tag_end(bytes, lt, &[b"small>"]) else {
+            let Some(open) = tag_named(bytes, lt, &[b"small>"]) else {
                 continue;
             };
             // The first `</small>` after it closes it, if close enough.
@@ -203,7 +203,7 @@ fn small_spans(html: &str) -> impl Iterator<Item = Span> + '_ {
             let close = loop {
                 match memchr::memchr(b'<', &bytes[from..]).map(|i| from + i) {
                     None => return None,
-                    Some(c) => match tag_end(bytes, c, &[b"/small>"]) {
+                    Some(c) => match tag_named(bytes, c, &[b"/small>"]) {
                         Some(end) => break Some((c, end)),
                         None if html[open..c].len() > 400 * 4 => break None,
                         None => from = c + 1,
@@ -228,7 +228,7 @@ fn small_spans(html: &str) -> impl Iterator<Item = Span> + '_ {
 
 /// When the tag at `lt` (a `<`) is one of `names` (ASCII case ignored, each written with its
 /// closing `>`), where it ends.
-fn tag_end(bytes: &[u8], lt: usize, names: &[&[u8]]) -> Option<usize> {
+fn tag_named(bytes: &[u8], lt: usize, names: &[&[u8]]) -> Option<usize> {
     let rest = bytes.get(lt + 1..)?;
     names
         .iter()

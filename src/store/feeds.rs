@@ -290,7 +290,8 @@ impl Store {
         rec: &FetchRecord,
         health: impl FnOnce(&FeedHealth) -> Option<NewEvent>,
     ) -> Result<RecordedFetch, StoreError> {
-        // A savepoint, like `ingest`, so the writer can group it with others.
+        // A savepoint, not a transaction (like `ingest`): it also runs inside the writer's
+        // group transaction, where BEGIN would fail.
         let tx = self.conn.savepoint()?;
         let done = record_fetch_in(&tx, feed_id, rec, health)?;
         tx.commit()?;

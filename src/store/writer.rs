@@ -91,9 +91,9 @@ impl Writer {
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
 
-    /// Like [`Writer::run`], for a job that writes in its own savepoint (`Store::ingest`,
-    /// `Store::record_fetch`): it may share a commit with other such jobs waiting at the
-    /// same time. Its result arrives once that commit is done.
+    /// Like [`Writer::run`], for one feed's write (`Store::ingest`, `Store::record_fetch`):
+    /// it runs in a savepoint of its own, rolled back if it fails, and may share a commit with
+    /// other such writes waiting at the same time. Its result arrives once that commit is done.
     pub async fn run_grouped<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -174,8 +174,116 @@ fn run_in_savepoint(store: &mut Store, f: GroupedJob) -> Completion {
         let _ = store.conn.execute_batch("ROLLBACK TO grouped_job");
     }
     if let Err(e) = store.conn.execute_batch("RELEASE grouped_job") {
+        // Outside a group the release is the commit, and it can fail (a deferred foreign
+        // key): undo the job so the connection is left as it was, not mid-transaction.
+        let _ = store
+            .conn
+            .execute_batch("ROLLBACK TO grouped_job; RELEASE grouped_job");
         let message = e.to_string();
         return Box::new(move |_| completion(Err(message)));
     }
     completion
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    //! The failure paths of a group: a commit that fails reaches every caller of the group
+    //! as an error, and nothing of the group is stored. A foreign key checked only at commit
+    //! (`defer_foreign_keys`) makes a commit fail on demand.
+    use super::{Store, StoreError, Writer};
+    use crate::model::FeedSpec;
+
+    fn fetch_rows(path: &std::path::Path) -> i64 {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.query_row("SELECT count(*) FROM fetches", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// A job that logs a fetch for `feed_id`, with foreign keys checked at commit only.
+    fn log_fetch(store: &mut Store, feed_id: i64) -> Result<(), StoreError> {
+        store.conn.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+        store.conn.execute(
+            "INSERT INTO fetches (feed_id, started_at, duration_ms, outcome)
+             VALUES (?1, '2026-11-26T00:00:00Z', 1, 'ok')",
+            [feed_id],
+        )?;
+        Ok(())
+    }
+
+    fn writer_with_one_feed(path: &std::path::Path) -> (Writer, std::thread::JoinHandle<Store>) {
+        let mut store = Store::open(path).unwrap();
+        store
+            .import_feeds(&[FeedSpec {
+                url: "https://status.example.com/history.atom".into(),
+                title: "Example".into(),
+                vendor: "example".into(),
+                ..FeedSpec::default()
+            }])
+            .unwrap();
+        Writer::spawn(store).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_group_commit_fails_every_caller_and_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let (writer, handle) = writer_with_one_feed(&path);
+        // Hold the writer so that the three writes below wait together and form one group.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let busy = {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                writer
+                    .run(move |_| {
+                        held.recv().unwrap();
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        let jobs: Vec<_> = [1, 999, 1]
+            .into_iter()
+            .map(|feed_id| {
+                let writer = writer.clone();
+                tokio::spawn(
+                    async move { writer.run_grouped(move |s| log_fetch(s, feed_id)).await },
+                )
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        for job in jobs {
+            let err = job.await.unwrap().unwrap_err();
+            assert!(matches!(err, StoreError::GroupCommit(_)), "{err}");
+            assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+        }
+        assert_eq!(
+            fetch_rows(&path),
+            0,
+            "nothing of the failed group is stored"
+        );
+
+        // The writer goes on: a later write commits.
+        writer.run_grouped(|s| log_fetch(s, 1)).await.unwrap();
+        assert_eq!(fetch_rows(&path), 1);
+        drop(writer);
+        handle.join().unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lone_write_whose_commit_fails_is_an_error_and_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.db");
+        let (writer, handle) = writer_with_one_feed(&path);
+        let err = writer.run_grouped(|s| log_fetch(s, 999)).await.unwrap_err();
+        assert!(matches!(err, StoreError::GroupCommit(_)), "{err}");
+        assert_eq!(fetch_rows(&path), 0);
+        // Nothing is left half-open: the next write commits on its own.
+        writer.run_grouped(|s| log_fetch(s, 1)).await.unwrap();
+        assert_eq!(fetch_rows(&path), 1);
+        drop(writer);
+        handle.join().unwrap();
+    }
 }
