@@ -2,23 +2,16 @@
 //! everything still needed (recent rows, attempts of deliveries still queued).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use chrono::{Duration, TimeZone, Utc};
-use statuswatch::model::FeedSpec;
-use statuswatch::store::{FetchRecord, Store};
+use statuswatch::store::FetchRecord;
 
 #[test]
 fn old_fetches_and_finished_delivery_attempts_go_the_rest_stays() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.db");
-    let mut store = Store::open(&path).unwrap();
-    store
-        .import_feeds(&[FeedSpec {
-            url: "https://status.example.com/history.atom".into(),
-            title: "Example".into(),
-            vendor: "example".into(),
-            ..FeedSpec::default()
-        }])
-        .unwrap();
+    let mut store = common::example_store(&path);
     let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
     for days_ago in [90, 40, 31, 5, 0] {
         let record = FetchRecord {

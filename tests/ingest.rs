@@ -3,10 +3,12 @@
 //! the property that ingesting is idempotent and state depends only on the newest document.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use statuswatch::events::{plan_state, FeedContext};
-use statuswatch::model::{Classification, ClassifiedEntry, Entry, FeedSpec, Phase, Status, Update};
+use statuswatch::model::{Classification, ClassifiedEntry, Entry, Phase, Status, Update};
 use statuswatch::store::{FetchRecord, IngestCounts, Store};
 
 fn t(minutes: i64) -> DateTime<Utc> {
@@ -72,19 +74,8 @@ struct Db {
 impl Db {
     fn new() -> Db {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
-        store
-            .import_feeds(&[FeedSpec {
-                url: "https://status.example.com/history.atom".into(),
-                title: "Example".into(),
-                vendor: "example".into(),
-                ..FeedSpec::default()
-            }])
-            .unwrap();
-        let feed_id = store
-            .find_feed("https://status.example.com/history.atom")
-            .unwrap()
-            .id;
+        let store = common::example_store(&dir.path().join("t.db"));
+        let feed_id = store.find_feed(common::EXAMPLE_FEED_URL).unwrap().id;
         Db {
             _dir: dir,
             store,

@@ -7,7 +7,7 @@
 
 use super::feeds::{insert_fetch_row, record_fetch_in};
 use super::state::{insert_event_in, load_states_in, upsert_state_in, StateRow};
-use super::{parse_time_text, time_text, FeedHealth, FetchRecord, Store, StoreError};
+use super::{parse_time_text, time_text, FeedHealth, FetchRecord, Store, StoreError, WriteScope};
 use crate::model::{ClassifiedEntry, Entry, NewEvent, Phase, Status};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -259,9 +259,9 @@ impl Store {
         plan: impl FnOnce(&StateInputs) -> StatePlan,
     ) -> Result<IngestCounts, StoreError> {
         let now = fetch.started_at;
-        // A savepoint: its own transaction when run alone, one part of the writer's group
-        // commit when batched (see `writer`), rolled back alone if it fails either way.
-        let tx = self.conn.savepoint()?;
+        // Its own transaction when run alone, a savepoint in the writer's group commit when
+        // batched (see `writer`): rolled back alone if it fails either way.
+        let tx = WriteScope::begin(&mut self.conn)?;
         let recorded = record_fetch_in(&tx, feed_id, fetch, health)?;
         // Entries are stored from a document, which is always logged (only a 304 is not).
         let fetch_id = match recorded.fetch_id {

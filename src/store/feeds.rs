@@ -1,7 +1,7 @@
 //! SQL for `feeds` and `fetches`: the catalog in the database, validators, health, the fetch log.
 
 use super::state::insert_event_in;
-use super::{parse_time_text, time_text, Store, StoreError};
+use super::{parse_time_text, time_text, Store, StoreError, WriteScope};
 use crate::model::{Engine, EventKind, FeedSpec, NewEvent};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
@@ -290,9 +290,8 @@ impl Store {
         rec: &FetchRecord,
         health: impl FnOnce(&FeedHealth) -> Option<NewEvent>,
     ) -> Result<RecordedFetch, StoreError> {
-        // A savepoint, not a transaction (like `ingest`): it also runs inside the writer's
-        // group transaction, where BEGIN would fail.
-        let tx = self.conn.savepoint()?;
+        // Like `ingest`: it also runs inside the writer's group transaction.
+        let tx = WriteScope::begin(&mut self.conn)?;
         let done = record_fetch_in(&tx, feed_id, rec, health)?;
         tx.commit()?;
         Ok(done)

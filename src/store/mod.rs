@@ -27,7 +27,7 @@ pub use query::{QueryResult, Value};
 pub use state::{EventRow, HistoryRow, StateRow, StatusRow};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Savepoint, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -76,6 +76,44 @@ pub fn parse_time_text(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// Where one write runs: its own IMMEDIATE transaction when the connection has none open,
+/// else a savepoint inside the caller's (the writer's group commit, see `writer`), which
+/// rolls back alone. Both roll back when dropped without [`WriteScope::commit`].
+enum WriteScope<'c> {
+    Own(Transaction<'c>),
+    Nested(Savepoint<'c>),
+}
+
+impl WriteScope<'_> {
+    fn begin(conn: &mut Connection) -> rusqlite::Result<WriteScope<'_>> {
+        // A savepoint opened outside a transaction would begin a deferred one (see `open`).
+        if conn.is_autocommit() {
+            conn.transaction_with_behavior(TransactionBehavior::Immediate)
+                .map(WriteScope::Own)
+        } else {
+            conn.savepoint().map(WriteScope::Nested)
+        }
+    }
+
+    fn commit(self) -> rusqlite::Result<()> {
+        match self {
+            WriteScope::Own(tx) => tx.commit(),
+            WriteScope::Nested(sp) => sp.commit(),
+        }
+    }
+}
+
+impl std::ops::Deref for WriteScope<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            WriteScope::Own(tx) => tx,
+            WriteScope::Nested(sp) => sp,
+        }
+    }
+}
+
 /// One SQLite connection with statuswatch's schema and pragmas.
 pub struct Store {
     conn: Connection,
@@ -106,6 +144,11 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(open_err)?;
+        // Every transaction takes the write lock at BEGIN. A deferred one that reads first
+        // and then writes fails at once with "database is locked" when another process (a
+        // second `poll`, the daemon's deliverer) is writing: SQLite does not wait out the busy
+        // timeout for a reading transaction that asks to upgrade.
+        conn.set_transaction_behavior(TransactionBehavior::Immediate);
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")

@@ -121,21 +121,26 @@ impl Writer {
 
 /// Runs a group of jobs in one transaction and tells each its outcome.
 fn run_group(store: &mut Store, group: Vec<GroupedJob>) {
-    // A single job needs no outer transaction: its savepoint is one.
-    if group.len() == 1 || store.conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+    // IMMEDIATE even for one job: the lock is taken (or waited for, while another process
+    // writes) before any job reads, so no job fails upgrading a read to a write.
+    if store.conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+        // The lock stayed taken past the busy timeout, or the database is failing: run each
+        // job as is; each `Store` write is a transaction of its own and reports its error.
         for f in group {
-            run_in_savepoint(store, f)(Ok(()));
+            f(store).1(Ok(()));
         }
         return;
     }
     let mut done: Vec<Completion> = Vec::with_capacity(group.len());
     let mut grouped = true;
     for f in group {
-        let completion = run_in_savepoint(store, f);
         if !grouped {
-            // Ran on its own after the group's transaction was lost: its savepoint committed.
-            completion(Ok(()));
-        } else if store.conn.is_autocommit() {
+            // Runs on its own after the group's transaction was lost.
+            f(store).1(Ok(()));
+            continue;
+        }
+        let completion = run_in_savepoint(store, f);
+        if store.conn.is_autocommit() {
             // Some errors (disk full, I/O) make SQLite roll back the whole transaction: this
             // job and the ones before it are gone; the ones after run on their own.
             let lost = || Err("the group's transaction was rolled back by SQLite".to_string());
@@ -161,27 +166,21 @@ fn run_group(store: &mut Store, group: Vec<GroupedJob>) {
     }
 }
 
-/// Runs one grouped job in a savepoint of its own, rolled back if the job failed: inside a
-/// group that undoes this job alone; outside one, the savepoint is the job's transaction.
+/// Runs one grouped job in a savepoint of its own inside the group's transaction, rolled
+/// back (this job alone) if the job failed.
 fn run_in_savepoint(store: &mut Store, f: GroupedJob) -> Completion {
     if store.conn.execute_batch("SAVEPOINT grouped_job").is_err() {
         // Cannot open one (the database is failing): run it as is; each `Store` write is
-        // atomic on its own.
+        // atomic on its own (a savepoint of its own, see `WriteScope`).
         return f(store).1;
     }
     let (ok, completion) = f(store);
     if !ok {
         let _ = store.conn.execute_batch("ROLLBACK TO grouped_job");
     }
-    if let Err(e) = store.conn.execute_batch("RELEASE grouped_job") {
-        // Outside a group the release is the commit, and it can fail (a deferred foreign
-        // key): undo the job so the connection is left as it was, not mid-transaction.
-        let _ = store
-            .conn
-            .execute_batch("ROLLBACK TO grouped_job; RELEASE grouped_job");
-        let message = e.to_string();
-        return Box::new(move |_| completion(Err(message)));
-    }
+    // Releasing a savepoint nested in a transaction only merges it into that transaction
+    // (deferred constraints are checked at the group's COMMIT).
+    let _ = store.conn.execute_batch("RELEASE grouped_job");
     completion
 }
 

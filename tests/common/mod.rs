@@ -738,3 +738,21 @@ pub fn read_line_within(
     rx.recv_timeout(limit)
         .unwrap_or_else(|_| panic!("no line within {limit:?}"))
 }
+
+/// The URL of the one feed [`example_store`] holds.
+pub const EXAMPLE_FEED_URL: &str = "https://status.example.com/history.atom";
+
+/// A database at `path` holding one feed (id 1, vendor `example`), for tests that call the
+/// store directly.
+pub fn example_store(path: &Path) -> statuswatch::store::Store {
+    let mut store = statuswatch::store::Store::open(path).unwrap();
+    store
+        .import_feeds(&[statuswatch::model::FeedSpec {
+            url: EXAMPLE_FEED_URL.into(),
+            title: "Example".into(),
+            vendor: "example".into(),
+            ..statuswatch::model::FeedSpec::default()
+        }])
+        .unwrap();
+    store
+}

@@ -1,0 +1,130 @@
+//! Another process writing to the same database at the same moment (the daemon's deliverer,
+//! a second `poll`, `statuswatch feeds` edits) makes a write wait for the lock, never fail
+//! with "database is locked". A write that read before it wrote would fail at once: SQLite
+//! does not wait for a lock a reading transaction asks to upgrade. So every write takes the
+//! lock up front.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::example_store;
+use statuswatch::model::FeedSpec;
+use statuswatch::store::writer::Writer;
+use statuswatch::store::FetchRecord;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+fn fetched(status: u16) -> FetchRecord {
+    FetchRecord {
+        started_at: chrono::Utc::now(),
+        outcome: "ok".into(),
+        http_status: Some(status),
+        ..FetchRecord::default()
+    }
+}
+
+/// Another connection (as another process would) takes the write lock, writes, and holds
+/// the lock for `hold` before committing. Returns once the lock is taken.
+fn other_writer(path: &Path, hold: Duration) -> thread::JoinHandle<()> {
+    let path: PathBuf = path.to_path_buf();
+    let (taken, is_taken) = mpsc::channel();
+    let handle = thread::spawn(move || {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             INSERT INTO events (id, kind, occurred_at, detected_at, title, payload)
+             VALUES (lower(hex(randomblob(16))), 'network_down', '2026-11-26T00:00:00Z',
+                     '2026-11-26T00:00:00Z', 'other process', '{}');",
+        )
+        .unwrap();
+        taken.send(()).unwrap();
+        thread::sleep(hold);
+        conn.execute_batch("COMMIT").unwrap();
+    });
+    is_taken.recv().unwrap();
+    handle
+}
+
+fn fetch_rows(path: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row("SELECT count(*) FROM fetches", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn ingest_waits_for_another_process_holding_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.db");
+    let mut store = example_store(&path);
+    let other = other_writer(&path, Duration::from_millis(400));
+    let counts = store
+        .ingest(1, &fetched(200), &[], |_| None, |_| Default::default())
+        .unwrap();
+    assert_eq!(counts.new, 0);
+    other.join().unwrap();
+    assert_eq!(fetch_rows(&path), 1);
+}
+
+#[test]
+fn record_fetch_waits_for_another_process_holding_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let mut store = example_store(&path);
+    let other = other_writer(&path, Duration::from_millis(400));
+    store.record_fetch(1, &fetched(500), |_| None).unwrap();
+    other.join().unwrap();
+    assert_eq!(fetch_rows(&path), 1);
+}
+
+#[test]
+fn a_feed_edit_waits_for_another_process_holding_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("e.db");
+    let mut store = example_store(&path);
+    let other = other_writer(&path, Duration::from_millis(400));
+    // Importing reads the feeds it knows before it writes.
+    let counts = store
+        .import_feeds(&[FeedSpec {
+            url: "https://status.other.example/history.rss".into(),
+            title: "Other".into(),
+            vendor: "other".into(),
+            ..FeedSpec::default()
+        }])
+        .unwrap();
+    assert_eq!(counts.added, 1);
+    other.join().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_thread_waits_for_another_process_holding_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let (writer, handle) = Writer::spawn(example_store(&path)).unwrap();
+    let other = other_writer(&path, Duration::from_millis(400));
+    // A lone grouped write (its own transaction) ...
+    writer
+        .run_grouped(|s| s.record_fetch(1, &fetched(500), |_| None))
+        .await
+        .unwrap();
+    other.join().unwrap();
+    // ... and several that share one.
+    let other = other_writer(&path, Duration::from_millis(400));
+    let jobs: Vec<_> = (0..3)
+        .map(|_| {
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                writer
+                    .run_grouped(|s| s.record_fetch(1, &fetched(500), |_| None))
+                    .await
+            })
+        })
+        .collect();
+    for job in jobs {
+        job.await.unwrap().unwrap();
+    }
+    other.join().unwrap();
+    assert_eq!(fetch_rows(&path), 4);
+    drop(writer);
+    handle.join().unwrap();
+}
