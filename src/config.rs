@@ -75,12 +75,17 @@ pub struct RawConfig {
 pub struct RawWebhook {
     /// Unique; letters, digits, `-`, `_`, `.`.
     pub name: Spanned<String>,
-    /// http or https.
-    pub url: Spanned<String>,
+    /// http or https; this or `url_env` is required.
+    pub url: Option<Spanned<String>>,
+    /// The name of an environment variable holding the URL, so a URL carrying a token
+    /// (Slack, Discord) stays out of a file kept in git.
+    pub url_env: Option<Spanned<String>>,
     /// json (default), slack or discord.
     pub format: Option<Spanned<String>>,
     /// `whsec_<base64>`: sign per Standard Webhooks (default: unsigned).
     pub secret: Option<Spanned<String>>,
+    /// The name of an environment variable holding the secret.
+    pub secret_env: Option<Spanned<String>>,
     /// Event kinds (default: all four).
     pub kinds: Option<Spanned<Vec<String>>>,
     /// Vendor keys (default: any).
@@ -115,6 +120,11 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.chars().rev().take_while(|c| *c != '\n').count() + 1;
     (line, col)
+}
+
+/// The process's environment, where `url_env` and `secret_env` look.
+fn process_env(var: &str) -> Option<String> {
+    std::env::var(var).ok()
 }
 
 /// Reads a duration such as `250ms`, `30s`, `10m`, `8h` or `1d`.
@@ -174,12 +184,14 @@ impl RawConfig {
         })
     }
 
-    /// Validates everything into a [`Config`]; `text` is the file the spans point into.
+    /// Validates everything into a [`Config`]; `text` is the file the spans point into, `env`
+    /// looks up the variables `url_env` and `secret_env` name.
     pub fn build(
         self,
         text: &str,
         origin: &str,
         source: Option<PathBuf>,
+        env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
         let mut problems = Problems {
             origin,
@@ -201,7 +213,7 @@ impl RawConfig {
             } else {
                 seen.insert(name.clone(), line);
             }
-            if let Some(webhook) = build_webhook(raw, &name, &mut problems) {
+            if let Some(webhook) = build_webhook(raw, &name, env, &mut problems) {
                 webhooks.push(webhook);
             }
         }
@@ -279,7 +291,86 @@ fn word_list(
     Some((span, words))
 }
 
-fn build_webhook(raw: RawWebhook, name: &str, problems: &mut Problems<'_>) -> Option<Webhook> {
+/// A value written in the file (`key`) or read from the environment variable `{key}_env`
+/// names: where to point at in messages, the value, and how to name it there.
+struct Setting {
+    span: Range<usize>,
+    value: String,
+    /// The environment variable it came from, if it did.
+    var: Option<String>,
+}
+
+impl Setting {
+    /// How messages name it: `url`, or `url (from $OPS_URL)`.
+    fn called(&self, key: &str) -> String {
+        match &self.var {
+            Some(var) => format!("{key} (from ${var})"),
+            None => key.to_string(),
+        }
+    }
+}
+
+/// Reads `key` or `{key}_env` (at most one may be given); `None` when neither is, or on a
+/// problem (reported). Values are never echoed: they are secrets or carry tokens.
+fn setting(
+    written: Option<Spanned<String>>,
+    from_env: Option<Spanned<String>>,
+    key: &str,
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Problems<'_>,
+) -> Option<Setting> {
+    match (written, from_env) {
+        (None, None) => None,
+        (Some(_), Some(var)) => {
+            problems.at(
+                var.span(),
+                format!("webhook {name:?}: give {key} or {key}_env, not both"),
+            );
+            None
+        }
+        (Some(value), None) => Some(Setting {
+            span: value.span(),
+            value: value.into_inner(),
+            var: None,
+        }),
+        (None, Some(var)) => {
+            let span = var.span();
+            let var = var.into_inner();
+            let var = var.trim();
+            let valid = var.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                problems.at(
+                    span,
+                    format!("webhook {name:?}: {key}_env must name an environment variable (letters, digits, '_'), not {var:?}"),
+                );
+                return None;
+            }
+            match env(var).filter(|v| !v.trim().is_empty()) {
+                Some(value) => Some(Setting {
+                    span,
+                    value,
+                    var: Some(var.to_string()),
+                }),
+                None => {
+                    problems.at(
+                        span,
+                        format!("webhook {name:?}: {key}_env names {var}, which is not set (or empty) in statuswatch's environment: set it, or write {key} = \"...\" instead"),
+                    );
+                    None
+                }
+            }
+        }
+    }
+}
+
+fn build_webhook(
+    raw: RawWebhook,
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Problems<'_>,
+) -> Option<Webhook> {
     let before = problems.list.len();
     if name.is_empty()
         || !name
@@ -291,31 +382,44 @@ fn build_webhook(raw: RawWebhook, name: &str, problems: &mut Problems<'_>) -> Op
             format!("webhook name {name:?} must be letters, digits, '-', '_' or '.'"),
         );
     }
+    let url_given = raw.url.is_some() || raw.url_env.is_some();
+    let url = setting(raw.url, raw.url_env, "url", name, env, problems);
+    if !url_given {
+        problems.at(
+            raw.name.span(),
+            format!(
+                "webhook {name:?} has no url: add url = \"https://...\" or url_env = \"VARIABLE\""
+            ),
+        );
+    }
     // Never echo the URL: it often carries a token (Slack, Discord).
-    let url = match url::Url::parse(raw.url.get_ref().trim()) {
+    let url = url.and_then(|url| {
+        let (span, called) = (url.span.clone(), url.called("url"));
+        match url::Url::parse(url.value.trim()) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
         Ok(url) if !matches!(url.scheme(), "http" | "https") => {
             problems.at(
-                raw.url.span(),
+                span,
                 format!(
-                    "webhook {name:?}: url must be http or https, not {:?}",
+                    "webhook {name:?}: {called} must be http or https, not {:?}",
                     url.scheme()
                 ),
             );
             None
         }
         Ok(_) => {
-            problems.at(raw.url.span(), format!("webhook {name:?}: url has no host"));
+            problems.at(span, format!("webhook {name:?}: {called} has no host"));
             None
         }
         Err(e) => {
             problems.at(
-                raw.url.span(),
-                format!("webhook {name:?}: url is not a valid URL ({e}); it must be http or https"),
+                span,
+                format!("webhook {name:?}: {called} is not a valid URL ({e}); it must be http or https"),
             );
             None
         }
-    };
+        }
+    });
     let format = match &raw.format {
         None => Format::Json,
         Some(f) => f.get_ref().parse().unwrap_or_else(|e| {
@@ -323,11 +427,17 @@ fn build_webhook(raw: RawWebhook, name: &str, problems: &mut Problems<'_>) -> Op
             Format::Json
         }),
     };
-    let secret = raw.secret.as_ref().and_then(|s| {
-        Secret::parse(s.get_ref())
-            .map_err(|e| problems.at(s.span(), format!("webhook {name:?}: {e}")))
-            .ok()
-    });
+    let secret =
+        setting(raw.secret, raw.secret_env, "secret", name, env, problems).and_then(|secret| {
+            // Written in the file, the key is plain from the line; from the environment, say which.
+            let from = match &secret.var {
+                Some(_) => format!("{}: ", secret.called("secret")),
+                None => String::new(),
+            };
+            Secret::parse(&secret.value)
+                .map_err(|e| problems.at(secret.span, format!("webhook {name:?}: {from}{e}")))
+                .ok()
+        });
     let mut filter = Filter::default();
     if let Some((span, words)) = word_list(raw.kinds, "kinds", name, problems) {
         filter.kinds.clear();
@@ -388,7 +498,7 @@ fn build_webhook(raw: RawWebhook, name: &str, problems: &mut Problems<'_>) -> Op
 impl Config {
     /// Reads and validates configuration text; `origin` names it in messages.
     pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        RawConfig::parse(text, origin)?.build(text, origin, None)
+        RawConfig::parse(text, origin)?.build(text, origin, None, &process_env)
     }
 
     /// Reads and validates a file.
@@ -408,7 +518,12 @@ impl Config {
             }
         };
         let origin = path.display().to_string();
-        RawConfig::parse(&text, &origin)?.build(&text, &origin, Some(path.to_path_buf()))
+        RawConfig::parse(&text, &origin)?.build(
+            &text,
+            &origin,
+            Some(path.to_path_buf()),
+            &process_env,
+        )
     }
 
     /// The file to read when none is given: `./statuswatch.toml`, else the user's config
@@ -589,6 +704,107 @@ vendors = []
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("8h").unwrap(), Duration::from_secs(8 * 3600));
         assert!(parse_duration("8 weeks").is_err());
+    }
+
+    /// Builds `text` with an environment of exactly `vars`.
+    fn with_env(text: &str, vars: &[(&str, &str)]) -> Result<Config, String> {
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        };
+        RawConfig::parse(text, "test.toml")
+            .and_then(|raw| raw.build(text, "test.toml", None, &env))
+            .map_err(|e| e.to_string())
+    }
+
+    const FROM_ENV: &str =
+        "[[webhooks]]\nname = \"ops\"\nurl_env = \"OPS_URL\"\nsecret_env = \"OPS_SECRET\"\n";
+
+    #[test]
+    fn url_and_secret_can_come_from_the_environment() {
+        let config = with_env(
+            FROM_ENV,
+            &[
+                ("OPS_URL", "https://hooks.slack.com/services/T0/B0/tok"),
+                ("OPS_SECRET", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"),
+            ],
+        )
+        .unwrap();
+        let hook = &config.webhooks[0];
+        assert_eq!(
+            hook.url.as_str(),
+            "https://hooks.slack.com/services/T0/B0/tok"
+        );
+        assert_eq!(
+            hook.secret,
+            Some(Secret::parse("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap())
+        );
+    }
+
+    #[test]
+    fn a_variable_that_is_not_set_or_empty_is_named_with_its_line() {
+        let err = with_env(FROM_ENV, &[("OPS_SECRET", "  ")]).unwrap_err();
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{err}");
+        assert_eq!(
+            lines[0],
+            "test.toml: line 3: webhook \"ops\": url_env names OPS_URL, which is not set (or empty) in statuswatch's environment: set it, or write url = \"...\" instead"
+        );
+        assert!(
+            lines[1]
+                .starts_with("test.toml: line 4: webhook \"ops\": secret_env names OPS_SECRET,"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_value_from_the_environment_names_the_variable_not_the_value() {
+        let err = with_env(
+            FROM_ENV,
+            &[
+                ("OPS_URL", "ftp://files.example/drop-token"),
+                ("OPS_SECRET", "whsec_!!secret!!"),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            err.contains(
+                "line 3: webhook \"ops\": url (from $OPS_URL) must be http or https, not \"ftp\""
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains(
+                "line 4: webhook \"ops\": secret (from $OPS_SECRET): the secret is not base64"
+            ),
+            "{err}"
+        );
+        assert!(
+            !err.contains("drop-token") && !err.contains("!!secret!!"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn url_and_url_env_together_or_neither_are_refused() {
+        let err = with_env(
+            "[[webhooks]]\nname = \"a\"\nurl = \"https://a.example\"\nurl_env = \"A_URL\"\n[[webhooks]]\nname = \"b\"\nsecret_env = \"not a name\"\n",
+            &[("A_URL", "https://a.example")],
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("line 4: webhook \"a\": give url or url_env, not both"),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 6: webhook \"b\" has no url: add url = \"https://...\" or url_env = \"VARIABLE\""),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 7: webhook \"b\": secret_env must name an environment variable"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -327,3 +327,42 @@ fn webhooks_test_sends_a_signed_test_event_and_shows_the_answer() {
     // Test events are not outbox events: nothing is queued or logged.
     assert_eq!(sandbox.count("SELECT count(*) FROM deliveries"), 0);
 }
+
+#[test]
+fn a_webhook_can_take_its_url_and_secret_from_the_environment() {
+    let sandbox = Sandbox::new();
+    let receiver = Receiver::start();
+    sandbox.write(
+        "statuswatch.toml",
+        "[[webhooks]]\nname = \"ops\"\nurl_env = \"SW_TEST_OPS_URL\"\nsecret_env = \"SW_TEST_OPS_SECRET\"\n",
+    );
+    let out = sandbox
+        .command(&["webhooks", "test", "ops"])
+        .env("SW_TEST_OPS_URL", receiver.url("/ops?token=abc"))
+        .env("SW_TEST_OPS_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let got = receiver.received("/ops");
+    assert_eq!(got.len(), 1);
+    verify(SECRET, &got[0]).unwrap();
+
+    // Without the variables the file is refused at start, naming the file, line and variable.
+    let out = sandbox
+        .command(&["webhooks", "test", "ops"])
+        .env_remove("SW_TEST_OPS_URL")
+        .env_remove("SW_TEST_OPS_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("statuswatch.toml: line 3: webhook \"ops\": url_env names SW_TEST_OPS_URL, which is not set"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 4:") && err.contains("SW_TEST_OPS_SECRET"),
+        "{err}"
+    );
+    assert_eq!(receiver.received("/ops").len(), 1, "nothing more was sent");
+}
