@@ -177,3 +177,31 @@ fn a_changed_feed_gets_a_revision_and_exactly_one_event_per_state_change() {
         .unwrap();
     assert_eq!(state, "operational");
 }
+
+#[test]
+fn two_polls_at_once_store_everything_once_and_raise_each_event_once() {
+    // A cron line whose previous cycle is still running, or a `poll` by hand beside the
+    // daemon: two processes fetch the same feeds and write the same file at once.
+    let (server, sandbox) = setup();
+    server.set_delay(std::time::Duration::from_millis(300));
+    let spawn = || {
+        sandbox
+            .command(&["poll", "--format", "json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+        assert_eq!(summary(&out)["errors"], 0);
+    }
+    // Both fetched every feed (the server saw each twice), and the archive is as after one.
+    assert_eq!(server.seen(SKYLARK).len(), 2);
+    assert_eq!(sandbox.count("SELECT count(*) FROM entries"), 15);
+    assert_eq!(sandbox.count("SELECT count(*) FROM entry_revisions"), 15);
+    assert_eq!(sandbox.count("SELECT count(*) FROM incidents WHERE feed_id IN (SELECT id FROM feeds WHERE vendor IN ('aws', 'gcp'))"), 4);
+    assert_eq!(sandbox.count("SELECT count(*) FROM events"), 3);
+}
