@@ -9,7 +9,7 @@ mod common;
 use common::example_store;
 use statuswatch::model::FeedSpec;
 use statuswatch::store::writer::Writer;
-use statuswatch::store::FetchRecord;
+use statuswatch::store::{FetchRecord, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
@@ -127,4 +127,32 @@ async fn the_writer_thread_waits_for_another_process_holding_the_lock() {
     assert_eq!(fetch_rows(&path), 4);
     drop(writer);
     handle.join().unwrap();
+}
+
+#[test]
+fn a_lock_held_past_the_wait_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    drop(example_store(&path));
+    let other = other_writer(&path, Duration::from_millis(300));
+    // Every store call turns SQLite's errors into a `StoreError` this way; a connection that
+    // does not wait gets the busy error the store's would after its 10 s.
+    let impatient = rusqlite::Connection::open(&path).unwrap();
+    impatient.busy_timeout(Duration::ZERO).unwrap();
+    let err = StoreError::from(impatient.execute_batch("BEGIN IMMEDIATE").unwrap_err());
+    assert!(matches!(err, StoreError::Busy(_)), "{err:?}");
+    assert!(
+        err.to_string().starts_with(
+            "the database is locked by another process's write (another statuswatch, or a sqlite3 or Datasette session writing) and stayed locked past the 10 s wait"
+        ),
+        "{err}"
+    );
+    other.join().unwrap();
+    // Other SQLite errors stay plain database errors.
+    let err = StoreError::from(
+        impatient
+            .execute_batch("SELECT * FROM nowhere")
+            .unwrap_err(),
+    );
+    assert!(matches!(err, StoreError::Sql(_)), "{err:?}");
 }

@@ -54,8 +54,10 @@ pub enum StoreError {
     },
     #[error("no feed matches {0:?}: see `statuswatch feeds list` for ids and URLs")]
     NoSuchFeed(String),
+    #[error("the database is locked by another process's write (another statuswatch, or a sqlite3 or Datasette session writing) and stayed locked past the {} s wait: end that write and run the command again", BUSY_TIMEOUT.as_secs())]
+    Busy(#[source] rusqlite::Error),
     #[error("database error: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Sql(#[source] rusqlite::Error),
     #[error("stored JSON is unreadable: {0}")]
     Json(#[from] serde_json::Error),
     #[error("the database writer has stopped")]
@@ -63,6 +65,20 @@ pub enum StoreError {
     #[error("database error: the commit of a group of writes failed: {0}")]
     GroupCommit(String),
 }
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy(e)
+            }
+            _ => StoreError::Sql(e),
+        }
+    }
+}
+
+/// How long a statement waits for another connection's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Formats a time the way every column stores it: UTC RFC 3339, seconds precision, `Z`.
 pub fn time_text(t: DateTime<Utc>) -> String {
@@ -142,8 +158,7 @@ impl Store {
             source,
         };
         let mut conn = Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
         // Every transaction takes the write lock at BEGIN. A deferred one that reads first
         // and then writes fails at once with "database is locked" when another process (a
         // second `poll`, the daemon's deliverer) is writing: SQLite does not wait out the busy
@@ -189,8 +204,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(open_err)?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(open_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
         conn.pragma_update(None, "query_only", "ON")
             .map_err(open_err)?;
         Ok(Store {
