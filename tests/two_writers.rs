@@ -156,3 +156,25 @@ fn a_lock_held_past_the_wait_is_named_as_such() {
     );
     assert!(matches!(err, StoreError::Sql(_)), "{err:?}");
 }
+
+#[test]
+fn processes_opening_a_new_database_at_once_migrate_it_once() {
+    // The daemon and a cron `poll` starting together on a database that does not exist yet.
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..20 {
+        let path = dir.path().join(format!("new{round}.db"));
+        let start = std::sync::Arc::new(std::sync::Barrier::new(3));
+        let openers: Vec<_> = (0..3)
+            .map(|_| {
+                let (path, start) = (path.clone(), start.clone());
+                thread::spawn(move || {
+                    start.wait();
+                    statuswatch::store::Store::open(&path).map(drop)
+                })
+            })
+            .collect();
+        for opener in openers {
+            opener.join().unwrap().unwrap();
+        }
+    }
+}

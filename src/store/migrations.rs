@@ -4,7 +4,7 @@
 //! current schema for people; `tests/schema.rs` checks the migrations produce exactly it.
 
 use super::StoreError;
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 
 /// Every migration, in order; migration `i` (0-based) brings the schema to version `i + 1`.
@@ -40,7 +40,13 @@ pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError
     }
     for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process opening the database at the same moment may have applied it while
+        // this one waited for the lock: the version read above is stale by then.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now >= version {
+            continue;
+        }
         tx.execute_batch(sql)
             .map_err(|source| StoreError::Migration { name, source })?;
         // user_version cannot be bound as a parameter; `version` is our own integer.

@@ -77,6 +77,26 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// Puts the database in WAL mode (a no-op once it is). Switching a new database needs it to
+/// itself for a moment and SQLite does not wait for that, so while another process is creating
+/// it too (the daemon and a cron `poll` starting together), retry up to [`BUSY_TIMEOUT`].
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            done => return done,
+        }
+    }
+}
+
 /// How long a statement waits for another connection's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -164,8 +184,7 @@ impl Store {
         // second `poll`, the daemon's deliverer) is writing: SQLite does not wait out the busy
         // timeout for a reading transaction that asks to upgrade.
         conn.set_transaction_behavior(TransactionBehavior::Immediate);
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(open_err)?;
+        set_wal(&conn).map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
