@@ -366,3 +366,49 @@ fn a_webhook_can_take_its_url_and_secret_from_the_environment() {
     );
     assert_eq!(receiver.received("/ops").len(), 1, "nothing more was sent");
 }
+
+#[test]
+fn two_polls_delivering_at_once_send_each_event_once_in_order() {
+    // An overlapping cron `poll` (or one beside the daemon): both deliver from one outbox.
+    let sandbox = Sandbox::new();
+    let receiver = Receiver::start();
+    let mut aws = TestFeed::new(&sandbox.db(), "aws", "cloud");
+    sandbox.write(
+        "statuswatch.toml",
+        &hook("ops", &receiver.url("/hook"), FAST),
+    );
+    assert_eq!(poll(&sandbox)["delivered"], 0);
+    for i in 0..3 {
+        aws.publish(&[(&format!("i{i}"), Status::Outage, &[])]);
+        aws.publish(&[(&format!("i{i}"), Status::Resolved, &[])]);
+    }
+    let ids = event_ids(&sandbox.db());
+    assert_eq!(ids.len(), 6);
+    receiver.set_delay(std::time::Duration::from_millis(100));
+    let spawn = || {
+        sandbox
+            .command(&["poll", "--format", "json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let mut delivered = 0;
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        delivered += summary(&out)["delivered"].as_i64().unwrap();
+    }
+    assert_eq!(delivered, 6, "between them, each event once");
+    let got: Vec<String> = receiver
+        .received("/hook")
+        .iter()
+        .map(Received::id)
+        .collect();
+    assert_eq!(got, ids, "once each, in outbox order");
+    assert_eq!(
+        sandbox.count("SELECT count(*) FROM deliveries WHERE outcome = 'delivered'"),
+        6
+    );
+}
