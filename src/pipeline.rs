@@ -52,6 +52,9 @@ pub enum FeedResult {
         /// against the feed (no backoff, no failure count, no `feed_failing`).
         counted: bool,
     },
+    /// The feed was removed (`feeds remove`, another process) while this cycle fetched it:
+    /// nothing was stored, and the cycle's totals leave it out.
+    Removed,
 }
 
 /// One feed's line in the cycle report.
@@ -90,6 +93,9 @@ pub struct PollSummary {
 
 impl PollSummary {
     fn add(&mut self, result: &FeedResult) {
+        if *result == FeedResult::Removed {
+            return;
+        }
         self.feeds += 1;
         match result {
             FeedResult::Stored {
@@ -107,6 +113,7 @@ impl PollSummary {
             }
             FeedResult::NotModified => self.not_modified += 1,
             FeedResult::Failed { .. } => self.errors += 1,
+            FeedResult::Removed => {}
         }
     }
 }
@@ -226,10 +233,18 @@ impl Pipeline {
         } else {
             for u in unreached {
                 let outcome = u.error.outcome();
+                let (id, title, url) = (
+                    u.feed.id,
+                    u.feed.spec.title.clone(),
+                    u.feed.spec.url.clone(),
+                );
                 let report = self
                     .record_failure(&u.feed, u.record, outcome, &u.error, None)
-                    .await?;
-                reports.push(report);
+                    .await
+                    .map(Done::Report);
+                if let Done::Report(report) = removed_as_report(report, id, title, url)? {
+                    reports.push(report);
+                }
             }
         }
         reports.sort_by_key(|r| r.feed_id);
@@ -283,8 +298,19 @@ impl Pipeline {
     }
 
     /// Fetch, parse, classify and store one feed. Only a database failure is an `Err`: a feed
-    /// that cannot be fetched or parsed is a `Failed` report, recorded in the fetch log.
+    /// that cannot be fetched or parsed is a `Failed` report, recorded in the fetch log, and
+    /// one removed meanwhile is a `Removed` report.
     pub async fn poll_feed(
+        &self,
+        feed: FeedRow,
+        options: CycleOptions,
+    ) -> Result<Done, StoreError> {
+        let (id, title, url) = (feed.id, feed.spec.title.clone(), feed.spec.url.clone());
+        let done = self.fetch_and_store(feed, options).await;
+        removed_as_report(done, id, title, url)
+    }
+
+    async fn fetch_and_store(
         &self,
         feed: FeedRow,
         options: CycleOptions,
@@ -517,6 +543,34 @@ fn feed_context(feed: &FeedRow) -> FeedContext {
         vendor: feed.spec.vendor.clone(),
         title: feed.spec.title.clone(),
         url: feed.spec.url.clone(),
+    }
+}
+
+/// A feed's store write that failed because the feed is gone (removed by another process
+/// while it was fetched) is a `Removed` report, not a database failure of the cycle.
+fn removed_as_report(
+    done: Result<Done, StoreError>,
+    id: i64,
+    title: String,
+    url: String,
+) -> Result<Done, StoreError> {
+    match done {
+        Err(StoreError::NoSuchFeed(which)) if which == id.to_string() => {
+            tracing::info!(feed = %title, "Feed removed while it was being fetched; nothing stored.");
+            Ok(Done::Report(FeedReport {
+                feed_id: id,
+                title,
+                url,
+                http_status: None,
+                bytes: None,
+                duration_ms: 0,
+                entries: None,
+                next_fetch_at: None,
+                moved_to: None,
+                result: FeedResult::Removed,
+            }))
+        }
+        other => other,
     }
 }
 

@@ -309,3 +309,85 @@ fn poll_prunes_the_fetch_log_by_age() {
         "the recent one and this cycle's"
     );
 }
+
+/// Starts `poll`, waits until `server` has seen a request for `path` (so the poll has read
+/// its feed list and every fetch is under way), removes `feeds`, and returns the poll's output.
+fn poll_removing(
+    sandbox: &Sandbox,
+    server: &FeedServer,
+    path: &str,
+    feeds: &[i64],
+) -> std::process::Output {
+    let mut args = vec!["poll", "--format", "json"];
+    args.extend_from_slice(FAST);
+    let poll = sandbox.spawn(&args);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while server.seen(path).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for id in feeds {
+        let out = sandbox.run(&["feeds", "remove", &id.to_string()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    poll.wait_with_output().unwrap()
+}
+
+#[test]
+fn feeds_removed_while_their_fetch_fails_or_hangs_are_skipped() {
+    let server = FeedServer::start();
+    let silent = SilentServer::start();
+    let sandbox = Sandbox::new();
+    let other = bystander(&sandbox, &server);
+    server.set(
+        "/broken.atom",
+        Resource::plain(500, "text/plain", "oops").delayed(Duration::from_millis(500)),
+    );
+    let broken = sandbox.add_feed("Broken", &server.url("/broken.atom"));
+    let hung: Vec<i64> = (0..2)
+        .map(|i| sandbox.add_feed(&format!("Hung{i}"), &silent.url(&format!("/{i}.atom"))))
+        .collect();
+
+    let out = poll_removing(&sandbox, &server, "/broken.atom", &[broken, hung[0]]);
+    // Hung1 still timed out and failed; the removed two are in no total and left no row.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let s = summary(&out);
+    assert_eq!(
+        (s["feeds"].as_i64(), s["errors"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        sandbox.fetches(broken).len() + sandbox.fetches(hung[0]).len(),
+        0
+    );
+    assert_eq!(sandbox.last_fetch(hung[1]).outcome, "timeout");
+    assert_fetched_normally(&sandbox, &server, other, 1);
+}
+
+#[test]
+fn a_feed_removed_while_the_network_is_down_is_skipped() {
+    let server = FeedServer::start();
+    let silent = SilentServer::start();
+    let sandbox = Sandbox::new();
+    let other = bystander(&sandbox, &server);
+    server.set_path_delay("/bystander.atom", Duration::from_millis(300));
+    let hung: Vec<i64> = (0..5)
+        .map(|i| sandbox.add_feed(&format!("Hung{i}"), &silent.url(&format!("/{i}.atom"))))
+        .collect();
+
+    let out = poll_removing(&sandbox, &server, "/bystander.atom", &[hung[0]]);
+    let s = summary(&out);
+    assert_eq!(s["network_down"], true, "{}", stderr(&out));
+    assert_eq!(sandbox.fetches(hung[0]).len(), 0);
+    for id in &hung[1..] {
+        assert!(sandbox
+            .last_fetch(*id)
+            .error
+            .unwrap()
+            .contains("network down"));
+    }
+    assert_eq!(
+        sandbox.count("SELECT count(*) FROM events WHERE kind = 'network_down'"),
+        1
+    );
+    assert_fetched_normally(&sandbox, &server, other, 1);
+}

@@ -184,14 +184,7 @@ fn two_polls_at_once_store_everything_once_and_raise_each_event_once() {
     // daemon: two processes fetch the same feeds and write the same file at once.
     let (server, sandbox) = setup();
     server.set_delay(std::time::Duration::from_millis(300));
-    let spawn = || {
-        sandbox
-            .command(&["poll", "--format", "json"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = || sandbox.spawn(&["poll", "--format", "json"]);
     let (a, b) = (spawn(), spawn());
     for child in [a, b] {
         let out = child.wait_with_output().unwrap();
@@ -204,4 +197,35 @@ fn two_polls_at_once_store_everything_once_and_raise_each_event_once() {
     assert_eq!(sandbox.count("SELECT count(*) FROM entry_revisions"), 15);
     assert_eq!(sandbox.count("SELECT count(*) FROM incidents WHERE feed_id IN (SELECT id FROM feeds WHERE vendor IN ('aws', 'gcp'))"), 4);
     assert_eq!(sandbox.count("SELECT count(*) FROM events"), 3);
+}
+
+#[test]
+fn a_feed_removed_while_it_is_fetched_is_skipped_and_the_cycle_goes_on() {
+    let (server, sandbox) = setup();
+    server.set_path_delay(AWS, std::time::Duration::from_millis(1500));
+    let aws: i64 = sandbox.count("SELECT id FROM feeds WHERE vendor = 'aws'");
+    let poll = sandbox.spawn(&["poll", "--format", "json"]);
+    // Remove the feed while the poll waits for its answer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while server.seen(AWS).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let removed = sandbox.run(&["feeds", "remove", &aws.to_string()]);
+    assert!(removed.status.success(), "{}", stderr(&removed));
+    let out = poll.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let s = summary(&out);
+    assert_eq!(
+        (s["feeds"].as_i64(), s["fetched"].as_i64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(s["errors"], 0);
+    // The other feeds are stored as ever; of the removed one, nothing is left or added.
+    assert_eq!(sandbox.count("SELECT count(*) FROM entries"), 15 - 5);
+    assert_eq!(
+        sandbox.count(&format!(
+            "SELECT (SELECT count(*) FROM feeds WHERE id = {aws}) + (SELECT count(*) FROM fetches WHERE feed_id = {aws})"
+        )),
+        0
+    );
 }

@@ -385,14 +385,7 @@ fn two_polls_delivering_at_once_send_each_event_once_in_order() {
     let ids = event_ids(&sandbox.db());
     assert_eq!(ids.len(), 6);
     receiver.set_delay(std::time::Duration::from_millis(100));
-    let spawn = || {
-        sandbox
-            .command(&["poll", "--format", "json"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = || sandbox.spawn(&["poll", "--format", "json"]);
     let (a, b) = (spawn(), spawn());
     let mut delivered = 0;
     for child in [a, b] {

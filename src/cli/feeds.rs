@@ -134,6 +134,7 @@ pub fn describe_check(report: &FeedReport) -> String {
                 (None, true) => {}
             }
         }
+        FeedResult::Removed => line.push_str(": removed while it was being checked"),
     }
     if let Some(moved) = &report.moved_to {
         line.push_str(&format!("; moved permanently, URL now {moved}"));

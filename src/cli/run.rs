@@ -386,6 +386,7 @@ impl CycleCounts {
             FeedResult::Failed { .. } => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
             }
+            FeedResult::Removed => {}
         }
     }
 }

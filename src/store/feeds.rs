@@ -306,9 +306,14 @@ impl Store {
         event: Option<&NewEvent>,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
+        let mut exists = tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM feeds WHERE id = ?1)")?;
         for (feed_id, rec) in records {
-            insert_fetch_row(&tx, *feed_id, rec)?;
+            // A feed removed (by another process) since it was fetched has no log left to add to.
+            if exists.query_row([feed_id], |r| r.get(0))? {
+                insert_fetch_row(&tx, *feed_id, rec)?;
+            }
         }
+        drop(exists);
         if let Some(event) = event {
             insert_event_in(&tx, event)?;
         }

@@ -583,6 +583,16 @@ impl Sandbox {
         cmd
     }
 
+    /// Starts the real binary in the background with its output captured, for tests that run
+    /// it beside something else (`wait_with_output` collects it).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// Writes a file into the sandbox and returns its path.
     pub fn write(&self, name: &str, contents: &str) -> PathBuf {
         let path = self.dir.path().join(name);
