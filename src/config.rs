@@ -365,6 +365,25 @@ fn setting(
     }
 }
 
+/// Parses a webhook's URL: http or https, with a host. Never echoes it: it often carries a
+/// token (Slack, Discord).
+fn webhook_url(url: Setting, name: &str, problems: &mut Problems<'_>) -> Option<url::Url> {
+    let called = url.called("url");
+    let problem = match url::Url::parse(url.value.trim()) {
+        Ok(parsed) if !matches!(parsed.scheme(), "http" | "https") => format!(
+            "webhook {name:?}: {called} must be http or https, not {:?}",
+            parsed.scheme()
+        ),
+        Ok(parsed) if parsed.host().is_none() => format!("webhook {name:?}: {called} has no host"),
+        Ok(parsed) => return Some(parsed),
+        Err(e) => {
+            format!("webhook {name:?}: {called} is not a valid URL ({e}); it must be http or https")
+        }
+    };
+    problems.at(url.span, problem);
+    None
+}
+
 fn build_webhook(
     raw: RawWebhook,
     name: &str,
@@ -392,34 +411,7 @@ fn build_webhook(
             ),
         );
     }
-    // Never echo the URL: it often carries a token (Slack, Discord).
-    let url = url.and_then(|url| {
-        let (span, called) = (url.span.clone(), url.called("url"));
-        match url::Url::parse(url.value.trim()) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
-        Ok(url) if !matches!(url.scheme(), "http" | "https") => {
-            problems.at(
-                span,
-                format!(
-                    "webhook {name:?}: {called} must be http or https, not {:?}",
-                    url.scheme()
-                ),
-            );
-            None
-        }
-        Ok(_) => {
-            problems.at(span, format!("webhook {name:?}: {called} has no host"));
-            None
-        }
-        Err(e) => {
-            problems.at(
-                span,
-                format!("webhook {name:?}: {called} is not a valid URL ({e}); it must be http or https"),
-            );
-            None
-        }
-        }
-    });
+    let url = url.and_then(|url| webhook_url(url, name, problems));
     let format = match &raw.format {
         None => Format::Json,
         Some(f) => f.get_ref().parse().unwrap_or_else(|e| {
