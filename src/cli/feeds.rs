@@ -331,7 +331,28 @@ pub fn vendor_from_host(host: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::vendor_from_host;
+    use super::{describe_check, vendor_from_host};
+    use crate::pipeline::{FeedReport, FeedResult};
+
+    #[test]
+    fn a_feed_removed_during_the_check_says_so() {
+        let report = FeedReport {
+            feed_id: 7,
+            title: "Example".into(),
+            url: "https://status.example.com/history.atom".into(),
+            http_status: None,
+            bytes: None,
+            duration_ms: 0,
+            entries: None,
+            next_fetch_at: None,
+            moved_to: None,
+            result: FeedResult::Removed,
+        };
+        assert_eq!(
+            describe_check(&report),
+            "Example (https://status.example.com/history.atom): removed while it was being checked\n"
+        );
+    }
 
     #[test]
     fn vendor_comes_from_the_meaningful_host_label() {
