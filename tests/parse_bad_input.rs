@@ -275,6 +275,27 @@ fn not_feeds_say_what_they_are() {
 }
 
 #[test]
+fn a_multibyte_character_early_in_the_root_tag_is_read_not_a_crash() {
+    // Byte 9 falls inside the 3-byte '’': looking for a 9-byte "<!DOCTYPE" there used to
+    // slice through it and panic (found by mutation fuzzing).
+    for doc in [
+        "<rss ver\u{2019}sion=\"2.0\"><channel><title>T</title></channel></rss>",
+        "<\u{2019}</s\u{2019}</smm",
+    ] {
+        let result = parse(doc.as_bytes());
+        assert!(
+            !matches!(result, Err(ParseError::Panicked(_))),
+            "{doc}: {result:?}"
+        );
+    }
+    let odd = parse("<\u{2019}</s\u{2019}</smm".as_bytes()).unwrap_err();
+    assert!(
+        matches!(&odd, ParseError::NotAFeed(w) if w.contains("root element")),
+        "{odd:?}"
+    );
+}
+
+#[test]
 fn a_document_that_panics_feed_rs_fails_alone() {
     // feed-rs unwraps the hours of an itunes:duration: an oversized number panics inside it.
     let hostile = r#"<?xml version="1.0"?><rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>T</title><item><guid>p</guid><title>x</title><itunes:duration>99999999999999999999999:00:00</itunes:duration></item></channel></rss>"#;

@@ -260,7 +260,10 @@ fn root_name(body: &str) -> Option<String> {
             rest = &r[r.find("?>")? + 2..];
         } else if let Some(r) = rest.strip_prefix("<!--") {
             rest = &r[r.find("-->")? + 3..];
-        } else if rest.len() >= 9 && rest[..9].eq_ignore_ascii_case("<!DOCTYPE") {
+        } else if rest
+            .get(..9)
+            .is_some_and(|head| head.eq_ignore_ascii_case("<!DOCTYPE"))
+        {
             let r = &rest[9..];
             if r.trim_start()
                 .get(..4)
