@@ -123,7 +123,11 @@ pub fn parse_since(value: &str) -> anyhow::Result<String> {
         _ => None,
     }
     .ok_or_else(|| since_error(value))?;
-    Ok(crate::store::time_text(Utc::now() - age))
+    // An age from before the calendar begins (`999999999d`) is a typo, not a crash.
+    let since = Utc::now()
+        .checked_sub_signed(age)
+        .ok_or_else(|| since_error(value))?;
+    Ok(crate::store::time_text(since))
 }
 
 fn since_error(value: &str) -> anyhow::Error {
@@ -148,5 +152,15 @@ mod tests {
         let err = parse_since("last tuesday").unwrap_err().to_string();
         assert!(err.contains("--since"), "{err}");
         assert!(parse_since("5y").is_err());
+    }
+
+    #[test]
+    fn an_age_older_than_the_calendar_is_an_error_not_a_crash() {
+        // Found by fuzzing: subtracting it from now overflowed and panicked.
+        let err = parse_since("2413130090d").unwrap_err().to_string();
+        assert!(
+            err.starts_with("cannot read --since \"2413130090d\""),
+            "{err}"
+        );
     }
 }
