@@ -546,6 +546,24 @@ fn feed_context(feed: &FeedRow) -> FeedContext {
     }
 }
 
+impl FeedReport {
+    /// The report of a feed removed while it was being fetched: nothing about it was kept.
+    pub fn removed(feed_id: i64, title: String, url: String) -> FeedReport {
+        FeedReport {
+            feed_id,
+            title,
+            url,
+            http_status: None,
+            bytes: None,
+            duration_ms: 0,
+            entries: None,
+            next_fetch_at: None,
+            moved_to: None,
+            result: FeedResult::Removed,
+        }
+    }
+}
+
 /// A feed's store write that failed because the feed is gone (removed by another process
 /// while it was fetched) is a `Removed` report, not a database failure of the cycle.
 fn removed_as_report(
@@ -557,18 +575,7 @@ fn removed_as_report(
     match done {
         Err(StoreError::NoSuchFeed(which)) if which == id.to_string() => {
             tracing::info!(feed = %title, "Feed removed while it was being fetched; nothing stored.");
-            Ok(Done::Report(FeedReport {
-                feed_id: id,
-                title,
-                url,
-                http_status: None,
-                bytes: None,
-                duration_ms: 0,
-                entries: None,
-                next_fetch_at: None,
-                moved_to: None,
-                result: FeedResult::Removed,
-            }))
+            Ok(Done::Report(FeedReport::removed(id, title, url)))
         }
         other => other,
     }

@@ -332,22 +332,15 @@ pub fn vendor_from_host(host: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{describe_check, vendor_from_host};
-    use crate::pipeline::{FeedReport, FeedResult};
+    use crate::pipeline::FeedReport;
 
     #[test]
     fn a_feed_removed_during_the_check_says_so() {
-        let report = FeedReport {
-            feed_id: 7,
-            title: "Example".into(),
-            url: "https://status.example.com/history.atom".into(),
-            http_status: None,
-            bytes: None,
-            duration_ms: 0,
-            entries: None,
-            next_fetch_at: None,
-            moved_to: None,
-            result: FeedResult::Removed,
-        };
+        let report = FeedReport::removed(
+            7,
+            "Example".into(),
+            "https://status.example.com/history.atom".into(),
+        );
         assert_eq!(
             describe_check(&report),
             "Example (https://status.example.com/history.atom): removed while it was being checked\n"
