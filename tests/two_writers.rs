@@ -7,7 +7,8 @@
 
 mod common;
 use common::example_store;
-use statuswatch::model::FeedSpec;
+use common::outbox::TestFeed;
+use statuswatch::model::{FeedSpec, Status};
 use statuswatch::store::writer::Writer;
 use statuswatch::store::{FetchRecord, StoreError};
 use std::path::{Path, PathBuf};
@@ -56,14 +57,22 @@ fn fetch_rows(path: &Path) -> i64 {
 fn ingest_waits_for_another_process_holding_the_lock() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("w.db");
-    let mut store = example_store(&path);
+    let mut aws = TestFeed::new(&path, "aws", "cloud");
     let other = other_writer(&path, Duration::from_millis(400));
-    let counts = store
-        .ingest(1, &fetched(200), &[], |_| None, |_| Default::default())
-        .unwrap();
-    assert_eq!(counts.new, 0);
+    // One document with an outage: stored, and the state change raised, after the wait.
+    assert_eq!(aws.publish(&[("i1", Status::Outage, &[])]), 1);
     other.join().unwrap();
     assert_eq!(fetch_rows(&path), 1);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (entries, changes): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM entries),
+                    (SELECT count(*) FROM events WHERE kind = 'state_change')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((entries, changes), (1, 1));
 }
 
 #[test]
