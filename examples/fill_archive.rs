@@ -147,6 +147,7 @@ fn fill(db: &std::path::Path, total: usize) -> Result<(), Box<dyn std::error::Er
                     components: vec!["API".to_string()],
                     incident_key: aws.then(|| format!("ec2-{feed_id}-us-east-1")),
                     severity: None,
+                    language: None,
                 };
                 let json = serde_json::to_string(&entry)?;
                 let hash = hash_hex(json.as_bytes());

@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod deliver;
 pub mod events;
 pub mod fetch;
+pub mod incidents;
 pub mod model;
 pub mod parse;
 pub mod pipeline;

@@ -30,13 +30,18 @@ pub enum Engine {
     Statusio,
     /// GOV.UK publishing Atom.
     Govuk,
+    /// cState (Hugo static status pages): one item per issue, a `[Resolved]` title prefix in the
+    /// page's language, the resolve time (or a planned end) in `<category>`.
+    Cstate,
+    /// Statusfy: one entry per incident, later updates as `update-block`s.
+    Statusfy,
     /// Any other RSS/Atom feed: title and summary only.
     Generic,
 }
 
 impl Engine {
     /// Every engine, in a stable order (for help texts and tests).
-    pub const ALL: [Engine; 10] = [
+    pub const ALL: [Engine; 12] = [
         Engine::Statuspage,
         Engine::Aws,
         Engine::Gcp,
@@ -46,6 +51,8 @@ impl Engine {
         Engine::Instatus,
         Engine::Statusio,
         Engine::Govuk,
+        Engine::Cstate,
+        Engine::Statusfy,
         Engine::Generic,
     ];
 
@@ -61,6 +68,8 @@ impl Engine {
             Engine::Instatus => "instatus",
             Engine::Statusio => "statusio",
             Engine::Govuk => "govuk",
+            Engine::Cstate => "cstate",
+            Engine::Statusfy => "statusfy",
             Engine::Generic => "generic",
         }
     }
@@ -74,7 +83,7 @@ impl fmt::Display for Engine {
 
 /// An engine name that statuswatch does not know.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown engine {0:?} (known: statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, generic)")]
+#[error("unknown engine {0:?} (known: statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, generic)")]
 pub struct UnknownEngine(pub String);
 
 impl FromStr for Engine {
@@ -94,6 +103,8 @@ impl FromStr for Engine {
             "instatus" => Engine::Instatus,
             "statusio" => Engine::Statusio,
             "govuk" => Engine::Govuk,
+            "cstate" => Engine::Cstate,
+            "statusfy" => Engine::Statusfy,
             "generic" | "" => Engine::Generic,
             _ => return Err(UnknownEngine(s.to_string())),
         };
@@ -259,25 +270,282 @@ impl Phase {
         }
     }
 
-    /// Reads a status word as vendors write it ("In progress", "investigating", "Post-mortem").
+    /// The phase as an English word, the way rules read a label ("in progress", "resolved").
+    pub fn word(self) -> &'static str {
+        match self {
+            Phase::InProgress => "in progress",
+            other => other.as_str(),
+        }
+    }
+
+    /// Reads a status word as vendors write it, in any language of [`PHASE_WORDS`] ("In progress",
+    /// "investigating", "Post-mortem", "Gelöst", "Résolu", "解決済み").
     pub fn from_word(word: &str) -> Option<Phase> {
-        let w = word.trim().to_ascii_lowercase().replace(['-', '_'], " ");
-        let phase = match w.as_str() {
-            "investigating" => Phase::Investigating,
-            "identified" => Phase::Identified,
-            "monitoring" => Phase::Monitoring,
-            "update" | "updated" => Phase::Update,
-            "resolved" => Phase::Resolved,
-            "postmortem" | "post mortem" => Phase::Postmortem,
-            "scheduled" => Phase::Scheduled,
-            "in progress" => Phase::InProgress,
-            "verifying" => Phase::Verifying,
-            "completed" => Phase::Completed,
-            _ => return None,
-        };
-        Some(phase)
+        let w = word
+            .trim()
+            .trim_matches(|c: char| matches!(c, '*' | '_' | '[' | ']' | ':' | '.'))
+            .trim()
+            .to_lowercase()
+            .replace(['-', '_'], " ");
+        if w.is_empty() || w.len() > 40 {
+            return None;
+        }
+        PHASE_WORDS
+            .iter()
+            .find(|(_, words, _)| words.contains(&w.as_str()))
+            .map(|(_, _, phase)| *phase)
     }
 }
+
+/// The lifecycle words status pages write as update labels, per language (ISO 639-1), lower case.
+/// Data, not code: a language is added by adding its row. Classification rules read a label through
+/// [`Phase::word`], so a rule written for "resolved" also reads "Gelöst" and "Résolu".
+pub const PHASE_WORDS: &[(&str, &[&str], Phase)] = &[
+    (
+        "en",
+        &["investigating", "detected", "acknowledged"],
+        Phase::Investigating,
+    ),
+    ("en", &["identified"], Phase::Identified),
+    ("en", &["monitoring", "recovering"], Phase::Monitoring),
+    ("en", &["update", "updated"], Phase::Update),
+    ("en", &["resolved", "fixed", "closed"], Phase::Resolved),
+    (
+        "en",
+        &["postmortem", "post mortem", "retrospective"],
+        Phase::Postmortem,
+    ),
+    (
+        "en",
+        &["scheduled", "planned", "upcoming"],
+        Phase::Scheduled,
+    ),
+    ("en", &["in progress", "ongoing"], Phase::InProgress),
+    ("en", &["verifying"], Phase::Verifying),
+    (
+        "en",
+        &["completed", "complete", "finished"],
+        Phase::Completed,
+    ),
+    (
+        "de",
+        &[
+            "untersuchung",
+            "wird untersucht",
+            "in untersuchung",
+            "erkannt",
+        ],
+        Phase::Investigating,
+    ),
+    (
+        "de",
+        &["identifiziert", "ursache gefunden", "ursache identifiziert"],
+        Phase::Identified,
+    ),
+    (
+        "de",
+        &["beobachtung", "überwachung", "wird beobachtet"],
+        Phase::Monitoring,
+    ),
+    ("de", &["aktualisierung", "nachtrag"], Phase::Update),
+    ("de", &["gelöst", "behoben", "erledigt"], Phase::Resolved),
+    ("de", &["geplant", "angekündigt"], Phase::Scheduled),
+    (
+        "de",
+        &["in bearbeitung", "läuft", "in arbeit"],
+        Phase::InProgress,
+    ),
+    ("de", &["überprüfung"], Phase::Verifying),
+    (
+        "de",
+        &["abgeschlossen", "beendet", "fertig"],
+        Phase::Completed,
+    ),
+    (
+        "fr",
+        &[
+            "enquête en cours",
+            "investigation",
+            "en cours d'investigation",
+            "analyse en cours",
+        ],
+        Phase::Investigating,
+    ),
+    ("fr", &["identifié", "cause identifiée"], Phase::Identified),
+    (
+        "fr",
+        &["surveillance", "sous surveillance"],
+        Phase::Monitoring,
+    ),
+    ("fr", &["mise à jour"], Phase::Update),
+    (
+        "fr",
+        &["résolu", "résolue", "corrigé", "rétabli"],
+        Phase::Resolved,
+    ),
+    (
+        "fr",
+        &[
+            "planifié",
+            "planifiée",
+            "programmé",
+            "programmée",
+            "prévu",
+            "prévue",
+        ],
+        Phase::Scheduled,
+    ),
+    ("fr", &["en cours"], Phase::InProgress),
+    ("fr", &["vérification"], Phase::Verifying),
+    (
+        "fr",
+        &["terminé", "terminée", "achevé", "achevée"],
+        Phase::Completed,
+    ),
+    (
+        "es",
+        &["investigando", "en investigación"],
+        Phase::Investigating,
+    ),
+    ("es", &["identificado", "identificada"], Phase::Identified),
+    (
+        "es",
+        &[
+            "monitoreando",
+            "monitorizando",
+            "supervisando",
+            "en observación",
+        ],
+        Phase::Monitoring,
+    ),
+    ("es", &["actualización"], Phase::Update),
+    (
+        "es",
+        &["resuelto", "resuelta", "solucionado", "solucionada"],
+        Phase::Resolved,
+    ),
+    (
+        "es",
+        &["programado", "programada", "planificado", "planificada"],
+        Phase::Scheduled,
+    ),
+    ("es", &["en curso", "en progreso"], Phase::InProgress),
+    ("es", &["verificando"], Phase::Verifying),
+    (
+        "es",
+        &["completado", "completada", "finalizado", "finalizada"],
+        Phase::Completed,
+    ),
+    (
+        "it",
+        &["in analisi", "indagine in corso", "stiamo indagando"],
+        Phase::Investigating,
+    ),
+    ("it", &["identificato", "identificata"], Phase::Identified),
+    (
+        "it",
+        &["monitoraggio", "in monitoraggio"],
+        Phase::Monitoring,
+    ),
+    ("it", &["aggiornamento"], Phase::Update),
+    ("it", &["risolto", "risolta"], Phase::Resolved),
+    (
+        "it",
+        &["pianificato", "pianificata", "programmato", "programmata"],
+        Phase::Scheduled,
+    ),
+    ("it", &["in corso"], Phase::InProgress),
+    (
+        "it",
+        &["completato", "completata", "terminato", "terminata"],
+        Phase::Completed,
+    ),
+    (
+        "pt",
+        &["investigando", "em investigação"],
+        Phase::Investigating,
+    ),
+    ("pt", &["identificado"], Phase::Identified),
+    (
+        "pt",
+        &["monitorando", "em monitoramento"],
+        Phase::Monitoring,
+    ),
+    ("pt", &["atualização"], Phase::Update),
+    ("pt", &["resolvido", "resolvida"], Phase::Resolved),
+    (
+        "pt",
+        &["agendado", "agendada", "programado"],
+        Phase::Scheduled,
+    ),
+    ("pt", &["em andamento", "em progresso"], Phase::InProgress),
+    ("pt", &["concluído", "concluída"], Phase::Completed),
+    (
+        "nl",
+        &["onderzoeken", "in onderzoek", "wordt onderzocht"],
+        Phase::Investigating,
+    ),
+    (
+        "nl",
+        &["geïdentificeerd", "oorzaak gevonden"],
+        Phase::Identified,
+    ),
+    ("nl", &["monitoren", "wordt gemonitord"], Phase::Monitoring),
+    ("nl", &["opgelost", "verholpen"], Phase::Resolved),
+    ("nl", &["gepland", "ingepland"], Phase::Scheduled),
+    ("nl", &["bezig", "in uitvoering"], Phase::InProgress),
+    ("nl", &["voltooid", "afgerond"], Phase::Completed),
+    (
+        "pl",
+        &["badamy", "badanie", "w trakcie analizy", "analizujemy"],
+        Phase::Investigating,
+    ),
+    (
+        "pl",
+        &["zidentyfikowano", "zidentyfikowany"],
+        Phase::Identified,
+    ),
+    ("pl", &["monitorowanie", "monitorujemy"], Phase::Monitoring),
+    ("pl", &["aktualizacja"], Phase::Update),
+    (
+        "pl",
+        &[
+            "rozwiązane",
+            "rozwiązany",
+            "rozwiązana",
+            "naprawione",
+            "usunięto",
+        ],
+        Phase::Resolved,
+    ),
+    (
+        "pl",
+        &["zaplanowane", "zaplanowana", "zaplanowany"],
+        Phase::Scheduled,
+    ),
+    ("pl", &["w trakcie", "w toku"], Phase::InProgress),
+    (
+        "pl",
+        &["zakończone", "zakończona", "zakończony"],
+        Phase::Completed,
+    ),
+    ("ja", &["調査中"], Phase::Investigating),
+    ("ja", &["特定済み", "原因特定"], Phase::Identified),
+    ("ja", &["監視中", "経過観察中"], Phase::Monitoring),
+    ("ja", &["更新"], Phase::Update),
+    (
+        "ja",
+        &["解決済み", "解決済", "解決", "復旧"],
+        Phase::Resolved,
+    ),
+    ("ja", &["予定", "メンテナンス予定"], Phase::Scheduled),
+    (
+        "ja",
+        &["作業中", "メンテナンス中", "進行中"],
+        Phase::InProgress,
+    ),
+    ("ja", &["完了"], Phase::Completed),
+];
 
 impl fmt::Display for Phase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -338,6 +606,11 @@ pub struct Entry {
     pub incident_key: Option<String>,
     /// The vendor's own severity, where stated (Statuspage impact, GCP status_impact, AWS title prefix).
     pub severity: Option<String>,
+    /// The language the feed declares for it (`xml:lang`, `<language>`) when not English, as an
+    /// ISO 639-1 code ("de"); classification also reads the language from the text. (Left out of
+    /// the JSON when absent, so the content hashes of entries stored before it stay the same.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// A parsed feed document.

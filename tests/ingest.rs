@@ -42,6 +42,7 @@ fn entry(id: &str, title: &str, status: Status, updates: &[(i64, &str, &str)]) -
             components: vec![],
             incident_key: None,
             severity: None,
+            language: None,
         },
         class: Classification {
             status,

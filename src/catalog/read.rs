@@ -717,7 +717,7 @@ mod tests {
             (
                 "unknown engine",
                 r#"<outline text="Zoom" xmlUrl="https://a.example/f" engine="statuspag"/>"#,
-                "t: line 5, column 51: outline \"Zoom\" has an unknown engine \"statuspag\": use one of statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, generic, or remove the engine attribute to detect it from the feed",
+                "t: line 5, column 51: outline \"Zoom\" has an unknown engine \"statuspag\": use one of statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, generic, or remove the engine attribute to detect it from the feed",
             ),
             (
                 "bare ampersand",

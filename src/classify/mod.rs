@@ -12,6 +12,8 @@
 //!
 //! Classification does no I/O. Build [`Rules`] once and reuse it: compiling is the expensive part.
 
+pub mod language;
+
 use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -122,6 +124,8 @@ struct RuleSpec {
     priority: Option<i32>,
     #[serde(default)]
     enabled: Option<bool>,
+    #[serde(default)]
+    language: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,6 +147,18 @@ pub struct Rule {
     pub status: Status,
     pub phase: Option<Phase>,
     pub priority: i32,
+    /// The language the rule's words are in (ISO 639-1); `None` or `en`: read in every entry,
+    /// another: only in entries written in it ([`language::languages`]).
+    pub language: Option<String>,
+}
+
+impl Rule {
+    fn reads(&self, langs: &[String]) -> bool {
+        match self.language.as_deref() {
+            None | Some("en") => true,
+            Some(l) => langs.iter().any(|x| x == l),
+        }
+    }
 }
 
 /// One rule that matched an entry, for `--explain`.
@@ -174,6 +190,9 @@ pub struct Rules {
     /// Every rule, best first (higher priority, then the rule written first): classifying
     /// stops at the first that applies.
     order: Vec<usize>,
+    /// Whether any rule is tagged with a language other than English (else no entry's language
+    /// needs to be told).
+    multilingual: bool,
 }
 
 static EMBEDDED: LazyLock<Rules> = LazyLock::new(|| {
@@ -255,14 +274,31 @@ impl Rules {
         }
         let mut order: Vec<usize> = (0..rules.len()).collect();
         order.sort_by_key(|&i| (std::cmp::Reverse(rules[i].priority), i));
-        Ok(Rules { rules, sets, order })
+        let multilingual = rules
+            .iter()
+            .any(|r| r.language.as_deref().is_some_and(|l| l != "en"));
+        Ok(Rules {
+            rules,
+            sets,
+            order,
+            multilingual,
+        })
     }
 
     /// Classifies one entry of a feed of the given engine.
     pub fn classify(&self, engine: Engine, entry: &Entry) -> Classification {
         let texts = FieldTexts::new(entry);
-        let best = self.best(engine, &texts);
+        let langs = self.languages(entry);
+        let best = self.best(engine, &texts, &langs);
         self.verdict(best, entry)
+    }
+
+    /// The languages whose rules read this entry.
+    pub fn languages(&self, entry: &Entry) -> Vec<String> {
+        if !self.multilingual {
+            return vec!["en".to_string()];
+        }
+        language::languages(entry.language.as_deref(), &entry.title, &entry.content)
     }
 
     /// The rule that decides: highest priority, the rule written first on a tie; the same
@@ -270,19 +306,21 @@ impl Rules {
     /// that applies wins, so most entries are decided by a few short `is_match` calls (each
     /// with its literal prefilter, stopping at the first match) instead of an overlapping
     /// search of every field by every rule.
-    fn best(&self, engine: Engine, texts: &FieldTexts<'_>) -> Option<usize> {
+    fn best(&self, engine: Engine, texts: &FieldTexts<'_>, langs: &[String]) -> Option<usize> {
         self.order.iter().copied().find(|&i| {
             let r = &self.rules[i];
             let text = texts.get(r.field);
             r.engines.as_ref().is_none_or(|es| es.contains(&engine))
+                && r.reads(langs)
                 && r.regex.is_match(text)
                 && !r.unless.as_ref().is_some_and(|u| u.is_match(text))
         })
     }
 
     /// Whether a rule whose regex matched `text` applies: its engine filter and `unless` veto.
-    fn applies(&self, r: &Rule, engine: Engine, text: &str) -> bool {
+    fn applies(&self, r: &Rule, engine: Engine, text: &str, langs: &[String]) -> bool {
         r.engines.as_ref().is_none_or(|es| es.contains(&engine))
+            && r.reads(langs)
             && !r.unless.as_ref().is_some_and(|u| u.is_match(text))
     }
 
@@ -291,7 +329,8 @@ impl Rules {
     /// lasted; one whose updates never said how bad it was counts as degraded (planned work as
     /// maintenance), so the archive's `worst_status` is never "resolved".
     pub fn classify_with_worst(&self, engine: Engine, entry: &Entry) -> (Classification, Status) {
-        let class = self.classify(engine, entry);
+        let langs = self.languages(entry);
+        let class = self.verdict(self.best(engine, &FieldTexts::new(entry), &langs), entry);
         let mut worst = class.status;
         if entry.updates.len() > 1 {
             for update in &entry.updates {
@@ -299,7 +338,7 @@ impl Rules {
                 // the only update), without building that entry: only the status is needed.
                 let texts = FieldTexts::for_update(entry, update);
                 let status = self
-                    .best(engine, &texts)
+                    .best(engine, &texts, &langs)
                     .map_or(Status::Informational, |i| self.rules[i].status);
                 if status.rank() > worst.rank() {
                     worst = status;
@@ -327,7 +366,8 @@ impl Rules {
     /// Classifies and lists every rule that matched (best first) with the text it matched.
     pub fn explain(&self, engine: Engine, entry: &Entry) -> Explanation {
         let texts = FieldTexts::new(entry);
-        let order: Vec<usize> = self.candidates(engine, &texts).collect();
+        let langs = self.languages(entry);
+        let order: Vec<usize> = self.candidates(engine, &texts, &langs).collect();
         let class = self.verdict(order.first().copied(), entry);
         let matches = order
             .iter()
@@ -357,6 +397,7 @@ impl Rules {
         &'a self,
         engine: Engine,
         texts: &'a FieldTexts<'_>,
+        langs: &[String],
     ) -> impl Iterator<Item = usize> + 'a {
         let mut hits: Vec<usize> = Vec::new();
         for field in Field::ALL {
@@ -364,7 +405,7 @@ impl Rules {
             let text = texts.get(field);
             for m in set.matches(text).iter() {
                 let i = members[m];
-                if self.applies(&self.rules[i], engine, text) {
+                if self.applies(&self.rules[i], engine, text, langs) {
                     hits.push(i);
                 }
             }
@@ -422,7 +463,7 @@ impl<'a> FieldTexts<'a> {
             .updates
             .first()
             .map_or(("", entry.content.as_str()), |u| {
-                (u.label.as_str(), u.text.as_str())
+                (canonical_label(&u.label), u.text.as_str())
             });
         FieldTexts {
             title: &entry.title,
@@ -439,7 +480,7 @@ impl<'a> FieldTexts<'a> {
         FieldTexts {
             title: &entry.title,
             content: &update.text,
-            label: &update.label,
+            label: canonical_label(&update.label),
             text: &update.text,
             latest: OnceCell::new(),
             any: OnceCell::new(),
@@ -467,6 +508,16 @@ impl<'a> FieldTexts<'a> {
                 any
             }),
         }
+    }
+}
+
+/// A label as rules read it: a known lifecycle word in any language becomes its English word
+/// ("Gelöst", "Résolu", "[Resolved]" → "resolved"), anything else stays as written.
+fn canonical_label(label: &str) -> &str {
+    // `Phase::word` is 'static; `label` outlives the call.
+    match Phase::from_word(label) {
+        Some(p) => p.word(),
+        None => label,
     }
 }
 
@@ -523,6 +574,16 @@ fn compile(spec: &RuleSpec, base: Option<&Rule>, origin: &str) -> Result<Rule, R
         (None, None) => None,
     };
     let priority = spec.priority.or(base.map(|b| b.priority)).unwrap_or(0);
+    let language = match (&spec.language, base) {
+        (Some(l), _) if language::is_code(l.trim()) => Some(l.trim().to_ascii_lowercase()),
+        (Some(l), _) => {
+            return Err(err(format!(
+                "`language` {l:?} is not an ISO 639-1 code (two letters, such as \"de\" or \"sv\")"
+            )))
+        }
+        (None, Some(b)) => b.language.clone(),
+        (None, None) => None,
+    };
     Ok(Rule {
         name: spec.name.clone(),
         engines,
@@ -532,6 +593,7 @@ fn compile(spec: &RuleSpec, base: Option<&Rule>, origin: &str) -> Result<Rule, R
         status,
         phase,
         priority,
+        language,
     })
 }
 
@@ -561,6 +623,7 @@ mod tests {
             components: Vec::new(),
             incident_key: None,
             severity: None,
+            language: None,
         }
     }
 

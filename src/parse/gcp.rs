@@ -98,6 +98,7 @@ mod tests {
             components: vec![],
             incident_key: None,
             severity: None,
+            language: None,
         }
     }
 

@@ -7,7 +7,14 @@
 //! - Per-component state-change entries ("Public website is now operational", "X: a fault in our own
 //!   checking..."): the component named before " is now " or before the first colon.
 //!
-//! Each entry is one update, dated by the entry.
+//! An entry with no bracketed title word may still hold a timeline of updates (other page
+//! generators' Statuspage-like markup): the common [`timeline`](super::timeline) reader finds it.
+//! Otherwise each entry is one update, dated by the entry.
+//!
+//! Feeds that post one item per update say which incident an item belongs to only by what the
+//! items share, so those items get a chain key: the component of a "X is now degraded" item, or
+//! the title after the state word of a "[Investigating] X" item. A later "[Resolved] X" or "X is
+//! now operational" then closes the same incident instead of standing alone.
 
 use std::sync::LazyLock;
 
@@ -18,7 +25,7 @@ use crate::model::{Entry, Update};
 
 static BRACKET: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::unwrap_used)] // a literal pattern, covered by tests
-    Regex::new(r"^\s*\[([A-Za-z][A-Za-z -]{1,30})\]\s*").unwrap()
+    Regex::new(r"^\s*\[([^\W\d][\w -]{1,30})\]\s*").unwrap()
 });
 static AFFECTED_LINE: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::unwrap_used)]
@@ -59,11 +66,41 @@ pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
             }
         }
     }
+    entry.incident_key = chain_key(&entry.title, &label);
+    if label.is_empty() {
+        let found = super::timeline::timeline(raw.html, raw.published, raw.date);
+        if !found.is_empty() {
+            entry.updates = found;
+            return;
+        }
+    }
     entry.updates = vec![Update {
         at: raw.date,
         label,
         text,
     }];
+}
+
+/// The chain a one-item-per-update entry belongs to, from its title: `component:<name>` for
+/// "<name> is now <state>", `title:<stem>` for "[<lifecycle word>] <stem>"; lower case, blanks
+/// collapsed. `None`: the entry is an incident of its own.
+pub(super) fn chain_key(title: &str, label: &str) -> Option<String> {
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    if let Some(c) = STATE_CHANGE.captures(title.trim()) {
+        let name = c.get(1)?.as_str();
+        return Some(format!("component:{}", norm(name)));
+    }
+    if label.is_empty() || crate::model::Phase::from_word(label).is_none() {
+        return None;
+    }
+    let stem = BRACKET.replace(title, "");
+    let stem = norm(&stem);
+    (!stem.is_empty()).then(|| format!("title:{stem}"))
 }
 
 static LEADING_WORD: LazyLock<Regex> = LazyLock::new(|| {

@@ -14,6 +14,7 @@
 
 mod aws;
 mod azure;
+mod cstate;
 pub mod dates;
 mod gcp;
 mod generic;
@@ -23,9 +24,12 @@ pub mod identity;
 mod incidentio;
 mod instatus;
 pub mod repair;
+mod rss_content;
 mod slack;
+mod statusfy;
 mod statusio;
 mod statuspage;
+pub(crate) mod timeline;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -65,6 +69,13 @@ pub(crate) struct Raw<'a> {
     pub html: &'a str,
     /// The entry's newest date (updated, else published): gives the year to day-and-month times.
     pub date: Option<DateTime<Utc>>,
+    /// The entry's first date (published, else updated): dates its first post.
+    pub published: Option<DateTime<Utc>>,
+    /// The document's own time (its `updated`/`lastBuildDate`, else its newest entry): "now" as
+    /// the document sees it, for times an entry states ahead (a planned end).
+    pub document_date: Option<DateTime<Utc>>,
+    /// The entry's category terms (cState puts its resolve time there).
+    pub categories: Vec<&'a str>,
 }
 
 /// Parses one feed document.
@@ -123,10 +134,25 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
                 .find_map(|l| url::Url::parse(&l.href).ok())
         });
 
+    let document_date = feed.updated.max(
+        feed.entries
+            .iter()
+            .filter_map(|e| e.updated.max(e.published))
+            .max(),
+    );
+    let full_contents = rss_content::item_contents(&repaired);
     let mut entries: Vec<Entry> = Vec::with_capacity(feed.entries.len());
     let mut seen: HashMap<String, usize> = HashMap::with_capacity(feed.entries.len());
     for fe in &feed.entries {
-        let entry = build_entry(fe, engine, base.as_ref());
+        let full = full_contents.get(fe.id.as_str()).map(String::as_str);
+        let entry = build_entry(
+            fe,
+            engine,
+            base.as_ref(),
+            document_date,
+            feed.language.as_deref(),
+            full,
+        );
         match seen.get(&entry.id) {
             // Duplicate ids in one document: keep the newest version, the first one on a tie, so the
             // result does not depend on anything but the document.
@@ -160,7 +186,14 @@ fn newest(e: &Entry) -> Option<DateTime<Utc>> {
 }
 
 /// Turns one feed-rs entry into our entry, then lets the engine's extractor read it.
-fn build_entry(fe: &feed_rs::model::Entry, engine: Engine, base: Option<&url::Url>) -> Entry {
+fn build_entry(
+    fe: &feed_rs::model::Entry,
+    engine: Engine,
+    base: Option<&url::Url>,
+    document_date: Option<DateTime<Utc>>,
+    feed_language: Option<&str>,
+    full_content: Option<&str>,
+) -> Entry {
     let title = fe
         .title
         .as_ref()
@@ -178,6 +211,9 @@ fn build_entry(fe: &feed_rs::model::Entry, engine: Engine, base: Option<&url::Ur
         .as_ref()
         .and_then(|c| c.body.as_deref())
         .filter(|b| !b.trim().is_empty())
+        // A plain `<content>` element feed-rs does not read holds the whole text where the
+        // description is cut short (cState).
+        .or(full_content)
         .or_else(|| fe.summary.as_ref().map(|s| s.content.as_str()))
         .unwrap_or("");
     let content = html::to_text(markup);
@@ -191,6 +227,9 @@ fn build_entry(fe: &feed_rs::model::Entry, engine: Engine, base: Option<&url::Ur
     let raw = Raw {
         html: markup,
         date: fe.updated.max(fe.published),
+        published: fe.published.or(fe.updated),
+        document_date,
+        categories: fe.categories.iter().map(|c| c.term.as_str()).collect(),
     };
     let mut entry = Entry {
         id,
@@ -204,6 +243,7 @@ fn build_entry(fe: &feed_rs::model::Entry, engine: Engine, base: Option<&url::Ur
         components: Vec::new(),
         incident_key: None,
         severity: None,
+        language: declared_language(fe.language.as_deref().or(feed_language)),
     };
     match engine {
         Engine::Statuspage => statuspage::extract(&raw, &mut entry),
@@ -215,9 +255,20 @@ fn build_entry(fe: &feed_rs::model::Entry, engine: Engine, base: Option<&url::Ur
         Engine::Instatus => instatus::extract(&raw, &mut entry),
         Engine::Statusio => statusio::extract(&raw, &mut entry),
         Engine::Govuk => govuk::extract(&raw, &mut entry),
+        Engine::Cstate => cstate::extract(&raw, &mut entry),
+        Engine::Statusfy => statusfy::extract(&raw, &mut entry),
         Engine::Generic => generic::extract(&raw, &mut entry),
     }
     entry
+}
+
+/// The primary subtag of a declared language ("de-DE" → "de"), `None` for English (the
+/// language every rule set reads anyway) and for anything that is not a language tag.
+fn declared_language(tag: Option<&str>) -> Option<String> {
+    let primary = tag?.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+    let is_code =
+        (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
+    (is_code && primary != "en").then_some(primary)
 }
 
 /// Rejects bodies that are plainly not feeds, naming what they are.
@@ -338,6 +389,12 @@ pub fn detect_engine(bytes: &[u8], feed_url: Option<&str>) -> Engine {
     if url_has("instatus.com") || has("instatus.com") || has("Instatus") {
         return Engine::Instatus;
     }
+    if has("<generator>github.com/cstate") || has("<generator>cState") {
+        return Engine::Cstate;
+    }
+    if has("<generator>Statusfy") || has("update-block-date") {
+        return Engine::Statusfy;
+    }
     if url_has("status.io/") || has("status.io/pages") || has("<generator>status.io") {
         return Engine::Statusio;
     }
@@ -399,6 +456,8 @@ mod tests {
             ("<feed><id>tag:status.x.com,2005:Incident/1</id></feed>", None, Engine::Statuspage),
             ("<rss><description>&lt;p&gt; &lt;small&gt;x&lt;/small&gt;&lt;br&gt; &lt;strong&gt;Resolved&lt;/strong&gt;</description></rss>", None, Engine::Statuspage),
             ("<feed><link href='https://status.x.com/history.atom'/><entry><title>X is now degraded</title></entry></feed>", Some("https://status.x.com/history.atom"), Engine::Generic),
+            ("<rss><channel><generator>github.com/cstate</generator></channel></rss>", None, Engine::Cstate),
+            ("<feed><generator>Statusfy</generator></feed>", None, Engine::Statusfy),
             ("<rss><item><title>News</title></item></rss>", None, Engine::Generic),
         ];
         for (doc, url, want) in cases {

@@ -254,7 +254,16 @@ pub(crate) fn parse_update_time(
     text: &str,
     entry_date: Option<DateTime<Utc>>,
 ) -> Option<DateTime<Utc>> {
-    let c = CLOCK.captures(text.trim())?;
+    parse_leading_time(text.trim(), entry_date).map(|(at, _)| at)
+}
+
+/// [`parse_update_time`] at the start of `text`, with how many bytes the time took.
+pub(crate) fn parse_leading_time(
+    text: &str,
+    entry_date: Option<DateTime<Utc>>,
+) -> Option<(DateTime<Utc>, usize)> {
+    let c = CLOCK.captures(text)?;
+    let used = c.get(0)?.end();
     let month = month_number(c.get(1)?.as_str())?;
     let day: u32 = c.get(2)?.as_str().parse().ok()?;
     let mut hour: u32 = c.get(4)?.as_str().parse().ok()?;
@@ -285,16 +294,16 @@ pub(crate) fn parse_update_time(
             .map(|t| t.with_timezone(&Utc))
     };
     if let Some(y) = c.get(3).and_then(|y| y.as_str().parse::<i32>().ok()) {
-        return build(y);
+        return build(y).map(|at| (at, used));
     }
     let reference = entry_date?;
     let at = build(reference.year())?;
     // An update cannot be much newer than its entry: then it belongs to the year before (a December
     // update in an entry dated January).
     if at > reference + chrono::Duration::days(2) {
-        return build(reference.year() - 1);
+        return build(reference.year() - 1).map(|at| (at, used));
     }
-    Some(at)
+    Some((at, used))
 }
 
 /// Components from "This incident affected: ..." lines; returns them and the updates with the line cut.

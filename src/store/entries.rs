@@ -8,6 +8,7 @@
 use super::feeds::{insert_fetch_row, record_fetch_in};
 use super::state::{insert_event_in, load_states_in, upsert_state_in, StateRow};
 use super::{parse_time_text, time_text, FeedHealth, FetchRecord, Store, StoreError, WriteScope};
+use crate::incidents::{entry_start, entry_time, incident_title, resolved_time, worse};
 use crate::model::{ClassifiedEntry, Entry, NewEvent, Phase, Status};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -139,35 +140,6 @@ impl<'a> Known<'a> {
     }
 }
 
-/// When the incident an entry describes ended: the oldest update of the newest run of
-/// closing updates (Resolved, Completed, Postmortem), so a postmortem posted days later does
-/// not stretch the outage. Without a timeline: the newest update's time, else the entry's.
-fn resolved_time(entry: &Entry) -> Option<DateTime<Utc>> {
-    let mut newest: Vec<&crate::model::Update> =
-        entry.updates.iter().filter(|u| u.at.is_some()).collect();
-    newest.sort_by_key(|u| std::cmp::Reverse(u.at));
-    let closing = |u: &&&crate::model::Update| {
-        matches!(
-            Phase::from_word(&u.label),
-            Some(Phase::Resolved | Phase::Completed | Phase::Postmortem)
-        )
-    };
-    let run_start = newest.iter().take_while(closing).last().and_then(|u| u.at);
-    run_start
-        .or_else(|| newest.first().and_then(|u| u.at))
-        .or_else(|| entry_time(entry))
-}
-
-/// When the incident an entry describes began: its first update, else its publication.
-fn entry_start(entry: &Entry) -> Option<DateTime<Utc>> {
-    entry
-        .updates
-        .iter()
-        .filter_map(|u| u.at)
-        .min()
-        .or(entry.published)
-}
-
 /// A stored entry as the ingest looks it up: id, content hash, and whether its incident was
 /// closed as withdrawn (read in the same statement, so an unchanged entry costs one lookup).
 type Existing = (i64, String, bool);
@@ -220,14 +192,6 @@ fn close_vanished(
     )?;
     let ids = stmt.query_map(params![feed_id, fetch_id, time_text(now)], |r| r.get(0))?;
     Ok(ids.collect::<Result<_, _>>()?)
-}
-
-/// The vendor's time for an entry: updated, else published, else the newest update.
-fn entry_time(entry: &Entry) -> Option<DateTime<Utc>> {
-    entry
-        .updated
-        .or(entry.published)
-        .or_else(|| entry.updates.iter().filter_map(|u| u.at).max())
 }
 
 impl Store {
@@ -540,11 +504,7 @@ fn upsert_incident(
         };
         let resolved_at =
             (status == Status::Resolved).then(|| time_text(resolved_time(entry).unwrap_or(at)));
-        let worst = if ce.worst.rank() >= status.rank() {
-            ce.worst
-        } else {
-            status
-        };
+        let worst = worse(ce.worst, status);
         let id = tx
             .prepare_cached(
                 "INSERT INTO incidents (feed_id, incident_key, chain_key, title, link, status,
@@ -558,7 +518,7 @@ fn upsert_incident(
                     feed_id,
                     key,
                     chain,
-                    entry.title,
+                    incident_title(entry),
                     entry.link,
                     status.as_str(),
                     worst.as_str(),
@@ -586,12 +546,7 @@ fn upsert_incident(
         .prepare_cached("SELECT worst_status, updated_at, started_at FROM incidents WHERE id = ?1")?
         .query_row([incident_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     let old_worst: Status = old_worst.parse().unwrap_or(Status::Degraded);
-    let mut worst = old_worst;
-    for s in [ce.worst, status] {
-        if s.rank() > worst.rank() {
-            worst = s;
-        }
-    }
+    let worst = worse(worse(old_worst, ce.worst), status);
     let latest = newest_update.unwrap_or(at);
     // In a chain, an item older than what the incident already knows (out-of-order arrival)
     // refines the history but does not move the incident's status back in time. A standalone
@@ -616,7 +571,7 @@ fn upsert_incident(
         )?
         .execute(params![
             incident_id,
-            entry.title,
+            incident_title(entry),
             entry.link,
             status.as_str(),
             worst.as_str(),

@@ -111,6 +111,7 @@ impl TestFeed {
                 components: components.iter().map(|c| c.to_string()).collect(),
                 incident_key: None,
                 severity: None,
+                language: None,
             },
             class: Classification {
                 status,
