@@ -9,27 +9,13 @@
 //! Without either the test fails: a skipped corpus test would report success for nothing.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::corpus_dir;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn corpus_dir() -> PathBuf {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if beside.join("labels.jsonl").is_file() {
-        return beside;
-    }
-    if let Some(dir) = std::env::var_os("STATUSWATCH_CORPUS").map(PathBuf::from) {
-        if dir.join("labels.jsonl").is_file() {
-            return dir;
-        }
-        panic!("STATUSWATCH_CORPUS={} has no labels.jsonl", dir.display());
-    }
-    panic!(
-        "corpus not found: neither {} nor $STATUSWATCH_CORPUS holds labels.jsonl; \
-         run with STATUSWATCH_CORPUS=/path/to/shared/corpus",
-        beside.display()
-    );
-}
 
 fn is_active(status: &str) -> bool {
     matches!(status, "outage" | "degraded" | "maintenance")
@@ -37,7 +23,7 @@ fn is_active(status: &str) -> bool {
 
 #[test]
 fn corpus_matches_labels() {
-    let corpus = corpus_dir();
+    let corpus = corpus_dir("labels.jsonl");
     let feeds = corpus.join("feeds");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&feeds)
         .unwrap()

@@ -13,29 +13,9 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
-use common::{opml, stderr, FeedServer, Resource, Sandbox};
+use common::{corpus_dir, opml, stderr, FeedServer, Resource, Sandbox};
 
-fn corpus_dir() -> PathBuf {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if beside.join("state-labels.jsonl").is_file() {
-        return beside;
-    }
-    if let Some(dir) = std::env::var_os("STATUSWATCH_CORPUS").map(PathBuf::from) {
-        if dir.join("state-labels.jsonl").is_file() {
-            return dir;
-        }
-        panic!(
-            "STATUSWATCH_CORPUS={} has no state-labels.jsonl",
-            dir.display()
-        );
-    }
-    panic!(
-        "corpus not found: neither {} nor $STATUSWATCH_CORPUS holds state-labels.jsonl",
-        beside.display()
-    );
-}
 
 /// Titles compared as people read them: blanks collapsed.
 fn norm(title: &str) -> String {
@@ -44,7 +24,7 @@ fn norm(title: &str) -> String {
 
 #[test]
 fn corpus_documents_end_in_their_labelled_state() {
-    let corpus = corpus_dir();
+    let corpus = corpus_dir("state-labels.jsonl");
     let labels = std::fs::read_to_string(corpus.join("state-labels.jsonl")).unwrap();
     let labels: Vec<serde_json::Value> = labels
         .lines()

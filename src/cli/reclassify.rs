@@ -34,6 +34,8 @@ pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
     let mut changes: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut feeds_changed = 0;
     let mut states_changed = 0;
+    let mut incidents_removed = 0;
+    let mut incidents_added = 0;
     for feed in &feeds {
         let stored = store.feed_entries(feed.id)?;
         let engine = feed
@@ -43,10 +45,19 @@ pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
             .unwrap_or(Engine::Generic);
         let mut verdicts = Vec::with_capacity(stored.len());
         let mut changed_here = 0;
-        for s in stored {
+        for mut s in stored {
             examined += 1;
+            // Entries stored before a chaining rule existed join their chain now.
+            let chain = crate::parse::derive_chain_key(engine, &s.entry);
+            s.entry.incident_key = chain;
             let (class, worst) = rules.classify_with_worst(engine, &s.entry);
-            if class.status != s.status || class.phase != s.phase || class.rule != s.rule {
+            let rechained = s.entry.incident_key != s.incident_chain
+                && (s.has_incident || class.status != crate::model::Status::Informational);
+            if class.status != s.status
+                || class.phase != s.phase
+                || class.rule != s.rule
+                || rechained
+            {
                 changed_here += 1;
                 if class.status != s.status {
                     *changes
@@ -74,9 +85,12 @@ pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
             title: feed.spec.title.clone(),
             url: feed.spec.url.clone(),
         };
-        states_changed += store.reclassify_feed(feed.id, &verdicts, |inputs| {
+        let rebuilt = store.reclassify_feed(feed.id, &verdicts, |inputs| {
             plan_state(&context, inputs, chrono::Utc::now())
         })?;
+        states_changed += rebuilt.states_changed;
+        incidents_removed += rebuilt.incidents_removed;
+        incidents_added += rebuilt.incidents_added;
     }
     let mut out = format!(
         "{} {examined} entries in {} feeds: {} status changes in {feeds_changed} feeds",
@@ -90,7 +104,8 @@ pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
     );
     if !args.dry_run {
         out.push_str(&format!(
-            "; {states_changed} service or component states changed (no events raised)"
+            "; incidents rebuilt ({incidents_added} new, {incidents_removed} merged away or gone); \
+             {states_changed} service or component states changed (no events raised)"
         ));
     }
     out.push_str(".\n");

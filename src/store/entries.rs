@@ -687,16 +687,23 @@ pub struct StoredEntry {
     pub status: Status,
     pub phase: Option<Phase>,
     pub rule: String,
+    /// The chain key of the incident the entry belongs to (`None`: no incident, or one of its
+    /// own), so `reclassify` can tell when chaining would change.
+    pub incident_chain: Option<String>,
+    /// Whether the entry belongs to an incident.
+    pub has_incident: bool,
 }
 
 impl Store {
     /// Every entry of a feed with its newest revision, oldest first (by the vendor's time).
     pub fn feed_entries(&self, feed_id: i64) -> Result<Vec<StoredEntry>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT e.id, r.entry_json, e.status, e.phase, e.rule, r.content
+            "SELECT e.id, r.entry_json, e.status, e.phase, e.rule, r.content, i.chain_key,
+                    i.id IS NOT NULL
              FROM entries e
              JOIN entry_revisions r ON r.entry_id = e.id
               AND r.revision = (SELECT MAX(revision) FROM entry_revisions WHERE entry_id = e.id)
+             LEFT JOIN incidents i ON i.id = e.incident_id
              WHERE e.feed_id = ?1
              ORDER BY COALESCE(e.updated_at, e.published_at, e.first_seen_at), e.id",
         )?;
@@ -708,11 +715,13 @@ impl Store {
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, bool>(7)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (entry_id, json, status, phase, rule, content) = row?;
+            let (entry_id, json, status, phase, rule, content, incident_chain, has_incident) = row?;
             let mut entry: Entry = serde_json::from_str(&json)?;
             // Newer revisions keep the text only in `content`; older ones in the JSON too.
             if entry.content.is_empty() {
@@ -724,6 +733,8 @@ impl Store {
                 status: status.parse().unwrap_or(Status::Informational),
                 phase: phase.as_deref().and_then(Phase::from_word),
                 rule,
+                incident_chain,
+                has_incident,
             });
         }
         Ok(out)
@@ -731,20 +742,42 @@ impl Store {
 
     /// Writes new verdicts for a feed's entries and rebuilds its incidents and service state
     /// from them, in one transaction. Raises no events: re-reading history under new rules is
-    /// not news. Returns how many state rows changed.
+    /// not news. Incidents are rebuilt from the entries: an incident whose key survives keeps
+    /// its row (and the events that name it); entries that now chain into one incident leave
+    /// their old ones, which are removed. Incidents closed as withdrawn stay as they are: the
+    /// vendor's removal is a fact of the archive, not a verdict to redo.
     pub fn reclassify_feed(
         &mut self,
         feed_id: i64,
         verdicts: &[(i64, ClassifiedEntry)],
         plan: impl FnOnce(&StateInputs) -> StatePlan,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<Reclassified, StoreError> {
         let now = chrono::Utc::now();
         let tx = self.conn.transaction()?;
+        let before: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM incidents WHERE feed_id = ?1",
+            [feed_id],
+            |r| r.get(0),
+        )?;
         // Worst status is re-derived from the entries under the new rules.
         tx.execute(
-            "UPDATE incidents SET worst_status = 'informational' WHERE feed_id = ?1",
+            "UPDATE incidents SET worst_status = 'informational'
+             WHERE feed_id = ?1 AND phase IS NOT 'withdrawn'",
             [feed_id],
         )?;
+        tx.execute(
+            "UPDATE entries SET incident_id = NULL
+             WHERE feed_id = ?1 AND incident_id IN
+                   (SELECT id FROM incidents WHERE feed_id = ?1 AND phase IS NOT 'withdrawn')",
+            [feed_id],
+        )?;
+        let withdrawn: std::collections::HashSet<i64> = tx
+            .prepare(
+                "SELECT e.id FROM entries e JOIN incidents i ON i.id = e.incident_id
+                 WHERE e.feed_id = ?1 AND i.phase IS 'withdrawn'",
+            )?
+            .query_map([feed_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         let mut ordered: Vec<&(i64, ClassifiedEntry)> = verdicts.iter().collect();
         ordered.sort_by_key(|(_, ce)| entry_time(&ce.entry));
         for (entry_id, ce) in ordered {
@@ -757,12 +790,27 @@ impl Store {
                 ce.class.phase.map(Phase::as_str),
                 ce.class.rule
             ])?;
+            if withdrawn.contains(entry_id) {
+                continue;
+            }
             if let Some(incident) = upsert_incident(&tx, feed_id, Some(*entry_id), ce, false, now)?
             {
                 tx.prepare_cached("UPDATE entries SET incident_id = ?2 WHERE id = ?1")?
                     .execute(params![entry_id, incident])?;
             }
         }
+        // Incidents no entry belongs to any more (merged into a chain, or now read as
+        // announcements): gone. Events that named them keep their own copy of what they said.
+        let removed = tx.execute(
+            "DELETE FROM incidents WHERE feed_id = ?1
+               AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.incident_id = incidents.id)",
+            [feed_id],
+        )?;
+        let after: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM incidents WHERE feed_id = ?1",
+            [feed_id],
+            |r| r.get(0),
+        )?;
         let inputs = StateInputs {
             previous: load_states_in(&tx, feed_id)?,
             open: load_incidents(&tx, feed_id, None)?,
@@ -784,6 +832,22 @@ impl Store {
             upsert_state_in(&tx, feed_id, state)?;
         }
         tx.commit()?;
-        Ok(changed)
+        let removed = i64::try_from(removed).unwrap_or(i64::MAX);
+        Ok(Reclassified {
+            states_changed: changed,
+            incidents_removed: usize::try_from(removed).unwrap_or(0),
+            incidents_added: usize::try_from((after - before + removed).max(0)).unwrap_or(0),
+        })
     }
+}
+
+/// What [`Store::reclassify_feed`] changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reclassified {
+    /// Service or component state rows whose state changed.
+    pub states_changed: usize,
+    /// Incidents removed: merged into a chain, or no longer incidents at all.
+    pub incidents_removed: usize,
+    /// Incidents created by the rebuild.
+    pub incidents_added: usize,
 }

@@ -610,6 +610,27 @@ impl Sandbox {
     }
 }
 
+/// The shared real-feed corpus: `CARGO_MANIFEST_DIR/../shared/corpus`, else
+/// `$STATUSWATCH_CORPUS`, whichever holds `marker` (a labels file). Without either the calling
+/// test fails: a skipped corpus test would report success for nothing.
+pub fn corpus_dir(marker: &str) -> PathBuf {
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if beside.join(marker).is_file() {
+        return beside;
+    }
+    if let Some(dir) = std::env::var_os("STATUSWATCH_CORPUS").map(PathBuf::from) {
+        if dir.join(marker).is_file() {
+            return dir;
+        }
+        panic!("STATUSWATCH_CORPUS={} has no {marker}", dir.display());
+    }
+    panic!(
+        "corpus not found: neither {} nor $STATUSWATCH_CORPUS holds {marker}; \
+         run with STATUSWATCH_CORPUS=/path/to/shared/corpus",
+        beside.display()
+    );
+}
+
 /// An OPML document listing `(title, vendor, engine, url)` feeds.
 pub fn opml(feeds: &[(&str, &str, &str, String)]) -> String {
     let mut body = String::new();
