@@ -86,6 +86,36 @@ fn table_and_explain() {
 }
 
 #[test]
+fn explain_shows_the_timeline_the_languages_and_the_chain() {
+    // A per-update feed: each item names its chain.
+    let f = fixture("parse/generic_pagerduty.rss");
+    let text = String::from_utf8(classify(&["--explain", f.to_str().unwrap()]).stdout).unwrap();
+    assert!(
+        text.contains("chain: title:queries are failing (joins the open incident of this chain)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("chain: none (the entry is its own incident)"),
+        "{text}"
+    );
+
+    // A timeline from another generator, in German: every update with its label and time.
+    let f = fixture("truth/othergen-history.atom");
+    let text = String::from_utf8(classify(&["--explain", f.to_str().unwrap()]).stdout).unwrap();
+    assert!(text.contains("languages: en, de"), "{text}");
+    assert!(text.contains("newest update: [Behoben]"), "{text}");
+    assert!(text.contains("then: [Untersuchung]"), "{text}");
+
+    let f = fixture("truth/statusfy-updates.atom");
+    let out = classify(&["--json", "--explain", f.to_str().unwrap()]);
+    let first = &json_lines(&out)[0];
+    assert_eq!(first["timeline"][0]["label"], "Identified");
+    assert_eq!(first["timeline"][0]["at"], "2026-02-25T12:00:00Z");
+    assert_eq!(first["timeline"][1]["text"], "Nightly backups did not run.");
+    assert_eq!(first["languages"], serde_json::json!(["en"]));
+}
+
+#[test]
 fn a_bad_file_is_reported_and_the_others_still_run() {
     let good = fixture("parse/aws_service.rss");
     let html = fixture("classify/not_a_feed.html");

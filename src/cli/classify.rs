@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::classify::{Explanation, Rules};
 use crate::model::{Engine, Entry, ParsedFeed};
 use crate::parse::{parse_feed, ParseOptions};
+use crate::store::time_text;
 
 /// Arguments of `statuswatch classify`.
 #[derive(Debug, Clone, clap::Args)]
@@ -63,6 +64,20 @@ struct JsonLine<'a> {
     repaired: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     matches: Option<Vec<JsonMatch<'a>>>,
+    /// With `--explain`: the update timeline found, newest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeline: Option<Vec<JsonUpdate<'a>>>,
+    /// With `--explain`: the languages whose rules read the entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    languages: Option<Vec<String>>,
+}
+
+/// One update of the timeline, for `--explain --json`.
+#[derive(serde::Serialize)]
+struct JsonUpdate<'a> {
+    label: &'a str,
+    at: Option<String>,
+    text: &'a str,
 }
 
 #[derive(Serialize)]
@@ -174,6 +189,18 @@ fn write_json(
             updates: entry.updates.len(),
             repaired: feed.repaired,
             matches,
+            timeline: explain.then(|| {
+                entry
+                    .updates
+                    .iter()
+                    .map(|u| JsonUpdate {
+                        label: &u.label,
+                        at: u.at.map(time_text),
+                        text: &u.text,
+                    })
+                    .collect()
+            }),
+            languages: explain.then(|| rules.languages(entry)),
         };
         serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::other)?;
         out.write_all(b"\n")?;
@@ -214,25 +241,51 @@ fn write_table(
             one_line(&entry.title, 100)
         )?;
         if explain {
-            write_explain(out, entry, &x)?;
+            write_explain(out, entry, &x, rules)?;
         }
     }
     Ok(())
 }
 
-fn write_explain(out: &mut impl Write, entry: &Entry, x: &Explanation) -> std::io::Result<()> {
+fn write_explain(
+    out: &mut impl Write,
+    entry: &Entry,
+    x: &Explanation,
+    rules: &Rules,
+) -> std::io::Result<()> {
     writeln!(
         out,
         "      id: {}{}",
         entry.id,
         if entry.id_derived { " (derived)" } else { "" }
     )?;
-    if let Some(u) = entry.updates.first() {
+    writeln!(
+        out,
+        "      languages: {}",
+        rules.languages(entry).join(", ")
+    )?;
+    match &entry.incident_key {
+        Some(chain) => writeln!(
+            out,
+            "      chain: {chain} (joins the open incident of this chain)"
+        )?,
+        None => writeln!(out, "      chain: none (the entry is its own incident)")?,
+    }
+    if entry.updates.is_empty() {
+        writeln!(out, "      timeline: none")?;
+    }
+    for (n, u) in entry.updates.iter().enumerate() {
         writeln!(
             out,
-            "      newest update: [{}] {}",
-            u.label,
-            one_line(&u.text, 100)
+            "      {} [{}] {} {}",
+            if n == 0 {
+                "newest update:"
+            } else {
+                "          then:"
+            },
+            if u.label.is_empty() { "-" } else { &u.label },
+            u.at.map_or_else(|| "(no time)".to_string(), time_text),
+            one_line(&u.text, 80)
         )?;
     }
     for m in &x.matches {
