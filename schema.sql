@@ -216,6 +216,23 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_webhook ON deliveries (webhook, outcome);
 
+-- A person's corrections of the archive (`statuswatch override`): an incident's status, or a
+-- vendor's (or one component's) state, with the reason. Kept apart from what the vendor said,
+-- so a new fetch or `reclassify` never undoes one; removing the row undoes it.
+CREATE TABLE overrides (
+    id          INTEGER PRIMARY KEY,
+    feed_id     INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+    incident_id INTEGER REFERENCES incidents (id) ON DELETE CASCADE,  -- NULL: a state override
+    component   TEXT    NOT NULL DEFAULT '',                         -- state override: '' = the whole service
+    status      TEXT    NOT NULL,   -- incident: outage, degraded, maintenance, resolved, informational;
+                                    -- state: operational, maintenance, degraded, outage
+    reason      TEXT    NOT NULL,
+    created_at  TEXT    NOT NULL
+);
+CREATE UNIQUE INDEX overrides_incident ON overrides (incident_id) WHERE incident_id IS NOT NULL;
+CREATE UNIQUE INDEX overrides_state ON overrides (feed_id, component) WHERE incident_id IS NULL;
+
+
 -- Current state per vendor and component, worst first when ordered by severity DESC.
 CREATE VIEW current_status AS
 SELECT f.id                                  AS feed_id,
@@ -230,30 +247,43 @@ SELECT f.id                                  AS feed_id,
        s.since                               AS since,
        i.title                               AS incident,
        COALESCE(i.link, f.html_url)          AS link,
-       f.last_success_at                     AS checked_at
+       f.last_success_at                     AS checked_at,
+       COALESCE(so.reason, io.reason)        AS override
 FROM feeds f
 LEFT JOIN service_state s ON s.feed_id = f.id
 LEFT JOIN incidents i ON i.id = s.incident_id
+LEFT JOIN overrides so ON so.feed_id = f.id AND so.incident_id IS NULL
+                      AND so.component = COALESCE(s.component, '')
+LEFT JOIN overrides io ON io.incident_id = i.id
 WHERE f.enabled;
 
 -- Unplanned incidents (outage or degraded at worst) with their durations in minutes;
--- ongoing ones count up to now.
+-- ongoing ones count up to now. A person's override stands over the vendor's word: an incident
+-- marked resolved ends then, one marked informational (a false alarm) is no outage.
 CREATE VIEW outages AS
-SELECT i.id                                  AS incident_id,
-       f.vendor                              AS vendor,
-       f.title                               AS feed,
-       i.title                               AS title,
-       i.worst_status                        AS status,
-       i.started_at                          AS started_at,
-       i.resolved_at                         AS resolved_at,
-       ROUND((julianday(COALESCE(i.resolved_at, 'now')) - julianday(i.started_at)) * 1440.0, 1)
+SELECT incident_id, vendor, feed, title, status, started_at, resolved_at,
+       ROUND((julianday(COALESCE(resolved_at, 'now')) - julianday(started_at)) * 1440.0, 1)
                                              AS duration_minutes,
-       i.resolved_at IS NULL                 AS ongoing,
-       i.components                          AS components,
-       i.link                                AS link
-FROM incidents i
-JOIN feeds f ON f.id = i.feed_id
-WHERE i.worst_status IN ('outage', 'degraded');
+       resolved_at IS NULL                   AS ongoing,
+       components, link, override
+FROM (SELECT i.id                            AS incident_id,
+             f.vendor                        AS vendor,
+             f.title                         AS feed,
+             i.title                         AS title,
+             CASE WHEN o.status IN ('outage', 'degraded') THEN o.status
+                  ELSE i.worst_status END    AS status,
+             i.started_at                    AS started_at,
+             CASE WHEN o.status = 'resolved' THEN COALESCE(i.resolved_at, o.created_at)
+                  WHEN o.status IN ('outage', 'degraded', 'maintenance') THEN NULL
+                  ELSE i.resolved_at END     AS resolved_at,
+             i.components                    AS components,
+             i.link                          AS link,
+             o.reason                        AS override,
+             o.status                        AS override_status
+      FROM incidents i
+      JOIN feeds f ON f.id = i.feed_id
+      LEFT JOIN overrides o ON o.incident_id = i.id)
+WHERE status IN ('outage', 'degraded') AND override_status IS NOT 'informational';
 
 -- Feed health at a glance: which feeds are broken, since when, why, and when they are tried
 -- again. health: disabled, never fetched, gone (404/410), ok, failing.

@@ -38,6 +38,8 @@ enum Command {
     Classify(cli::classify::ClassifyArgs),
     /// Re-run the current rules over every stored entry; update incidents and state (no events).
     Reclassify(cli::reclassify::ReclassifyArgs),
+    /// Correct the archive by hand: an incident's status or a vendor's state, with a reason.
+    Override(cli::overrides::OverrideArgs),
     /// Webhooks from the configuration file: list with delivery counts, test, dead letters, retry.
     Webhooks(cli::webhooks::WebhooksArgs),
 }
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cli::run::run(&args.global, a),
         Command::Classify(a) => cli::classify::run(a),
         Command::Reclassify(a) => cli::reclassify::run(&args.global, a),
+        Command::Override(a) => cli::overrides::run(&args.global, a),
         Command::Webhooks(a) => cli::webhooks::run(&args.global, a),
     };
     match result {

@@ -50,7 +50,10 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<i32> {
                 r.resolved_at.clone().unwrap_or_default(),
                 duration(r.duration_minutes, r.resolved_at.is_none()),
                 r.worst_status.clone(),
-                r.status.clone(),
+                match &r.override_status {
+                    Some(s) => format!("{s} (override)"),
+                    None => r.status.clone(),
+                },
                 r.title.clone(),
             ]
         },

@@ -7,6 +7,7 @@ pub mod events;
 pub mod feeds;
 pub mod history;
 pub mod init;
+pub mod overrides;
 pub mod poll;
 pub mod query;
 pub mod reclassify;

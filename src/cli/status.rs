@@ -45,7 +45,10 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<i32> {
                 } else {
                     r.component.clone()
                 },
-                r.state.clone(),
+                match &r.override_reason {
+                    Some(_) => format!("{} (override)", r.state),
+                    None => r.state.clone(),
+                },
                 r.since.clone().unwrap_or_default(),
                 r.incident.clone().unwrap_or_default(),
                 r.link.clone().unwrap_or_default(),

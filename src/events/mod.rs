@@ -32,10 +32,12 @@ fn counts(incident: &OpenIncident) -> bool {
         && !(incident.status == Status::Maintenance && incident.phase == Some(Phase::Scheduled))
 }
 
-/// The state each component should be in, with the incident that puts it there.
-fn desired_states(
-    open: &[OpenIncident],
-) -> BTreeMap<String, (ServiceState, Option<&OpenIncident>)> {
+/// The state each component should be in, with the incident that puts it there. A state a
+/// person set by hand stands over what the incidents say.
+fn desired_states<'a>(
+    open: &'a [OpenIncident],
+    overrides: &[(String, ServiceState)],
+) -> BTreeMap<String, (ServiceState, Option<&'a OpenIncident>)> {
     let mut desired: BTreeMap<String, (ServiceState, Option<&OpenIncident>)> = BTreeMap::new();
     desired.insert(String::new(), (ServiceState::Operational, None));
     for incident in open.iter().filter(|i| counts(i)) {
@@ -50,13 +52,16 @@ fn desired_states(
             }
         }
     }
+    for (component, state) in overrides {
+        desired.insert(component.clone(), (*state, None));
+    }
     desired
 }
 
 /// Plans the new service state of one feed and the events its changes raise.
 pub fn plan_state(feed: &FeedContext, inputs: &StateInputs, now: DateTime<Utc>) -> StatePlan {
     let now_text = time_text(now);
-    let desired = desired_states(&inputs.open);
+    let desired = desired_states(&inputs.open, &inputs.overrides);
     let previous: BTreeMap<&str, &StateRow> = inputs
         .previous
         .iter()
@@ -258,6 +263,7 @@ mod tests {
             previous: vec![],
             open: vec![],
             resolved_now: vec![],
+            overrides: vec![],
         };
         let plan = plan_state(&feed(), &inputs, now());
         assert_eq!(plan.states.len(), 1);
@@ -276,6 +282,7 @@ mod tests {
                 &["API", "Web"],
             )],
             resolved_now: vec![],
+            overrides: vec![],
         };
         let plan = plan_state(&feed(), &inputs, now());
         assert_eq!(plan.events.len(), 1);
@@ -301,6 +308,7 @@ mod tests {
                 incident(2, Status::Outage, None, &[]),
             ],
             resolved_now: vec![],
+            overrides: vec![],
         };
         let plan = plan_state(&feed(), &inputs, now());
         assert_eq!(plan.events[0].to_state, Some(ServiceState::Outage));
@@ -318,6 +326,7 @@ mod tests {
                 &[],
             )],
             resolved_now: vec![],
+            overrides: vec![],
         };
         assert!(plan_state(&feed(), &scheduled, now()).events.is_empty());
         let started = StateInputs {
@@ -344,6 +353,7 @@ mod tests {
             ],
             open: vec![],
             resolved_now: vec![ended],
+            overrides: vec![],
         };
         let plan = plan_state(&feed(), &inputs, now());
         assert_eq!(plan.events.len(), 1);
@@ -366,6 +376,7 @@ mod tests {
             previous: vec![row],
             open: vec![incident(1, Status::Degraded, None, &[])],
             resolved_now: vec![],
+            overrides: vec![],
         };
         let plan = plan_state(&feed(), &inputs, now());
         assert!(plan.states.is_empty());

@@ -48,12 +48,17 @@ pub struct OpenIncident {
 }
 
 /// The inputs the events stage needs to plan state changes, read inside the transaction.
-#[derive(Debug, Clone)]
+/// Incidents are as people see them: a person's override of an incident's status stands over
+/// the vendor's word.
+#[derive(Debug, Clone, Default)]
 pub struct StateInputs {
     pub previous: Vec<StateRow>,
     pub open: Vec<OpenIncident>,
     /// Incidents resolved by this ingest (for the time and title of a recovery).
     pub resolved_now: Vec<OpenIncident>,
+    /// States a person set by hand, per component (`''`: the whole service): they stand
+    /// whatever the incidents say.
+    pub overrides: Vec<(String, crate::model::ServiceState)>,
 }
 
 /// What the events stage decided: states to write and events to append to the outbox.
@@ -271,6 +276,7 @@ impl Store {
             previous: load_states_in(&tx, feed_id)?,
             open: load_incidents(&tx, feed_id, None)?,
             resolved_now: load_incidents(&tx, feed_id, Some(&touched))?,
+            overrides: super::overrides::state_overrides_in(&tx, feed_id)?,
         };
         let decided = plan(&inputs);
         for state in &decided.states {
@@ -627,51 +633,80 @@ fn find_chain_incident(
         .optional()?)
 }
 
-/// Open incidents of a feed (`only` None), or the incidents among `only` that are resolved.
-fn load_incidents(
+/// Open incidents of a feed (`only` None), or the incidents among `only` that are resolved,
+/// as people see them: an incident a person marked resolved or informational is closed (at the
+/// override's time when the vendor never closed it), one marked active is open in that status.
+pub(super) fn load_incidents(
     tx: &Connection,
     feed_id: i64,
     only: Option<&[i64]>,
 ) -> Result<Vec<OpenIncident>, StoreError> {
+    const COLUMNS: &str = "i.id, i.title, i.link, i.status, i.phase, i.components, i.started_at,
+         COALESCE(i.resolved_at, o.created_at, i.updated_at), i.updated_at,
+         i.resolved_at IS NULL, o.status";
+    // The open ones come from the partial index; overridden ones are few.
     let sql = match only {
-        None => {
-            "SELECT id, title, link, status, phase, components, started_at, updated_at
-             FROM incidents WHERE feed_id = ?1 AND resolved_at IS NULL
-             ORDER BY updated_at DESC"
-        }
-        Some(_) => {
-            "SELECT id, title, link, status, phase, components, started_at, COALESCE(resolved_at, updated_at)
-             FROM incidents WHERE feed_id = ?1 AND id = ?2 AND resolved_at IS NOT NULL"
-        }
+        None => format!(
+            "SELECT {COLUMNS} FROM incidents i LEFT JOIN overrides o ON o.incident_id = i.id
+             WHERE i.feed_id = ?1 AND i.resolved_at IS NULL
+             UNION ALL
+             SELECT {COLUMNS} FROM overrides o JOIN incidents i ON i.id = o.incident_id
+             WHERE o.feed_id = ?1 AND i.resolved_at IS NOT NULL"
+        ),
+        Some(_) => format!(
+            "SELECT {COLUMNS} FROM incidents i LEFT JOIN overrides o ON o.incident_id = i.id
+             WHERE i.feed_id = ?1 AND i.id = ?2"
+        ),
     };
-    let mut stmt = tx.prepare_cached(sql)?;
-    let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<OpenIncident> {
+    let mut stmt = tx.prepare_cached(&sql)?;
+    // (incident as seen, open as seen)
+    let read = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(OpenIncident, bool)> {
         let status: String = r.get(3)?;
         let phase: Option<String> = r.get(4)?;
         let components: String = r.get(5)?;
-        Ok(OpenIncident {
-            id: r.get(0)?,
-            title: r.get(1)?,
-            link: r.get(2)?,
-            status: status.parse().unwrap_or(Status::Degraded),
-            phase: phase.as_deref().and_then(Phase::from_word),
-            // Written by us as a JSON array; a damaged value loses components, not the incident.
-            components: serde_json::from_str(&components).unwrap_or_default(),
-            started_at: r.get(6)?,
-            updated_at: r.get(7)?,
-        })
+        let vendor_open: bool = r.get(9)?;
+        let overridden: Option<String> = r.get(10)?;
+        let vendor_status: Status = status.parse().unwrap_or(Status::Degraded);
+        let (status, open) = match overridden.as_deref().and_then(|s| s.parse::<Status>().ok()) {
+            Some(s) => (s, s.is_active()),
+            None => (vendor_status, vendor_open),
+        };
+        let closed_at: String = r.get(7)?;
+        let updated_at: String = r.get(8)?;
+        Ok((
+            OpenIncident {
+                id: r.get(0)?,
+                title: r.get(1)?,
+                link: r.get(2)?,
+                status,
+                phase: phase.as_deref().and_then(Phase::from_word),
+                // Written by us as a JSON array; a damaged value loses components, not the incident.
+                components: serde_json::from_str(&components).unwrap_or_default(),
+                started_at: r.get(6)?,
+                updated_at: if open { updated_at } else { closed_at },
+            },
+            open,
+        ))
     };
     let mut out = Vec::new();
     match only {
         None => {
             for row in stmt.query_map([feed_id], read)? {
-                out.push(row?);
+                let (incident, open) = row?;
+                if open {
+                    out.push(incident);
+                }
             }
+            out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
         }
         Some(ids) => {
             for id in ids {
-                if let Some(row) = stmt.query_row(params![feed_id, id], read).optional()? {
-                    out.push(row);
+                if let Some((incident, open)) =
+                    stmt.query_row(params![feed_id, id], read).optional()?
+                {
+                    if !open {
+                        out.push(incident);
+                    }
                 }
             }
         }
@@ -815,6 +850,7 @@ impl Store {
             previous: load_states_in(&tx, feed_id)?,
             open: load_incidents(&tx, feed_id, None)?,
             resolved_now: Vec::new(),
+            overrides: super::overrides::state_overrides_in(&tx, feed_id)?,
         };
         let decided = plan(&inputs);
         let changed = decided

@@ -22,6 +22,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0003_webhooks.sql"),
     ),
     ("0004_perf", include_str!("../../migrations/0004_perf.sql")),
+    (
+        "0005_overrides",
+        include_str!("../../migrations/0005_overrides.sql"),
+    ),
 ];
 
 /// The whole current schema, as people read it.

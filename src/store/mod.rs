@@ -11,6 +11,7 @@ mod deliveries;
 mod entries;
 mod feeds;
 mod migrations;
+mod overrides;
 mod query;
 mod state;
 pub mod writer;
@@ -23,6 +24,7 @@ pub use entries::{
 };
 pub use feeds::{FeedHealth, FeedRow, FetchRecord, ImportCounts, MovedTo, RecordedFetch};
 pub use migrations::{MIGRATIONS, SCHEMA_SQL};
+pub use overrides::{OverrideRow, OverrideTarget};
 pub use query::{QueryResult, Value};
 pub use state::{EventRow, HistoryRow, StateRow, StatusRow};
 
@@ -54,6 +56,10 @@ pub enum StoreError {
     },
     #[error("no feed matches {0:?}: see `statuswatch feeds list` for ids and URLs")]
     NoSuchFeed(String),
+    #[error("no incident has id {0}: see `statuswatch history` (--format json shows incident_id)")]
+    NoSuchIncident(i64),
+    #[error("no override has id {0}: see `statuswatch override list`")]
+    NoSuchOverride(i64),
     #[error("the database is locked by another process's write (another statuswatch, or a sqlite3 or Datasette session writing) and stayed locked past the {} s wait: end that write and run the command again", BUSY_TIMEOUT.as_secs())]
     Busy(#[source] rusqlite::Error),
     #[error("database error: {0}")]

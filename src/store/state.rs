@@ -26,6 +26,9 @@ pub struct StatusRow {
     pub incident: Option<String>,
     pub link: Option<String>,
     pub checked_at: Option<String>,
+    /// The reason a person gave, where an override decides this state.
+    #[serde(rename = "override")]
+    pub override_reason: Option<String>,
 }
 
 /// One event as stored in the outbox.
@@ -114,7 +117,8 @@ impl Store {
     /// The `current_status` view, worst first, then by vendor.
     pub fn current_status(&self) -> Result<Vec<StatusRow>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT vendor, feed, category, component, state, since, incident, link, checked_at
+            "SELECT vendor, feed, category, component, state, since, incident, link, checked_at,
+                    override
              FROM current_status ORDER BY severity DESC, vendor, feed, component",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -128,6 +132,7 @@ impl Store {
                 incident: r.get(6)?,
                 link: r.get(7)?,
                 checked_at: r.get(8)?,
+                override_reason: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -185,6 +190,11 @@ pub struct HistoryRow {
     pub duration_minutes: Option<f64>,
     pub components: Vec<String>,
     pub link: Option<String>,
+    /// A person's override of the status, and why (`status`, `resolved_at` and the duration
+    /// already follow it; the vendor's own word is `vendor_status`).
+    pub override_status: Option<String>,
+    pub override_reason: Option<String>,
+    pub vendor_status: String,
 }
 
 impl Store {
@@ -196,13 +206,21 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<HistoryRow>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT i.id, f.vendor, f.title, i.title, i.status, i.worst_status, i.phase,
-                    i.started_at, i.resolved_at,
-                    ROUND((julianday(COALESCE(i.resolved_at, 'now')) - julianday(i.started_at)) * 1440.0, 1),
-                    i.components, i.link
-             FROM incidents i JOIN feeds f ON f.id = i.feed_id
-             WHERE (?1 IS NULL OR f.vendor = ?1) AND (?2 IS NULL OR i.started_at >= ?2)
-             ORDER BY i.started_at DESC, i.id DESC LIMIT ?3",
+            "SELECT id, vendor, feed, title, status, worst_status, phase, started_at, resolved_at,
+                    ROUND((julianday(COALESCE(resolved_at, 'now')) - julianday(started_at)) * 1440.0, 1),
+                    components, link, override_status, override_reason, vendor_status
+             FROM (SELECT i.id, f.vendor, f.title AS feed, i.title, COALESCE(o.status, i.status) AS status,
+                          i.worst_status, i.phase, i.started_at,
+                          CASE WHEN o.status IN ('resolved', 'informational')
+                                   THEN COALESCE(i.resolved_at, o.created_at)
+                               WHEN o.status IS NOT NULL THEN NULL
+                               ELSE i.resolved_at END AS resolved_at,
+                          i.components, i.link, o.status AS override_status,
+                          o.reason AS override_reason, i.status AS vendor_status
+                   FROM incidents i JOIN feeds f ON f.id = i.feed_id
+                   LEFT JOIN overrides o ON o.incident_id = i.id
+             WHERE (?1 IS NULL OR f.vendor = ?1) AND (?2 IS NULL OR i.started_at >= ?2))
+             ORDER BY started_at DESC, id DESC LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![vendor, since, limit as i64], |r| {
             let components: String = r.get(10)?;
@@ -219,6 +237,9 @@ impl Store {
                 duration_minutes: r.get(9)?,
                 components: serde_json::from_str(&components).unwrap_or_default(),
                 link: r.get(11)?,
+                override_status: r.get(12)?,
+                override_reason: r.get(13)?,
+                vendor_status: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
