@@ -64,6 +64,29 @@ pub fn incident_title(entry: &Entry) -> &str {
     &entry.title
 }
 
+/// Whether an entry's word is the incident's current word. A standalone entry is the incident:
+/// its text is the vendor's current word, whatever its dates. In a chain, an item older than
+/// what the incident already knows (out-of-order arrival) refines the history but does not move
+/// the incident's status back in time.
+pub fn speaks_for_now(
+    in_chain: bool,
+    entry_latest: DateTime<Utc>,
+    incident_updated: Option<DateTime<Utc>>,
+) -> bool {
+    !in_chain || incident_updated.is_none_or(|known| entry_latest >= known)
+}
+
+/// The incident's new start when an entry shows an earlier one than it had; `None`: keep it.
+pub fn earlier_start(
+    known: Option<DateTime<Utc>>,
+    entry_start: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    match (known, entry_start) {
+        (Some(old), Some(new)) if new < old => Some(new),
+        _ => None,
+    }
+}
+
 /// The worse of two statuses by [`Status::rank`].
 pub fn worse(a: Status, b: Status) -> Status {
     if b.rank() > a.rank() {
@@ -153,6 +176,58 @@ mod tests {
             let e = entry("t", None, updates);
             assert_eq!(resolved_time(&e), at(want), "{updates:?}");
         }
+    }
+
+    #[test]
+    fn chain_items_out_of_order_refine_history_only() {
+        let t = |s: &str| at(s).unwrap();
+        // (in chain, entry's newest time, incident's newest time) → current word?
+        let cases = [
+            (
+                true,
+                "2026-01-01T02:00:00Z",
+                Some("2026-01-01T01:00:00Z"),
+                true,
+            ),
+            (
+                true,
+                "2026-01-01T01:00:00Z",
+                Some("2026-01-01T01:00:00Z"),
+                true,
+            ),
+            (
+                true,
+                "2026-01-01T00:30:00Z",
+                Some("2026-01-01T01:00:00Z"),
+                false,
+            ),
+            (true, "2026-01-01T00:30:00Z", None, true),
+            // A standalone entry always speaks for now.
+            (
+                false,
+                "2026-01-01T00:30:00Z",
+                Some("2026-01-01T01:00:00Z"),
+                true,
+            ),
+        ];
+        for (chain, latest, known, want) in cases {
+            assert_eq!(speaks_for_now(chain, t(latest), known.map(t)), want);
+        }
+        assert_eq!(
+            earlier_start(
+                Some(t("2026-01-01T01:00:00Z")),
+                Some(t("2026-01-01T00:00:00Z"))
+            ),
+            Some(t("2026-01-01T00:00:00Z"))
+        );
+        assert_eq!(
+            earlier_start(
+                Some(t("2026-01-01T01:00:00Z")),
+                Some(t("2026-01-01T02:00:00Z"))
+            ),
+            None
+        );
+        assert_eq!(earlier_start(None, Some(t("2026-01-01T02:00:00Z"))), None);
     }
 
     #[test]

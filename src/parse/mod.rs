@@ -140,7 +140,15 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
             .filter_map(|e| e.updated.max(e.published))
             .max(),
     );
-    let full_contents = rss_content::item_contents(&repaired);
+    // Only RSS items can carry the plain `<content>` feed-rs leaves out (Atom's is read), and
+    // only when an item came without content.
+    let full_contents = if matches!(feed.feed_type, feed_rs::model::FeedType::RSS2)
+        && feed.entries.iter().any(|e| e.content.is_none())
+    {
+        rss_content::item_contents(&repaired)
+    } else {
+        std::collections::HashMap::new()
+    };
     let mut entries: Vec<Entry> = Vec::with_capacity(feed.entries.len());
     let mut seen: HashMap<String, usize> = HashMap::with_capacity(feed.entries.len());
     for fe in &feed.entries {

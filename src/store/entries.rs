@@ -8,7 +8,9 @@
 use super::feeds::{insert_fetch_row, record_fetch_in};
 use super::state::{insert_event_in, load_states_in, upsert_state_in, StateRow};
 use super::{parse_time_text, time_text, FeedHealth, FetchRecord, Store, StoreError, WriteScope};
-use crate::incidents::{entry_start, entry_time, incident_title, resolved_time, worse};
+use crate::incidents::{
+    earlier_start, entry_start, entry_time, incident_title, resolved_time, speaks_for_now, worse,
+};
 use crate::model::{ClassifiedEntry, Entry, NewEvent, Phase, Status};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -557,14 +559,10 @@ fn upsert_incident(
     // In a chain, an item older than what the incident already knows (out-of-order arrival)
     // refines the history but does not move the incident's status back in time. A standalone
     // entry is the incident: its current text is the vendor's current word, whatever its dates.
-    let is_newest = chain.is_none()
-        || match parse_time_text(&old_updated) {
-            Some(old) => latest >= old,
-            None => true,
-        };
-    let started = match (parse_time_text(&old_started), first_update.or(Some(at))) {
-        (Some(old), Some(new)) if new < old => time_text(new),
-        _ => old_started,
+    let is_newest = speaks_for_now(chain.is_some(), latest, parse_time_text(&old_updated));
+    let started = match earlier_start(parse_time_text(&old_started), first_update.or(Some(at))) {
+        Some(new) => time_text(new),
+        None => old_started,
     };
     if is_newest {
         let resolved_at =
