@@ -118,3 +118,58 @@ pub(super) fn leading_label(text: &str) -> Option<(String, String)> {
         text[whole.end()..].trim().to_string(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::chain_key;
+
+    #[test]
+    fn chain_keys_case_table() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            // PagerDuty-derived: the title after the state word, any case and spacing.
+            (
+                "[Investigating] Databases  unavailable",
+                "Investigating",
+                Some("title:databases unavailable"),
+            ),
+            (
+                "[Resolved] Databases unavailable",
+                "Resolved",
+                Some("title:databases unavailable"),
+            ),
+            (
+                "[Detected] Degraded EU load times",
+                "Detected",
+                Some("title:degraded eu load times"),
+            ),
+            (
+                "[Gelöst] Anmeldung gestört",
+                "Gelöst",
+                Some("title:anmeldung gestört"),
+            ),
+            // A bracketed word that is no state word does not chain.
+            ("[EU] Elevated latency", "EU", None),
+            // Per-component state changes: the component.
+            (
+                "Public website is now degraded",
+                "",
+                Some("component:public website"),
+            ),
+            (
+                "Public website is now operational",
+                "",
+                Some("component:public website"),
+            ),
+            // Anything else is an incident of its own.
+            (
+                "Website: a fault in our own checking, not in the service",
+                "",
+                None,
+            ),
+            ("We shipped dark mode", "", None),
+        ];
+        for (title, label, want) in cases {
+            assert_eq!(chain_key(title, label).as_deref(), *want, "{title}");
+        }
+    }
+}
