@@ -69,7 +69,7 @@ pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
     entry.incident_key = chain_key(&entry.title, &label);
     if label.is_empty() {
         let found = super::timeline::timeline(raw.html, raw.published, raw.date);
-        if !found.is_empty() {
+        if is_incident_timeline(&found) {
             entry.updates = found;
             return;
         }
@@ -79,6 +79,20 @@ pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
         label,
         text,
     }];
+}
+
+/// Whether a timeline found in an entry of an unknown generator is an incident's: a word of
+/// state other than a bare "Update", or two dated updates. A news post with one "Update:"
+/// paragraph is not an incident timeline.
+fn is_incident_timeline(updates: &[Update]) -> bool {
+    let worded = updates.iter().any(|u| {
+        crate::model::Phase::from_word(&u.label).is_some_and(|p| p != crate::model::Phase::Update)
+    });
+    let dated = updates
+        .iter()
+        .filter(|u| u.at.is_some() && !u.label.is_empty())
+        .count();
+    worded || dated >= 2
 }
 
 /// The chain a one-item-per-update entry belongs to, from its title: `component:<name>` for
