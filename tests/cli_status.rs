@@ -81,11 +81,17 @@ fn history_lists_incidents_with_durations() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("vendor,started,resolved,duration,worst,now,title")
+        Some("id,vendor,started,resolved,duration,worst,now,title")
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 4, "{csv}");
-    assert!(rows.iter().all(|r| r.starts_with("skylark,")), "{csv}");
+    assert!(
+        rows.iter().all(|r| r.split(',').nth(1) == Some("skylark")
+            && r.split(',')
+                .next()
+                .is_some_and(|id| id.parse::<i64>().is_ok())),
+        "{csv}"
+    );
     let json = stdout(&sandbox.run(&["history", "--format", "json", "--since", "2000-01-01"]));
     assert_eq!(json.lines().count(), 7);
     let bad = sandbox.run(&["history", "--since", "yesterday-ish"]);

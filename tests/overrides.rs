@@ -217,7 +217,7 @@ fn bad_overrides_are_refused_with_what_to_do() {
             &[
                 "override", "incident", "9999", "--status", "resolved", "--reason", "x",
             ],
-            "no incident has id 9999: see `statuswatch history`",
+            "no incident has id 9999: see the ID column of `statuswatch history`",
         ),
         (
             &[

@@ -36,8 +36,9 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<i32> {
             text
         }
     };
+    // The id is what `override incident` takes.
     let headers = [
-        "VENDOR", "STARTED", "RESOLVED", "DURATION", "WORST", "NOW", "TITLE",
+        "ID", "VENDOR", "STARTED", "RESOLVED", "DURATION", "WORST", "NOW", "TITLE",
     ];
     let text = render_items(
         args.format,
@@ -45,6 +46,7 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<i32> {
         &rows,
         |r| {
             vec![
+                r.incident_id.to_string(),
                 r.vendor.clone(),
                 r.started_at.clone(),
                 r.resolved_at.clone().unwrap_or_default(),

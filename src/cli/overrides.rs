@@ -20,7 +20,7 @@ pub struct OverrideArgs {
 
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum OverrideCommand {
-    /// Mark an incident's status by hand (its id: `history --format json` shows incident_id).
+    /// Mark an incident's status by hand (its id is the ID column of `history`).
     Incident {
         id: i64,
         /// outage, degraded, maintenance, resolved, or informational (not an incident at all).

@@ -56,7 +56,7 @@ pub enum StoreError {
     },
     #[error("no feed matches {0:?}: see `statuswatch feeds list` for ids and URLs")]
     NoSuchFeed(String),
-    #[error("no incident has id {0}: see `statuswatch history` (--format json shows incident_id)")]
+    #[error("no incident has id {0}: see the ID column of `statuswatch history`")]
     NoSuchIncident(i64),
     #[error("no override has id {0}: see `statuswatch override list`")]
     NoSuchOverride(i64),
