@@ -4,23 +4,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{fixture, opml, stderr, stdout, FeedServer, Resource, Sandbox};
+use common::{
+    fixture, one_feed_polled, stderr, stdout, vendor_state, FeedServer, Resource, Sandbox,
+};
 
 fn polled(path: &str, fixture_name: &str) -> (FeedServer, Sandbox) {
-    let server = FeedServer::start();
-    server.set(path, Resource::feed(fixture(fixture_name)));
-    let sandbox = Sandbox::new();
-    let file = sandbox.write(
-        "feeds.opml",
-        &opml(&[("Acme", "acme", "", server.url(path))]),
-    );
-    assert!(sandbox
-        .run(&["feeds", "import", file.to_str().unwrap()])
-        .status
-        .success());
-    let out = sandbox.run(&["poll"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    (server, sandbox)
+    one_feed_polled(path, fixture(fixture_name), "acme")
 }
 
 /// "title|status|started_at|resolved_at" of every incident, by title.
@@ -39,14 +28,7 @@ fn incidents(sandbox: &Sandbox) -> Vec<String> {
 }
 
 fn state(sandbox: &Sandbox) -> String {
-    sandbox
-        .sql()
-        .query_row(
-            "SELECT state FROM current_status WHERE vendor = 'acme' AND component = ''",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
+    vendor_state(sandbox, "acme")
 }
 
 const PAGERDUTY_LIKE: [&str; 3] = [

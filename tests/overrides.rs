@@ -4,47 +4,16 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{fixture, opml, stderr, stdout, FeedServer, Resource, Sandbox};
+use common::{
+    fixture, one_feed_polled, stderr, stdout, transitions, vendor_state, FeedServer, Sandbox,
+};
 
 fn polled() -> (FeedServer, Sandbox) {
-    let server = FeedServer::start();
-    server.set(
-        "/feed.rss",
-        Resource::feed(fixture("parse/generic_pagerduty.rss")),
-    );
-    let sandbox = Sandbox::new();
-    let file = sandbox.write(
-        "feeds.opml",
-        &opml(&[("Acme", "acme", "", server.url("/feed.rss"))]),
-    );
-    assert!(sandbox
-        .run(&["feeds", "import", file.to_str().unwrap()])
-        .status
-        .success());
-    assert_eq!(sandbox.run(&["poll"]).status.code(), Some(0));
-    (server, sandbox)
+    one_feed_polled("/feed.rss", fixture("parse/generic_pagerduty.rss"), "acme")
 }
 
 fn state(sandbox: &Sandbox) -> String {
-    sandbox
-        .sql()
-        .query_row(
-            "SELECT state FROM current_status WHERE vendor = 'acme' AND component = ''",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
-}
-
-fn transitions(sandbox: &Sandbox) -> Vec<String> {
-    let conn = sandbox.sql();
-    let mut stmt = conn
-        .prepare("SELECT from_state || '>' || to_state FROM events ORDER BY seq")
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    vendor_state(sandbox, "acme")
 }
 
 fn ok(sandbox: &Sandbox, args: &[&str]) -> String {

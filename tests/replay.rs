@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{opml, statuspage_atom, stderr, summary, FeedServer, GenIncident, Resource, Sandbox};
+use common::{
+    opml, statuspage_atom, stderr, summary, transitions, FeedServer, GenIncident, Resource, Sandbox,
+};
 
 /// One feed served at `/feed`, imported with the given engine.
 fn one_feed(engine: &str) -> (FeedServer, Sandbox) {
@@ -34,17 +36,6 @@ fn poll(server: &FeedServer, sandbox: &Sandbox, doc: &str) -> serde_json::Value 
     assert_eq!(again["new"], 0);
     assert_eq!(again["updated"], 0);
     summary(&out)
-}
-
-fn events(sandbox: &Sandbox) -> Vec<String> {
-    let conn = sandbox.sql();
-    let mut stmt = conn
-        .prepare("SELECT from_state || '>' || to_state FROM events ORDER BY seq")
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
 }
 
 fn incidents(sandbox: &Sandbox) -> Vec<String> {
@@ -111,10 +102,10 @@ fn investigating_identified_monitoring_resolved() {
     );
 
     poll(&server, &sandbox, &incident(&[investigating]));
-    assert_eq!(events(&sandbox), ["operational>degraded"]);
+    assert_eq!(transitions(&sandbox), ["operational>degraded"]);
     poll(&server, &sandbox, &incident(&[identified, investigating]));
     assert_eq!(
-        events(&sandbox),
+        transitions(&sandbox),
         ["operational>degraded", "degraded>outage"]
     );
     assert_eq!(state(&sandbox), "outage");
@@ -125,7 +116,7 @@ fn investigating_identified_monitoring_resolved() {
     );
     // A fix is out but not confirmed: the incident is still open, no longer an outage.
     assert_eq!(
-        events(&sandbox),
+        transitions(&sandbox),
         ["operational>degraded", "degraded>outage", "outage>degraded"]
     );
     let s = poll(
@@ -135,7 +126,7 @@ fn investigating_identified_monitoring_resolved() {
     );
     assert_eq!(s["updated"], 1);
     assert_eq!(
-        events(&sandbox),
+        transitions(&sandbox),
         [
             "operational>degraded",
             "degraded>outage",
@@ -190,19 +181,19 @@ fn maintenance_scheduled_in_progress_completed() {
     );
     poll(&server, &sandbox, &doc(&[scheduled]));
     assert!(
-        events(&sandbox).is_empty(),
+        transitions(&sandbox).is_empty(),
         "scheduled work has not started: no event"
     );
     assert_eq!(state(&sandbox), "operational");
     poll(&server, &sandbox, &doc(&[in_progress, scheduled]));
-    assert_eq!(events(&sandbox), ["operational>maintenance"]);
+    assert_eq!(transitions(&sandbox), ["operational>maintenance"]);
     poll(
         &server,
         &sandbox,
         &doc(&[completed, in_progress, scheduled]),
     );
     assert_eq!(
-        events(&sandbox),
+        transitions(&sandbox),
         ["operational>maintenance", "maintenance>operational"]
     );
     assert_eq!(
@@ -259,11 +250,11 @@ fn aws_items_chain_into_one_incident_until_resolved_even_out_of_order() {
     );
 
     poll(&server, &sandbox, &aws_doc(std::slice::from_ref(&first)));
-    assert_eq!(events(&sandbox), ["operational>degraded"]);
+    assert_eq!(transitions(&sandbox), ["operational>degraded"]);
     // The resolution arrives before the middle item was ever seen.
     poll(&server, &sandbox, &aws_doc(&[done.clone(), first.clone()]));
     assert_eq!(
-        events(&sandbox),
+        transitions(&sandbox),
         ["operational>degraded", "degraded>operational"]
     );
     // The middle item shows up late: history gets worse, the present does not change.
@@ -318,7 +309,7 @@ fn an_incident_edited_after_resolution_gets_a_revision_and_no_event() {
         incidents(&sandbox),
         ["resolved|outage|2026-03-02T10:00:00Z|2026-03-02T10:30:00Z"]
     );
-    assert!(events(&sandbox).is_empty());
+    assert!(transitions(&sandbox).is_empty());
 }
 
 #[test]

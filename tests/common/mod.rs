@@ -632,6 +632,47 @@ pub fn corpus_dir(marker: &str) -> PathBuf {
     );
 }
 
+/// Serves `body` at `path` and imports it as the one feed of a new sandbox, vendor `vendor`,
+/// engine detected from the document; then polls once (the server must outlive the test).
+pub fn one_feed_polled(path: &str, body: Vec<u8>, vendor: &str) -> (FeedServer, Sandbox) {
+    let server = FeedServer::start();
+    server.set(path, Resource::feed(body));
+    let sandbox = Sandbox::new();
+    let file = sandbox.write(
+        "feeds.opml",
+        &opml(&[(vendor, vendor, "", server.url(path))]),
+    );
+    let out = sandbox.run(&["feeds", "import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = sandbox.run(&["poll"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    (server, sandbox)
+}
+
+/// A vendor's overall state (`current_status`, component `''`).
+pub fn vendor_state(sandbox: &Sandbox, vendor: &str) -> String {
+    sandbox
+        .sql()
+        .query_row(
+            "SELECT state FROM current_status WHERE vendor = ?1 AND component = ''",
+            [vendor],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// Every state change in the outbox as "from>to", oldest first.
+pub fn transitions(sandbox: &Sandbox) -> Vec<String> {
+    let conn = sandbox.sql();
+    let mut stmt = conn
+        .prepare("SELECT from_state || '>' || to_state FROM events ORDER BY seq")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 /// An OPML document listing `(title, vendor, engine, url)` feeds.
 pub fn opml(feeds: &[(&str, &str, &str, String)]) -> String {
     let mut body = String::new();
