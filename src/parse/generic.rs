@@ -122,15 +122,34 @@ static LEADING_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*(?:status:\s*(investigating|identified|monitoring|update|resolved|post-?mortem|scheduled|in progress|verifying|completed)\b[\s:.-]*|(investigating|identified|monitoring|update|resolved|post-?mortem|scheduled|in progress|verifying|completed)\s*(?:[-:–—]\s*|\n|$))").unwrap()
 });
 
-/// A lifecycle word that opens a text ("Resolved - ...", "Status: Monitoring ..."): the label and the rest.
+/// A lifecycle word that opens a text ("Resolved - ...", "Status: Monitoring ...", "Résolu — ...",
+/// "Gelöst: ..."): the label and the rest.
 pub(super) fn leading_label(text: &str) -> Option<(String, String)> {
-    let c = LEADING_WORD.captures(text)?;
-    let whole = c.get(0)?;
-    let word = c.get(1).or_else(|| c.get(2))?;
-    Some((
-        word.as_str().to_string(),
-        text[whole.end()..].trim().to_string(),
-    ))
+    if let Some(c) = LEADING_WORD.captures(text) {
+        let whole = c.get(0)?;
+        let word = c.get(1).or_else(|| c.get(2))?;
+        return Some((
+            word.as_str().to_string(),
+            text[whole.end()..].trim().to_string(),
+        ));
+    }
+    // Any language: the words before the first separator, when they are a lifecycle word.
+    let head = text.trim_start();
+    let head = head
+        .strip_prefix("Status:")
+        .or_else(|| head.strip_prefix("status:"))
+        .map_or(head, str::trim_start);
+    let cut = head
+        .char_indices()
+        .take(40)
+        .find(|&(_, c)| matches!(c, '-' | '–' | '—' | ':' | '\n'))
+        .map(|(i, _)| i)?;
+    let word = head[..cut].trim();
+    crate::model::Phase::from_word(word)?;
+    let rest = head[cut..]
+        .trim_start_matches(['-', '–', '—', ':', '\n', ' '])
+        .trim();
+    Some((word.to_string(), rest.to_string()))
 }
 
 #[cfg(test)]
@@ -184,6 +203,39 @@ mod tests {
         ];
         for (title, label, want) in cases {
             assert_eq!(chain_key(title, label).as_deref(), *want, "{title}");
+        }
+    }
+
+    #[test]
+    fn leading_labels_in_any_language() {
+        let cases: &[(&str, Option<(&str, &str)>)] = &[
+            ("Resolved - All good.", Some(("Resolved", "All good."))),
+            (
+                "Status: Monitoring A fix is out.",
+                Some(("Monitoring", "A fix is out.")),
+            ),
+            (
+                "Résolu — Le service est rétabli.",
+                Some(("Résolu", "Le service est rétabli.")),
+            ),
+            (
+                "Gelöst: Alles läuft wieder.",
+                Some(("Gelöst", "Alles läuft wieder.")),
+            ),
+            (
+                "Status: En cours - travaux.",
+                Some(("En cours", "travaux.")),
+            ),
+            ("We are looking into it - more soon.", None),
+            ("Nothing to see", None),
+        ];
+        for (text, want) in cases {
+            let got = super::leading_label(text);
+            assert_eq!(
+                got.as_ref().map(|(l, r)| (l.as_str(), r.as_str())),
+                *want,
+                "{text}"
+            );
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Instatus pages' RSS. Their bodies follow Statuspage's update markup closely enough to reuse its
-//! timeline reader; a body without that markup is one update whose label is its opening state word
-//! ("Resolved - ...", "Status: Monitoring").
+//! timeline reader; a body in other markup goes to the common timeline reader; a body without any
+//! is one update whose label is its opening state word ("Resolved - ...", "Status: Monitoring").
 
 use super::Raw;
 use crate::model::{Entry, Update};
@@ -12,7 +12,10 @@ pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
 
 /// Shared by engines whose bodies are either Statuspage-like or "Word - text".
 pub(super) fn labelled(raw: &Raw<'_>, entry: &mut Entry) {
-    let updates = super::statuspage::timeline(raw.html, raw.date);
+    let mut updates = super::statuspage::timeline(raw.html, raw.date);
+    if updates.is_empty() {
+        updates = super::timeline::timeline(raw.html, raw.published, raw.date);
+    }
     if !updates.is_empty() {
         entry.updates = updates;
         return;
