@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{Entry, Phase, Status, Update};
+use crate::model::{title_state_tag, Entry, Phase, Status, Update};
 
 /// The vendor's time for an entry: updated, else published, else the newest update.
 pub fn entry_time(entry: &Entry) -> Option<DateTime<Utc>> {
@@ -53,15 +53,10 @@ pub fn incident_title(entry: &Entry) -> &str {
     if entry.incident_key.is_none() {
         return &entry.title;
     }
-    let title = entry.title.trim_start();
-    if let Some(rest) = title.strip_prefix('[') {
-        if let Some((tag, after)) = rest.split_once(']') {
-            if Phase::from_word(tag).is_some() && !after.trim().is_empty() {
-                return after.trim();
-            }
-        }
+    match title_state_tag(&entry.title) {
+        Some((_, _, rest)) if !rest.is_empty() => rest,
+        _ => &entry.title,
     }
-    &entry.title
 }
 
 /// Whether an entry's word is the incident's current word. A standalone entry is the incident:

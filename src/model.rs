@@ -297,6 +297,20 @@ impl Phase {
     }
 }
 
+/// A lifecycle word in brackets opening a title, as per-update feeds and cState write it
+/// ("[Investigating] Databases unavailable", "[Gelöst] Moodle"): the phase, the word as written,
+/// and the rest of the title. `None` when the title opens with no bracket or with a bracketed
+/// word that is no lifecycle word ("[EU] Latency").
+pub fn title_state_tag(title: &str) -> Option<(Phase, &str, &str)> {
+    let rest = title.trim_start().strip_prefix('[')?;
+    let (tag, after) = rest.split_once(']')?;
+    if tag.chars().count() > 30 {
+        return None;
+    }
+    let phase = Phase::from_word(tag)?;
+    Some((phase, tag.trim(), after.trim()))
+}
+
 /// The lifecycle words status pages write as update labels, per language (ISO 639-1), lower case.
 /// Data, not code: a language is added by adding its row. Classification rules read a label through
 /// [`Phase::word`], so a rule written for "resolved" also reads "Gelöst" and "Résolu".

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::timeline::{parse_time, timeline};
 use super::Raw;
-use crate::model::{Entry, Phase, Update};
+use crate::model::{title_state_tag, Entry, Phase, Update};
 
 /// Reads a cState item.
 pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
@@ -24,18 +24,16 @@ pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
             text: entry.content.clone(),
         });
     }
-    let tag = title_tag(&entry.title);
-    let closed_by_tag = tag
-        .as_deref()
-        .and_then(Phase::from_word)
-        .is_some_and(|p| matches!(p, Phase::Resolved | Phase::Completed));
+    let tag = title_state_tag(&entry.title);
+    let closed_by_tag =
+        tag.is_some_and(|(p, _, _)| matches!(p, Phase::Resolved | Phase::Completed));
     let end: Option<DateTime<Utc>> = raw.categories.iter().find_map(|t| parse_time(t));
     if closed_by_tag {
         updates.insert(
             0,
             Update {
                 at: end.or(raw.date),
-                label: tag.unwrap_or_default(),
+                label: tag.map_or_else(String::new, |(_, word, _)| word.to_string()),
                 text: String::new(),
             },
         );
@@ -60,13 +58,6 @@ pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
         }
     }
     entry.updates = updates;
-}
-
-/// The bracketed word opening a title ("[Gelöst] Moodle: ..." → "Gelöst").
-fn title_tag(title: &str) -> Option<String> {
-    let rest = title.trim_start().strip_prefix('[')?;
-    let (tag, _) = rest.split_once(']')?;
-    (tag.chars().count() <= 30).then(|| tag.trim().to_string())
 }
 
 #[cfg(test)]

@@ -194,6 +194,20 @@ pub fn month_number(tok: &str) -> Option<u32> {
 
 /// Offsets of the zone names status pages print. Ambiguous names (IST, CST in China) take the reading
 /// status pages use most (India, US Central).
+/// A zone as update times write it, in seconds east of UTC: a numeric offset ("+02:00",
+/// "-0700") or a name [`zone_offset_secs`] knows. `None` for an unknown name: better no time
+/// than a wrong one.
+pub fn offset_secs(zone: &str) -> Option<i32> {
+    if zone.starts_with(['+', '-']) {
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let digits: String = zone.chars().filter(char::is_ascii_digit).collect();
+        let h: i32 = digits.get(..2)?.parse().ok()?;
+        let m: i32 = digits.get(2..4)?.parse().ok()?;
+        return Some(sign * (h * 3600 + m * 60));
+    }
+    zone_offset_secs(zone)
+}
+
 pub fn zone_offset_secs(name: &str) -> Option<i32> {
     let h = |x: i32| x * 3600;
     let off = match name.to_ascii_uppercase().as_str() {

@@ -66,7 +66,7 @@ pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
             }
         }
     }
-    entry.incident_key = chain_key(&entry.title, &label);
+    entry.incident_key = chain_key(&entry.title);
     if label.is_empty() {
         let found = super::timeline::timeline(raw.html, raw.published, raw.date);
         if is_incident_timeline(&found) {
@@ -98,7 +98,7 @@ fn is_incident_timeline(updates: &[Update]) -> bool {
 /// The chain a one-item-per-update entry belongs to, from its title: `component:<name>` for
 /// "<name> is now <state>", `title:<stem>` for "[<lifecycle word>] <stem>"; lower case, blanks
 /// collapsed. `None`: the entry is an incident of its own.
-pub(super) fn chain_key(title: &str, label: &str) -> Option<String> {
+pub(super) fn chain_key(title: &str) -> Option<String> {
     let norm = |s: &str| {
         s.split_whitespace()
             .collect::<Vec<_>>()
@@ -109,11 +109,8 @@ pub(super) fn chain_key(title: &str, label: &str) -> Option<String> {
         let name = c.get(1)?.as_str();
         return Some(format!("component:{}", norm(name)));
     }
-    if label.is_empty() || crate::model::Phase::from_word(label).is_none() {
-        return None;
-    }
-    let stem = BRACKET.replace(title, "");
-    let stem = norm(&stem);
+    let (_, _, rest) = crate::model::title_state_tag(title)?;
+    let stem = norm(rest);
     (!stem.is_empty()).then(|| format!("title:{stem}"))
 }
 
@@ -158,51 +155,44 @@ mod tests {
 
     #[test]
     fn chain_keys_case_table() {
-        let cases: &[(&str, &str, Option<&str>)] = &[
+        let cases: &[(&str, Option<&str>)] = &[
             // PagerDuty-derived: the title after the state word, any case and spacing.
             (
                 "[Investigating] Databases  unavailable",
-                "Investigating",
                 Some("title:databases unavailable"),
             ),
             (
                 "[Resolved] Databases unavailable",
-                "Resolved",
                 Some("title:databases unavailable"),
             ),
             (
                 "[Detected] Degraded EU load times",
-                "Detected",
                 Some("title:degraded eu load times"),
             ),
             (
                 "[Gelöst] Anmeldung gestört",
-                "Gelöst",
                 Some("title:anmeldung gestört"),
             ),
             // A bracketed word that is no state word does not chain.
-            ("[EU] Elevated latency", "EU", None),
+            ("[EU] Elevated latency", None),
             // Per-component state changes: the component.
             (
                 "Public website is now degraded",
-                "",
                 Some("component:public website"),
             ),
             (
                 "Public website is now operational",
-                "",
                 Some("component:public website"),
             ),
             // Anything else is an incident of its own.
             (
                 "Website: a fault in our own checking, not in the service",
-                "",
                 None,
             ),
-            ("We shipped dark mode", "", None),
+            ("We shipped dark mode", None),
         ];
-        for (title, label, want) in cases {
-            assert_eq!(chain_key(title, label).as_deref(), *want, "{title}");
+        for (title, want) in cases {
+            assert_eq!(chain_key(title).as_deref(), *want, "{title}");
         }
     }
 

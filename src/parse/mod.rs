@@ -271,15 +271,14 @@ fn build_entry(
 }
 
 /// The chain key the parser gives an entry of this engine that carries none, from what the
-/// entry shows (its title and newest label). `reclassify` uses it to re-chain entries stored
+/// entry shows (its title). `reclassify` uses it to re-chain entries stored
 /// before the rule existed; engines whose chain comes from the document alone (AWS guids) keep
 /// the stored key.
 pub fn derive_chain_key(engine: Engine, entry: &Entry) -> Option<String> {
     if entry.incident_key.is_some() || engine != Engine::Generic {
         return entry.incident_key.clone();
     }
-    let label = entry.updates.first().map_or("", |u| u.label.as_str());
-    generic::chain_key(&entry.title, label)
+    generic::chain_key(&entry.title)
 }
 
 /// The primary subtag of a declared language ("de-DE" → "de"), `None` for English (the

@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use regex::Regex;
 
-use super::dates::{month_number, zone_offset_secs};
+use super::dates::{month_number, offset_secs};
 use super::html::to_text;
 use super::Raw;
 use crate::model::{Entry, Phase, Update};
@@ -273,17 +273,9 @@ pub(crate) fn parse_leading_time(
         Some("am") if hour == 12 => hour = 0,
         _ => {}
     }
-    let offset = match c.get(7).map(|m| m.as_str()) {
+    let offset = match c.get(7) {
         None => 0,
-        Some(z) if z.starts_with(['+', '-']) => {
-            let sign = if z.starts_with('-') { -1 } else { 1 };
-            let digits: String = z.chars().filter(char::is_ascii_digit).collect();
-            let h: i32 = digits.get(..2)?.parse().ok()?;
-            let m: i32 = digits.get(2..4)?.parse().ok()?;
-            sign * (h * 3600 + m * 60)
-        }
-        // An unknown zone name: better no time than a wrong one.
-        Some(z) => zone_offset_secs(z)?,
+        Some(z) => offset_secs(z.as_str())?,
     };
     let time = NaiveTime::from_hms_opt(hour, minute, 0)?;
     let off = FixedOffset::east_opt(offset)?;

@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use regex::Regex;
 
-use super::dates::zone_offset_secs;
+use super::dates::offset_secs;
 use super::html::to_text;
 use crate::model::{Phase, Update};
 
@@ -227,25 +227,10 @@ fn read_header(line: &str, reference: Option<DateTime<Utc>>) -> Option<Header> {
     }
     let owned = strip_marks(line);
     let line = owned.as_str();
-    if let Some(c) = MARKDOWN_LABEL.captures(line) {
-        let label = c.get(1).map_or("", |m| m.as_str()).trim();
-        if Phase::from_word(label).is_some() {
-            return Some(Header {
-                label: label.to_string(),
-                at: None,
-                rest: clean_rest(c.get(2).map_or("", |m| m.as_str())),
-            });
-        }
-    }
-    if let Some(c) = LABEL_LINE.captures(line) {
-        let label = c.get(1).map_or("", |m| m.as_str()).trim();
-        if Phase::from_word(label).is_some() {
-            return Some(Header {
-                label: label.to_string(),
-                at: None,
-                rest: clean_rest(c.get(2).map_or("", |m| m.as_str())),
-            });
-        }
+    if let Some(h) =
+        worded_header(&MARKDOWN_LABEL, line).or_else(|| worded_header(&LABEL_LINE, line))
+    {
+        return Some(h);
     }
     // A time, perhaps after "Update vom", perhaps followed by a word and text.
     let (prefixed, body) = match UPDATE_PREFIX.find(line) {
@@ -254,29 +239,28 @@ fn read_header(line: &str, reference: Option<DateTime<Utc>>) -> Option<Header> {
     };
     let (at, used) = read_time(body, reference)?;
     let rest = clean_rest(&body[used..]);
-    let (label, rest) = match LABEL_LINE.captures(&rest) {
-        Some(c)
-            if c.get(1)
-                .is_some_and(|m| Phase::from_word(m.as_str()).is_some()) =>
-        {
-            (
-                c.get(1).map_or("", |m| m.as_str()).trim().to_string(),
-                clean_rest(c.get(2).map_or("", |m| m.as_str())),
-            )
-        }
-        _ => (
-            if prefixed {
-                "Update".to_string()
-            } else {
-                String::new()
-            },
-            rest,
-        ),
+    let (label, rest) = match worded_header(&LABEL_LINE, &rest) {
+        Some(h) => (h.label, h.rest),
+        None if prefixed => ("Update".to_string(), rest),
+        None => (String::new(), rest),
     };
     Some(Header {
         label,
         at: Some(at),
         rest,
+    })
+}
+
+/// `line` read by `pattern` (group 1 the word, group 2 the text after it) as a header, when the
+/// word is a lifecycle word.
+fn worded_header(pattern: &Regex, line: &str) -> Option<Header> {
+    let c = pattern.captures(line)?;
+    let label = c.get(1)?.as_str().trim();
+    Phase::from_word(label)?;
+    Some(Header {
+        label: label.to_string(),
+        at: None,
+        rest: clean_rest(c.get(2).map_or("", |m| m.as_str())),
     })
 }
 
@@ -307,7 +291,7 @@ fn read_time(s: &str, reference: Option<DateTime<Utc>>) -> Option<(DateTime<Utc>
             num(5).unwrap_or(0),
             num(6).unwrap_or(0),
         )?;
-        let offset = c.get(7).map_or(Some(0), |z| zone(z.as_str()))?;
+        let offset = c.get(7).map_or(Some(0), |z| offset_secs(z.as_str()))?;
         return Some((local(day, time, offset)?, c.get(0)?.end()));
     }
     if let Some(c) = DAY_FIRST.captures(s) {
@@ -331,7 +315,7 @@ fn read_time(s: &str, reference: Option<DateTime<Utc>>) -> Option<(DateTime<Utc>
             Some("am") if hour == 12 => hour = 0,
             _ => {}
         }
-        let offset = zone(c.get(4)?.as_str())?;
+        let offset = offset_secs(c.get(4)?.as_str())?;
         let day = reference?.date_naive();
         let at = local(day, NaiveTime::from_hms_opt(hour, minute, 0)?, offset)?;
         // A time later than the entry belongs to the day before.
@@ -342,17 +326,6 @@ fn read_time(s: &str, reference: Option<DateTime<Utc>>) -> Option<(DateTime<Utc>
         return Some((at, c.get(0)?.end()));
     }
     None
-}
-
-fn zone(z: &str) -> Option<i32> {
-    if z.starts_with(['+', '-']) {
-        let sign = if z.starts_with('-') { -1 } else { 1 };
-        let digits: String = z.chars().filter(char::is_ascii_digit).collect();
-        let h: i32 = digits.get(..2)?.parse().ok()?;
-        let m: i32 = digits.get(2..4)?.parse().ok()?;
-        return Some(sign * (h * 3600 + m * 60));
-    }
-    zone_offset_secs(z)
 }
 
 fn local(day: NaiveDate, time: NaiveTime, offset: i32) -> Option<DateTime<Utc>> {
