@@ -5,7 +5,7 @@
 
 mod common;
 use common::{
-    fixture, one_feed_polled, stderr, stdout, transitions, vendor_state, FeedServer, Sandbox,
+    fixture, one_feed_polled, opml, stderr, stdout, transitions, vendor_state, FeedServer, Sandbox,
 };
 
 fn polled() -> (FeedServer, Sandbox) {
@@ -218,4 +218,29 @@ fn bad_overrides_are_refused_with_what_to_do() {
     }
     assert_eq!(sandbox.count("SELECT count(*) FROM overrides"), 0);
     assert_eq!(state(&sandbox), "degraded", "nothing changed");
+
+    // A vendor with two feeds must be named by feed id or URL.
+    let second = sandbox.write(
+        "more.opml",
+        &opml(&[(
+            "Acme EU",
+            "acme",
+            "",
+            "http://127.0.0.1:9/eu.rss".to_string(),
+        )]),
+    );
+    assert!(sandbox
+        .run(&["feeds", "import", second.to_str().unwrap()])
+        .status
+        .success());
+    let out = sandbox.run(&[
+        "override", "vendor", "acme", "--state", "outage", "--reason", "x",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("vendor \"acme\" has 2 feeds (")
+            && stderr(&out).contains("name one by id or URL"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -1072,10 +1072,22 @@ mod tests {
             ("[[rule]]\nname='a'\nfield='title'\nregex='x'\nstatus='outage'\n[[rule]]\nname='a'\nfield='title'\nregex='y'\nstatus='outage'", "defined twice"),
             ("[[rule]]\nname='a'\nfield='title'\nregex='x'\nstatus='outage'\ncolour='red'", "unknown field `colour`"),
             ("not toml [", "not a valid rules file"),
+            ("[[rule]]\nname='a'\nfield='title'\nregex='x'\nstatus='outage'\nlanguage='Swedish'", "`language` \"Swedish\" is not an ISO 639-1 code"),
         ] {
             let e = rules.clone().with_overrides(doc, "f.toml").unwrap_err().to_string();
             assert!(e.contains(needle), "{needle}: {e}");
         }
+
+        // A language added by a user reads only entries in it: the feed declares it.
+        let swedish = "[[rule]]\nname='sv-outage'\nlanguage='sv'\nfield='title'\nregex='(?i)avbrott'\nstatus='outage'\npriority=800";
+        let r4 = rules.clone().with_overrides(swedish, "sv.toml").unwrap();
+        let mut e = entry("Avbrott i inloggningen", "", "Inloggningen fungerar inte.");
+        assert_eq!(
+            r4.classify(Engine::Generic, &e).status,
+            Status::Informational
+        );
+        e.language = Some("sv".into());
+        assert_eq!(r4.classify(Engine::Generic, &e).rule, "sv-outage");
 
         let off = "[[rule]]\nname = 'retraction'\nenabled = false";
         let r3 = rules.with_overrides(off, "off.toml").unwrap();
