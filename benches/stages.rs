@@ -7,7 +7,6 @@
 //!
 //! `cargo bench --bench stages [-- FILTER]`. CI compiles these (clippy --all-targets) but does not
 //! run them; the end-to-end numbers come from `bench/e2e.sh`.
-#![allow(clippy::unwrap_used)]
 
 mod corpus;
 

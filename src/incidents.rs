@@ -92,7 +92,6 @@ pub fn worse(a: Status, b: Status) -> Status {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -4,6 +4,10 @@
 //! catalog → schedule → fetch → parse → classify → store → events → deliver,
 //! sequenced only by [`pipeline`]. See ARCHITECTURE.md for the codemap.
 
+// Library and binary code never unwrap what came from outside (clippy.toml lets unit tests);
+// integration tests, benches and examples may: a panic there is a failed run.
+#![deny(clippy::unwrap_used)]
+
 pub mod catalog;
 pub mod classify;
 pub mod cli;

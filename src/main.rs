@@ -1,6 +1,10 @@
 //! The `statuswatch` binary: parse arguments, set up logging, run a command, map the result
 //! to an exit code (0 all good, 1 fatal, 2 some feeds failed).
 
+// Library and binary code never unwrap what came from outside (clippy.toml lets unit tests);
+// integration tests, benches and examples may: a panic there is a failed run.
+#![deny(clippy::unwrap_used)]
+
 use clap::{Parser, Subcommand};
 use statuswatch::cli::{self, GlobalArgs};
 use std::process::ExitCode;

@@ -311,7 +311,6 @@ impl CronSchedule {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use chrono::{Datelike, TimeZone, Weekday};

@@ -1,6 +1,5 @@
 //! The catalog stage against OPML files as feed readers and people write them (`fixtures/opml/`):
 //! what is read from good files, and the exact messages, with line numbers, for bad ones.
-#![allow(clippy::unwrap_used)]
 
 use statuswatch::catalog::{parse_opml, to_opml, CatalogError};
 use statuswatch::model::{Engine, FeedSpec};

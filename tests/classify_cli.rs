@@ -1,6 +1,5 @@
 //! `statuswatch classify`, driven through the real binary: table, `--json`, `--explain`, `--engine`,
 //! `--rules`, and the handling of files that are not feeds.
-#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

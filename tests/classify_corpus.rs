@@ -7,7 +7,6 @@
 //!
 //! The corpus lives outside the crate: `CARGO_MANIFEST_DIR/../shared/corpus`, else `$STATUSWATCH_CORPUS`.
 //! Without either the test fails: a skipped corpus test would report success for nothing.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,5 +1,4 @@
 //! `statuswatch init` and `feeds import|export|list|add|remove` through the real binary.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::{stderr, stdout, Sandbox};

@@ -1,5 +1,4 @@
 //! `status`, `history` and `events` (with `--follow`) on a database filled by a real poll.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::{fixture, opml, read_line_within, stderr, stdout, FeedServer, Resource, Sandbox};

@@ -6,7 +6,6 @@
 //! The bar (issue 12): the state and the set of open incidents right for at least 95% of
 //! documents. Each document's result is printed
 //! (`cargo test --test corpus_state -- --nocapture`). Without the corpus the test fails.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

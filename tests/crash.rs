@@ -1,7 +1,6 @@
 //! Crash safety: the real binary is killed with SIGKILL at random moments during polls of a
 //! large fixture set, many times over. Afterwards the database is sound, no event is
 //! duplicated and no state change lacks its event (one transaction per feed fetch).
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::{

@@ -1,6 +1,5 @@
 //! The daemon (`statuswatch run`) as a real child process, driven by real signals, against a
 //! real server on 127.0.0.1.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::receiver::Receiver;

@@ -1,6 +1,5 @@
 //! Conditional GET and what a fetch sends and keeps: validators, identity, compression, and
 //! bodies passed through byte for byte.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

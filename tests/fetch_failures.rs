@@ -1,6 +1,5 @@
 //! Failures: what each kind stores, how the feed backs off, and that the other feeds of the
 //! same cycle are fetched normally all the same.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

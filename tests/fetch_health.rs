@@ -1,7 +1,6 @@
 //! Feed health made visible: `feed_failing` / `feed_recovered` events, one `network_down`
 //! instead of a storm when our side is the problem, per-host limits, `feeds check`, the
 //! fetch log pruned by age.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

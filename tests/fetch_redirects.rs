@@ -4,7 +4,6 @@
 //! https → http downgrades are refused too; that rule is pinned by the unit test
 //! `redirects_never_downgrade_https_to_http` in `src/fetch/mod.rs`, because an https server
 //! here would need a certificate the client trusts, and the decision is one pure function.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

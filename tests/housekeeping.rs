@@ -1,6 +1,5 @@
 //! Housekeeping prunes the old fetch log and the attempt log of finished deliveries, and keeps
 //! everything still needed (recent rows, attempts of deliveries still queued).
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,7 +1,6 @@
 //! Feeds that post one item per update: the items of one incident (or one component) are
 //! chained into one incident, a resolving item closes it, and `reclassify` re-chains an archive
 //! stored before chaining existed (one never-closed incident per item).
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::{

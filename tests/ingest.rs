@@ -1,7 +1,6 @@
 //! The store's ingest transaction with the events planner, on synthetic classified entries:
 //! dedupe, revisions, incidents (standalone and chained), reposts, withdrawn incidents, and
 //! the property that ingesting is idempotent and state depends only on the newest document.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,7 +1,6 @@
 //! `statuswatch override`: a person's correction stands over the feeds, survives `reclassify`
 //! and new polls, shows in `status`, `history` and the views, raises the event its state change
 //! means, and is undone by removing it.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::{

@@ -1,7 +1,6 @@
 //! Bad input, each case handled and pinned: empty feeds, missing ids, duplicate ids, broken dates,
 //! entities and CDATA, huge bodies, bare `&` and control characters, other encodings, active content,
 //! things that are not feeds at all, and a document that makes feed-rs panic.
-#![allow(clippy::unwrap_used)]
 
 use std::time::Instant;
 

@@ -1,7 +1,6 @@
 //! Per-engine tests on our own fixtures (`fixtures/parse/`, modelled on the real formats): detection,
 //! extraction (timeline, times, components, incident keys, severity) and the verdict on each status
 //! word the engine uses.
-#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 

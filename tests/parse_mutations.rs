@@ -5,7 +5,6 @@
 //! `parse_bad_input.rs`; this keeps a lean version of it in the suite (300 cases; more with
 //! `PROPTEST_CASES=20000`, which finds that crash on the old code), and the
 //! `.proptest-regressions` file beside it replays the case that found it on every run.
-#![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
 use statuswatch::classify::Rules;

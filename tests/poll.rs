@@ -1,6 +1,5 @@
 //! End to end: the real binary polls fixture feeds served by a real HTTP server on 127.0.0.1
 //! into a real SQLite file, and the rows say what happened.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::{fixture, opml, stderr, summary, FeedServer, Resource, Sandbox};

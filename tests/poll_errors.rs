@@ -1,6 +1,5 @@
 //! Bad feeds: each gets a clear message naming the feed and the cause, a row in `fetches`, its
 //! `feeds.last_error`; the other feeds in the cycle are stored normally and nothing stored is lost.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::{fixture, opml, stderr, summary, FeedServer, Resource, Sandbox};

@@ -1,6 +1,5 @@
 //! Every SQL statement the README shows runs, through `statuswatch query`, on a database
 //! filled by a real poll: the README stays true when the schema changes.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::{fixture, opml, stderr, FeedServer, Resource, Sandbox};

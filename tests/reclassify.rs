@@ -1,5 +1,4 @@
 //! `statuswatch reclassify`: new rules over the stored archive, without fetching, without events.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::{fixture, opml, stderr, stdout, FeedServer, Resource, Sandbox};

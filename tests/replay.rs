@@ -1,6 +1,5 @@
 //! Replays sequences of feed versions through the real binary and asserts the exact
 //! incidents, state and events after each poll, and that a repeated poll adds no event.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::{

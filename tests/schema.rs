@@ -1,6 +1,5 @@
 //! The migrations must build exactly the schema that `schema.sql` shows people, and the
 //! store must refuse databases from the future instead of damaging them.
-#![allow(clippy::unwrap_used)]
 
 use rusqlite::Connection;
 use statuswatch::store::{Store, StoreError, MIGRATIONS, SCHEMA_SQL};

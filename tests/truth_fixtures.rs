@@ -1,7 +1,6 @@
 //! Our own truth fixtures (`fixtures/truth/`, see its README): shapes and languages the shared
 //! corpus has few or none of, held to the corpus's bars. Entry accuracy is printed per engine
 //! and language (`cargo test --test truth_fixtures -- --nocapture`).
-#![allow(clippy::unwrap_used)]
 
 mod common;
 

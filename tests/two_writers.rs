@@ -3,7 +3,6 @@
 //! with "database is locked". A write that read before it wrote would fail at once: SQLite
 //! does not wait for a lock a reading transaction asks to upgrade. So every write takes the
 //! lock up front.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::example_store;

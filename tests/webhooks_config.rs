@@ -1,6 +1,5 @@
 //! The configuration file as the binary reads it: where it is found, bad files refused at
 //! start naming the file and line, and secrets kept out of output and logs.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::outbox::TestFeed;

@@ -1,7 +1,6 @@
 //! The API the daemon uses: `Deliverer::start` before the first cycle, `run_until` delivering
 //! continuously (woken by `notify`), one slow webhook never holding back another, and a clean
 //! stop on shutdown.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::outbox::{event_ids, TestFeed};

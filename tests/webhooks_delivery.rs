@@ -1,7 +1,6 @@
 //! Webhook delivery end to end: events made through the real store, delivered by the real
 //! binary's `poll` to a receiver on 127.0.0.1. Signatures are checked by an implementation of
 //! the Standard Webhooks spec written here, not by statuswatch's own signing code.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::outbox::{event_ids, events, TestFeed};

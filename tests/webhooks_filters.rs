@@ -1,6 +1,5 @@
 //! Filters send each webhook only what it asked for, and the Slack and Discord formats send
 //! bodies in the shapes those services document.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::outbox::{event_ids, insert_raw_event, TestFeed};

@@ -1,7 +1,6 @@
 //! Nothing is lost across restarts: delivery state lives in SQLite, so a receiver that was
 //! down gets everything later, and a `poll` killed with SIGKILL in the middle of a delivery
 //! leaves the rest (and the one in flight) to the next run.
-#![allow(clippy::unwrap_used)]
 
 mod common;
 use common::outbox::{event_ids, TestFeed};

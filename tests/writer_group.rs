@@ -1,7 +1,6 @@
 //! The writer's group commit: feeds' writes that wait together share one transaction, a write
 //! that fails is rolled back alone, and every caller hears its own result once the group is
 //! committed (never "stored" for something a reader cannot see yet).
-#![allow(clippy::unwrap_used)]
 
 use statuswatch::model::FeedSpec;
 use statuswatch::store::writer::Writer;

@@ -113,7 +113,6 @@ fn render_problems(source_name: &str, problems: &[OutlineProblem]) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::model::Engine;

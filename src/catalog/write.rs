@@ -87,7 +87,6 @@ fn push_attr(out: &mut String, name: &str, escaped: &str) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::catalog::parse_opml;

@@ -598,7 +598,6 @@ fn compile(spec: &RuleSpec, base: Option<&Rule>, origin: &str) -> Result<Rule, R
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

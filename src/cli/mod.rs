@@ -138,7 +138,6 @@ fn since_error(value: &str) -> anyhow::Error {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::parse_since;
 

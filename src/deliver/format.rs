@@ -219,7 +219,6 @@ pub fn body(format: Format, event: &OutboxEvent) -> Vec<u8> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -655,7 +655,6 @@ pub fn write_event_line(out: &mut impl Write, event: &EventRow) -> io::Result<()
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

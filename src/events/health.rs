@@ -151,7 +151,6 @@ pub fn network_down_event(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

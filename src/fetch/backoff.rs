@@ -88,7 +88,6 @@ pub fn jitter() -> f64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -11,17 +11,18 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::literal_regex;
+
 use super::Raw;
 use crate::model::{Entry, Update};
 
 static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)] // a literal pattern, covered by tests
-    Regex::new(r"(?i)^\s*(Service is operating normally|Informational message|Performance issues|Service degradation|Service impact|Service disruption|Increased error rates|Operational issue)\s*:\s*").unwrap()
+    literal_regex(
+        r"(?i)^\s*(Service is operating normally|Informational message|Performance issues|Service degradation|Service impact|Service disruption|Increased error rates|Operational issue)\s*:\s*",
+    )
 });
 static GUID: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"#([a-z0-9-]+?)(?:-((?:[a-z]{2}(?:-gov|-iso[a-z]?)?)-[a-z]+-\d+))?_\d+\s*$")
-        .unwrap()
+    literal_regex(r"#([a-z0-9-]+?)(?:-((?:[a-z]{2}(?:-gov|-iso[a-z]?)?)-[a-z]+-\d+))?_\d+\s*$")
 });
 
 /// Reads an AWS item; `own_id` is the guid as written.

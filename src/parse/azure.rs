@@ -9,18 +9,16 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::literal_regex;
+
 use super::Raw;
 use crate::model::{Entry, Update};
 
 static TITLE_STATE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)] // a literal pattern, covered by tests
-    Regex::new(r"(?i)^\s*(Active|Mitigated|Resolved|Investigating|Monitoring|Update)\s*[-:–]\s*")
-        .unwrap()
+    literal_regex(r"(?i)^\s*(Active|Mitigated|Resolved|Investigating|Monitoring|Update)\s*[-:–]\s*")
 });
-static PIR: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?i)post[- ]incident review|\bPIR\b").unwrap()
-});
+static PIR: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r"(?i)post[- ]incident review|\bPIR\b"));
 
 /// Reads an Azure item.
 pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {

@@ -61,7 +61,6 @@ pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

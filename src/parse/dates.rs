@@ -239,7 +239,6 @@ pub fn zone_offset_secs(name: &str) -> Option<i32> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

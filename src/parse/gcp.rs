@@ -9,31 +9,26 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::literal_regex;
+
 use super::Raw;
 use crate::model::{Entry, Update};
 
 static TITLE_STATE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)] // a literal pattern, covered by tests
-    Regex::new(r"(?i)^\s*(RESOLVED|UPDATE|UPDATED|INVESTIGATING|IDENTIFIED|MONITORING)\s*:\s*")
-        .unwrap()
+    literal_regex(r"(?i)^\s*(RESOLVED|UPDATE|UPDATED|INVESTIGATING|IDENTIFIED|MONITORING)\s*:\s*")
 });
-static PRODUCTS: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?im)^\s*Affected products?:\s*(.+?)\s*$").unwrap()
-});
+static PRODUCTS: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r"(?im)^\s*Affected products?:\s*(.+?)\s*$"));
 static IMPACT: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?i)\b(service outage|service disruption|service information|SERVICE_OUTAGE|SERVICE_DISRUPTION|SERVICE_INFORMATION)\b").unwrap()
+    literal_regex(
+        r"(?i)\b(service outage|service disruption|service information|SERVICE_OUTAGE|SERVICE_DISRUPTION|SERVICE_INFORMATION)\b",
+    )
 });
 
-static INCIDENT_IN_LINK: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"/incidents?/([A-Za-z0-9_-]+)").unwrap()
-});
-static INCIDENT_IN_ID: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r":feed:([A-Za-z0-9_-]+)\.").unwrap()
-});
+static INCIDENT_IN_LINK: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r"/incidents?/([A-Za-z0-9_-]+)"));
+static INCIDENT_IN_ID: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r":feed:([A-Za-z0-9_-]+)\."));
 
 /// The incident an update belongs to: its link names it (`/incidents/<id>`), else the entry id
 /// (`...:feed:<incident>.<update>`). Updates of one incident chain into one incident.

@@ -20,21 +20,17 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::literal_regex;
+
 use super::Raw;
 use crate::model::{Entry, Update};
 
-static BRACKET: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)] // a literal pattern, covered by tests
-    Regex::new(r"^\s*\[([^\W\d][\w -]{1,30})\]\s*").unwrap()
-});
-static AFFECTED_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?m)^\s*Affected(?: components| services)?:\s*(.+?)\s*$").unwrap()
-});
-static STATE_CHANGE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?i)^(.{1,120}?) is now ([a-z][a-z ]{1,40})$").unwrap()
-});
+static BRACKET: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r"^\s*\[([^\W\d][\w -]{1,30})\]\s*"));
+static AFFECTED_LINE: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r"(?m)^\s*Affected(?: components| services)?:\s*(.+?)\s*$"));
+static STATE_CHANGE: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r"(?i)^(.{1,120}?) is now ([a-z][a-z ]{1,40})$"));
 
 /// Reads a generic entry.
 pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {
@@ -115,8 +111,9 @@ pub(super) fn chain_key(title: &str) -> Option<String> {
 }
 
 static LEADING_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?i)^\s*(?:status:\s*(investigating|identified|monitoring|update|resolved|post-?mortem|scheduled|in progress|verifying|completed)\b[\s:.-]*|(investigating|identified|monitoring|update|resolved|post-?mortem|scheduled|in progress|verifying|completed)\s*(?:[-:–—]\s*|\n|$))").unwrap()
+    literal_regex(
+        r"(?i)^\s*(?:status:\s*(investigating|identified|monitoring|update|resolved|post-?mortem|scheduled|in progress|verifying|completed)\b[\s:.-]*|(investigating|identified|monitoring|update|resolved|post-?mortem|scheduled|in progress|verifying|completed)\s*(?:[-:–—]\s*|\n|$))",
+    )
 });
 
 /// A lifecycle word that opens a text ("Resolved - ...", "Status: Monitoring ...", "Résolu — ...",

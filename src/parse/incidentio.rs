@@ -12,26 +12,19 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::literal_regex;
+
 use super::html::to_text;
 use super::Raw;
 use crate::model::{Entry, Update};
 
 static STATUS: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)] // a literal pattern, covered by tests
-    Regex::new(r"(?is)<(?:b|strong)>\s*Status:\s*([^<]{1,40}?)\s*</(?:b|strong)>").unwrap()
+    literal_regex(r"(?is)<(?:b|strong)>\s*Status:\s*([^<]{1,40}?)\s*</(?:b|strong)>")
 });
-static AFFECTED: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?is)<(?:b|strong)>\s*Affected components\s*</(?:b|strong)>").unwrap()
-});
-static ITEM: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?is)<li>(.{1,300}?)</li>").unwrap()
-});
-static STATE_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"^(.*?)\s*\(([^()]+)\)$").unwrap()
-});
+static AFFECTED: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r"(?is)<(?:b|strong)>\s*Affected components\s*</(?:b|strong)>"));
+static ITEM: LazyLock<Regex> = LazyLock::new(|| literal_regex(r"(?is)<li>(.{1,300}?)</li>"));
+static STATE_SUFFIX: LazyLock<Regex> = LazyLock::new(|| literal_regex(r"^(.*?)\s*\(([^()]+)\)$"));
 
 /// Reads an incident.io item.
 pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {

@@ -39,6 +39,13 @@ use chrono::{DateTime, Utc};
 
 use crate::model::{Engine, Entry, ParsedFeed};
 
+/// Compiles one of this module's own literal patterns. Every pattern is compiled by the unit
+/// tests of the reader that holds it, so a bad one fails CI rather than a user's poll.
+#[allow(clippy::expect_used)]
+pub(crate) fn literal_regex(pattern: &str) -> regex::Regex {
+    regex::Regex::new(pattern).expect("a literal pattern of the parse module compiles")
+}
+
 /// What the parser needs besides the bytes.
 #[derive(Debug, Clone, Default)]
 pub struct ParseOptions {
@@ -456,7 +463,6 @@ pub(crate) fn split_names(list: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -74,7 +74,6 @@ pub(super) fn item_contents(document: &str) -> HashMap<String, String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -7,13 +7,13 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::literal_regex;
+
 use super::Raw;
 use crate::model::{Entry, Update};
 
-static KIND: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)] // a literal pattern, covered by tests
-    Regex::new(r"(?i)^\s*(Incident|Outage|Maintenance|Notice)\s*:\s*").unwrap()
-});
+static KIND: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r"(?i)^\s*(Incident|Outage|Maintenance|Notice)\s*:\s*"));
 
 /// Reads a Slack item.
 pub(super) fn extract(raw: &Raw<'_>, entry: &mut Entry) {

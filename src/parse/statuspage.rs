@@ -21,25 +21,24 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use regex::Regex;
 
+use super::literal_regex;
+
 use super::dates::{month_number, offset_secs};
 use super::html::to_text;
 use super::Raw;
 use crate::model::{Entry, Phase, Update};
 
 static AFFECTED: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(
+    literal_regex(
         r"(?im)^\s*This (?:incident|scheduled maintenance|maintenance) affected:\s*(.+?)\s*$",
     )
-    .unwrap()
 });
-static IMPACT: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?i)\bimpact-(none|minor|major|critical|maintenance)\b").unwrap()
-});
+static IMPACT: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r"(?i)\bimpact-(none|minor|major|critical|maintenance)\b"));
 static CLOCK: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?i)^([a-zé]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s*(?:(\d{4})\s*(?:-|,|at)?\s*)?(\d{1,2}):(\d{2})\s*(am|pm)?\s*([a-z]{1,5}|[+-]\d{2}:?\d{2})?").unwrap()
+    literal_regex(
+        r"(?i)^([a-zé]{3,10})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s*(?:(\d{4})\s*(?:-|,|at)?\s*)?(\d{1,2}):(\d{2})\s*(am|pm)?\s*([a-z]{1,5}|[+-]\d{2}:?\d{2})?",
+    )
 });
 
 /// Reads a Statuspage entry: timeline, components, current impact.
@@ -321,7 +320,6 @@ fn components_and_strip(updates: &[Update], content: &str) -> (Vec<String>, Vec<
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod scan_tests {
     //! The byte scanners must find exactly what the regular expressions they replace found.
     use super::{small_spans, strong_spans};

@@ -18,6 +18,8 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use regex::Regex;
 
+use super::literal_regex;
+
 use super::dates::offset_secs;
 use super::html::to_text;
 use crate::model::{Phase, Update};
@@ -28,42 +30,38 @@ const OPEN: char = '\u{e000}';
 const CLOSE: char = '\u{e001}';
 
 static EMPHASIS: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)] // a literal pattern, covered by tests
-    Regex::new(
+    literal_regex(
         r"(?is)<(?:strong|b|em|h[1-6])(?:\s[^>]*)?>\s*([^<]{1,60}?)\s*</(?:strong|b|em|h[1-6])\s*>",
     )
-    .unwrap()
 });
 /// "Resolved", "Gelöst - text", "In progress: text", "**Resolved** text" (markdown).
 static LABEL_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(
+    literal_regex(
         r"^(?:\*\*|__|\*|_)?\[?([^\W\d][\w'’ ]{1,32}?)\]?(?:\*\*|__|\*|_)?\s*(?:[-–—:|]\s*(.*))?$",
     )
-    .unwrap()
 });
-static MARKDOWN_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"^(?:\*\*|__)([^*_]{1,32}?)(?:\*\*|__)\s*[-–—:|]?\s*(.*)$").unwrap()
-});
+static MARKDOWN_LABEL: LazyLock<Regex> =
+    LazyLock::new(|| literal_regex(r"^(?:\*\*|__)([^*_]{1,32}?)(?:\*\*|__)\s*[-–—:|]?\s*(.*)$"));
 /// Words that may open a dated header: "Update vom 08.07.2026", "Mise à jour du 3 mai".
 static UPDATE_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?i)^(?:update|updated|aktualisierung|nachtrag|mise à jour|actualización|aggiornamento|atualização|aktualizacja|bijwerking|更新)\s*(?:vom|du|del|de|from|on|am|le|z dnia|van|dal)?\s*[:,-]?\s*").unwrap()
+    literal_regex(
+        r"(?i)^(?:update|updated|aktualisierung|nachtrag|mise à jour|actualización|aggiornamento|atualização|aktualizacja|bijwerking|更新)\s*(?:vom|du|del|de|from|on|am|le|z dnia|van|dal)?\s*[:,-]?\s*",
+    )
 });
 static ISO: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?").unwrap()
+    literal_regex(
+        r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?",
+    )
 });
 /// 08.07.2026, 16.02.2026, 18:00 Uhr, 18.06.2026 / 17:03 Uhr, 3/5/2026 is not read (ambiguous).
 static DAY_FIRST: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"(?i)^(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})\b(?:\s*(?:,|/|-|–|um|at|à|ab)?\s*(\d{1,2})[:.](\d{2})(?:\s*(?:uhr|h)\b)?)?").unwrap()
+    literal_regex(
+        r"(?i)^(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})\b(?:\s*(?:,|/|-|–|um|at|à|ab)?\s*(\d{1,2})[:.](\d{2})(?:\s*(?:uhr|h)\b)?)?",
+    )
 });
 /// "12:30 UTC", "09:05 CEST": a time of day, with its zone so a stray "16:00" is not a header.
 static TIME_ONLY: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)]
-    Regex::new(r"^(\d{1,2}):(\d{2})\s*(?:(am|pm)\s*)?([A-Za-z]{1,5}|[+-]\d{2}:?\d{2})\b").unwrap()
+    literal_regex(r"^(\d{1,2}):(\d{2})\s*(?:(am|pm)\s*)?([A-Za-z]{1,5}|[+-]\d{2}:?\d{2})\b")
 });
 
 /// One header found on a line: its label, its time, and the text after it on that line.
@@ -340,7 +338,6 @@ fn local(day: NaiveDate, time: NaiveTime, offset: i32) -> Option<DateTime<Utc>> 
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

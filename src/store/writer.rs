@@ -185,7 +185,6 @@ fn run_in_savepoint(store: &mut Store, f: GroupedJob) -> Completion {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     //! The failure paths of a group: a commit that fails reaches every caller of the group
     //! as an error, and nothing of the group is stored. A foreign key checked only at commit

@@ -1,6 +1,6 @@
 //! Test harness shared by the end-to-end tests: a real HTTP server on 127.0.0.1 whose
 //! answers a test can change between polls, a temporary database, and the real binary.
-#![allow(clippy::unwrap_used, dead_code)]
+#![allow(dead_code)]
 
 pub mod outbox;
 pub mod receiver;

@@ -1,7 +1,7 @@
 //! Creates real outbox events without the parser: a feed in the database and synthetic
 //! classified entries ingested through `Store::ingest` with the events planner, exactly as a
 //! poll would store them.
-#![allow(clippy::unwrap_used, dead_code)]
+#![allow(dead_code)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use statuswatch::events::{plan_state, FeedContext};

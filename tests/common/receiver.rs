@@ -1,6 +1,6 @@
 //! A webhook receiver on 127.0.0.1 for the delivery tests: it records every request (headers
 //! and raw body) and answers with scripted statuses, optionally after a delay.
-#![allow(clippy::unwrap_used, dead_code)]
+#![allow(dead_code)]
 
 use axum::body::{to_bytes, Body};
 use axum::extract::State;

@@ -2,7 +2,6 @@
 //! status) through the real binary's `classify --json`, and the document state labels
 //! (`state-labels.jsonl`: file, state, open titles) by polling every document from 127.0.0.1
 //! into a fresh database. Shared by the real-corpus tests and the fixture tests.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
