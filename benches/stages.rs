@@ -12,11 +12,12 @@ mod corpus;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use statuswatch::classify::Rules;
-use statuswatch::events::{plan_state, FeedContext};
+use statuswatch::events::FeedContext;
+use statuswatch::model::FetchRecord;
 use statuswatch::model::{ClassifiedEntry, Engine, FeedSpec};
 use statuswatch::parse::{parse_feed, ParseOptions};
-use statuswatch::pipeline::classify_all;
-use statuswatch::store::{FetchRecord, StorableEntry, Store};
+use statuswatch::pipeline::{classify_all, store_document, PreparedDocument};
+use statuswatch::store::Store;
 use std::time::Duration;
 
 const ENTRIES: usize = 25;
@@ -92,14 +93,13 @@ fn fresh_store(dir: &std::path::Path, name: &str) -> (Store, i64) {
     (store, id)
 }
 
-fn ingest(store: &mut Store, feed_id: i64, entries: &[StorableEntry]) {
+fn ingest(store: &mut Store, feed_id: i64, document: &PreparedDocument) {
     let record = FetchRecord {
         started_at: chrono::Utc::now(),
         duration_ms: 1,
         http_status: Some(200),
         bytes: Some(1),
-        outcome: "ok".into(),
-        entries: Some(entries.len()),
+        entries: Some(document.entries.len()),
         ..FetchRecord::default()
     };
     let context = FeedContext {
@@ -108,15 +108,8 @@ fn ingest(store: &mut Store, feed_id: i64, entries: &[StorableEntry]) {
         title: "Vendor 0".into(),
         url: "http://127.0.0.1:8089/f00000/history.atom".into(),
     };
-    store
-        .ingest_storable(
-            feed_id,
-            &record,
-            entries,
-            |_health| None,
-            |inputs| plan_state(&context, inputs, chrono::Utc::now()),
-        )
-        .unwrap();
+    let hour = std::time::Duration::from_secs(3600);
+    store_document(store, &context, &record, document, hour, chrono::Utc::now()).unwrap();
 }
 
 fn bench_store(c: &mut Criterion) {
@@ -130,15 +123,11 @@ fn bench_store(c: &mut Criterion) {
         ce.entry.content.push_str(" Postmortem to follow.");
     }
     // Digested ahead, as the pipeline's parse workers do: this measures the writer's work.
-    let storable = |entries: Vec<ClassifiedEntry>| -> Vec<StorableEntry> {
-        entries
-            .into_iter()
-            .map(|ce| StorableEntry::new(ce).unwrap())
-            .collect()
-    };
+    let storable =
+        |entries: Vec<ClassifiedEntry>| PreparedDocument::from_classified(engine, entries).unwrap();
     let (first, second) = (storable(classified), storable(revised));
     let mut group = c.benchmark_group("store");
-    group.throughput(Throughput::Elements(first.len() as u64));
+    group.throughput(Throughput::Elements(first.entries.len() as u64));
 
     group.bench_function("new", |b| {
         b.iter_batched(

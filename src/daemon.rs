@@ -171,7 +171,7 @@ pub async fn run(
         let feeds = pipeline.writer.run(|s| s.list_feeds()).await?;
         let mut due = Vec::new();
         let mut skipped = 0;
-        for feed in feeds.into_iter().filter(|f| f.enabled) {
+        for feed in feeds {
             let fired = schedules
                 .for_feed(&feed)
                 .next_after(last_tick)
@@ -179,8 +179,8 @@ pub async fn run(
             if !fired {
                 continue;
             }
-            if feed.is_backing_off(now) {
-                tracing::debug!(feed = %feed.spec.title, until = ?feed.next_fetch_at, "Feed is backing off.");
+            if !feed.is_due(now) {
+                tracing::debug!(feed = %feed.spec.title, enabled = feed.enabled, until = ?feed.next_fetch_at, "Feed is not due (disabled or backing off).");
                 continue;
             }
             let newly = in_flight

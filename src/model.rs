@@ -3,6 +3,12 @@
 //! Stages exchange only these types, so each stage can be tested on its own and replaced without
 //! touching its neighbours (a JSON status API adapter, say, produces the same `ParsedFeed`).
 
+pub mod fetch;
+pub mod state;
+
+pub use fetch::{FeedHealth, FetchOutcome, FetchRecord, MovedTo};
+pub use state::{OpenIncident, StateInputs, StatePlan, StateRow};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;

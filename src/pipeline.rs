@@ -10,14 +10,17 @@ use crate::events::health::{network_down_event, plan_feed_health};
 use crate::events::{plan_state, FeedContext};
 use crate::fetch::backoff::{self, Failure};
 use crate::fetch::politeness::Politeness;
-use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
-use crate::model::{ClassifiedEntry, ParsedFeed};
+use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
+use crate::model::{
+    ClassifiedEntry, Engine, FetchOutcome, FetchRecord, MovedTo, ParsedFeed, StateInputs, StatePlan,
+};
 use crate::parse::{parse_feed, ParseError, ParseOptions};
 use crate::store::writer::Writer;
 use crate::store::{
-    parse_time_text, time_text, FeedRow, FetchRecord, MovedTo, StorableEntry, StoreError,
+    parse_time_text, time_text, FeedRow, IngestCounts, RecordedFetch, StorableEntry, Store,
+    StoreError,
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,7 +49,7 @@ pub enum FeedResult {
     },
     NotModified,
     Failed {
-        outcome: String,
+        outcome: FetchOutcome,
         error: String,
         /// False when the cycle found our network down: the failure was logged but not held
         /// against the feed (no backoff, no failure count, no `feed_failing`).
@@ -272,7 +275,7 @@ impl Pipeline {
         for u in unreached {
             let mut record = u.record;
             let message = format!("{} (network down: not held against the feed)", u.error);
-            record.outcome = u.error.outcome().to_string();
+            record.outcome = u.error.outcome();
             record.error = Some(message.clone());
             reports.push(FeedReport {
                 next_fetch_at: u.feed.next_fetch_at.clone(),
@@ -280,7 +283,7 @@ impl Pipeline {
                     &u.feed,
                     &record,
                     FeedResult::Failed {
-                        outcome: record.outcome.clone(),
+                        outcome: record.outcome,
                         error: message,
                         counted: false,
                     },
@@ -342,7 +345,7 @@ impl Pipeline {
         let fetched = match fetched {
             Ok(fetched) => fetched,
             Err(err) if err.is_network() => {
-                record.outcome = err.outcome().to_string();
+                record.outcome = err.outcome();
                 record.error = Some(err.to_string());
                 return Ok(Done::Unreached(Box::new(Unreached {
                     feed,
@@ -370,25 +373,15 @@ impl Pipeline {
                 after: self.fetcher.config().moved_after,
             });
         let (status, body, validators) = match fetched {
-            FetchOutcome::NotModified { status, .. } => {
+            Fetched::NotModified { status, .. } => {
                 record.http_status = Some(status);
-                record.outcome = "not_modified".into();
-                let context = feed_context(&feed);
-                let failing_after = self.failing_after;
-                let rec = record.clone();
-                let written = self
-                    .writer
-                    .run_grouped(move |s| {
-                        s.record_fetch(context.feed_id, &rec, |before| {
-                            plan_feed_health(&context, before, &rec, failing_after, Utc::now())
-                        })
-                    })
-                    .await?;
+                record.outcome = FetchOutcome::NotModified;
+                let written = self.write_fetch(&feed, &record).await?;
                 let mut report = base_report(&feed, &record, FeedResult::NotModified);
                 report.moved_to = written.url_changed;
                 return Ok(Done::Report(report));
             }
-            FetchOutcome::Modified {
+            Fetched::Modified {
                 status,
                 body,
                 validators,
@@ -407,22 +400,9 @@ impl Pipeline {
         let parsed = {
             // Never closed, so acquiring cannot fail; if it somehow did, parse unbounded.
             let _slot = self.parse_slots.acquire().await.ok();
-            tokio::task::spawn_blocking(move || {
-                let parsed = parse_feed(&body, &options)?;
-                drop(body);
-                let (parsed, classified) = classify_all(&rules, parsed);
-                // The digests storing needs (JSON, hashes) are made here, in parallel,
-                // rather than on the single writer thread.
-                let storable = classified
-                    .into_iter()
-                    .map(StorableEntry::new)
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| ParseError::Invalid(format!("cannot serialize an entry: {e}")))?;
-                Ok::<_, ParseError>((parsed, storable))
-            })
-            .await
+            tokio::task::spawn_blocking(move || prepare_document(&rules, &body, &options)).await
         };
-        let (parsed, classified) = match parsed {
+        let document = match parsed {
             Ok(Ok(done)) => done,
             Ok(Err(err)) => {
                 let outcome = parse_outcome(&err);
@@ -434,35 +414,25 @@ impl Pipeline {
             Err(join) => {
                 let err = ParseError::Invalid(format!("the parser stopped unexpectedly: {join}"));
                 return self
-                    .record_failure(&feed, record, "parse_error", &err, None)
+                    .record_failure(&feed, record, FetchOutcome::ParseError, &err, None)
                     .await
                     .map(Done::Report);
             }
         };
         record.duration_ms = clock.elapsed().as_millis() as i64;
-        record.outcome = "ok".into();
-        record.repaired = parsed.repaired;
-        record.entries = Some(classified.len());
+        record.outcome = FetchOutcome::Ok;
+        record.repaired = document.repaired;
+        record.entries = Some(document.entries.len());
         record.etag = validators.etag;
         record.last_modified = validators.last_modified;
         let context = feed_context(&feed);
-        let engine = parsed.engine;
-        let repaired = parsed.repaired;
-        let feed_id = feed.id;
+        let repaired = document.repaired;
         let failing_after = self.failing_after;
         let rec = record.clone();
         let counts = self
             .writer
             .run_grouped(move |store| {
-                let counts = store.ingest_storable(
-                    feed_id,
-                    &rec,
-                    &classified,
-                    |before| plan_feed_health(&context, before, &rec, failing_after, Utc::now()),
-                    |inputs| plan_state(&context, inputs, Utc::now()),
-                )?;
-                store.set_detected_engine(feed_id, engine)?;
-                Ok(counts)
+                store_document(store, &context, &rec, &document, failing_after, Utc::now())
             })
             .await?;
         let mut report = base_report(
@@ -486,23 +456,25 @@ impl Pipeline {
         &self,
         feed: &FeedRow,
         mut record: FetchRecord,
-        outcome: &str,
+        outcome: FetchOutcome,
         err: &(dyn std::fmt::Display + Sync),
         retry_after: Option<Duration>,
     ) -> Result<FeedReport, StoreError> {
         let message = err.to_string();
         let now = Utc::now();
-        let gone = matches!(record.http_status, Some(404 | 410));
+        record.gone_since = backoff::gone_since(
+            feed.gone_since.as_deref().and_then(parse_time_text),
+            record.http_status,
+            record.started_at,
+        );
         let failure = Failure {
             consecutive: u32::try_from(feed.consecutive_failures.max(0))
                 .unwrap_or(u32::MAX)
                 .saturating_add(1),
-            gone_since: gone.then(|| {
-                feed.gone_since
-                    .as_deref()
-                    .and_then(parse_time_text)
-                    .unwrap_or(record.started_at)
-            }),
+            // Backoff waits longer only while the server says "gone", not while it is unreached.
+            gone_since: record
+                .gone_since
+                .filter(|_| matches!(record.http_status, Some(404 | 410))),
             retry_after,
         };
         let next = backoff::next_attempt(
@@ -511,25 +483,16 @@ impl Pipeline {
             now,
             &mut backoff::jitter,
         );
-        record.outcome = outcome.to_string();
+        record.outcome = outcome;
         record.error = Some(message.clone());
         record.next_fetch_at = Some(next);
-        let context = feed_context(feed);
-        let failing_after = self.failing_after;
-        let rec = record.clone();
-        self.writer
-            .run_grouped(move |s| {
-                s.record_fetch(context.feed_id, &rec, |before| {
-                    plan_feed_health(&context, before, &rec, failing_after, Utc::now())
-                })
-            })
-            .await?;
+        self.write_fetch(feed, &record).await?;
         tracing::warn!(feed = %feed.spec.title, url = %feed.spec.url, error = %message, next_attempt = %time_text(next), "Feed failed.");
         Ok(base_report(
             feed,
             &record,
             FeedResult::Failed {
-                outcome: outcome.to_string(),
+                outcome,
                 error: message,
                 counted: true,
             },
@@ -537,7 +500,116 @@ impl Pipeline {
     }
 }
 
-fn feed_context(feed: &FeedRow) -> FeedContext {
+impl Pipeline {
+    /// Writes a fetch that stored no document (a 304, a failure) through the writer.
+    async fn write_fetch(
+        &self,
+        feed: &FeedRow,
+        record: &FetchRecord,
+    ) -> Result<RecordedFetch, StoreError> {
+        let context = feed_context(feed);
+        let failing_after = self.failing_after;
+        let record = record.clone();
+        self.writer
+            .run_grouped(move |s| store_fetch(s, &context, &record, failing_after, Utc::now()))
+            .await
+    }
+}
+
+/// A parsed document made ready for the writer: every entry classified and digested.
+#[derive(Debug, Clone)]
+pub struct PreparedDocument {
+    pub engine: Engine,
+    /// The document needed repairs before it parsed.
+    pub repaired: bool,
+    pub entries: Vec<StorableEntry>,
+}
+
+impl PreparedDocument {
+    /// A document of already classified entries (`reclassify`, tests, generators).
+    pub fn from_classified(
+        engine: Engine,
+        entries: Vec<ClassifiedEntry>,
+    ) -> Result<PreparedDocument, ParseError> {
+        Ok(PreparedDocument {
+            engine,
+            repaired: false,
+            entries: digest_all(entries)?,
+        })
+    }
+}
+
+/// Parse → classify → digests: the CPU half of storing a fetched document, which the cycle
+/// runs on its parse workers so the single writer only writes.
+pub fn prepare_document(
+    rules: &Rules,
+    body: &[u8],
+    options: &ParseOptions,
+) -> Result<PreparedDocument, ParseError> {
+    let parsed = parse_feed(body, options)?;
+    let (parsed, classified) = classify_all(rules, parsed);
+    Ok(PreparedDocument {
+        engine: parsed.engine,
+        repaired: parsed.repaired,
+        entries: digest_all(classified)?,
+    })
+}
+
+fn digest_all(entries: Vec<ClassifiedEntry>) -> Result<Vec<StorableEntry>, ParseError> {
+    entries
+        .into_iter()
+        .map(StorableEntry::new)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ParseError::Invalid(format!("cannot serialize an entry: {e}")))
+}
+
+/// The writer half, and the one way a document is stored: entries, incidents, the fetch log
+/// row, the feed's health and its service state with the events they raise, in one
+/// transaction; then the engine the document was read with.
+pub fn store_document(
+    store: &mut Store,
+    feed: &FeedContext,
+    fetch: &FetchRecord,
+    document: &PreparedDocument,
+    failing_after: Duration,
+    now: DateTime<Utc>,
+) -> Result<IngestCounts, StoreError> {
+    let counts = store.ingest(
+        feed.feed_id,
+        fetch,
+        &document.entries,
+        |before| plan_feed_health(feed, before, fetch, failing_after, now),
+        |inputs| plan_state(feed, inputs, now),
+    )?;
+    store.set_detected_engine(feed.feed_id, document.engine)?;
+    Ok(counts)
+}
+
+/// The one way a fetch that brought no document is stored (a 304, a failure): the log row
+/// and the feed's health, with the health event it raises.
+pub fn store_fetch(
+    store: &mut Store,
+    feed: &FeedContext,
+    fetch: &FetchRecord,
+    failing_after: Duration,
+    now: DateTime<Utc>,
+) -> Result<RecordedFetch, StoreError> {
+    store.record_fetch(feed.feed_id, fetch, |before| {
+        plan_feed_health(feed, before, fetch, failing_after, now)
+    })
+}
+
+/// The state planner for one feed at `now`, for the store's writes that replan a feed's
+/// state (`reclassify`, overrides).
+pub fn state_planner(
+    feed: &FeedContext,
+    now: DateTime<Utc>,
+) -> impl Fn(&StateInputs) -> StatePlan + '_ {
+    move |inputs| plan_state(feed, inputs, now)
+}
+
+/// How events name a stored feed.
+pub fn feed_context(feed: &FeedRow) -> FeedContext {
     FeedContext {
         feed_id: feed.id,
         vendor: feed.spec.vendor.clone(),
@@ -596,11 +668,11 @@ fn base_report(feed: &FeedRow, record: &FetchRecord, result: FeedResult) -> Feed
     }
 }
 
-fn parse_outcome(err: &ParseError) -> &'static str {
+fn parse_outcome(err: &ParseError) -> FetchOutcome {
     match err {
-        ParseError::Empty => "empty",
-        ParseError::NotAFeed(_) => "not_a_feed",
-        _ => "parse_error",
+        ParseError::Empty => FetchOutcome::Empty,
+        ParseError::NotAFeed(_) => FetchOutcome::NotAFeed,
+        _ => FetchOutcome::ParseError,
     }
 }
 

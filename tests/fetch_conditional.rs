@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use statuswatch::fetch::{FetchConfig, FetchOutcome, Fetcher, Validators};
+use statuswatch::fetch::{FetchConfig, Fetched, Fetcher, Validators};
 use std::io::Write;
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -217,7 +217,7 @@ fn bodies_pass_through_untouched_bom_and_invalid_utf8_included() {
             .block_on(fetcher.fetch(&server.url(path), &Validators::default()))
             .unwrap();
         match got {
-            FetchOutcome::Modified { body: got, .. } => assert_eq!(&got, body, "{path}"),
+            Fetched::Modified { body: got, .. } => assert_eq!(&got, body, "{path}"),
             other => panic!("{path}: {other:?}"),
         }
     }

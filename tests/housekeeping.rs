@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{Duration, TimeZone, Utc};
-use statuswatch::store::FetchRecord;
+use statuswatch::model::FetchRecord;
 
 #[test]
 fn old_fetches_and_finished_delivery_attempts_go_the_rest_stays() {
@@ -15,7 +15,6 @@ fn old_fetches_and_finished_delivery_attempts_go_the_rest_stays() {
     for days_ago in [90, 40, 31, 5, 0] {
         let record = FetchRecord {
             started_at: now - Duration::days(days_ago),
-            outcome: "ok".into(),
             http_status: Some(200),
             ..FetchRecord::default()
         };

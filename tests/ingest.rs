@@ -6,9 +6,12 @@ mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
-use statuswatch::events::{plan_state, FeedContext};
-use statuswatch::model::{Classification, ClassifiedEntry, Entry, Phase, Status, Update};
-use statuswatch::store::{FetchRecord, IngestCounts, Store};
+use statuswatch::events::FeedContext;
+use statuswatch::model::{
+    Classification, ClassifiedEntry, Engine, Entry, FetchRecord, Phase, Status, Update,
+};
+use statuswatch::pipeline::{store_document, PreparedDocument};
+use statuswatch::store::{IngestCounts, Store};
 
 fn t(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 10, 20, 6, 0, 0).unwrap() + Duration::minutes(minutes)
@@ -91,7 +94,6 @@ impl Db {
             duration_ms: 5,
             http_status: Some(200),
             bytes: Some(100),
-            outcome: "ok".into(),
             entries: Some(entries.len()),
             ..FetchRecord::default()
         };
@@ -102,15 +104,10 @@ impl Db {
             url: "https://status.example.com/history.atom".into(),
         };
         let now = record.started_at;
-        self.store
-            .ingest(
-                self.feed_id,
-                &record,
-                entries,
-                |_health| None,
-                |inputs| plan_state(&ctx, inputs, now),
-            )
-            .unwrap()
+        let document =
+            PreparedDocument::from_classified(Engine::Generic, entries.to_vec()).unwrap();
+        let hour = std::time::Duration::from_secs(3600);
+        store_document(&mut self.store, &ctx, &record, &document, hour, now).unwrap()
     }
 
     fn rows(&self, sql: &str) -> Vec<String> {

@@ -7,9 +7,10 @@
 mod common;
 use common::example_store;
 use common::outbox::TestFeed;
+use statuswatch::model::FetchRecord;
 use statuswatch::model::{FeedSpec, Status};
 use statuswatch::store::writer::Writer;
-use statuswatch::store::{FetchRecord, StoreError};
+use statuswatch::store::StoreError;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread;
@@ -18,7 +19,6 @@ use std::time::Duration;
 fn fetched(status: u16) -> FetchRecord {
     FetchRecord {
         started_at: chrono::Utc::now(),
-        outcome: "ok".into(),
         http_status: Some(status),
         ..FetchRecord::default()
     }

@@ -3,8 +3,9 @@
 //! committed (never "stored" for something a reader cannot see yet).
 
 use statuswatch::model::FeedSpec;
+use statuswatch::model::FetchRecord;
 use statuswatch::store::writer::Writer;
-use statuswatch::store::{FetchRecord, Store, StoreError};
+use statuswatch::store::{Store, StoreError};
 use std::path::Path;
 
 fn store_with_feeds(path: &Path, n: usize) -> Store {
@@ -25,7 +26,6 @@ fn store_with_feeds(path: &Path, n: usize) -> Store {
 fn fetched_ok() -> FetchRecord {
     FetchRecord {
         started_at: chrono::Utc::now(),
-        outcome: "ok".into(),
         http_status: Some(200),
         ..FetchRecord::default()
     }

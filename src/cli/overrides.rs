@@ -6,8 +6,8 @@
 
 use super::table::render_items;
 use super::{open_store, print, Format, GlobalArgs, EXIT_OK};
-use crate::events::{plan_state, FeedContext};
 use crate::model::{ServiceState, Status};
+use crate::pipeline::{feed_context, state_planner};
 use crate::store::{FeedRow, OverrideTarget, Store, StoreError};
 use anyhow::{bail, Context};
 
@@ -62,9 +62,12 @@ pub fn run(global: &GlobalArgs, args: &OverrideArgs) -> anyhow::Result<i32> {
                 status: *status,
             };
             let feed = feed_by_id(&store, store.override_feed(&target)?)?;
-            let (oid, events) = store.set_override(&target, checked(reason)?, now, |inputs| {
-                plan_state(&context(&feed), inputs, now)
-            })?;
+            let (oid, events) = store.set_override(
+                &target,
+                checked(reason)?,
+                now,
+                state_planner(&feed_context(&feed), now),
+            )?;
             print(&format!(
                 "Override {oid}: incident {id} of {} is {status} by hand ({events} events raised).\n",
                 feed.spec.vendor
@@ -85,9 +88,12 @@ pub fn run(global: &GlobalArgs, args: &OverrideArgs) -> anyhow::Result<i32> {
                 component: component.clone(),
                 state: *state,
             };
-            let (oid, events) = store.set_override(&target, checked(reason)?, now, |inputs| {
-                plan_state(&context(&feed), inputs, now)
-            })?;
+            let (oid, events) = store.set_override(
+                &target,
+                checked(reason)?,
+                now,
+                state_planner(&feed_context(&feed), now),
+            )?;
             let what = if component.is_empty() {
                 feed.spec.vendor.clone()
             } else {
@@ -127,8 +133,7 @@ pub fn run(global: &GlobalArgs, args: &OverrideArgs) -> anyhow::Result<i32> {
         OverrideCommand::Remove { id } => {
             let row = store.override_row(*id)?;
             let feed = feed_by_id(&store, row.feed_id)?;
-            let events =
-                store.remove_override(*id, |inputs| plan_state(&context(&feed), inputs, now))?;
+            let events = store.remove_override(*id, state_planner(&feed_context(&feed), now))?;
             print(&format!(
                 "Removed override {id} of {} ({events} events raised).\n",
                 feed.spec.vendor
@@ -144,15 +149,6 @@ fn checked(reason: &str) -> anyhow::Result<&str> {
         bail!("--reason is empty: say why, so whoever reads the archive later knows");
     }
     Ok(reason)
-}
-
-fn context(feed: &FeedRow) -> FeedContext {
-    FeedContext {
-        feed_id: feed.id,
-        vendor: feed.spec.vendor.clone(),
-        title: feed.spec.title.clone(),
-        url: feed.spec.url.clone(),
-    }
 }
 
 fn feed_by_id(store: &Store, id: i64) -> anyhow::Result<FeedRow> {

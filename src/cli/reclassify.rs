@@ -4,8 +4,8 @@
 
 use super::poll::load_rules;
 use super::{open_store, print, GlobalArgs, EXIT_OK};
-use crate::events::{plan_state, FeedContext};
 use crate::model::{ClassifiedEntry, Engine};
+use crate::pipeline::{feed_context, state_planner};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -79,15 +79,12 @@ pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
             continue;
         }
         feeds_changed += 1;
-        let context = FeedContext {
-            feed_id: feed.id,
-            vendor: feed.spec.vendor.clone(),
-            title: feed.spec.title.clone(),
-            url: feed.spec.url.clone(),
-        };
-        let rebuilt = store.reclassify_feed(feed.id, &verdicts, |inputs| {
-            plan_state(&context, inputs, chrono::Utc::now())
-        })?;
+        let context = feed_context(feed);
+        let rebuilt = store.reclassify_feed(
+            feed.id,
+            &verdicts,
+            state_planner(&context, chrono::Utc::now()),
+        )?;
         states_changed += rebuilt.states_changed;
         incidents_removed += rebuilt.incidents_removed;
         incidents_added += rebuilt.incidents_added;

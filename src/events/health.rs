@@ -7,8 +7,8 @@
 //! same transaction.
 
 use super::FeedContext;
-use crate::model::{EventKind, NewEvent};
-use crate::store::{time_text, FeedHealth, FetchRecord};
+use crate::model::{EventKind, FeedHealth, FetchRecord, NewEvent};
+use crate::store::time_text;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::time::Duration;
@@ -48,7 +48,10 @@ pub fn plan_feed_health(
     if before.failing_notified || lasted < failing_after {
         return None;
     }
-    let error = fetch.error.clone().unwrap_or_else(|| fetch.outcome.clone());
+    let error = fetch
+        .error
+        .clone()
+        .unwrap_or_else(|| fetch.outcome.to_string());
     let title = format!("{} feed is failing: {error}", feed.title);
     let payload = json!({
         "failing_since": time_text(since),
@@ -153,6 +156,7 @@ pub fn network_down_event(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::FetchOutcome;
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -167,21 +171,13 @@ mod tests {
         }
     }
 
-    fn fetch(outcome: &str, started: &str) -> FetchRecord {
+    fn fetch(outcome: FetchOutcome, started: &str) -> FetchRecord {
         FetchRecord {
             started_at: at(started),
             duration_ms: 5,
-            http_status: None,
-            bytes: None,
-            outcome: outcome.into(),
-            repaired: false,
-            entries: None,
-            error: (outcome != "ok").then(|| "cannot connect: refused".into()),
-            etag: None,
-            last_modified: None,
-            next_fetch_at: None,
-            final_url: None,
-            moved: None,
+            outcome,
+            error: (!outcome.is_success()).then(|| "cannot connect: refused".into()),
+            ..FetchRecord::default()
         }
     }
 
@@ -202,25 +198,25 @@ mod tests {
         };
         assert!(plan(
             health(None, false),
-            &fetch("connect_error", "2025-10-20T07:00:00Z")
+            &fetch(FetchOutcome::ConnectError, "2025-10-20T07:00:00Z")
         )
         .is_none());
         assert!(plan(
             health(Some("2025-10-20T07:00:00Z"), false),
-            &fetch("connect_error", "2025-10-20T07:59:59Z")
+            &fetch(FetchOutcome::ConnectError, "2025-10-20T07:59:59Z")
         )
         .is_none());
         // Recovering from a streak nobody was told about is not news either.
         assert!(plan(
             health(Some("2025-10-20T07:00:00Z"), false),
-            &fetch("ok", "2025-10-20T07:30:00Z")
+            &fetch(FetchOutcome::Ok, "2025-10-20T07:30:00Z")
         )
         .is_none());
     }
 
     #[test]
     fn a_long_failure_raises_feed_failing_once_then_recovered() {
-        let rec = fetch("connect_error", "2025-10-20T08:00:00Z");
+        let rec = fetch(FetchOutcome::ConnectError, "2025-10-20T08:00:00Z");
         let event = plan_feed_health(
             &feed(),
             &health(Some("2025-10-20T07:00:00Z"), false),
@@ -237,7 +233,7 @@ mod tests {
         assert_eq!(event.payload["failures"], 5);
         assert!(event.title.unwrap().contains("refused"));
 
-        let again = fetch("connect_error", "2025-10-20T09:00:00Z");
+        let again = fetch(FetchOutcome::ConnectError, "2025-10-20T09:00:00Z");
         assert!(plan_feed_health(
             &feed(),
             &health(Some("2025-10-20T07:00:00Z"), true),
@@ -247,7 +243,7 @@ mod tests {
         )
         .is_none());
 
-        let ok = fetch("not_modified", "2025-10-20T10:00:00Z");
+        let ok = fetch(FetchOutcome::NotModified, "2025-10-20T10:00:00Z");
         let back = plan_feed_health(
             &feed(),
             &health(Some("2025-10-20T07:00:00Z"), true),
@@ -262,7 +258,7 @@ mod tests {
 
     #[test]
     fn zero_failing_after_reports_the_first_failure() {
-        let rec = fetch("http_error", "2025-10-20T08:00:00Z");
+        let rec = fetch(FetchOutcome::HttpError, "2025-10-20T08:00:00Z");
         let event = plan_feed_health(
             &feed(),
             &health(None, false),

@@ -10,8 +10,11 @@
 
 pub mod health;
 
-use crate::model::{EventKind, NewEvent, Phase, ServiceState, Status};
-use crate::store::{time_text, OpenIncident, StateInputs, StatePlan, StateRow};
+use crate::model::{
+    EventKind, NewEvent, OpenIncident, Phase, ServiceState, StateInputs, StatePlan, StateRow,
+    Status,
+};
+use crate::store::time_text;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::collections::BTreeMap;

@@ -45,6 +45,22 @@ pub struct Failure {
     pub gone_since: Option<DateTime<Utc>>,
 }
 
+/// Since when a feed has been gone, after a fetch that got `http_status` at `at`: a 404/410
+/// starts or continues the streak, a fetch that got no answer at all (network trouble)
+/// neither starts nor ends it, any other answer ends it. The one place this is decided: the
+/// pipeline stores the answer in the fetch record, and backoff reads it from there.
+pub fn gone_since(
+    before: Option<DateTime<Utc>>,
+    http_status: Option<u16>,
+    at: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    match http_status {
+        Some(404 | 410) => Some(before.unwrap_or(at)),
+        None => before,
+        Some(_) => None,
+    }
+}
+
 /// When to try a failed feed again. `rng` gives a uniform number in [0, 1): the jitter that
 /// keeps feeds which failed together (one host down) from all retrying at the same instant.
 pub fn next_attempt(
@@ -111,6 +127,42 @@ mod tests {
     }
 
     const MIN: u64 = 60;
+
+    #[test]
+    fn a_gone_streak_spans_404s_and_410s_and_survives_network_trouble_only() {
+        let t0 = chrono::DateTime::from_timestamp(1_000, 0).unwrap();
+        let t1 = chrono::DateTime::from_timestamp(2_000, 0).unwrap();
+        assert_eq!(
+            gone_since(None, Some(404), t1),
+            Some(t1),
+            "a first 404 starts it"
+        );
+        assert_eq!(
+            gone_since(Some(t0), Some(410), t1),
+            Some(t0),
+            "a 410 continues it"
+        );
+        assert_eq!(
+            gone_since(Some(t0), None, t1),
+            Some(t0),
+            "no answer keeps it"
+        );
+        assert_eq!(
+            gone_since(None, None, t1),
+            None,
+            "no answer does not start it"
+        );
+        assert_eq!(
+            gone_since(Some(t0), Some(500), t1),
+            None,
+            "another answer ends it"
+        );
+        assert_eq!(
+            gone_since(Some(t0), Some(200), t1),
+            None,
+            "a success ends it"
+        );
+    }
 
     #[test]
     fn waits_double_with_each_failure_until_the_cap() {

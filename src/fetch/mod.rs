@@ -12,6 +12,7 @@
 pub mod backoff;
 pub mod politeness;
 
+use crate::model::FetchOutcome;
 use reqwest::header::{
     HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
     LAST_MODIFIED, LOCATION, RETRY_AFTER,
@@ -97,7 +98,7 @@ impl Hop {
 
 /// A fetch that reached the server and got a usable answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FetchOutcome {
+pub enum Fetched {
     /// 200: a body to parse, with the new validators.
     Modified {
         status: u16,
@@ -118,20 +119,22 @@ pub enum FetchOutcome {
     },
 }
 
-impl FetchOutcome {
+impl Fetched {
     /// The redirect hops followed, in order.
     pub fn redirects(&self) -> &[Hop] {
         match self {
-            FetchOutcome::Modified { redirects, .. }
-            | FetchOutcome::NotModified { redirects, .. } => redirects,
+            Fetched::Modified { redirects, .. } | Fetched::NotModified { redirects, .. } => {
+                redirects
+            }
         }
     }
 
     /// Where the answer came from.
     pub fn final_url(&self) -> &str {
         match self {
-            FetchOutcome::Modified { final_url, .. }
-            | FetchOutcome::NotModified { final_url, .. } => final_url,
+            Fetched::Modified { final_url, .. } | Fetched::NotModified { final_url, .. } => {
+                final_url
+            }
         }
     }
 
@@ -183,17 +186,17 @@ pub enum FetchError {
 }
 
 impl FetchError {
-    /// The outcome word for the fetch log.
-    pub fn outcome(&self) -> &'static str {
+    /// How the fetch log records this failure.
+    pub fn outcome(&self) -> FetchOutcome {
         match self {
-            FetchError::BadUrl { .. } => "bad_url",
-            FetchError::Connect(_) => "connect_error",
-            FetchError::Timeout { .. } => "timeout",
-            FetchError::Http { .. } => "http_error",
-            FetchError::TooLarge { .. } => "too_large",
-            FetchError::Redirect(_) => "redirect_error",
-            FetchError::NotAFeed => "not_a_feed",
-            FetchError::Client(_) => "client_error",
+            FetchError::BadUrl { .. } => FetchOutcome::BadUrl,
+            FetchError::Connect(_) => FetchOutcome::ConnectError,
+            FetchError::Timeout { .. } => FetchOutcome::Timeout,
+            FetchError::Http { .. } => FetchOutcome::HttpError,
+            FetchError::TooLarge { .. } => FetchOutcome::TooLarge,
+            FetchError::Redirect(_) => FetchOutcome::RedirectError,
+            FetchError::NotAFeed => FetchOutcome::NotAFeed,
+            FetchError::Client(_) => FetchOutcome::ClientError,
         }
     }
 
@@ -340,11 +343,7 @@ impl Fetcher {
     }
 
     /// GETs `url`, conditionally when validators are known, within the whole-fetch deadline.
-    pub async fn fetch(
-        &self,
-        url: &str,
-        validators: &Validators,
-    ) -> Result<FetchOutcome, FetchError> {
+    pub async fn fetch(&self, url: &str, validators: &Validators) -> Result<Fetched, FetchError> {
         let deadline = self.config.timeout;
         match tokio::time::timeout(deadline, self.fetch_unbounded(url, validators)).await {
             Ok(result) => result,
@@ -359,7 +358,7 @@ impl Fetcher {
         &self,
         url: &str,
         validators: &Validators,
-    ) -> Result<FetchOutcome, FetchError> {
+    ) -> Result<Fetched, FetchError> {
         let bad_url = |reason: String| FetchError::BadUrl {
             url: url.to_string(),
             reason,
@@ -403,7 +402,7 @@ impl Fetcher {
         let final_url = current.to_string();
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
-            return Ok(FetchOutcome::NotModified {
+            return Ok(Fetched::NotModified {
                 status: 304,
                 final_url,
                 redirects,
@@ -454,7 +453,7 @@ impl Fetcher {
         if is_html_page(content_type.as_deref(), &body) {
             return Err(FetchError::NotAFeed);
         }
-        Ok(FetchOutcome::Modified {
+        Ok(Fetched::Modified {
             status: status.as_u16(),
             body,
             validators,

@@ -6,12 +6,15 @@
 //! (the events stage); this file only reads and writes rows.
 
 use super::feeds::{insert_fetch_row, record_fetch_in};
-use super::state::{insert_event_in, load_states_in, upsert_state_in, StateRow};
-use super::{parse_time_text, time_text, FeedHealth, FetchRecord, Store, StoreError, WriteScope};
+use super::state::{insert_event_in, load_states_in, upsert_state_in};
+use super::{parse_time_text, time_text, Store, StoreError, WriteScope};
 use crate::incidents::{
     earlier_start, entry_start, entry_time, incident_title, resolved_time, speaks_for_now, worse,
 };
-use crate::model::{ClassifiedEntry, Entry, NewEvent, Phase, Status};
+use crate::model::{
+    ClassifiedEntry, Entry, FeedHealth, FetchRecord, NewEvent, OpenIncident, Phase, StateInputs,
+    StatePlan, Status,
+};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
@@ -33,41 +36,6 @@ pub struct IngestCounts {
     pub events: usize,
     /// The stored URL changed to this (a confirmed permanent redirect).
     pub url_changed: Option<String>,
-}
-
-/// An incident that is still open, as the state planner sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenIncident {
-    pub id: i64,
-    pub title: String,
-    pub link: Option<String>,
-    pub status: Status,
-    pub phase: Option<Phase>,
-    pub components: Vec<String>,
-    pub started_at: String,
-    /// The vendor's time of the newest update.
-    pub updated_at: String,
-}
-
-/// The inputs the events stage needs to plan state changes, read inside the transaction.
-/// Incidents are as people see them: a person's override of an incident's status stands over
-/// the vendor's word.
-#[derive(Debug, Clone, Default)]
-pub struct StateInputs {
-    pub previous: Vec<StateRow>,
-    pub open: Vec<OpenIncident>,
-    /// Incidents resolved by this ingest (for the time and title of a recovery).
-    pub resolved_now: Vec<OpenIncident>,
-    /// States a person set by hand, per component (`''`: the whole service): they stand
-    /// whatever the incidents say.
-    pub overrides: Vec<(String, crate::model::ServiceState)>,
-}
-
-/// What the events stage decided: states to write and events to append to the outbox.
-#[derive(Debug, Clone, Default)]
-pub struct StatePlan {
-    pub states: Vec<StateRow>,
-    pub events: Vec<NewEvent>,
 }
 
 fn hash_hex(bytes: &[u8]) -> String {
@@ -202,26 +170,11 @@ fn close_vanished(
 }
 
 impl Store {
-    /// Ingests one successful fetch of a feed in one transaction; see the module doc.
-    /// `health` plans the feed's health event (a recovery) as for [`Store::record_fetch`].
+    /// Ingests one successful fetch of a feed in one transaction; see the module doc. The
+    /// entries' digests were computed ahead (off the writer). `health` plans the feed's health
+    /// event (a recovery) as for [`Store::record_fetch`]; `plan` the state and its events.
+    /// `pipeline::store_document` wires both planners.
     pub fn ingest(
-        &mut self,
-        feed_id: i64,
-        fetch: &FetchRecord,
-        entries: &[ClassifiedEntry],
-        health: impl FnOnce(&FeedHealth) -> Option<NewEvent>,
-        plan: impl FnOnce(&StateInputs) -> StatePlan,
-    ) -> Result<IngestCounts, StoreError> {
-        let storable = entries
-            .iter()
-            .cloned()
-            .map(StorableEntry::new)
-            .collect::<Result<Vec<_>, _>>()?;
-        self.ingest_storable(feed_id, fetch, &storable, health, plan)
-    }
-
-    /// [`Store::ingest`] for entries whose digests were computed ahead (off the writer).
-    pub fn ingest_storable(
         &mut self,
         feed_id: i64,
         fetch: &FetchRecord,

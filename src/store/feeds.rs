@@ -2,7 +2,7 @@
 
 use super::state::insert_event_in;
 use super::{parse_time_text, time_text, Store, StoreError, WriteScope};
-use crate::model::{Engine, EventKind, FeedSpec, NewEvent};
+use crate::model::{Engine, EventKind, FeedHealth, FeedSpec, FetchRecord, NewEvent};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -37,49 +37,6 @@ pub struct ImportCounts {
     pub unchanged: usize,
 }
 
-/// One fetch, as the fetch log records it. `Default` is an empty record at the epoch, for
-/// filling with struct-update syntax.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct FetchRecord {
-    pub started_at: DateTime<Utc>,
-    pub duration_ms: i64,
-    pub http_status: Option<u16>,
-    pub bytes: Option<u64>,
-    /// ok, not_modified, http_error, connect_error, timeout, too_large, not_a_feed, parse_error, ...
-    pub outcome: String,
-    pub repaired: bool,
-    pub entries: Option<usize>,
-    pub error: Option<String>,
-    /// New validators from a 200 answer (None keeps the stored ones).
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-    /// When the feed may be fetched again (backoff); None: whenever its schedule says.
-    pub next_fetch_at: Option<DateTime<Utc>>,
-    /// Where redirects led, when they did.
-    pub final_url: Option<String>,
-    /// A permanent redirect (301/308 from the stored URL) seen by this fetch, which reached a
-    /// usable answer: the stored URL moves once it has been seen this many fetches in a row.
-    pub moved: Option<MovedTo>,
-}
-
-/// A permanent redirect seen by one fetch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MovedTo {
-    pub url: String,
-    /// Consecutive fetches that must see it before the stored URL changes (at least 1).
-    pub after: u32,
-}
-
-/// A feed's health before a fetch is recorded, as the events stage needs it to decide on
-/// `feed_failing` / `feed_recovered`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedHealth {
-    pub consecutive_failures: i64,
-    pub failing_since: Option<DateTime<Utc>>,
-    /// `feed_failing` was raised for the current streak.
-    pub failing_notified: bool,
-}
-
 /// What recording one fetch did besides the log row.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecordedFetch {
@@ -90,13 +47,6 @@ pub struct RecordedFetch {
     pub events: usize,
     /// The stored URL changed to this (a confirmed permanent redirect).
     pub url_changed: Option<String>,
-}
-
-impl FetchRecord {
-    /// Whether this fetch counts as a success for the feed's health.
-    pub fn is_success(&self) -> bool {
-        self.outcome == "ok" || self.outcome == "not_modified"
-    }
 }
 
 const FEED_COLUMNS: &str =
@@ -136,6 +86,12 @@ fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRow> {
 }
 
 impl FeedRow {
+    /// Whether the feed may be fetched at `now`: enabled and not backing off. The one rule
+    /// of "due" (a schedule, where there is one, says *when* on top of it).
+    pub fn is_due(&self, now: DateTime<Utc>) -> bool {
+        self.enabled && !self.is_backing_off(now)
+    }
+
     /// Whether the feed is backing off at `now` (`next_fetch_at` still ahead).
     pub fn is_backing_off(&self, now: DateTime<Utc>) -> bool {
         self.next_fetch_at
@@ -258,15 +214,11 @@ impl Store {
             .ok_or_else(|| StoreError::NoSuchFeed(id_or_url.to_string()))
     }
 
-    /// Enabled feeds that are not backing off at `now` (the ones a one-shot poll fetches).
+    /// The feeds [`FeedRow::is_due`] at `now` (the ones a one-shot poll fetches).
     pub fn due_feeds(&self, now: DateTime<Utc>) -> Result<Vec<FeedRow>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {FEED_COLUMNS} FROM feeds
-             WHERE enabled AND (next_fetch_at IS NULL OR next_fetch_at <= ?1)
-             ORDER BY id"
-        ))?;
-        let rows = stmt.query_map([time_text(now)], feed_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut feeds = self.list_feeds()?;
+        feeds.retain(|feed| feed.is_due(now));
+        Ok(feeds)
     }
 
     /// Removes a feed and everything stored about it (entries, incidents, state; events keep
@@ -383,7 +335,7 @@ pub(super) fn insert_fetch_row(
         rec.duration_ms,
         rec.http_status,
         rec.bytes.map(|b| b as i64),
-        rec.outcome,
+        rec.outcome.as_str(),
         rec.repaired,
         rec.entries.map(|n| n as i64),
         rec.error,
@@ -442,18 +394,22 @@ pub(super) fn record_fetch_in(
             rec.last_modified
         ])?;
     } else {
-        // gone_since spans consecutive 404/410 answers; a fetch that got no answer at all
-        // (network trouble) neither starts nor ends it.
+        // The record carries gone_since as `fetch::backoff::gone_since` decided it.
         tx.prepare_cached(
             "UPDATE feeds SET last_fetch_at = ?2, last_http_status = ?3,
                     consecutive_failures = consecutive_failures + 1, last_error = ?4,
                     next_fetch_at = ?5, failing_since = COALESCE(failing_since, ?2),
-                    gone_since = CASE WHEN ?3 IN (404, 410) THEN COALESCE(gone_since, ?2)
-                                      WHEN ?3 IS NULL THEN gone_since
-                                      ELSE NULL END
+                    gone_since = ?6
              WHERE id = ?1",
         )?
-        .execute(params![feed_id, started, rec.http_status, rec.error, next])?;
+        .execute(params![
+            feed_id,
+            started,
+            rec.http_status,
+            rec.error,
+            next,
+            rec.gone_since.map(time_text)
+        ])?;
     }
     let mut done = RecordedFetch {
         fetch_id,

@@ -19,14 +19,12 @@ pub mod writer;
 pub use deliveries::{
     AttemptOutcome, AttemptRecord, Claim, OutboxEvent, QueuedDelivery, WebhookStats,
 };
-pub use entries::{
-    EntryOutcome, IngestCounts, OpenIncident, StateInputs, StatePlan, StorableEntry, StoredEntry,
-};
-pub use feeds::{FeedHealth, FeedRow, FetchRecord, ImportCounts, MovedTo, RecordedFetch};
+pub use entries::{EntryOutcome, IngestCounts, StorableEntry, StoredEntry};
+pub use feeds::{FeedRow, ImportCounts, RecordedFetch};
 pub use migrations::{MIGRATIONS, SCHEMA_SQL};
 pub use overrides::{OverrideRow, OverrideTarget};
 pub use query::{QueryResult, Value};
-pub use state::{EventRow, HistoryRow, StateRow, StatusRow};
+pub use state::{EventRow, HistoryRow, StatusRow};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, Savepoint, Transaction, TransactionBehavior};

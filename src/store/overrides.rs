@@ -8,8 +8,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::entries::load_incidents;
 use super::state::{insert_event_in, load_states_in, upsert_state_in};
-use super::{time_text, StateInputs, StatePlan, Store, StoreError};
+use super::{time_text, Store, StoreError};
 use crate::model::{ServiceState, Status};
+use crate::model::{StateInputs, StatePlan};
 
 /// What an override corrects.
 #[derive(Debug, Clone, PartialEq, Eq)]

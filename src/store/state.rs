@@ -1,18 +1,8 @@
 //! SQL for `service_state` and the `events` outbox.
 
 use super::{Store, StoreError};
-use crate::model::{NewEvent, ServiceState};
+use crate::model::{NewEvent, ServiceState, StateRow};
 use rusqlite::{params, Connection};
-
-/// The state of one (feed, component); component "" is the service as a whole.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateRow {
-    pub component: String,
-    pub state: ServiceState,
-    pub since: String,
-    pub incident_id: Option<i64>,
-    pub updated_at: String,
-}
 
 /// One line of `statuswatch status`: the `current_status` view.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

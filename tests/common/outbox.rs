@@ -4,9 +4,12 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use statuswatch::events::{plan_state, FeedContext};
-use statuswatch::model::{Classification, ClassifiedEntry, Entry, FeedSpec, Phase, Status, Update};
-use statuswatch::store::{FetchRecord, Store};
+use statuswatch::events::FeedContext;
+use statuswatch::model::{
+    Classification, ClassifiedEntry, Engine, Entry, FeedSpec, FetchRecord, Phase, Status, Update,
+};
+use statuswatch::pipeline::{store_document, PreparedDocument};
+use statuswatch::store::Store;
 use std::path::{Path, PathBuf};
 
 fn t(minutes: i64) -> DateTime<Utc> {
@@ -61,7 +64,6 @@ impl TestFeed {
             duration_ms: 5,
             http_status: Some(200),
             bytes: Some(100),
-            outcome: "ok".into(),
             entries: Some(entries.len()),
             ..FetchRecord::default()
         };
@@ -73,14 +75,9 @@ impl TestFeed {
         };
         let now = Utc::now();
         let mut store = Store::open(&self.db).unwrap();
-        store
-            .ingest(
-                self.feed_id,
-                &record,
-                &entries,
-                |_health| None,
-                |inputs| plan_state(&ctx, inputs, now),
-            )
+        let document = PreparedDocument::from_classified(Engine::Generic, entries).unwrap();
+        let hour = std::time::Duration::from_secs(3600);
+        store_document(&mut store, &ctx, &record, &document, hour, now)
             .unwrap()
             .events
     }

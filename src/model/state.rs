@@ -1,0 +1,49 @@
+//! What the events stage plans from and what it decides: a feed's service states, its open
+//! incidents, and the plan the store writes in the ingest transaction.
+
+use super::{NewEvent, Phase, ServiceState, Status};
+
+/// The state of one (feed, component); component "" is the service as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateRow {
+    pub component: String,
+    pub state: ServiceState,
+    pub since: String,
+    pub incident_id: Option<i64>,
+    pub updated_at: String,
+}
+
+/// An incident that is still open, as the state planner sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenIncident {
+    pub id: i64,
+    pub title: String,
+    pub link: Option<String>,
+    pub status: Status,
+    pub phase: Option<Phase>,
+    pub components: Vec<String>,
+    pub started_at: String,
+    /// The vendor's time of the newest update.
+    pub updated_at: String,
+}
+
+/// The inputs the events stage needs to plan state changes, read inside the transaction.
+/// Incidents are as people see them: a person's override of an incident's status stands over
+/// the vendor's word.
+#[derive(Debug, Clone, Default)]
+pub struct StateInputs {
+    pub previous: Vec<StateRow>,
+    pub open: Vec<OpenIncident>,
+    /// Incidents resolved by this ingest (for the time and title of a recovery).
+    pub resolved_now: Vec<OpenIncident>,
+    /// States a person set by hand, per component (`''`: the whole service): they stand
+    /// whatever the incidents say.
+    pub overrides: Vec<(String, ServiceState)>,
+}
+
+/// What the events stage decided: states to write and events to append to the outbox.
+#[derive(Debug, Clone, Default)]
+pub struct StatePlan {
+    pub states: Vec<StateRow>,
+    pub events: Vec<NewEvent>,
+}
