@@ -8,13 +8,14 @@
 //! equal share of old, resolved entries spread over the five years before 2026: one `entries`
 //! row, its `entry_revisions` row (the entry as JSON, as the store writes it), three `updates`
 //! and its incident (AWS feeds chain theirs by service-region, as the AWS extractor does).
-//! Bulk SQL in one transaction, consistent with `schema.sql`; no event, no service state, since
-//! history that is over raises none. Used by `bench/growth.sh`.
+//! Stored through the library's one entry point (`pipeline::store_document`), classified by
+//! the embedded rules, in documents of a few thousand entries; history that is over raises no
+//! event. Used by `bench/growth.sh`.
 
-use rusqlite::{params, Connection};
-use sha2::{Digest, Sha256};
-use statuswatch::model::{Entry, Update};
-use statuswatch::store::{time_text, Store};
+use statuswatch::classify::Rules;
+use statuswatch::model::{ClassifiedEntry, Engine, Entry, FetchRecord, Update};
+use statuswatch::pipeline::{feed_context, store_document, PreparedDocument};
+use statuswatch::store::Store;
 use std::path::PathBuf;
 
 // The same words, titles and base time as the generated feeds (`bench/e2e.sh`).
@@ -40,13 +41,6 @@ fn text(seed: u64, len: usize) -> String {
     s
 }
 
-fn hash_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 fn main() {
     let mut db = PathBuf::from("statuswatch.db");
     let mut total: usize = 1_000_000;
@@ -68,151 +62,107 @@ fn main() {
 }
 
 fn fill(db: &std::path::Path, total: usize) -> Result<(), Box<dyn std::error::Error>> {
-    drop(Store::open(db)?); // the schema, by the project's own migrations
-    let mut conn = Connection::open(db)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA foreign_keys = ON;",
-    )?;
-    let feeds: Vec<(i64, Option<String>)> = conn
-        .prepare("SELECT id, engine FROM feeds ORDER BY id")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+    let mut store = Store::open(db)?;
+    let feeds = store.list_feeds()?;
     if feeds.is_empty() {
         return Err("the database has no feeds: import the OPML first".into());
     }
+    let rules = Rules::embedded();
     let per_feed = total.div_ceil(feeds.len());
     let step = SPAN / per_feed as i64;
-    let seen = time_text(at(BASE - 86_400));
     let started = std::time::Instant::now();
-    let tx = conn.transaction()?;
-    {
-        let mut inc = tx.prepare(
-            "INSERT INTO incidents (feed_id, incident_key, chain_key, title, link, status, worst_status,
-                 phase, severity, components, started_at, resolved_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'resolved', ?6, 'resolved', NULL, ?7, ?8, ?9, ?9)",
-        )?;
-        let mut ent = tx.prepare(
-            "INSERT INTO entries (feed_id, entry_key, key_derived, title, link, published_at, updated_at,
-                 started_at, first_seen_at, last_seen_at, content_hash, status, phase, rule, severity,
-                 components, incident_id, last_fetch_id)
-             VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?5, ?7, ?7, ?8, 'resolved', 'resolved', 'label-resolved',
-                 NULL, ?9, ?10, NULL)",
-        )?;
-        let mut rev = tx.prepare(
-            "INSERT INTO entry_revisions (entry_id, revision, seen_at, content_hash, title, content,
-                 entry_json, status) VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, 'resolved')",
-        )?;
-        let mut upd = tx.prepare(
-            "INSERT INTO updates (entry_id, posted_at, label, phase, text, update_hash, first_seen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        let mut written = 0usize;
-        'feeds: for (feed_id, engine) in &feeds {
-            let aws = engine.as_deref() == Some("aws");
-            for k in 0..per_feed {
-                if written == total {
-                    break 'feeds;
-                }
-                let seed = (*feed_id as u64) << 32 | k as u64;
-                let start = BASE - SPAN + k as i64 * step + (seed % 3600) as i64;
-                let title = TITLES[(seed % TITLES.len() as u64) as usize];
-                let worst = ["outage", "degraded", "degraded", "maintenance"][k % 4];
-                let key = format!("tag:history.example,2005:Incident/h{feed_id}x{k}");
-                let link = format!("https://status.example/incidents/h{feed_id}x{k}");
-                let updates: Vec<Update> = [
-                    ("Resolved", 5400),
-                    ("Monitoring", 2400),
-                    ("Investigating", 0),
-                ]
-                .iter()
-                .map(|(label, dt)| Update {
-                    at: Some(at(start + dt)),
-                    label: (*label).to_string(),
-                    text: text(seed ^ *dt as u64, 90),
+    let (mut written, mut reported) = (0usize, 0usize);
+    'feeds: for feed in &feeds {
+        let context = feed_context(feed);
+        let engine = feed.spec.engine.unwrap_or(Engine::Generic);
+        let mut k = 0;
+        while k < per_feed {
+            // One document per chunk: every entry is resolved history, so a later chunk that
+            // leaves earlier entries out withdraws nothing.
+            let mut chunk = Vec::with_capacity(CHUNK);
+            while chunk.len() < CHUNK && k < per_feed && written < total {
+                chunk.push(history_entry(feed.id, engine, k, step));
+                k += 1;
+                written += 1;
+            }
+            if chunk.is_empty() {
+                break 'feeds;
+            }
+            let classified = chunk
+                .into_iter()
+                .map(|entry| {
+                    let (class, worst) = rules.classify_with_worst(engine, &entry);
+                    ClassifiedEntry {
+                        entry,
+                        class,
+                        worst,
+                    }
                 })
                 .collect();
-                let entry = Entry {
-                    id: key.clone(),
-                    id_derived: false,
-                    title: title.to_string(),
-                    link: Some(link.clone()),
-                    published: Some(at(start)),
-                    updated: Some(at(start + 5400)),
-                    content: updates
-                        .iter()
-                        .map(|u| format!("{} - {}", u.label, u.text))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                    updates,
-                    components: vec!["API".to_string()],
-                    incident_key: aws.then(|| format!("ec2-{feed_id}-us-east-1")),
-                    severity: None,
-                    language: None,
-                };
-                let json = serde_json::to_string(&entry)?;
-                let hash = hash_hex(json.as_bytes());
-                let components = serde_json::to_string(&entry.components)?;
-                let (start_text, end_text) = (time_text(at(start)), time_text(at(start + 5400)));
-                let incident_key = match &entry.incident_key {
-                    Some(chain) => format!("{chain}#{start_text}"),
-                    None => key.clone(),
-                };
-                inc.execute(params![
-                    feed_id,
-                    incident_key,
-                    entry.incident_key,
-                    title,
-                    link,
-                    worst,
-                    components,
-                    start_text,
-                    end_text
-                ])?;
-                let incident_id = tx.last_insert_rowid();
-                ent.execute(params![
-                    feed_id,
-                    key,
-                    title,
-                    link,
-                    start_text,
-                    end_text,
-                    seen,
-                    hash,
-                    components,
-                    incident_id
-                ])?;
-                let entry_id = tx.last_insert_rowid();
-                rev.execute(params![entry_id, seen, hash, title, entry.content, json])?;
-                for u in &entry.updates {
-                    let posted = u.at.map(time_text);
-                    let uh = hash_hex(
-                        format!(
-                            "{}\u{1f}{}\u{1f}{}",
-                            posted.as_deref().unwrap_or(""),
-                            u.label,
-                            u.text
-                        )
-                        .as_bytes(),
-                    );
-                    let phase = statuswatch::model::Phase::from_word(&u.label).map(|p| p.as_str());
-                    upd.execute(params![entry_id, posted, u.label, phase, u.text, uh, seen])?;
-                }
-                written += 1;
-                if written.is_multiple_of(100_000) {
-                    eprintln!(
-                        "fill_archive: {written} entries ({:.0?})",
-                        started.elapsed()
-                    );
-                }
+            let document = PreparedDocument::from_classified(engine, classified)?;
+            let record = FetchRecord {
+                started_at: at(BASE - 86_400),
+                http_status: Some(200),
+                entries: Some(document.entries.len()),
+                ..FetchRecord::default()
+            };
+            let day = std::time::Duration::from_secs(86_400);
+            store_document(&mut store, &context, &record, &document, day, at(BASE))?;
+            if written / 100_000 > reported {
+                reported = written / 100_000;
+                eprintln!(
+                    "fill_archive: {written} entries ({:.0?})",
+                    started.elapsed()
+                );
             }
         }
     }
-    tx.commit()?;
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+    drop(store); // closing the last connection checkpoints the WAL
     eprintln!(
-        "fill_archive: {total} entries in {:.1?} ({} feeds)",
+        "fill_archive: {written} entries in {:.1?} ({} feeds)",
         started.elapsed(),
         feeds.len()
     );
     Ok(())
+}
+
+/// Entries stored per document (one ingest transaction).
+const CHUNK: usize = 2_000;
+
+/// The `k`-th old incident of a feed: three updates over 90 minutes, resolved; AWS feeds
+/// chain theirs by service-region, as the AWS extractor does.
+fn history_entry(feed_id: i64, engine: Engine, k: usize, step: i64) -> Entry {
+    let seed = (feed_id as u64) << 32 | k as u64;
+    let start = BASE - SPAN + k as i64 * step + (seed % 3600) as i64;
+    let title = TITLES[(seed % TITLES.len() as u64) as usize];
+    let updates: Vec<Update> = [
+        ("Resolved", 5400),
+        ("Monitoring", 2400),
+        ("Investigating", 0),
+    ]
+    .iter()
+    .map(|(label, dt)| Update {
+        at: Some(at(start + dt)),
+        label: (*label).to_string(),
+        text: text(seed ^ *dt as u64, 90),
+    })
+    .collect();
+    Entry {
+        id: format!("tag:history.example,2005:Incident/h{feed_id}x{k}"),
+        id_derived: false,
+        title: title.to_string(),
+        link: Some(format!("https://status.example/incidents/h{feed_id}x{k}")),
+        published: Some(at(start)),
+        updated: Some(at(start + 5400)),
+        content: updates
+            .iter()
+            .map(|u| format!("{} - {}", u.label, u.text))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        updates,
+        components: vec!["API".to_string()],
+        incident_key: (engine == Engine::Aws).then(|| format!("ec2-{feed_id}-us-east-1")),
+        severity: None,
+        language: None,
+    }
 }
