@@ -149,6 +149,9 @@ CREATE TABLE service_state (
 ) WITHOUT ROWID;
 
 -- The outbox: state changes, written in the same transaction as the data that caused them.
+-- `payload` is self-contained (model::event::EventPayload; docs/webhooks.md): delivery and
+-- `events` read nothing else, so a feed renamed or removed later changes no event. The other
+-- columns repeat its facts for SQL.
 CREATE TABLE events (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,   -- a cursor for `events --follow`
     id          TEXT    NOT NULL UNIQUE,             -- UUIDv7: the idempotency key (webhook-id)

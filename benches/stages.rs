@@ -107,6 +107,7 @@ fn ingest(store: &mut Store, feed_id: i64, document: &PreparedDocument) {
         vendor: "vendor00000".into(),
         title: "Vendor 0".into(),
         url: "http://127.0.0.1:8089/f00000/history.atom".into(),
+        category: None,
     };
     let hour = std::time::Duration::from_secs(3600);
     store_document(store, &context, &record, document, hour, chrono::Utc::now()).unwrap();

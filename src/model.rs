@@ -3,9 +3,11 @@
 //! Stages exchange only these types, so each stage can be tested on its own and replaced without
 //! touching its neighbours (a JSON status API adapter, say, produces the same `ParsedFeed`).
 
+pub mod event;
 pub mod fetch;
 pub mod state;
 
+pub use event::{EventDetail, EventPayload, StoredEvent};
 pub use fetch::{FeedHealth, FetchOutcome, FetchRecord, MovedTo};
 pub use state::{OpenIncident, StateInputs, StatePlan, StateRow};
 
@@ -688,25 +690,11 @@ impl EventKind {
     }
 }
 
-/// An event about to be written to the outbox.
+/// An event about to be written to the outbox: its payload, and the rows it is about (kept
+/// as columns so the archive can join them; nothing is read back from them to deliver).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    /// UUIDv7 text: the idempotency key webhooks send as `webhook-id`.
-    pub id: String,
-    pub kind: EventKind,
-    /// The vendor's time for the change (RFC 3339 UTC).
-    pub occurred_at: String,
-    /// When statuswatch saw it (RFC 3339 UTC).
-    pub detected_at: String,
+    pub payload: EventPayload,
     pub feed_id: Option<i64>,
-    pub vendor: Option<String>,
-    /// `None` for the service as a whole.
-    pub component: Option<String>,
-    pub from_state: Option<ServiceState>,
-    pub to_state: Option<ServiceState>,
     pub incident_id: Option<i64>,
-    pub title: Option<String>,
-    pub link: Option<String>,
-    /// The JSON body a webhook sends as is.
-    pub payload: serde_json::Value,
 }

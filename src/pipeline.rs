@@ -615,6 +615,7 @@ pub fn feed_context(feed: &FeedRow) -> FeedContext {
         vendor: feed.spec.vendor.clone(),
         title: feed.spec.title.clone(),
         url: feed.spec.url.clone(),
+        category: feed.spec.category.clone(),
     }
 }
 

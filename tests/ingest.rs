@@ -102,6 +102,7 @@ impl Db {
             vendor: "example".into(),
             title: "Example".into(),
             url: "https://status.example.com/history.atom".into(),
+            category: None,
         };
         let now = record.started_at;
         let document =

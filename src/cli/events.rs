@@ -3,7 +3,8 @@
 
 use super::table::render;
 use super::{open_store, parse_since, print, GlobalArgs, EXIT_OK};
-use crate::store::{EventRow, Store};
+use crate::model::StoredEvent;
+use crate::store::Store;
 use std::time::Duration;
 
 /// Output of `events`.
@@ -33,8 +34,10 @@ pub struct EventsArgs {
     pub poll_ms: u64,
 }
 
-fn json_line(e: &EventRow) -> anyhow::Result<String> {
-    Ok(crate::deliver::event_json_line(e)?)
+fn json_line(e: &StoredEvent) -> anyhow::Result<String> {
+    let mut line = e.json_line()?;
+    line.push('\n');
+    Ok(line)
 }
 
 pub fn run(global: &GlobalArgs, args: &EventsArgs) -> anyhow::Result<i32> {
@@ -67,16 +70,17 @@ pub fn run(global: &GlobalArgs, args: &EventsArgs) -> anyhow::Result<i32> {
         let cells: Vec<Vec<String>> = rows
             .iter()
             .map(|e| {
+                let p = &e.payload;
                 vec![
                     e.seq.to_string(),
-                    e.detected_at.clone(),
-                    e.occurred_at.clone(),
-                    e.vendor.clone().unwrap_or_default(),
-                    match (&e.from_state, &e.to_state) {
-                        (Some(f), Some(t)) => format!("{f} → {t}"),
-                        _ => e.kind.clone(),
+                    p.detected_at.clone(),
+                    p.occurred_at.clone(),
+                    p.vendor().unwrap_or_default().to_string(),
+                    match p.transition() {
+                        Some((from, to)) => format!("{from} → {to}"),
+                        None => e.kind_name(),
                     },
-                    e.title.clone().unwrap_or_default(),
+                    p.title.clone(),
                 ]
             })
             .collect();

@@ -252,7 +252,7 @@ fn test(config: &Config, store: Store, name: &str) -> anyhow::Result<i32> {
     };
     print(&format!(
         "Sent test event {} to webhook {name} ({}, {}, {}): {outcome} in {} ms.\n",
-        event.id,
+        event.payload.id,
         redact_url(&hook.url),
         hook.format,
         if hook.secret.is_some() {

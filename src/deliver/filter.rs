@@ -16,8 +16,8 @@
 //! - `transitions` are `FROM->TO` patterns over service states, `*` matching any
 //!   (`"*->outage"`, `"outage->*"`, `"degraded->operational"`).
 
+use crate::model::EventPayload;
 use crate::model::{EventKind, ServiceState};
-use crate::store::OutboxEvent;
 use std::fmt;
 use std::str::FromStr;
 
@@ -151,8 +151,8 @@ fn any_eq(list: &[String], value: Option<&str>) -> bool {
 
 impl Filter {
     /// Whether the webhook wants this event.
-    pub fn matches(&self, event: &OutboxEvent) -> bool {
-        let Some(kind) = parse_kind(&event.kind) else {
+    pub fn matches(&self, event: &EventPayload) -> bool {
+        let Some(kind) = event.kind() else {
             // A kind this build does not know (a newer writer): send only to webhooks that
             // did not narrow anything, the safe side of "at least once".
             return *self == Filter::default();
@@ -161,34 +161,24 @@ impl Filter {
             return false;
         }
         if kind != EventKind::NetworkDown {
-            if !self.vendors.is_empty() && !any_eq(&self.vendors, event.vendor.as_deref()) {
+            if !self.vendors.is_empty() && !any_eq(&self.vendors, event.vendor()) {
                 return false;
             }
-            if !self.categories.is_empty() && !any_eq(&self.categories, event.category.as_deref()) {
+            if !self.categories.is_empty() && !any_eq(&self.categories, event.category()) {
                 return false;
             }
         }
-        if kind != EventKind::StateChange {
+        let Some((from, to)) = event.transition() else {
             return true;
-        }
+        };
         if !self.components.is_empty()
             && !event
-                .components
+                .components()
                 .iter()
                 .any(|c| any_eq(&self.components, Some(c)))
         {
             return false;
         }
-        let from = event
-            .from_state
-            .as_deref()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(ServiceState::Operational);
-        let to = event
-            .to_state
-            .as_deref()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(ServiceState::Operational);
         if self.min_status.is_some_and(|min| from.max(to) < min) {
             return false;
         }
@@ -200,27 +190,9 @@ impl Filter {
 mod tests {
     use super::*;
 
-    fn event(kind: &str, vendor: &str, from: &str, to: &str, components: &[&str]) -> OutboxEvent {
-        OutboxEvent {
-            seq: 1,
-            id: "01".into(),
-            kind: kind.into(),
-            occurred_at: "2025-10-20T07:11:00Z".into(),
-            detected_at: "2025-10-20T07:12:00Z".into(),
-            vendor: Some(vendor.into()),
-            feed_title: Some(vendor.to_uppercase()),
-            category: Some("cloud".into()),
-            component: None,
-            from_state: (!from.is_empty()).then(|| from.into()),
-            to_state: (!to.is_empty()).then(|| to.into()),
-            title: Some("t".into()),
-            link: None,
-            components: components.iter().map(|c| c.to_string()).collect(),
-            payload: "{}".into(),
-        }
-    }
+    use crate::model::event::samples::payload as event;
 
-    fn change(from: &str, to: &str) -> OutboxEvent {
+    fn change(from: &str, to: &str) -> EventPayload {
         event("state_change", "aws", from, to, &["EC2"])
     }
 

@@ -11,7 +11,7 @@
 //! Vendor text is untrusted: Slack's control characters (`&`, `<`, `>`) are escaped, and
 //! lengths are cut to what each service accepts.
 
-use crate::store::OutboxEvent;
+use crate::model::{EventDetail, EventPayload, ServiceState, StoredEvent};
 use serde_json::{json, Value};
 use std::fmt;
 use std::str::FromStr;
@@ -62,33 +62,35 @@ pub struct Look {
 }
 
 /// The colour and marker of an event: by the state it moved to; feed health in amber/green.
-pub fn look(event: &OutboxEvent) -> Look {
-    let (color, marker) = match event.kind.as_str() {
-        "state_change" => match event.to_state.as_deref() {
-            Some("outage") => (0xD32F2F, "🔴"),
-            Some("degraded") => (0xF57C00, "🟠"),
-            Some("maintenance") => (0x1976D2, "🔵"),
-            Some("informational") => (0x757575, "⚪"),
-            _ => (0x2E7D32, "🟢"),
+pub fn look(event: &EventPayload) -> Look {
+    let (color, marker) = match &event.detail {
+        EventDetail::StateChange(change) => match change.to {
+            ServiceState::Outage => (0xD32F2F, "🔴"),
+            ServiceState::Degraded => (0xF57C00, "🟠"),
+            ServiceState::Maintenance => (0x1976D2, "🔵"),
+            ServiceState::Informational => (0x757575, "⚪"),
+            ServiceState::Operational => (0x2E7D32, "🟢"),
         },
-        "feed_failing" | "network_down" => (0xFBC02D, "⚠️"),
-        "feed_recovered" => (0x2E7D32, "🟢"),
-        _ => (0x607D8B, "🔔"),
+        EventDetail::FeedFailing(_) | EventDetail::NetworkDown(_) => (0xFBC02D, "⚠️"),
+        EventDetail::FeedRecovered(_) => (0x2E7D32, "🟢"),
+        EventDetail::Test(_) | EventDetail::Unknown => (0x607D8B, "🔔"),
     };
     Look { color, marker }
 }
 
 /// The readable one-line summary: marker, title, and the transition for state changes
 /// (`🔴 Zoom is outage: Login failures (operational → outage)`).
-pub fn summary(event: &OutboxEvent) -> String {
-    let title = event
-        .title
-        .clone()
-        .unwrap_or_else(|| match (&event.feed_title, &event.vendor) {
-            (Some(feed), _) => format!("{feed}: {}", event.kind.replace('_', " ")),
-            (None, Some(vendor)) => format!("{vendor}: {}", event.kind.replace('_', " ")),
-            _ => format!("statuswatch: {}", event.kind.replace('_', " ")),
-        });
+pub fn summary(event: &EventPayload) -> String {
+    let title = if event.title.trim().is_empty() {
+        let kind = event.kind_name().replace('_', " ");
+        match (event.feed(), event.vendor()) {
+            (Some(feed), _) => format!("{}: {kind}", feed.title),
+            (None, Some(vendor)) => format!("{vendor}: {kind}"),
+            _ => format!("statuswatch: {kind}"),
+        }
+    } else {
+        event.title.clone()
+    };
     let title = one_line(&title);
     match transition(event) {
         Some(t) => format!("{} {title} ({t})", look(event).marker),
@@ -96,11 +98,10 @@ pub fn summary(event: &OutboxEvent) -> String {
     }
 }
 
-fn transition(event: &OutboxEvent) -> Option<String> {
-    match (&event.from_state, &event.to_state) {
-        (Some(from), Some(to)) => Some(format!("{from} → {to}")),
-        _ => None,
-    }
+fn transition(event: &EventPayload) -> Option<String> {
+    event
+        .transition()
+        .map(|(from, to)| format!("{from} → {to}"))
 }
 
 fn one_line(s: &str) -> String {
@@ -125,30 +126,31 @@ fn slack_escape(s: &str) -> String {
 }
 
 /// A link usable inside Slack's `<url|text>` and as Discord's `url`: http(s) only.
-fn safe_link(event: &OutboxEvent) -> Option<String> {
+fn safe_link(event: &EventPayload) -> Option<String> {
     let link = event.link.as_deref()?;
     let url = url::Url::parse(link).ok()?;
     matches!(url.scheme(), "http" | "https").then(|| url.as_str().replace('|', "%7C"))
 }
 
 /// The detail lines under the title: transition, components, vendor and when.
-fn details(event: &OutboxEvent) -> Vec<String> {
+fn details(event: &EventPayload) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(t) = transition(event) {
         lines.push(format!("State: {t}"));
     }
-    if !event.components.is_empty() {
-        lines.push(format!("Components: {}", event.components.join(", ")));
+    let components = event.components();
+    if !components.is_empty() {
+        lines.push(format!("Components: {}", components.join(", ")));
     }
-    if let Some(feed) = &event.feed_title {
-        lines.push(format!("Feed: {feed}"));
+    if let Some(feed) = event.feed() {
+        lines.push(format!("Feed: {}", feed.title));
     }
     lines.push(format!("Since: {}", event.occurred_at));
     lines
 }
 
-fn footer(event: &OutboxEvent) -> String {
-    match &event.vendor {
+fn footer(event: &EventPayload) -> String {
+    match event.vendor() {
         Some(vendor) => format!("statuswatch · {vendor}"),
         None => "statuswatch".to_string(),
     }
@@ -159,13 +161,13 @@ fn unix_seconds(text: &str) -> Option<i64> {
 }
 
 /// The Slack incoming-webhook body.
-pub fn slack(event: &OutboxEvent) -> Value {
+pub fn slack(event: &EventPayload) -> Value {
     let summary = summary(event);
     let text = match safe_link(event) {
         Some(link) => format!("<{link}|{}>", slack_escape(&summary)),
         None => slack_escape(&summary),
     };
-    let title = event.title.as_deref().map(one_line).unwrap_or_default();
+    let title = one_line(&event.title);
     let mut attachment = json!({
         "color": format!("#{:06x}", look(event).color),
         "fallback": cut(&summary, 300),
@@ -183,13 +185,12 @@ pub fn slack(event: &OutboxEvent) -> Value {
 }
 
 /// The Discord execute-webhook body.
-pub fn discord(event: &OutboxEvent) -> Value {
+pub fn discord(event: &EventPayload) -> Value {
     let summary = summary(event);
-    let title = event
-        .title
-        .as_deref()
-        .map(one_line)
-        .unwrap_or_else(|| summary.clone());
+    let title = match one_line(&event.title) {
+        t if t.is_empty() => summary.clone(),
+        t => t,
+    };
     let mut embed = json!({
         "title": cut(&title, 256),
         "description": cut(&details(event).join("\n"), 4096),
@@ -210,11 +211,11 @@ pub fn discord(event: &OutboxEvent) -> Value {
 }
 
 /// The request body for `format`.
-pub fn body(format: Format, event: &OutboxEvent) -> Vec<u8> {
+pub fn body(format: Format, event: &StoredEvent) -> Vec<u8> {
     match format {
-        Format::Json => event.payload.clone().into_bytes(),
-        Format::Slack => slack(event).to_string().into_bytes(),
-        Format::Discord => discord(event).to_string().into_bytes(),
+        Format::Json => event.body.clone().into_bytes(),
+        Format::Slack => slack(&event.payload).to_string().into_bytes(),
+        Format::Discord => discord(&event.payload).to_string().into_bytes(),
     }
 }
 
@@ -222,45 +223,45 @@ pub fn body(format: Format, event: &OutboxEvent) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    fn outage() -> OutboxEvent {
-        OutboxEvent {
+    fn outage() -> StoredEvent {
+        let mut payload = crate::model::event::samples::payload(
+            "state_change",
+            "zoom",
+            "operational",
+            "outage",
+            &["API", "Web"],
+        );
+        payload.title = "Zoom is outage: Login <failures> & more".into();
+        payload.link = Some("https://status.zoom.us/incidents/abc".into());
+        if let EventDetail::StateChange(change) = &mut payload.detail {
+            change.feed.title = "Zoom".into();
+        }
+        StoredEvent {
             seq: 3,
-            id: "0199".into(),
-            kind: "state_change".into(),
-            occurred_at: "2025-10-20T07:11:00Z".into(),
-            detected_at: "2025-10-20T07:12:00Z".into(),
-            vendor: Some("zoom".into()),
-            feed_title: Some("Zoom".into()),
-            category: Some("saas".into()),
-            component: None,
-            from_state: Some("operational".into()),
-            to_state: Some("outage".into()),
-            title: Some("Zoom is outage: Login <failures> & more".into()),
-            link: Some("https://status.zoom.us/incidents/abc".into()),
-            components: vec!["API".into(), "Web".into()],
-            payload: r#"{"id":"0199","type":"state_change"}"#.into(),
+            body: r#"{"id":"0199","type":"state_change"}"#.into(),
+            payload,
         }
     }
 
     #[test]
     fn json_sends_the_payload_as_stored() {
-        assert_eq!(body(Format::Json, &outage()), outage().payload.into_bytes());
+        assert_eq!(body(Format::Json, &outage()), outage().body.into_bytes());
     }
 
     #[test]
     fn summary_is_one_readable_line() {
         assert_eq!(
-            summary(&outage()),
+            summary(&outage().payload),
             "🔴 Zoom is outage: Login <failures> & more (operational → outage)"
         );
-        let mut multi = outage();
-        multi.title = Some("Line one\nline two".into());
+        let mut multi = outage().payload;
+        multi.title = "Line one\nline two".into();
         assert!(!summary(&multi).contains('\n'));
     }
 
     #[test]
     fn slack_has_text_and_a_coloured_attachment_with_escaped_vendor_text() {
-        let v = slack(&outage());
+        let v = slack(&outage().payload);
         let text = v["text"].as_str().unwrap();
         assert!(
             text.starts_with("<https://status.zoom.us/incidents/abc|🔴 Zoom"),
@@ -276,7 +277,7 @@ mod tests {
 
     #[test]
     fn discord_has_content_and_an_embed_with_integer_colour() {
-        let v = discord(&outage());
+        let v = discord(&outage().payload);
         assert!(v["content"]
             .as_str()
             .unwrap()
@@ -296,22 +297,24 @@ mod tests {
 
     #[test]
     fn colours_follow_the_new_state() {
-        let mut e = outage();
+        let mut e = outage().payload;
         for (to, color) in [
-            ("degraded", 0xF57C00),
-            ("maintenance", 0x1976D2),
-            ("operational", 0x2E7D32),
+            (ServiceState::Degraded, 0xF57C00),
+            (ServiceState::Maintenance, 0x1976D2),
+            (ServiceState::Operational, 0x2E7D32),
         ] {
-            e.to_state = Some(to.into());
+            if let EventDetail::StateChange(change) = &mut e.detail {
+                change.to = to;
+            }
             assert_eq!(look(&e).color, color, "{to}");
         }
     }
 
     #[test]
     fn links_that_are_not_http_are_left_out_and_long_text_is_cut() {
-        let mut e = outage();
+        let mut e = outage().payload;
         e.link = Some("javascript:alert(1)".into());
-        e.title = Some("x".repeat(5000));
+        e.title = "x".repeat(5000);
         let d = discord(&e);
         assert!(d["embeds"][0].get("url").is_none());
         assert_eq!(

@@ -20,8 +20,10 @@ pub mod format;
 pub mod sign;
 
 use crate::config::Config;
+use crate::model::event::TestEvent;
+use crate::model::{EventDetail, EventPayload, StoredEvent};
 use crate::store::writer::Writer;
-use crate::store::{AttemptOutcome, AttemptRecord, Claim, EventRow, OutboxEvent, StoreError};
+use crate::store::{AttemptOutcome, AttemptRecord, Claim, StoreError};
 use chrono::{DateTime, Utc};
 use filter::Filter;
 use format::Format;
@@ -355,7 +357,7 @@ impl Deliverer {
     pub async fn send_test(
         &self,
         name: &str,
-    ) -> Result<(OutboxEvent, AttemptResult), DeliverError> {
+    ) -> Result<(StoredEvent, AttemptResult), DeliverError> {
         let hook = self
             .inner
             .webhooks
@@ -382,7 +384,7 @@ impl Inner {
                 .writer
                 .run(move |s| {
                     s.enqueue_deliveries(&hook.name, now, ENQUEUE_BATCH, &|e| {
-                        hook.filter.matches(e)
+                        hook.filter.matches(&e.payload)
                     })
                 })
                 .await?;
@@ -432,12 +434,12 @@ impl Inner {
         let mut report = DeliveryReport::default();
         let outcome = if result.is_success() {
             report.delivered = 1;
-            tracing::info!(webhook = %hook.name, event = %event.id, seq = event.seq,
+            tracing::info!(webhook = %hook.name, event = %event.payload.id, seq = event.seq,
                 status = result.status, "Delivered event.");
             AttemptOutcome::Delivered
         } else if failures >= self.policy.max_attempts {
             report.dead = 1;
-            tracing::warn!(webhook = %hook.name, event = %event.id, seq = event.seq,
+            tracing::warn!(webhook = %hook.name, event = %event.payload.id, seq = event.seq,
                 attempts = failures, error = result.error.as_deref().unwrap_or(""),
                 "Giving up on event: it is now a dead letter (see `statuswatch webhooks dead`).");
             AttemptOutcome::Dead
@@ -445,7 +447,7 @@ impl Inner {
             report.failed = 1;
             let wait = self.policy.next_wait(failures, result.retry_after);
             let next_attempt_at = Utc::now() + wait;
-            tracing::warn!(webhook = %hook.name, event = %event.id, seq = event.seq,
+            tracing::warn!(webhook = %hook.name, event = %event.payload.id, seq = event.seq,
                 attempt = failures, error = result.error.as_deref().unwrap_or(""),
                 retry_in_ms = wait.as_millis() as u64, "Delivery failed; will retry.");
             AttemptOutcome::Failed { next_attempt_at }
@@ -519,7 +521,7 @@ impl Inner {
     }
 
     /// One signed POST of `event` in the webhook's format.
-    async fn send(&self, hook: &Webhook, event: &OutboxEvent, timeout: Duration) -> AttemptResult {
+    async fn send(&self, hook: &Webhook, event: &StoredEvent, timeout: Duration) -> AttemptResult {
         let body = format::body(hook.format, event);
         let timestamp = Utc::now().timestamp();
         let mut request = self
@@ -527,7 +529,9 @@ impl Inner {
             .post(hook.url.clone())
             .timeout(timeout)
             .header(reqwest::header::CONTENT_TYPE, "application/json");
-        for (name, value) in sign::headers(&event.id, timestamp, &body, hook.secret.as_ref()) {
+        for (name, value) in
+            sign::headers(&event.payload.id, timestamp, &body, hook.secret.as_ref())
+        {
             request = request.header(name, value);
         }
         let started = Instant::now();
@@ -599,57 +603,40 @@ fn describe(err: reqwest::Error, timeout: Duration) -> String {
 }
 
 /// The synthetic event `webhooks test` sends: kind `test`, a fresh id, no vendor.
-pub fn test_event(webhook: &str, now: DateTime<Utc>) -> OutboxEvent {
-    let id = uuid::Uuid::now_v7().to_string();
+pub fn test_event(webhook: &str, now: DateTime<Utc>) -> StoredEvent {
     let at = crate::store::time_text(now);
-    let title = format!("statuswatch test event for webhook \"{webhook}\"");
-    let payload = serde_json::json!({
-        "id": id,
-        "type": "test",
-        "occurred_at": at,
-        "detected_at": at,
-        "vendor": null,
-        "feed": null,
-        "component": null,
-        "from": null,
-        "to": null,
-        "title": title,
-        "link": null,
-        "incident": null,
-        "components": [],
-        "webhook": webhook,
-    });
-    OutboxEvent {
-        seq: 0,
-        id,
-        kind: "test".into(),
+    let payload = EventPayload {
+        id: uuid::Uuid::now_v7().to_string(),
         occurred_at: at.clone(),
         detected_at: at,
-        vendor: None,
-        feed_title: None,
-        category: None,
-        component: None,
-        from_state: None,
-        to_state: None,
-        title: Some(title),
+        title: format!("statuswatch test event for webhook \"{webhook}\""),
         link: None,
-        components: Vec::new(),
-        payload: payload.to_string(),
+        detail: EventDetail::Test(TestEvent {
+            webhook: webhook.to_string(),
+            vendor: None,
+            feed: None,
+            component: None,
+            from: None,
+            to: None,
+            incident: None,
+            components: Vec::new(),
+        }),
+    };
+    // Serializing this payload (strings, options, lists) cannot fail; an empty body would
+    // still be a test of the receiver's answer.
+    let body = serde_json::to_string(&payload).unwrap_or_default();
+    StoredEvent {
+        seq: 0,
+        payload,
+        body,
     }
 }
 
-/// One event as one JSON line (outbox fields plus the payload: the `events --format json`
-/// shape), newline included. For `events` and `run --events-stdout`.
-pub fn event_json_line(event: &EventRow) -> Result<String, serde_json::Error> {
-    let mut line = serde_json::to_string(event)?;
+/// Writes and flushes one event as one JSON line ([`StoredEvent::json_line`]); a closed pipe
+/// is an `Err` of kind `BrokenPipe`, which a caller should treat as "the reader has gone".
+pub fn write_event_line(out: &mut impl Write, event: &StoredEvent) -> io::Result<()> {
+    let mut line = event.json_line().map_err(io::Error::other)?;
     line.push('\n');
-    Ok(line)
-}
-
-/// Writes and flushes one event line; a closed pipe is an `Err` of kind `BrokenPipe`, which a
-/// caller should treat as "the reader has gone".
-pub fn write_event_line(out: &mut impl Write, event: &EventRow) -> io::Result<()> {
-    let line = event_json_line(event).map_err(io::Error::other)?;
     out.write_all(line.as_bytes())?;
     out.flush()
 }
@@ -696,27 +683,26 @@ mod tests {
     #[test]
     fn the_test_event_is_valid_json_with_its_own_id() {
         let e = test_event("ops", Utc::now());
-        let v: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&e.body).unwrap();
         assert_eq!(v["type"], "test");
-        assert_eq!(v["id"], e.id.as_str());
+        assert_eq!(v["id"], e.payload.id.as_str());
         assert_eq!(v["webhook"], "ops");
     }
 
     #[test]
     fn event_lines_are_single_json_lines() {
-        let row = EventRow {
+        let mut payload = crate::model::event::samples::payload(
+            "state_change",
+            "zoom",
+            "operational",
+            "outage",
+            &[],
+        );
+        payload.title = "a\nb".into();
+        let row = StoredEvent {
             seq: 4,
-            id: "e".into(),
-            kind: "state_change".into(),
-            occurred_at: "2025-10-20T07:11:00Z".into(),
-            detected_at: "2025-10-20T07:12:00Z".into(),
-            vendor: Some("zoom".into()),
-            component: None,
-            from_state: Some("operational".into()),
-            to_state: Some("outage".into()),
-            title: Some("a\nb".into()),
-            link: None,
-            payload: serde_json::json!({"id": "e"}),
+            body: serde_json::to_string(&payload).unwrap(),
+            payload,
         };
         let mut out = Vec::new();
         write_event_line(&mut out, &row).unwrap();
@@ -724,6 +710,8 @@ mod tests {
         assert_eq!(text.matches('\n').count(), 1);
         let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(v["seq"], 4);
-        assert_eq!(v["payload"]["id"], "e");
+        assert_eq!(v["payload"]["id"], "01");
+        assert_eq!(v["kind"], "state_change");
+        assert_eq!(v["to_state"], "outage");
     }
 }

@@ -7,10 +7,10 @@
 //! same transaction.
 
 use super::FeedContext;
-use crate::model::{EventKind, FeedHealth, FetchRecord, NewEvent};
+use crate::model::event::{FeedFailing, FeedRecovered, NetworkDown, UnreachedSample};
+use crate::model::{EventDetail, EventPayload, FeedHealth, FetchRecord, NewEvent};
 use crate::store::time_text;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use std::time::Duration;
 
 /// Decides the health event one recorded fetch raises, if any: `feed_failing` once a
@@ -28,19 +28,14 @@ pub fn plan_feed_health(
         if !before.failing_notified {
             return None;
         }
-        let title = format!("{} feed works again", feed.title);
-        let payload = json!({
-            "failing_since": time_text(since),
-            "failures": before.consecutive_failures,
+        let detail = EventDetail::FeedRecovered(FeedRecovered {
+            vendor: feed.vendor.clone(),
+            feed: feed.reference(),
+            failing_since: time_text(since),
+            failures: before.consecutive_failures,
         });
-        return Some(event(
-            feed,
-            EventKind::FeedRecovered,
-            title,
-            time_text(fetch.started_at),
-            now,
-            payload,
-        ));
+        let title = format!("{} feed works again", feed.title);
+        return Some(event(feed, title, time_text(fetch.started_at), now, detail));
     }
     let lasted = (fetch.started_at - since)
         .to_std()
@@ -53,60 +48,37 @@ pub fn plan_feed_health(
         .clone()
         .unwrap_or_else(|| fetch.outcome.to_string());
     let title = format!("{} feed is failing: {error}", feed.title);
-    let payload = json!({
-        "failing_since": time_text(since),
-        "failures": before.consecutive_failures + 1,
-        "outcome": fetch.outcome,
-        "http_status": fetch.http_status,
-        "error": error,
-        "next_attempt_at": fetch.next_fetch_at.map(time_text),
+    let detail = EventDetail::FeedFailing(FeedFailing {
+        vendor: feed.vendor.clone(),
+        feed: feed.reference(),
+        failing_since: time_text(since),
+        failures: before.consecutive_failures + 1,
+        outcome: fetch.outcome,
+        http_status: fetch.http_status,
+        error,
+        next_attempt_at: fetch.next_fetch_at.map(time_text),
     });
-    Some(event(
-        feed,
-        EventKind::FeedFailing,
-        title,
-        time_text(since),
-        now,
-        payload,
-    ))
+    Some(event(feed, title, time_text(since), now, detail))
 }
 
 fn event(
     feed: &FeedContext,
-    kind: EventKind,
     title: String,
     occurred_at: String,
     now: DateTime<Utc>,
-    extra: serde_json::Value,
+    detail: EventDetail,
 ) -> NewEvent {
-    let id = uuid::Uuid::now_v7().to_string();
-    let detected_at = time_text(now);
-    let mut payload = json!({
-        "id": id,
-        "type": kind.as_str(),
-        "occurred_at": occurred_at,
-        "detected_at": detected_at,
-        "vendor": feed.vendor,
-        "feed": { "id": feed.feed_id, "title": feed.title, "url": feed.url },
-        "title": title,
-    });
-    if let (Some(out), Some(more)) = (payload.as_object_mut(), extra.as_object()) {
-        out.extend(more.clone());
-    }
     NewEvent {
-        id,
-        kind,
-        occurred_at,
-        detected_at,
+        payload: EventPayload {
+            id: uuid::Uuid::now_v7().to_string(),
+            occurred_at,
+            detected_at: time_text(now),
+            title,
+            link: Some(feed.url.clone()),
+            detail,
+        },
         feed_id: Some(feed.feed_id),
-        vendor: Some(feed.vendor.clone()),
-        component: None,
-        from_state: None,
-        to_state: None,
         incident_id: None,
-        title: Some(title),
-        link: Some(feed.url.clone()),
-        payload,
     }
 }
 
@@ -118,45 +90,42 @@ pub fn network_down_event(
     samples: &[(String, String)],
     now: DateTime<Utc>,
 ) -> NewEvent {
-    let id = uuid::Uuid::now_v7().to_string();
     let at = time_text(now);
-    let title = format!(
-        "Network down: {failed} of {feeds} feeds could not be reached; their failures are not held against them"
-    );
-    let payload = json!({
-        "id": id,
-        "type": EventKind::NetworkDown.as_str(),
-        "occurred_at": at,
-        "detected_at": at,
-        "title": title,
-        "feeds": feeds,
-        "failed": failed,
-        "samples": samples
-            .iter()
-            .map(|(feed, error)| json!({ "feed": feed, "error": error }))
-            .collect::<Vec<_>>(),
-    });
     NewEvent {
-        id,
-        kind: EventKind::NetworkDown,
-        occurred_at: at.clone(),
-        detected_at: at,
+        payload: EventPayload {
+            id: uuid::Uuid::now_v7().to_string(),
+            occurred_at: at.clone(),
+            detected_at: at,
+            title: format!(
+                "Network down: {failed} of {feeds} feeds could not be reached; their failures are not held against them"
+            ),
+            link: None,
+            detail: EventDetail::NetworkDown(NetworkDown {
+                feeds,
+                failed,
+                samples: samples
+                    .iter()
+                    .map(|(feed, error)| UnreachedSample {
+                        feed: feed.clone(),
+                        error: error.clone(),
+                    })
+                    .collect(),
+            }),
+        },
         feed_id: None,
-        vendor: None,
-        component: None,
-        from_state: None,
-        to_state: None,
         incident_id: None,
-        title: Some(title),
-        link: None,
-        payload,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::FetchOutcome;
+    use crate::model::{EventKind, FetchOutcome};
+
+    /// The payload as a receiver reads it.
+    fn json(event: &NewEvent) -> serde_json::Value {
+        serde_json::to_value(&event.payload).unwrap()
+    }
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -168,6 +137,7 @@ mod tests {
             vendor: "zoom".into(),
             title: "Zoom".into(),
             url: "https://status.zoom.us/history.atom".into(),
+            category: None,
         }
     }
 
@@ -225,13 +195,13 @@ mod tests {
             rec.started_at,
         )
         .unwrap();
-        assert_eq!(event.kind, EventKind::FeedFailing);
+        assert_eq!(event.payload.kind(), Some(EventKind::FeedFailing));
         assert_eq!(
-            event.occurred_at, "2025-10-20T07:00:00Z",
+            event.payload.occurred_at, "2025-10-20T07:00:00Z",
             "the streak's start"
         );
-        assert_eq!(event.payload["failures"], 5);
-        assert!(event.title.unwrap().contains("refused"));
+        assert_eq!(json(&event)["failures"], 5);
+        assert!(event.payload.title.contains("refused"));
 
         let again = fetch(FetchOutcome::ConnectError, "2025-10-20T09:00:00Z");
         assert!(plan_feed_health(
@@ -252,8 +222,8 @@ mod tests {
             ok.started_at,
         )
         .unwrap();
-        assert_eq!(back.kind, EventKind::FeedRecovered);
-        assert_eq!(back.payload["failing_since"], "2025-10-20T07:00:00Z");
+        assert_eq!(back.payload.kind(), Some(EventKind::FeedRecovered));
+        assert_eq!(json(&back)["failing_since"], "2025-10-20T07:00:00Z");
     }
 
     #[test]
@@ -266,7 +236,7 @@ mod tests {
             Duration::ZERO,
             rec.started_at,
         );
-        assert_eq!(event.unwrap().kind, EventKind::FeedFailing);
+        assert_eq!(event.unwrap().payload.kind(), Some(EventKind::FeedFailing));
     }
 
     #[test]
@@ -277,8 +247,8 @@ mod tests {
             &[("Zoom".into(), "refused".into())],
             at("2025-10-20T08:00:00Z"),
         );
-        assert_eq!(e.kind, EventKind::NetworkDown);
+        assert_eq!(e.payload.kind(), Some(EventKind::NetworkDown));
         assert!(e.feed_id.is_none());
-        assert_eq!(e.payload["failed"], 9);
+        assert_eq!(json(&e)["failed"], 9);
     }
 }

@@ -10,13 +10,13 @@
 
 pub mod health;
 
+use crate::model::event::{ComponentState, FeedRef, IncidentRef, StateChange};
 use crate::model::{
-    EventKind, NewEvent, OpenIncident, Phase, ServiceState, StateInputs, StatePlan, StateRow,
-    Status,
+    EventDetail, EventPayload, NewEvent, OpenIncident, Phase, ServiceState, StateInputs, StatePlan,
+    StateRow, Status,
 };
 use crate::store::time_text;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use std::collections::BTreeMap;
 
 /// The feed an ingest is about, as events describe it.
@@ -26,6 +26,19 @@ pub struct FeedContext {
     pub vendor: String,
     pub title: String,
     pub url: String,
+    pub category: Option<String>,
+}
+
+impl FeedContext {
+    /// The feed as an event names it: everything a receiver or filter needs, copied in.
+    pub fn reference(&self) -> FeedRef {
+        FeedRef {
+            id: self.feed_id,
+            title: self.title.clone(),
+            url: self.url.clone(),
+            category: self.category.clone(),
+        }
+    }
 }
 
 /// Whether an open incident counts towards the service's state now: maintenance that is only
@@ -161,7 +174,6 @@ fn state_change_event(
     occurred_at: String,
     detected_at: String,
 ) -> NewEvent {
-    let id = uuid::Uuid::now_v7().to_string();
     let title = match shown {
         Some(i) if to == ServiceState::Operational => {
             format!("{} is operational again: {}", feed.title, i.title)
@@ -169,46 +181,40 @@ fn state_change_event(
         Some(i) => format!("{} is {}: {}", feed.title, to, i.title),
         None => format!("{} is {}", feed.title, to),
     };
-    let link = shown.and_then(|i| i.link.clone());
-    let payload = json!({
-        "id": id,
-        "type": EventKind::StateChange.as_str(),
-        "occurred_at": occurred_at,
-        "detected_at": detected_at,
-        "vendor": feed.vendor,
-        "feed": { "id": feed.feed_id, "title": feed.title, "url": feed.url },
-        "component": null,
-        "from": from.as_str(),
-        "to": to.as_str(),
-        "title": title,
-        "link": link,
-        "incident": shown.map(|i| json!({
-            "id": i.id,
-            "title": i.title,
-            "link": i.link,
-            "status": i.status.as_str(),
-            "phase": i.phase.map(Phase::as_str),
-            "started_at": i.started_at,
-        })),
-        "components": components
-            .iter()
-            .map(|(name, state)| json!({ "name": name, "state": state.as_str() }))
-            .collect::<Vec<_>>(),
-    });
-    NewEvent {
-        id,
-        kind: EventKind::StateChange,
+    let payload = EventPayload {
+        id: uuid::Uuid::now_v7().to_string(),
         occurred_at,
         detected_at,
-        feed_id: Some(feed.feed_id),
-        vendor: Some(feed.vendor.clone()),
-        component: None,
-        from_state: Some(from),
-        to_state: Some(to),
-        incident_id: cause.or(shown).map(|i| i.id),
-        title: Some(title),
-        link,
+        title,
+        link: shown.and_then(|i| i.link.clone()),
+        detail: EventDetail::StateChange(StateChange {
+            vendor: feed.vendor.clone(),
+            feed: feed.reference(),
+            component: None,
+            from,
+            to,
+            incident: shown.map(|i| IncidentRef {
+                id: i.id,
+                title: i.title.clone(),
+                link: i.link.clone(),
+                status: i.status,
+                phase: i.phase,
+                started_at: i.started_at.clone(),
+                components: i.components.clone(),
+            }),
+            components: components
+                .iter()
+                .map(|(name, state)| ComponentState {
+                    name: name.to_string(),
+                    state: *state,
+                })
+                .collect(),
+        }),
+    };
+    NewEvent {
         payload,
+        feed_id: Some(feed.feed_id),
+        incident_id: cause.or(shown).map(|i| i.id),
     }
 }
 
@@ -222,6 +228,7 @@ mod tests {
             vendor: "zoom".into(),
             title: "Zoom".into(),
             url: "https://status.zoom.us/history.atom".into(),
+            category: Some("saas".into()),
         }
     }
 
@@ -251,6 +258,10 @@ mod tests {
             incident_id: None,
             updated_at: "2025-10-01T00:00:00Z".into(),
         }
+    }
+
+    fn to_state(event: &NewEvent) -> Option<ServiceState> {
+        event.payload.transition().map(|(_, to)| to)
     }
 
     fn now() -> DateTime<Utc> {
@@ -289,14 +300,17 @@ mod tests {
         let plan = plan_state(&feed(), &inputs, now());
         assert_eq!(plan.events.len(), 1);
         let event = &plan.events[0];
-        assert_eq!(event.from_state, Some(ServiceState::Operational));
-        assert_eq!(event.to_state, Some(ServiceState::Outage));
         assert_eq!(
-            event.occurred_at, "2025-10-20T07:11:00Z",
+            event.payload.transition(),
+            Some((ServiceState::Operational, ServiceState::Outage))
+        );
+        assert_eq!(
+            event.payload.occurred_at, "2025-10-20T07:11:00Z",
             "the vendor's time"
         );
         assert_eq!(event.incident_id, Some(7));
-        assert_eq!(event.payload["components"].as_array().unwrap().len(), 2);
+        assert_eq!(event.payload.components(), ["API", "Web"]);
+        assert_eq!(event.payload.category(), Some("saas"), "copied in");
         // The service row and one row per component.
         assert_eq!(plan.states.len(), 3);
     }
@@ -313,7 +327,7 @@ mod tests {
             overrides: vec![],
         };
         let plan = plan_state(&feed(), &inputs, now());
-        assert_eq!(plan.events[0].to_state, Some(ServiceState::Outage));
+        assert_eq!(to_state(&plan.events[0]), Some(ServiceState::Outage));
         assert_eq!(plan.events[0].incident_id, Some(2));
     }
 
@@ -341,7 +355,7 @@ mod tests {
             ..scheduled
         };
         let plan = plan_state(&feed(), &started, now());
-        assert_eq!(plan.events[0].to_state, Some(ServiceState::Maintenance));
+        assert_eq!(to_state(&plan.events[0]), Some(ServiceState::Maintenance));
     }
 
     #[test]
@@ -360,9 +374,9 @@ mod tests {
         let plan = plan_state(&feed(), &inputs, now());
         assert_eq!(plan.events.len(), 1);
         let event = &plan.events[0];
-        assert_eq!(event.to_state, Some(ServiceState::Operational));
-        assert_eq!(event.occurred_at, "2025-10-20T09:30:00Z");
-        assert!(event.title.as_deref().unwrap().contains("incident 9"));
+        assert_eq!(to_state(event), Some(ServiceState::Operational));
+        assert_eq!(event.payload.occurred_at, "2025-10-20T09:30:00Z");
+        assert!(event.payload.title.contains("incident 9"));
         assert!(plan
             .states
             .iter()

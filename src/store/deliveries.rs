@@ -5,88 +5,23 @@
 //! only read and write, each write in one short `IMMEDIATE` transaction so two processes
 //! delivering from one database (a daemon and a cron `poll`) serialise instead of racing.
 
+use super::state::{event_from_row, EVENT_SELECT};
 use super::{parse_time_text, time_text, Store, StoreError};
+use crate::model::StoredEvent;
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 /// Times in the queue carry milliseconds (backoff can be shorter than a second in tests).
 fn ms_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// One outbox event with what delivery needs besides the payload: the feed's title and
-/// category, and the components involved (the payload's, plus the incident's, so a recovery
-/// still names what recovered).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxEvent {
-    pub seq: i64,
-    pub id: String,
-    pub kind: String,
-    pub occurred_at: String,
-    pub detected_at: String,
-    pub vendor: Option<String>,
-    pub feed_title: Option<String>,
-    pub category: Option<String>,
-    pub component: Option<String>,
-    pub from_state: Option<String>,
-    pub to_state: Option<String>,
-    pub title: Option<String>,
-    pub link: Option<String>,
-    pub components: Vec<String>,
-    /// The JSON payload, as stored.
-    pub payload: String,
-}
-
-const EVENT_SELECT: &str =
-    "SELECT e.seq, e.id, e.kind, e.occurred_at, e.detected_at, e.vendor, f.title,
-        f.category, e.component, e.from_state, e.to_state, e.title, e.link, e.payload, i.components
- FROM events e
- LEFT JOIN feeds f ON f.id = e.feed_id
- LEFT JOIN incidents i ON i.id = e.incident_id";
-
-fn event_from_row(r: &Row<'_>) -> rusqlite::Result<OutboxEvent> {
-    let payload: String = r.get(13)?;
-    let incident_components: Option<String> = r.get(14)?;
-    let mut components: Vec<String> = serde_json::from_str::<serde_json::Value>(&payload)
-        .ok()
-        .and_then(|v| v.get("components").and_then(|c| c.as_array()).cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|c| c.get("name").and_then(|n| n.as_str()).map(str::to_string))
-        .collect();
-    for name in incident_components
-        .and_then(|text| serde_json::from_str::<Vec<String>>(&text).ok())
-        .unwrap_or_default()
-    {
-        if !components.contains(&name) {
-            components.push(name);
-        }
-    }
-    Ok(OutboxEvent {
-        seq: r.get(0)?,
-        id: r.get(1)?,
-        kind: r.get(2)?,
-        occurred_at: r.get(3)?,
-        detected_at: r.get(4)?,
-        vendor: r.get(5)?,
-        feed_title: r.get(6)?,
-        category: r.get(7)?,
-        component: r.get(8)?,
-        from_state: r.get(9)?,
-        to_state: r.get(10)?,
-        title: r.get(11)?,
-        link: r.get(12)?,
-        components,
-        payload,
-    })
-}
-
 /// What the head of a webhook's queue allows now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
     /// The head event is due and now leased to the caller for one attempt.
     Ready {
-        event: Box<OutboxEvent>,
+        event: Box<StoredEvent>,
         /// Failed attempts since the event was queued or last re-driven.
         failures: u32,
     },
@@ -182,7 +117,7 @@ impl Store {
         webhook: &str,
         now: DateTime<Utc>,
         batch: usize,
-        accept: &dyn Fn(&OutboxEvent) -> bool,
+        accept: &dyn Fn(&StoredEvent) -> bool,
     ) -> Result<(usize, usize), StoreError> {
         let tx = self
             .conn
@@ -194,9 +129,9 @@ impl Store {
         let Some(cursor) = cursor else {
             return Ok((0, 0));
         };
-        let events: Vec<OutboxEvent> = tx
+        let events: Vec<StoredEvent> = tx
             .prepare_cached(&format!(
-                "{EVENT_SELECT} WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2"
+                "{EVENT_SELECT} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
             ))?
             .query_map(params![cursor, batch as i64], event_from_row)?
             .collect::<Result<_, _>>()?;
@@ -255,7 +190,7 @@ impl Store {
         )?
         .execute(params![webhook, seq, ms_text(lease_until)])?;
         let event = tx
-            .prepare_cached(&format!("{EVENT_SELECT} WHERE e.seq = ?1"))?
+            .prepare_cached(&format!("{EVENT_SELECT} WHERE seq = ?1"))?
             .query_row([seq], event_from_row)?;
         tx.commit()?;
         Ok(Claim::Ready {

@@ -417,9 +417,9 @@ pub(super) fn record_fetch_in(
     };
     if let Some(event) = health(&before) {
         insert_event_in(tx, &event)?;
-        if event.kind == EventKind::FeedFailing {
+        if event.payload.kind() == Some(EventKind::FeedFailing) {
             tx.prepare_cached("UPDATE feeds SET failing_notified_at = ?2 WHERE id = ?1")?
-                .execute(params![feed_id, event.detected_at])?;
+                .execute(params![feed_id, event.payload.detected_at])?;
         }
         done.events = 1;
     }

@@ -26,6 +26,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_overrides",
         include_str!("../../migrations/0005_overrides.sql"),
     ),
+    (
+        "0006_self_contained_events",
+        include_str!("../../migrations/0006_self_contained_events.sql"),
+    ),
 ];
 
 /// The whole current schema, as people read it.

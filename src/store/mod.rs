@@ -16,15 +16,13 @@ mod query;
 mod state;
 pub mod writer;
 
-pub use deliveries::{
-    AttemptOutcome, AttemptRecord, Claim, OutboxEvent, QueuedDelivery, WebhookStats,
-};
+pub use deliveries::{AttemptOutcome, AttemptRecord, Claim, QueuedDelivery, WebhookStats};
 pub use entries::{EntryOutcome, IngestCounts, StorableEntry, StoredEntry};
 pub use feeds::{FeedRow, ImportCounts, RecordedFetch};
 pub use migrations::{MIGRATIONS, SCHEMA_SQL};
 pub use overrides::{OverrideRow, OverrideTarget};
 pub use query::{QueryResult, Value};
-pub use state::{EventRow, HistoryRow, StatusRow};
+pub use state::{HistoryRow, StatusRow};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, Savepoint, Transaction, TransactionBehavior};

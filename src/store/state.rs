@@ -1,7 +1,8 @@
 //! SQL for `service_state` and the `events` outbox.
 
 use super::{Store, StoreError};
-use crate::model::{NewEvent, ServiceState, StateRow};
+use crate::model::event::EventColumns;
+use crate::model::{NewEvent, ServiceState, StateRow, StoredEvent};
 use rusqlite::{params, Connection};
 
 /// One line of `statuswatch status`: the `current_status` view.
@@ -19,23 +20,6 @@ pub struct StatusRow {
     /// The reason a person gave, where an override decides this state.
     #[serde(rename = "override")]
     pub override_reason: Option<String>,
-}
-
-/// One event as stored in the outbox.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct EventRow {
-    pub seq: i64,
-    pub id: String,
-    pub kind: String,
-    pub occurred_at: String,
-    pub detected_at: String,
-    pub vendor: Option<String>,
-    pub component: Option<String>,
-    pub from_state: Option<String>,
-    pub to_state: Option<String>,
-    pub title: Option<String>,
-    pub link: Option<String>,
-    pub payload: serde_json::Value,
 }
 
 pub(super) fn load_states_in(tx: &Connection, feed_id: i64) -> Result<Vec<StateRow>, StoreError> {
@@ -80,25 +64,27 @@ pub(super) fn upsert_state_in(
 }
 
 pub(super) fn insert_event_in(tx: &Connection, e: &NewEvent) -> Result<(), StoreError> {
+    // The columns repeat the payload's facts for SQL; the payload is what is delivered.
+    let p = &e.payload;
     tx.prepare_cached(
         "INSERT INTO events (id, kind, occurred_at, detected_at, feed_id, vendor, component,
                              from_state, to_state, incident_id, title, link, payload)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
-        e.id,
-        e.kind.as_str(),
-        e.occurred_at,
-        e.detected_at,
+        p.id,
+        p.kind_name(),
+        p.occurred_at,
+        p.detected_at,
         e.feed_id,
-        e.vendor,
-        e.component,
-        e.from_state.map(|s| s.as_str()),
-        e.to_state.map(|s| s.as_str()),
+        p.vendor(),
+        p.component(),
+        p.transition().map(|(from, _)| from.as_str()),
+        p.transition().map(|(_, to)| to.as_str()),
         e.incident_id,
-        e.title,
-        e.link,
-        e.payload.to_string()
+        p.title,
+        p.link,
+        serde_json::to_string(p)?
     ])?;
     Ok(())
 }
@@ -135,34 +121,35 @@ impl Store {
         since: Option<&str>,
         vendor: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<EventRow>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, id, kind, occurred_at, detected_at, vendor, component, from_state,
-                    to_state, title, link, payload
-             FROM events
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{EVENT_SELECT}
              WHERE seq > ?1 AND (?2 IS NULL OR detected_at >= ?2) AND (?3 IS NULL OR vendor = ?3)
-             ORDER BY seq LIMIT ?4",
+             ORDER BY seq LIMIT ?4"
+        ))?;
+        let rows = stmt.query_map(
+            params![after_seq, since, vendor, limit as i64],
+            event_from_row,
         )?;
-        let rows = stmt.query_map(params![after_seq, since, vendor, limit as i64], |r| {
-            let payload: String = r.get(11)?;
-            Ok(EventRow {
-                seq: r.get(0)?,
-                id: r.get(1)?,
-                kind: r.get(2)?,
-                occurred_at: r.get(3)?,
-                detected_at: r.get(4)?,
-                vendor: r.get(5)?,
-                component: r.get(6)?,
-                from_state: r.get(7)?,
-                to_state: r.get(8)?,
-                title: r.get(9)?,
-                link: r.get(10)?,
-                payload: serde_json::from_str(&payload)
-                    .unwrap_or(serde_json::Value::String(payload)),
-            })
-        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// An outbox row: everything about an event is in its own row (nothing joined), so what is
+/// listed and delivered does not change when a feed is renamed or removed later.
+pub(super) const EVENT_SELECT: &str =
+    "SELECT seq, payload, id, kind, occurred_at, detected_at, title, link FROM events";
+
+pub(super) fn event_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    let columns = EventColumns {
+        id: r.get(2)?,
+        kind: r.get(3)?,
+        occurred_at: r.get(4)?,
+        detected_at: r.get(5)?,
+        title: r.get(6)?,
+        link: r.get(7)?,
+    };
+    Ok(StoredEvent::read(r.get(0)?, r.get(1)?, columns))
 }
 
 /// One incident with its duration, as `statuswatch history` shows it.

@@ -72,6 +72,7 @@ impl TestFeed {
             vendor: self.vendor.clone(),
             title: self.vendor.to_uppercase(),
             url: format!("http://127.0.0.1:9/{}/history.atom", self.vendor),
+            category: None,
         };
         let now = Utc::now();
         let mut store = Store::open(&self.db).unwrap();
@@ -146,21 +147,49 @@ pub fn event_ids(db: &Path) -> Vec<String> {
     events(db).into_iter().map(|e| e.1).collect()
 }
 
-/// A raw outbox row of a kind the store does not produce yet (feed health, network).
+/// An outbox row of a kind a test cannot easily provoke (feed health, network), with the
+/// payload in the documented shape (docs/webhooks.md), the feed copied in as the events stage
+/// does.
 pub fn insert_raw_event(
     db: &Path,
     kind: &str,
     vendor: Option<&str>,
     feed_id: Option<i64>,
 ) -> String {
+    let conn = rusqlite::Connection::open(db).unwrap();
     let id = uuid::Uuid::now_v7().to_string();
     let title = format!("{} {kind}", vendor.unwrap_or("statuswatch"));
-    let payload = serde_json::json!({ "id": id, "type": kind, "vendor": vendor, "title": title });
-    let conn = rusqlite::Connection::open(db).unwrap();
+    let at = "2025-10-20T07:00:00Z";
+    let mut payload = serde_json::json!({
+        "id": id, "type": kind, "occurred_at": at, "detected_at": at, "title": title, "link": null,
+    });
+    let extra = match (kind, feed_id) {
+        ("network_down", _) => serde_json::json!({ "feeds": 10, "failed": 9, "samples": [] }),
+        (_, Some(feed_id)) => {
+            let (feed_title, url, category): (String, String, Option<String>) = conn
+                .query_row(
+                    "SELECT title, url, category FROM feeds WHERE id = ?1",
+                    [feed_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .unwrap();
+            serde_json::json!({
+                "vendor": vendor,
+                "feed": { "id": feed_id, "title": feed_title, "url": url, "category": category },
+                "failing_since": at, "failures": 5, "outcome": "timeout", "http_status": null,
+                "error": "timed out", "next_attempt_at": null,
+            })
+        }
+        (_, None) => serde_json::json!({ "vendor": vendor }),
+    };
+    payload
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     conn.execute(
         "INSERT INTO events (id, kind, occurred_at, detected_at, feed_id, vendor, title, payload)
-         VALUES (?1, ?2, '2025-10-20T07:00:00Z', '2025-10-20T07:00:00Z', ?3, ?4, ?5, ?6)",
-        rusqlite::params![id, kind, feed_id, vendor, title, payload.to_string()],
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![id, kind, at, feed_id, vendor, title, payload.to_string()],
     )
     .unwrap();
     id
