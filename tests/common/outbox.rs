@@ -22,6 +22,7 @@ pub struct TestFeed {
     db: PathBuf,
     pub feed_id: i64,
     vendor: String,
+    category: String,
     clock: i64,
 }
 
@@ -47,6 +48,7 @@ impl TestFeed {
             db: db.to_path_buf(),
             feed_id,
             vendor: vendor.into(),
+            category: category.into(),
             clock: 0,
         }
     }
@@ -72,7 +74,7 @@ impl TestFeed {
             vendor: self.vendor.clone(),
             title: self.vendor.to_uppercase(),
             url: format!("http://127.0.0.1:9/{}/history.atom", self.vendor),
-            category: None,
+            category: Some(self.category.clone()),
         };
         let now = Utc::now();
         let mut store = Store::open(&self.db).unwrap();
