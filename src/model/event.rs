@@ -356,6 +356,50 @@ pub(crate) mod samples {
 mod tests {
     use super::*;
 
+    /// The ```json examples under "### Payloads" in docs/webhooks.md.
+    fn documented_payloads() -> Vec<serde_json::Value> {
+        let doc = include_str!("../../docs/webhooks.md");
+        let start = doc
+            .find("### Payloads")
+            .expect("docs/webhooks.md has a Payloads section");
+        let section = &doc[start..];
+        let section = &section[..section[4..].find("\n### ").map_or(section.len(), |i| i + 4)];
+        section
+            .split("```json")
+            .skip(1)
+            .map(|block| {
+                let json = &block[..block.find("```").expect("a closed code block")];
+                serde_json::from_str(json).expect("the example is JSON")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_payloads_are_exactly_what_the_type_reads_and_writes() {
+        let examples = documented_payloads();
+        let mut kinds: Vec<String> = Vec::new();
+        for example in examples {
+            let payload: EventPayload = serde_json::from_value(example.clone())
+                .unwrap_or_else(|e| panic!("{e}: {example}"));
+            assert_ne!(payload.detail, EventDetail::Unknown, "{example}");
+            // Equal both ways: the doc names no field the type lacks, and misses none it writes.
+            assert_eq!(serde_json::to_value(&payload).unwrap(), example);
+            kinds.push(payload.kind_name().to_string());
+        }
+        for kind in [
+            "state_change",
+            "feed_failing",
+            "feed_recovered",
+            "network_down",
+            "test",
+        ] {
+            assert!(
+                kinds.iter().any(|k| k == kind),
+                "docs/webhooks.md shows no {kind} payload"
+            );
+        }
+    }
+
     #[test]
     fn a_kind_from_a_newer_version_reads_as_unknown_and_keeps_the_common_fields() {
         let text = r#"{"id":"x","type":"correlated_outage","occurred_at":"a","detected_at":"b",
