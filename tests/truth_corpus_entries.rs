@@ -3,7 +3,7 @@
 //!
 //! The bar (issue 3): at least 97% of labelled entries exactly right, and not one resolved entry called
 //! active nor one active entry called resolved (those are the mistakes that raise or swallow alerts).
-//! Accuracy per engine is printed (`cargo test --test classify_corpus -- --nocapture`).
+//! Accuracy per engine is printed (`cargo test --test truth_corpus_entries -- --nocapture`).
 //!
 //! The corpus lives outside the crate: `CARGO_MANIFEST_DIR/../shared/corpus`, else `$STATUSWATCH_CORPUS`.
 //! Without either the test fails: a skipped corpus test would report success for nothing.
