@@ -1,12 +1,13 @@
 //! The catalog stage against OPML files as feed readers and people write them (`fixtures/opml/`):
 //! what is read from good files, and the exact messages, with line numbers, for bad ones.
 
+mod common;
+use common::fixture_text;
 use statuswatch::catalog::{parse_opml, to_opml, CatalogError};
 use statuswatch::model::{Engine, FeedSpec};
 
 fn fixture(name: &str) -> String {
-    let path = format!("{}/fixtures/opml/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    fixture_text(&format!("opml/{name}"))
 }
 
 fn parse(name: &str) -> Result<Vec<FeedSpec>, CatalogError> {

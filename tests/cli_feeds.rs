@@ -1,15 +1,10 @@
 //! `statuswatch init` and `feeds import|export|list|add|remove` through the real binary.
 
 mod common;
-use common::{stderr, stdout, Sandbox};
-use std::path::Path;
+use common::{fixture_path, stderr, stdout, Sandbox};
 
 fn opml_fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/opml")
-        .join(name)
-        .display()
-        .to_string()
+    fixture_path(&format!("opml/{name}")).display().to_string()
 }
 
 #[test]

@@ -57,9 +57,17 @@ fn a_304_costs_no_parse_and_no_write_beyond_health() {
     assert_eq!(feed.last_http_status, Some(304));
     assert!(feed.last_success_at.is_some());
     assert_eq!(feed.consecutive_failures, 0);
-    assert!(feed.last_success_at.is_some());
+    assert_eq!(
+        feed.last_error, None,
+        "a 304 is a success, with no error to show"
+    );
     assert_eq!(feed.next_fetch_at, None);
     assert_eq!(feed.etag.as_deref(), Some(etag.as_str()), "validators kept");
+    assert_eq!(
+        feed.last_modified.as_deref(),
+        Some("Mon, 20 Oct 2025 07:00:00 GMT"),
+        "validators kept"
+    );
     assert_eq!(
         sandbox.count(&format!(
             "SELECT count(*) FROM entries WHERE feed_id = {id}"

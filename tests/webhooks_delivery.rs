@@ -4,7 +4,7 @@
 
 mod common;
 use common::outbox::{event_ids, events, TestFeed};
-use common::receiver::{Received, Receiver};
+use common::receiver::{hook, Received, Receiver};
 use common::{stderr, stdout, summary, Sandbox};
 use statuswatch::model::Status;
 
@@ -12,10 +12,6 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// Retries fast enough for a test: 50 ms, 100 ms, 200 ms, ...
 const FAST: &str = "[delivery]\ntimeout = \"2s\"\nfirst_retry = \"50ms\"\nmax_retry = \"200ms\"\nmax_attempts = 5\n";
-
-fn hook(name: &str, url: &str, extra: &str) -> String {
-    format!("[[webhooks]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n")
-}
 
 /// Standard Webhooks verification, from the spec: strip `whsec_`, base64-decode the key,
 /// HMAC-SHA256 over `id.timestamp.body`, base64, compare with each `v1,` signature.

@@ -7,36 +7,26 @@ use common::receiver::{Received, Receiver};
 use common::{stderr, summary, Sandbox};
 use statuswatch::model::Status;
 
-fn hook(receiver: &Receiver, name: &str, extra: &str) -> String {
-    format!(
-        "[[webhooks]]\nname = \"{name}\"\nurl = \"{}\"\n{extra}\n\n",
-        receiver.url(&format!("/{name}"))
-    )
-}
-
 #[test]
 fn each_webhook_gets_only_what_its_filters_select() {
     let sandbox = Sandbox::new();
     let r = Receiver::start();
     let config = [
-        hook(&r, "all", ""),
-        hook(&r, "outages", "min_status = \"outage\""),
-        hook(&r, "aws", "vendors = [\"AWS\"]\nkinds = [\"state_change\"]"),
-        hook(
-            &r,
+        r.hook("all", ""),
+        r.hook("outages", "min_status = \"outage\""),
+        r.hook("aws", "vendors = [\"AWS\"]\nkinds = [\"state_change\"]"),
+        r.hook(
             "cloud-health",
             "categories = [\"cloud\"]\nkinds = [\"feed_failing\", \"feed_recovered\"]",
         ),
-        hook(&r, "api", "components = [\"api\"]"),
-        hook(&r, "into-degraded", "transitions = [\"*->degraded\"]"),
-        hook(&r, "net", "kinds = [\"network_down\"]\nvendors = [\"aws\"]"),
-        hook(
-            &r,
+        r.hook("api", "components = [\"api\"]"),
+        r.hook("into-degraded", "transitions = [\"*->degraded\"]"),
+        r.hook("net", "kinds = [\"network_down\"]\nvendors = [\"aws\"]"),
+        r.hook(
             "slack",
             "format = \"slack\"\nvendors = [\"aws\"]\nkinds = [\"state_change\"]",
         ),
-        hook(
-            &r,
+        r.hook(
             "discord",
             "format = \"discord\"\nvendors = [\"aws\"]\nkinds = [\"state_change\"]",
         ),
@@ -94,8 +84,8 @@ fn each_webhook_gets_only_what_its_filters_select() {
 
 fn shapes(sandbox: &Sandbox, r: &Receiver) -> (Vec<Received>, Vec<Received>) {
     let config = [
-        hook(r, "slack", "format = \"slack\""),
-        hook(r, "discord", "format = \"discord\""),
+        r.hook("slack", "format = \"slack\""),
+        r.hook("discord", "format = \"discord\""),
     ]
     .concat();
     sandbox.write("statuswatch.toml", &config);

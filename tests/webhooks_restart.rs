@@ -4,15 +4,17 @@
 
 mod common;
 use common::outbox::{event_ids, TestFeed};
-use common::receiver::{free_port, Received, Receiver};
+use common::receiver::{free_port, hook, Received, Receiver};
 use common::{stderr, summary, Sandbox};
 use statuswatch::model::Status;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 fn config(url: &str) -> String {
-    format!(
-        "[[webhooks]]\nname = \"ops\"\nurl = \"{url}\"\n\n[delivery]\ntimeout = \"1s\"\nfirst_retry = \"50ms\"\nmax_retry = \"100ms\"\nmax_attempts = 20\n"
+    hook(
+        "ops",
+        url,
+        "[delivery]\ntimeout = \"1s\"\nfirst_retry = \"50ms\"\nmax_retry = \"100ms\"\nmax_attempts = 20",
     )
 }
 

@@ -393,12 +393,28 @@ mod scan_tests {
 
     #[test]
     fn the_real_corpus_matches_the_regex() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/feeds");
-        let Ok(files) = std::fs::read_dir(&dir) else {
-            return; // the shared corpus is beside the project in this workplace only
+        // Where the integration tests find it (`tests/common/mod.rs` `corpus_dir`): beside the
+        // project, else `$STATUSWATCH_CORPUS`. CI guarantees it, so a missing corpus fails
+        // rather than passing for nothing.
+        let beside = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let corpus = match std::env::var_os("STATUSWATCH_CORPUS") {
+            Some(dir) if !beside.join("feeds").is_dir() => std::path::PathBuf::from(dir),
+            _ => beside,
         };
+        let dir = corpus.join("feeds");
+        let files = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+            panic!(
+                "the shared corpus is missing: cannot read {}: {e}; put it beside the project \
+                 (../shared/corpus) or set STATUSWATCH_CORPUS",
+                dir.display()
+            )
+        });
+        let mut read = 0;
         for file in files {
-            let raw = std::fs::read_to_string(file.unwrap().path()).unwrap_or_default();
+            let path = file.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let raw = String::from_utf8_lossy(&bytes);
+            read += 1;
             let html = raw
                 .replace("&lt;", "<")
                 .replace("&gt;", ">")
@@ -407,6 +423,11 @@ mod scan_tests {
             same(&raw);
             same(&html);
         }
+        assert!(
+            read > 0,
+            "the shared corpus has no feeds in {}",
+            dir.display()
+        );
     }
 
     proptest! {

@@ -1,7 +1,7 @@
 //! Append-only numbered migrations, applied on open and tracked by `PRAGMA user_version`.
 //!
 //! Never edit a migration once it has shipped: add the next number. `schema.sql` is the whole
-//! current schema for people; `tests/schema.rs` checks the migrations produce exactly it.
+//! current schema for people; `tests/store_schema.rs` checks the migrations produce exactly it.
 
 use super::StoreError;
 use rusqlite::{Connection, TransactionBehavior};

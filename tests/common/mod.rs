@@ -452,14 +452,7 @@ impl Sandbox {
 
     /// Event kinds in the outbox, oldest first.
     pub fn event_kinds(&self) -> Vec<String> {
-        let conn = self.sql();
-        let mut stmt = conn
-            .prepare("SELECT kind FROM events ORDER BY seq")
-            .unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
+        self.strings("SELECT kind FROM events ORDER BY seq")
     }
 
     /// Seconds from now until the feed's next attempt.
@@ -533,12 +526,33 @@ pub fn assert_fetched_normally(sandbox: &Sandbox, server: &FeedServer, id: i64, 
     assert_eq!(feed.consecutive_failures, 0, "bystander health: {feed:?}");
 }
 
+/// Where one of the crate's own fixtures is: `fixtures/<name>`.
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
 /// The crate's own fixtures.
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name);
+    let path = fixture_path(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+/// A fixture that is text.
+pub fn fixture_text(name: &str) -> String {
+    String::from_utf8(fixture(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// Rows in the fetch log of the database at `db`: all of them, or one feed's.
+pub fn fetch_rows(db: &Path, feed_id: Option<i64>) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM fetches WHERE ?1 IS NULL OR feed_id = ?1",
+        [feed_id],
+        |r| r.get(0),
+    )
+    .unwrap()
 }
 
 /// A temporary directory holding the test's database.
@@ -559,16 +573,7 @@ impl Sandbox {
 
     /// Runs the real binary against this sandbox's database.
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_statuswatch"))
-            .args(args)
-            .env("STATUSWATCH_DB", self.db())
-            .env_remove("RUST_LOG")
-            // Hermetic: never the developer's own configuration (and its webhooks).
-            .env_remove("STATUSWATCH_CONFIG")
-            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap()
+        self.command(args).output().unwrap()
     }
 
     /// The real binary as a `Command` set up like [`Sandbox::run`], for tests that need to
@@ -578,6 +583,7 @@ impl Sandbox {
         cmd.args(args)
             .env("STATUSWATCH_DB", self.db())
             .env_remove("RUST_LOG")
+            // Hermetic: never the developer's own configuration (and its webhooks).
             .env_remove("STATUSWATCH_CONFIG")
             .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
             .current_dir(self.dir.path());
@@ -608,6 +614,16 @@ impl Sandbox {
 
     pub fn count(&self, sql: &str) -> i64 {
         self.sql().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// The first column of every row `sql` returns, as text.
+    pub fn strings(&self, sql: &str) -> Vec<String> {
+        let conn = self.sql();
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
     }
 }
 
@@ -663,14 +679,7 @@ pub fn vendor_state(sandbox: &Sandbox, vendor: &str) -> String {
 
 /// Every state change in the outbox as "from>to", oldest first.
 pub fn transitions(sandbox: &Sandbox) -> Vec<String> {
-    let conn = sandbox.sql();
-    let mut stmt = conn
-        .prepare("SELECT from_state || '>' || to_state FROM events ORDER BY seq")
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    sandbox.strings("SELECT from_state || '>' || to_state FROM events ORDER BY seq")
 }
 
 /// An OPML document listing `(title, vendor, engine, url)` feeds.

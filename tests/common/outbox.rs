@@ -12,8 +12,22 @@ use statuswatch::pipeline::{store_document, PreparedDocument};
 use statuswatch::store::Store;
 use std::path::{Path, PathBuf};
 
-fn t(minutes: i64) -> DateTime<Utc> {
+/// `minutes` after a fixed moment (2025-10-20 06:00 UTC).
+pub fn t(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 10, 20, 6, 0, 0).unwrap() + Duration::minutes(minutes)
+}
+
+/// The fetch-log record of the `clock`-th fetch of a synthetic feed, a 200 that brought a
+/// document of `entries` entries.
+pub fn document_fetch(clock: i64, entries: usize) -> FetchRecord {
+    FetchRecord {
+        started_at: t(10_000 + clock),
+        duration_ms: 5,
+        http_status: Some(200),
+        bytes: Some(100),
+        entries: Some(entries),
+        ..FetchRecord::default()
+    }
 }
 
 /// One vendor's feed, disabled so `poll` never fetches it; each [`TestFeed::publish`] is one
@@ -61,14 +75,7 @@ impl TestFeed {
             .iter()
             .map(|(id, status, components)| self.entry(id, *status, components))
             .collect();
-        let record = FetchRecord {
-            started_at: t(10_000 + self.clock),
-            duration_ms: 5,
-            http_status: Some(200),
-            bytes: Some(100),
-            entries: Some(entries.len()),
-            ..FetchRecord::default()
-        };
+        let record = document_fetch(self.clock, entries.len());
         let ctx = FeedContext {
             feed_id: self.feed_id,
             vendor: self.vendor.clone(),

@@ -118,6 +118,11 @@ impl Receiver {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// A webhook named `name` that sends to this receiver at `/<name>` (see [`hook`]).
+    pub fn hook(&self, name: &str, extra: &str) -> String {
+        hook(name, &self.url(&format!("/{name}")), extra)
+    }
+
     /// Answers the next requests with these statuses, in order.
     pub fn script(&self, statuses: &[u16]) {
         self.inner.lock().unwrap().script.extend(statuses);
@@ -171,6 +176,12 @@ impl Drop for Receiver {
             runtime.shutdown_background();
         }
     }
+}
+
+/// One `[[webhooks]]` table of a configuration file, `extra` holding its further lines (or
+/// the tables that follow it).
+pub fn hook(name: &str, url: &str, extra: &str) -> String {
+    format!("[[webhooks]]\nname = \"{name}\"\nurl = \"{url}\"\n{extra}\n")
 }
 
 /// A loopback address nothing listens on (for a receiver that is down).

@@ -3,7 +3,8 @@
 
 mod common;
 use common::{
-    opml, statuspage_atom, stderr, summary, transitions, FeedServer, GenIncident, Resource, Sandbox,
+    opml, statuspage_atom, stderr, summary, transitions, vendor_state, FeedServer, GenIncident,
+    Resource, Sandbox,
 };
 
 /// One feed served at `/feed`, imported with the given engine.
@@ -38,28 +39,14 @@ fn poll(server: &FeedServer, sandbox: &Sandbox, doc: &str) -> serde_json::Value 
 }
 
 fn incidents(sandbox: &Sandbox) -> Vec<String> {
-    let conn = sandbox.sql();
-    let mut stmt = conn
-        .prepare(
-            "SELECT status || '|' || worst_status || '|' || started_at || '|' || COALESCE(resolved_at, '-')
-             FROM incidents ORDER BY id",
-        )
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    sandbox.strings(
+        "SELECT status || '|' || worst_status || '|' || started_at || '|' || COALESCE(resolved_at, '-')
+         FROM incidents ORDER BY id",
+    )
 }
 
 fn state(sandbox: &Sandbox) -> String {
-    sandbox
-        .sql()
-        .query_row(
-            "SELECT state FROM service_state WHERE component = ''",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
+    vendor_state(sandbox, "acme")
 }
 
 fn incident(updates: &[(&str, &str, &str)]) -> String {

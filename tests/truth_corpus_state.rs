@@ -1,11 +1,11 @@
-//! The real-feed corpus, one level up from `classify_corpus`: each corpus document is served on
+//! The real-feed corpus, one level up from `truth_corpus_entries`: each corpus document is served on
 //! 127.0.0.1 and polled by the real binary into a fresh SQLite file, and the vendor's state
 //! (`current_status`, component `''`) and its open incidents are compared with
 //! `state-labels.jsonl` (rules in the corpus's LABELING.md).
 //!
 //! The bar (issue 12): the state and the set of open incidents right for at least 95% of
 //! documents. Each document's result is printed
-//! (`cargo test --test corpus_state -- --nocapture`). Without the corpus the test fails.
+//! (`cargo test --test truth_corpus_state -- --nocapture`). Without the corpus the test fails.
 
 mod common;
 

@@ -3,7 +3,7 @@
 
 mod common;
 use common::outbox::TestFeed;
-use common::receiver::Receiver;
+use common::receiver::{hook, Receiver};
 use common::{stderr, stdout, Sandbox};
 use statuswatch::model::Status;
 
@@ -55,12 +55,7 @@ fn an_unknown_key_is_refused_naming_the_file_and_line() {
 fn the_file_is_found_by_flag_variable_or_default_paths() {
     let sandbox = Sandbox::new();
     let r = Receiver::start();
-    let file = |name: &str| {
-        format!(
-            "[[webhooks]]\nname = \"{name}\"\nurl = \"{}\"\n",
-            r.url("/x")
-        )
-    };
+    let file = |name: &str| hook(name, &r.url("/x"), "");
     let listed = |out: std::process::Output| -> String {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         stdout(&out)
@@ -101,9 +96,10 @@ fn secrets_and_url_tokens_never_reach_output_or_logs() {
     let secret = "whsec_c2VjcmV0LWtleS1ieXRlcy0xMjM0NTY3ODkw";
     sandbox.write(
         "statuswatch.toml",
-        &format!(
-            "[[webhooks]]\nname = \"ops\"\nurl = \"{}\"\nsecret = \"{secret}\"\n[delivery]\nfirst_retry = \"50ms\"\n",
-            r.url("/services/T0/B0/tokentokentoken")
+        &hook(
+            "ops",
+            &r.url("/services/T0/B0/tokentokentoken"),
+            &format!("secret = \"{secret}\"\n[delivery]\nfirst_retry = \"50ms\""),
         ),
     );
     let mut aws = TestFeed::new(&sandbox.db(), "aws", "cloud");

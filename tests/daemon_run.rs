@@ -2,13 +2,15 @@
 //! real server on 127.0.0.1.
 
 mod common;
-use common::receiver::Receiver;
+use chrono::{DateTime, Timelike, Utc};
+use common::receiver::{hook, Receiver};
 use common::{
     assert_events_match_state, opml, read_line_within, statuspage_atom, FeedServer, GenIncident,
     Resource, Sandbox,
 };
-use std::io::BufReader;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 fn feed_doc(n: usize) -> Vec<u8> {
@@ -280,12 +282,56 @@ fn sighup_with_a_broken_config_keeps_the_old_one() {
             >= before + 2),
         "the daemon kept polling on the old configuration"
     );
-    // A good configuration is taken: every 3 seconds now.
-    std::fs::write(&config, "schedule = \"*/3 * * * * *\"\n").unwrap();
+    // A good configuration is taken, and the loop runs on its schedule: one slot a minute, a
+    // few seconds from now, where the old one fired every second.
+    let mut child = child;
+    let log = log_lines(&mut child);
+    let slot = (Utc::now() + chrono::Duration::seconds(5))
+        .with_nanosecond(0)
+        .unwrap();
+    let expression = format!("{} * * * * *", slot.second());
+    std::fs::write(&config, format!("schedule = \"{expression}\"\n")).unwrap();
     signal(&child, libc::SIGHUP);
-    std::thread::sleep(Duration::from_millis(500));
+    let mut lines = Vec::new();
+    let reloaded = wait_for_line(&log, "Schedule reloaded.", &mut lines);
+    assert!(
+        reloaded.contains(&expression),
+        "the loop got the new schedule: {reloaded}"
+    );
+    let clock = (Instant::now(), Utc::now());
+    // A fetch the old schedule started just before the reload may still arrive; after that
+    // second, none until the new slot, then the slot's one fetch and no other.
+    let settled = clock.1 + chrono::Duration::seconds(1);
+    assert!(
+        eventually(slot_wait(slot), || server
+            .seen("/a.atom")
+            .iter()
+            .any(|r| wall(clock, r.at) >= slot)),
+        "the new schedule's slot {slot} never fetched"
+    );
+    let first = wall(clock, server.seen("/a.atom").last().unwrap().at);
+    std::thread::sleep(Duration::from_millis(1500));
+    let after: Vec<_> = server
+        .seen("/a.atom")
+        .iter()
+        .map(|r| wall(clock, r.at))
+        .filter(|at| *at >= settled)
+        .collect();
+    // 100 ms of slack for reading the two clocks at different moments.
+    let early = slot - chrono::Duration::milliseconds(100);
+    assert!(
+        after.iter().all(|at| *at >= early),
+        "fetched before the new slot {slot}, on the old schedule: {after:?}"
+    );
+    assert_eq!(
+        after.len(),
+        1,
+        "one fetch in the new slot ({first}), then none a second later: {after:?}"
+    );
     signal(&child, libc::SIGTERM);
-    let (code, stderr, _) = wait(child, Duration::from_secs(8));
+    let (code, _, _) = wait(child, Duration::from_secs(8));
+    lines.extend(log.iter());
+    let stderr = lines.join("\n");
     assert_eq!(code, Some(0), "{stderr}");
     let rejected = stderr
         .lines()
@@ -297,20 +343,57 @@ fn sighup_with_a_broken_config_keeps_the_old_one() {
     );
     assert!(rejected.contains("shedule"), "and the key: {rejected}");
     assert!(stderr.contains("Configuration reloaded."), "{stderr}");
-    assert!(stderr.contains("*/3 * * * * *"), "{stderr}");
+}
+
+/// The child's stderr, line by line, as it writes it (its own thread reads the pipe).
+fn log_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Reads log lines into `lines` until one contains `needle` (at most 10 s) and returns it.
+fn wait_for_line(log: &mpsc::Receiver<String>, needle: &str, lines: &mut Vec<String>) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match log.recv_timeout(left) {
+            Ok(line) => {
+                lines.push(line.clone());
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+            Err(_) => panic!("no {needle:?} in the log:\n{}", lines.join("\n")),
+        }
+    }
+}
+
+/// The wall-clock time of `at`, given one moment read on both clocks.
+fn wall(clock: (Instant, DateTime<Utc>), at: Instant) -> DateTime<Utc> {
+    match at.checked_duration_since(clock.0) {
+        Some(later) => clock.1 + chrono::Duration::from_std(later).unwrap(),
+        None => clock.1 - chrono::Duration::from_std(clock.0 - at).unwrap(),
+    }
+}
+
+/// How long to wait for a fetch in `slot`: until the slot, and 5 s more.
+fn slot_wait(slot: DateTime<Utc>) -> Duration {
+    (slot - Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(5)
 }
 
 #[test]
 fn run_delivers_webhooks_and_writes_events_to_stdout() {
     let (_server, sandbox) = setup(&["/a.atom"]);
     let receiver = Receiver::start();
-    let config = sandbox.write(
-        "hooks.toml",
-        &format!(
-            "[[webhooks]]\nname = \"ops\"\nurl = \"{}\"\n",
-            receiver.url("/hook")
-        ),
-    );
+    let config = sandbox.write("hooks.toml", &hook("ops", &receiver.url("/hook"), ""));
     let mut child = start(
         &sandbox,
         &["--config", config.to_str().unwrap(), "--events-stdout"],
@@ -341,9 +424,10 @@ fn the_daemon_killed_mid_delivery_delivers_the_rest_after_a_restart() {
     receiver.set_delay(Duration::from_millis(700));
     let config = sandbox.write(
         "hooks.toml",
-        &format!(
-            "[[webhooks]]\nname = \"ops\"\nurl = \"{}\"\n[delivery]\ntimeout = \"5s\"\nfirst_retry = \"50ms\"\nmax_retry = \"100ms\"\n",
-            receiver.url("/hook")
+        &hook(
+            "ops",
+            &receiver.url("/hook"),
+            "[delivery]\ntimeout = \"5s\"\nfirst_retry = \"50ms\"\nmax_retry = \"100ms\"",
         ),
     );
     // Register the webhook first (a new webhook starts after the events that exist).

@@ -13,17 +13,10 @@ fn polled(path: &str, fixture_name: &str) -> (FeedServer, Sandbox) {
 
 /// "title|status|started_at|resolved_at" of every incident, by title.
 fn incidents(sandbox: &Sandbox) -> Vec<String> {
-    let conn = sandbox.sql();
-    let mut stmt = conn
-        .prepare(
-            "SELECT title || '|' || status || '|' || started_at || '|' || COALESCE(resolved_at, 'open')
-             FROM incidents ORDER BY title",
-        )
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    sandbox.strings(
+        "SELECT title || '|' || status || '|' || started_at || '|' || COALESCE(resolved_at, 'open')
+         FROM incidents ORDER BY title",
+    )
 }
 
 fn state(sandbox: &Sandbox) -> String {

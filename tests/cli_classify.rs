@@ -1,14 +1,10 @@
 //! `statuswatch classify`, driven through the real binary: table, `--json`, `--explain`, `--engine`,
 //! `--rules`, and the handling of files that are not feeds.
 
-use std::path::PathBuf;
+mod common;
+use common::fixture_path;
+use common::truth::ENTRY_KEYS;
 use std::process::{Command, Output};
-
-fn fixture(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(path)
-}
 
 fn classify(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_statuswatch"))
@@ -28,23 +24,13 @@ fn json_lines(out: &Output) -> Vec<serde_json::Value> {
 
 #[test]
 fn json_has_the_stable_keys_and_the_file_as_given() {
-    let f = fixture("parse/statuspage_history.atom");
+    let f = fixture_path("parse/statuspage_history.atom");
     let out = classify(&["--json", f.to_str().unwrap()]);
     assert!(out.status.success());
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 10);
     let first = &lines[0];
-    for key in [
-        "file",
-        "id",
-        "id_derived",
-        "title",
-        "status",
-        "phase",
-        "rule",
-        "engine",
-        "components",
-    ] {
+    for key in ENTRY_KEYS {
         assert!(first.get(key).is_some(), "missing {key}");
     }
     assert_eq!(first["file"], f.to_str().unwrap());
@@ -61,7 +47,7 @@ fn json_has_the_stable_keys_and_the_file_as_given() {
 
 #[test]
 fn table_and_explain() {
-    let f = fixture("parse/statuspage_history.atom");
+    let f = fixture_path("parse/statuspage_history.atom");
     let out = classify(&["--explain", f.to_str().unwrap()]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
@@ -87,7 +73,7 @@ fn table_and_explain() {
 #[test]
 fn explain_shows_the_timeline_the_languages_and_the_chain() {
     // A per-update feed: each item names its chain.
-    let f = fixture("parse/generic_pagerduty.rss");
+    let f = fixture_path("parse/generic_pagerduty.rss");
     let text = String::from_utf8(classify(&["--explain", f.to_str().unwrap()]).stdout).unwrap();
     assert!(
         text.contains("chain: title:queries are failing (joins the open incident of this chain)"),
@@ -99,13 +85,13 @@ fn explain_shows_the_timeline_the_languages_and_the_chain() {
     );
 
     // A timeline from another generator, in German: every update with its label and time.
-    let f = fixture("truth/othergen-history.atom");
+    let f = fixture_path("truth/othergen-history.atom");
     let text = String::from_utf8(classify(&["--explain", f.to_str().unwrap()]).stdout).unwrap();
     assert!(text.contains("languages: en, de"), "{text}");
     assert!(text.contains("newest update: [Behoben]"), "{text}");
     assert!(text.contains("then: [Untersuchung]"), "{text}");
 
-    let f = fixture("truth/statusfy-updates.atom");
+    let f = fixture_path("truth/statusfy-updates.atom");
     let out = classify(&["--json", "--explain", f.to_str().unwrap()]);
     let first = &json_lines(&out)[0];
     assert_eq!(first["timeline"][0]["label"], "Identified");
@@ -116,9 +102,9 @@ fn explain_shows_the_timeline_the_languages_and_the_chain() {
 
 #[test]
 fn a_bad_file_is_reported_and_the_others_still_run() {
-    let good = fixture("parse/aws_service.rss");
-    let html = fixture("classify/not_a_feed.html");
-    let missing = fixture("classify/does_not_exist.xml");
+    let good = fixture_path("parse/aws_service.rss");
+    let html = fixture_path("classify/not_a_feed.html");
+    let missing = fixture_path("classify/does_not_exist.xml");
     let out = classify(&[
         "--json",
         html.to_str().unwrap(),
@@ -140,8 +126,8 @@ fn a_bad_file_is_reported_and_the_others_still_run() {
 
 #[test]
 fn rules_file_overrides_and_broken_rules_are_fatal() {
-    let f = fixture("parse/generic_pagerduty.rss");
-    let rules = fixture("classify/override_rules.toml");
+    let f = fixture_path("parse/generic_pagerduty.rss");
+    let rules = fixture_path("classify/override_rules.toml");
     let out = classify(&[
         "--json",
         "--rules",
@@ -155,7 +141,7 @@ fn rules_file_overrides_and_broken_rules_are_fatal() {
     // label-monitoring is off: "[Monitoring] Queries are failing" falls to the title's outage words.
     assert_eq!(lines[2]["rule"], "title-outage");
 
-    let broken = fixture("classify/broken_rules.toml");
+    let broken = fixture_path("classify/broken_rules.toml");
     let out = classify(&["--rules", broken.to_str().unwrap(), f.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -173,7 +159,7 @@ fn rules_file_overrides_and_broken_rules_are_fatal() {
 
 #[test]
 fn engine_flag_forces_the_extractor() {
-    let f = fixture("parse/generic_pagerduty.rss");
+    let f = fixture_path("parse/generic_pagerduty.rss");
     let out = classify(&["--json", "--engine", "slack", f.to_str().unwrap()]);
     assert!(out.status.success());
     assert!(json_lines(&out).iter().all(|l| l["engine"] == "slack"));

@@ -2,6 +2,8 @@
 //! that fails is rolled back alone, and every caller hears its own result once the group is
 //! committed (never "stored" for something a reader cannot see yet).
 
+mod common;
+use common::fetch_rows;
 use statuswatch::model::FeedSpec;
 use statuswatch::model::FetchRecord;
 use statuswatch::store::writer::Writer;
@@ -29,16 +31,6 @@ fn fetched_ok() -> FetchRecord {
         http_status: Some(200),
         ..FetchRecord::default()
     }
-}
-
-fn fetch_rows(path: &Path, feed_id: i64) -> i64 {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    conn.query_row(
-        "SELECT count(*) FROM fetches WHERE feed_id = ?1",
-        [feed_id],
-        |r| r.get(0),
-    )
-    .unwrap()
 }
 
 /// Sends one grouped write per feed 1..=`feeds`, each running `write`, without waiting.
@@ -111,7 +103,7 @@ async fn a_failing_write_in_a_group_rolls_back_alone_and_the_rest_commit() {
             s.record_fetch(999, &record, |_| None)?; // no such feed: fails
         }
         // Until its commit, another connection sees nothing of this write.
-        assert_eq!(fetch_rows(path, feed_id), 0);
+        assert_eq!(fetch_rows(path, Some(feed_id)), 0);
         Ok(feed_id)
     });
     // Let every write reach the writer's queue before it is free again.
@@ -125,13 +117,17 @@ async fn a_failing_write_in_a_group_rolls_back_alone_and_the_rest_commit() {
             let err = result.unwrap_err().to_string();
             assert!(err.contains("999"), "{err}");
             assert_eq!(
-                fetch_rows(&path, feed_id),
+                fetch_rows(&path, Some(feed_id)),
                 0,
                 "the failed write is rolled back"
             );
         } else {
             assert_eq!(result.unwrap(), feed_id);
-            assert_eq!(fetch_rows(&path, feed_id), 1, "feed {feed_id} committed");
+            assert_eq!(
+                fetch_rows(&path, Some(feed_id)),
+                1,
+                "feed {feed_id} committed"
+            );
         }
     }
     drop(writer);
@@ -150,7 +146,7 @@ async fn a_lone_grouped_write_is_its_own_transaction() {
         .run_grouped(move |s| s.record_fetch(1, &record, |_| None))
         .await
         .unwrap();
-    assert_eq!(fetch_rows(&path, 1), 1);
+    assert_eq!(fetch_rows(&path, Some(1)), 1);
     drop(writer);
     handle.join().unwrap();
 }
@@ -165,7 +161,7 @@ async fn writes_waiting_together_are_committed_together() {
     let tasks = log_fetches(&writer, &path, 4, |s, path, feed_id| {
         s.record_fetch(feed_id, &fetched_ok(), |_| None)?;
         // What ran before it in this group is not committed yet either.
-        Ok((1..=4).map(|id| fetch_rows(path, id)).sum::<i64>())
+        Ok((1..=4).map(|id| fetch_rows(path, Some(id))).sum::<i64>())
     });
     busy.release_after(std::time::Duration::from_millis(300))
         .await;
@@ -173,7 +169,7 @@ async fn writes_waiting_together_are_committed_together() {
         assert_eq!(task.await.unwrap().unwrap(), 0, "one commit for the group");
     }
     for feed_id in 1..=4 {
-        assert_eq!(fetch_rows(&path, feed_id), 1);
+        assert_eq!(fetch_rows(&path, Some(feed_id)), 1);
     }
     drop(writer);
     handle.join().unwrap();

@@ -5,8 +5,8 @@
 //! lock up front.
 
 mod common;
-use common::example_store;
 use common::outbox::TestFeed;
+use common::{example_store, fetch_rows};
 use statuswatch::model::FetchRecord;
 use statuswatch::model::{FeedSpec, Status};
 use statuswatch::store::writer::Writer;
@@ -46,12 +46,6 @@ fn other_writer(path: &Path, hold: Duration) -> thread::JoinHandle<()> {
     handle
 }
 
-fn fetch_rows(path: &Path) -> i64 {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    conn.query_row("SELECT count(*) FROM fetches", [], |r| r.get(0))
-        .unwrap()
-}
-
 #[test]
 fn ingest_waits_for_another_process_holding_the_lock() {
     let dir = tempfile::tempdir().unwrap();
@@ -61,7 +55,7 @@ fn ingest_waits_for_another_process_holding_the_lock() {
     // One document with an outage: stored, and the state change raised, after the wait.
     assert_eq!(aws.publish(&[("i1", Status::Outage, &[])]), 1);
     other.join().unwrap();
-    assert_eq!(fetch_rows(&path), 1);
+    assert_eq!(fetch_rows(&path, None), 1);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let (entries, changes): (i64, i64) = conn
         .query_row(
@@ -82,7 +76,7 @@ fn record_fetch_waits_for_another_process_holding_the_lock() {
     let other = other_writer(&path, Duration::from_millis(400));
     store.record_fetch(1, &fetched(500), |_| None).unwrap();
     other.join().unwrap();
-    assert_eq!(fetch_rows(&path), 1);
+    assert_eq!(fetch_rows(&path, None), 1);
 }
 
 #[test]
@@ -132,7 +126,7 @@ async fn the_writer_thread_waits_for_another_process_holding_the_lock() {
         job.await.unwrap().unwrap();
     }
     other.join().unwrap();
-    assert_eq!(fetch_rows(&path), 4);
+    assert_eq!(fetch_rows(&path, None), 4);
     drop(writer);
     handle.join().unwrap();
 }
@@ -165,10 +159,39 @@ fn a_lock_held_past_the_wait_is_named_as_such() {
     assert!(matches!(err, StoreError::Sql(_)), "{err:?}");
 }
 
+/// What migrating left in a database: `user_version`, `schema_version` (SQLite counts every
+/// schema change in it, so a migration applied twice, even one that would succeed twice, shows
+/// as a higher count) and every object's definition.
+fn migrated_schema(path: &Path) -> (i64, i64, Vec<String>) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let pragma = |name: &str| -> i64 {
+        conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let (user_version, schema_version) = (pragma("user_version"), pragma("schema_version"));
+    let mut stmt = conn
+        .prepare("SELECT type || ' ' || name || ': ' || COALESCE(sql, '') FROM sqlite_master ORDER BY type, name")
+        .unwrap();
+    let objects = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    (user_version, schema_version, objects)
+}
+
 #[test]
 fn processes_opening_a_new_database_at_once_migrate_it_once() {
     // The daemon and a cron `poll` starting together on a database that does not exist yet.
     let dir = tempfile::tempdir().unwrap();
+    let alone = dir.path().join("alone.db");
+    drop(statuswatch::store::Store::open(&alone).unwrap());
+    let want = migrated_schema(&alone);
+    assert_eq!(
+        want.0,
+        statuswatch::store::MIGRATIONS.len() as i64,
+        "user_version"
+    );
     for round in 0..20 {
         let path = dir.path().join(format!("new{round}.db"));
         let start = std::sync::Arc::new(std::sync::Barrier::new(3));
@@ -181,8 +204,12 @@ fn processes_opening_a_new_database_at_once_migrate_it_once() {
                 })
             })
             .collect();
-        for opener in openers {
-            opener.join().unwrap().unwrap();
+        for (i, opener) in openers.into_iter().enumerate() {
+            let opened = opener.join().unwrap();
+            assert!(opened.is_ok(), "round {round}, opener {i}: {opened:?}");
         }
+        // Every migration applied exactly once: the same version, the same count of schema
+        // changes and the same objects as a database one process migrated alone.
+        assert_eq!(migrated_schema(&path), want, "round {round}");
     }
 }

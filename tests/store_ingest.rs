@@ -3,19 +3,13 @@
 //! the property that ingesting is idempotent and state depends only on the newest document.
 
 mod common;
+use common::outbox::{document_fetch, t};
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use statuswatch::events::FeedContext;
-use statuswatch::model::{
-    Classification, ClassifiedEntry, Engine, Entry, FetchRecord, Phase, Status, Update,
-};
+use statuswatch::model::{Classification, ClassifiedEntry, Engine, Entry, Phase, Status, Update};
 use statuswatch::pipeline::{store_document, PreparedDocument};
 use statuswatch::store::{IngestCounts, Store};
-
-fn t(minutes: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 10, 20, 6, 0, 0).unwrap() + Duration::minutes(minutes)
-}
 
 fn entry(id: &str, title: &str, status: Status, updates: &[(i64, &str, &str)]) -> ClassifiedEntry {
     let updates: Vec<Update> = updates
@@ -89,14 +83,7 @@ impl Db {
 
     fn ingest(&mut self, entries: &[ClassifiedEntry]) -> IngestCounts {
         self.clock += 1;
-        let record = FetchRecord {
-            started_at: t(10_000 + self.clock),
-            duration_ms: 5,
-            http_status: Some(200),
-            bytes: Some(100),
-            entries: Some(entries.len()),
-            ..FetchRecord::default()
-        };
+        let record = document_fetch(self.clock, entries.len());
         let ctx = FeedContext {
             feed_id: self.feed_id,
             vendor: "example".into(),

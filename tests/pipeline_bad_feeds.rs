@@ -2,15 +2,7 @@
 //! `feeds.last_error`; the other feeds in the cycle are stored normally and nothing stored is lost.
 
 mod common;
-use common::{fixture, opml, stderr, summary, FeedServer, Resource, Sandbox};
-
-fn refused_url() -> String {
-    // Bind, note the port, close: nothing listens there any more.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}/history.atom")
-}
+use common::{fixture, opml, refused_url, stderr, summary, FeedServer, Resource, Sandbox};
 
 #[test]
 fn one_broken_feed_never_stops_the_others() {
@@ -47,7 +39,12 @@ fn one_broken_feed_never_stops_the_others() {
             "statuspage",
             server.url("/good.atom"),
         ),
-        ("Refusing Vendor", "refusing", "statuspage", refused_url()),
+        (
+            "Refusing Vendor",
+            "refusing",
+            "statuspage",
+            refused_url("/history.atom"),
+        ),
         (
             "Erroring Vendor",
             "erroring",
