@@ -14,6 +14,7 @@ use crate::deliver::filter::{parse_kind, Filter, Transition, ALL_KINDS};
 use crate::deliver::format::Format;
 use crate::deliver::sign::Secret;
 use crate::deliver::{DeliveryPolicy, Webhook};
+use crate::duration::parse_duration;
 use crate::model::ServiceState;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -125,31 +126,6 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// The process's environment, where `url_env` and `secret_env` look.
 fn process_env(var: &str) -> Option<String> {
     std::env::var(var).ok()
-}
-
-/// Reads a duration such as `250ms`, `30s`, `10m`, `8h` or `1d`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number.parse().map_err(|_| {
-        format!("{text:?} is not a duration: write it like 500ms, 10s, 5m, 1h or 3d")
-    })?;
-    let seconds = match unit.trim() {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" | "min" => value * 60.0,
-        "h" => value * 3600.0,
-        "d" => value * 86_400.0,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} in {text:?}: use ms, s, m, h or d"
-            ))
-        }
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
 }
 
 struct Problems<'a> {
@@ -694,7 +670,11 @@ vendors = []
         assert!(err.contains("line 3"), "{err}");
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("8h").unwrap(), Duration::from_secs(8 * 3600));
-        assert!(parse_duration("8 weeks").is_err());
+        assert_eq!(
+            parse_duration("2w").unwrap(),
+            Duration::from_secs(14 * 86_400)
+        );
+        assert!(parse_duration("8 fortnights").is_err());
     }
 
     /// Builds `text` with an environment of exactly `vars`.

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod deliver;
+pub mod duration;
 pub mod events;
 pub mod fetch;
 pub mod incidents;

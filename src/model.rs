@@ -13,12 +13,28 @@ pub use state::{OpenIncident, StateInputs, StatePlan, StateRow};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
+use strum::{IntoEnumIterator, VariantNames};
 
 /// The status-page software that published a feed; decides which extractor reads its entries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Engine {
     /// Atlassian Statuspage (`/history.atom`, `/history.rss`): one entry per incident, updates inside.
     Statuspage,
@@ -48,52 +64,19 @@ pub enum Engine {
 }
 
 impl Engine {
-    /// Every engine, in a stable order (for help texts and tests).
-    pub const ALL: [Engine; 12] = [
-        Engine::Statuspage,
-        Engine::Aws,
-        Engine::Gcp,
-        Engine::Azure,
-        Engine::Slack,
-        Engine::Incidentio,
-        Engine::Instatus,
-        Engine::Statusio,
-        Engine::Govuk,
-        Engine::Cstate,
-        Engine::Statusfy,
-        Engine::Generic,
-    ];
-
     /// The name used in OPML, the database and rule files.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Engine::Statuspage => "statuspage",
-            Engine::Aws => "aws",
-            Engine::Gcp => "gcp",
-            Engine::Azure => "azure",
-            Engine::Slack => "slack",
-            Engine::Incidentio => "incidentio",
-            Engine::Instatus => "instatus",
-            Engine::Statusio => "statusio",
-            Engine::Govuk => "govuk",
-            Engine::Cstate => "cstate",
-            Engine::Statusfy => "statusfy",
-            Engine::Generic => "generic",
-        }
-    }
-}
-
-impl fmt::Display for Engine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// An engine name that statuswatch does not know.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown engine {0:?} (known: statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, generic)")]
+#[error("unknown engine {0:?} (known: {known})", known = Engine::VARIANTS.join(", "))]
 pub struct UnknownEngine(pub String);
 
+/// By hand rather than derived: names are read loosely (case, `-`, `_`, `.` and blanks ignored),
+/// with the aliases catalogs write ("Atlassian Statuspage", "Google Cloud"), and no name is generic.
 impl FromStr for Engine {
     type Err = UnknownEngine;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -121,8 +104,22 @@ impl FromStr for Engine {
 }
 
 /// What one entry says about the service, as of that entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Status {
     Outage,
     Degraded,
@@ -132,22 +129,9 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::Outage,
-        Status::Degraded,
-        Status::Maintenance,
-        Status::Informational,
-        Status::Resolved,
-    ];
-
+    /// The name used in the database, rule files and output.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Outage => "outage",
-            Status::Degraded => "degraded",
-            Status::Maintenance => "maintenance",
-            Status::Informational => "informational",
-            Status::Resolved => "resolved",
-        }
+        self.into()
     }
 
     /// Whether an incident in this status is still open (counts towards service state).
@@ -180,30 +164,46 @@ impl Status {
     }
 }
 
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// A status name that is not one of the five.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown status {0:?} (known: outage, degraded, maintenance, informational, resolved)")]
+#[error("unknown status {0:?} (known: {known})", known = Status::VARIANTS.join(", "))]
 pub struct UnknownStatus(pub String);
+
+/// Reads one of an enum's names, ignoring case and surrounding blanks (as people type them). The
+/// derived `EnumString` would not trim, and its error would not list the names.
+fn by_name<E: IntoEnumIterator + Into<&'static str> + Copy>(name: &str) -> Option<E> {
+    let name = name.trim();
+    E::iter().find(|e| {
+        let known: &'static str = (*e).into();
+        known.eq_ignore_ascii_case(name)
+    })
+}
 
 impl FromStr for Status {
     type Err = UnknownStatus;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL
-            .into_iter()
-            .find(|st| st.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| UnknownStatus(s.to_string()))
+        by_name(s).ok_or_else(|| UnknownStatus(s.to_string()))
     }
 }
 
 /// The current state of a service or component, derived from its open incidents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum ServiceState {
     Operational,
     Informational,
@@ -213,42 +213,35 @@ pub enum ServiceState {
 }
 
 impl ServiceState {
+    /// The name used in the database, filters and output.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceState::Operational => "operational",
-            ServiceState::Informational => "informational",
-            ServiceState::Maintenance => "maintenance",
-            ServiceState::Degraded => "degraded",
-            ServiceState::Outage => "outage",
-        }
-    }
-}
-
-impl fmt::Display for ServiceState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 impl FromStr for ServiceState {
     type Err = UnknownStatus;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [
-            ServiceState::Operational,
-            ServiceState::Informational,
-            ServiceState::Maintenance,
-            ServiceState::Degraded,
-            ServiceState::Outage,
-        ]
-        .into_iter()
-        .find(|st| st.as_str().eq_ignore_ascii_case(s.trim()))
-        .ok_or_else(|| UnknownStatus(s.to_string()))
+        by_name(s).ok_or_else(|| UnknownStatus(s.to_string()))
     }
 }
 
 /// Lifecycle phase of an incident or maintenance, where the engine states it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Phase {
     Investigating,
     Identified,
@@ -263,19 +256,9 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// The name used in the database and output (`in_progress`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Investigating => "investigating",
-            Phase::Identified => "identified",
-            Phase::Monitoring => "monitoring",
-            Phase::Update => "update",
-            Phase::Resolved => "resolved",
-            Phase::Postmortem => "postmortem",
-            Phase::Scheduled => "scheduled",
-            Phase::InProgress => "in_progress",
-            Phase::Verifying => "verifying",
-            Phase::Completed => "completed",
-        }
+        self.into()
     }
 
     /// The phase as an English word, the way rules read a label ("in progress", "resolved").
@@ -569,12 +552,6 @@ pub const PHASE_WORDS: &[(&str, &[&str], Phase)] = &[
     ("ja", &["完了"], Phase::Completed),
 ];
 
-impl fmt::Display for Phase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// One feed as the catalog describes it (an OPML outline with `xmlUrl`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct FeedSpec {
@@ -666,8 +643,11 @@ pub struct ClassifiedEntry {
 }
 
 /// The kinds of event in the outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum EventKind {
     /// A vendor's service state changed.
     StateChange,
@@ -680,13 +660,9 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// The name in the outbox's `kind` column and in payloads.
     pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::StateChange => "state_change",
-            EventKind::FeedFailing => "feed_failing",
-            EventKind::FeedRecovered => "feed_recovered",
-            EventKind::NetworkDown => "network_down",
-        }
+        self.into()
     }
 }
 
@@ -697,4 +673,81 @@ pub struct NewEvent {
     pub payload: EventPayload,
     pub feed_id: Option<i64>,
     pub incident_id: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derived names are the stored ones: serde, `as_str`, `Display` and `FromStr` agree.
+    fn names_agree<E>(all: impl Iterator<Item = E>) -> Vec<&'static str>
+    where
+        E: Copy + Serialize + std::fmt::Display + Into<&'static str>,
+    {
+        all.map(|e| {
+            let name: &'static str = e.into();
+            assert_eq!(serde_json::to_value(e).unwrap(), name);
+            assert_eq!(e.to_string(), name);
+            name
+        })
+        .collect()
+    }
+
+    #[test]
+    fn enum_names_are_the_stored_words() {
+        assert_eq!(
+            names_agree(Engine::iter()).join(","),
+            "statuspage,aws,gcp,azure,slack,incidentio,instatus,statusio,govuk,cstate,statusfy,generic"
+        );
+        assert_eq!(
+            names_agree(Status::iter()).join(","),
+            "outage,degraded,maintenance,informational,resolved"
+        );
+        assert_eq!(
+            names_agree(ServiceState::iter()).join(","),
+            "operational,informational,maintenance,degraded,outage"
+        );
+        assert_eq!(
+            names_agree(Phase::iter()).join(","),
+            "investigating,identified,monitoring,update,resolved,postmortem,scheduled,in_progress,verifying,completed"
+        );
+        let kinds: Vec<&str> = EventKind::iter().map(EventKind::as_str).collect();
+        assert_eq!(
+            kinds,
+            [
+                "state_change",
+                "feed_failing",
+                "feed_recovered",
+                "network_down"
+            ]
+        );
+        for kind in EventKind::iter() {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        for e in Engine::iter() {
+            assert_eq!(e.as_str().parse::<Engine>().unwrap(), e);
+        }
+    }
+
+    #[test]
+    fn names_read_loosely_and_refusals_list_the_known_ones() {
+        assert_eq!(" Outage ".parse::<Status>().unwrap(), Status::Outage);
+        assert_eq!(
+            "OPERATIONAL".parse::<ServiceState>().unwrap(),
+            ServiceState::Operational
+        );
+        assert_eq!(
+            "Atlassian Statuspage".parse::<Engine>().unwrap(),
+            Engine::Statuspage
+        );
+        assert_eq!("".parse::<Engine>().unwrap(), Engine::Generic);
+        assert_eq!(
+            "down".parse::<Status>().unwrap_err().to_string(),
+            "unknown status \"down\" (known: outage, degraded, maintenance, informational, resolved)"
+        );
+        assert_eq!(
+            "statuspag".parse::<Engine>().unwrap_err().to_string(),
+            "unknown engine \"statuspag\" (known: statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, generic)"
+        );
+    }
 }

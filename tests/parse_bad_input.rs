@@ -160,6 +160,20 @@ fn bare_ampersands_and_control_characters_are_repaired() {
 }
 
 #[test]
+fn html5_entities_beyond_the_common_ones_decode_in_xml_and_in_markup() {
+    // `&atilde;`, `&oslash;`, `&frac12;` stayed as text while a hand-made table of ~60 names decided.
+    let doc = rss(concat!(
+        "<item><guid>e1</guid><title>S&atilde;o Paulo &oslash; &frac12; &AMP; &nosuch;</title>",
+        "<description><![CDATA[<p>Jo&atilde;o: &frac12; h, K&oslash;benhavn</p>]]></description></item>",
+    ));
+    let feed = parse(doc.as_bytes()).unwrap();
+    assert!(feed.repaired);
+    let e = &feed.entries[0];
+    assert_eq!(e.title, "São Paulo ø ½ & &nosuch;");
+    assert_eq!(e.content, "João: ½ h, København");
+}
+
+#[test]
 fn what_cannot_be_repaired_is_a_clear_error() {
     let truncated = br#"<?xml version="1.0"?><rss version="2.0"><channel><item><title>Cut off</ti"#;
     let err = parse(truncated).unwrap_err();

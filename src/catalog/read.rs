@@ -431,7 +431,7 @@ fn build_feeds(
                 Ok(engine) => Some(engine),
                 Err(_) => {
                     let offset = outline.attr("engine").map_or(outline.offset, |a| a.offset);
-                    let known: Vec<&str> = Engine::ALL.iter().map(|e| e.as_str()).collect();
+                    let known = <Engine as strum::VariantNames>::VARIANTS;
                     problem(
                         offset,
                         true,

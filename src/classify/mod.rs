@@ -42,7 +42,8 @@ pub enum RulesError {
 }
 
 /// The part of an entry a rule looks at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Field {
     /// The entry's title.
     Title,
@@ -88,14 +89,7 @@ impl Field {
 
     /// The rules-file name of the field.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Field::Title => "title",
-            Field::Content => "content",
-            Field::LatestLabel => "latest_label",
-            Field::LatestText => "latest_text",
-            Field::Latest => "latest",
-            Field::Any => "any",
-        }
+        self.into()
     }
 
     fn index(self) -> usize {

@@ -127,7 +127,7 @@ pub fn report_failures(reports: &[FeedReport]) {
     }
 }
 
-use crate::config::parse_duration;
+use crate::duration::parse_duration;
 
 /// `"10MB"`, `"512KB"`, `"1GB"` (powers of 1024; `KiB` and friends accepted too); a bare
 /// number is bytes.

@@ -16,7 +16,7 @@ pub mod status;
 pub mod table;
 pub mod webhooks;
 
-pub use crate::config::parse_duration;
+pub use crate::duration::parse_duration;
 
 use crate::catalog;
 use crate::config::Config;
@@ -100,10 +100,11 @@ pub fn print(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Reads a `--since` value: an RFC 3339 time, a date (`2025-10-01`, midnight UTC), or an age
-/// such as `90m`, `36h`, `7d`, `2w` (that long before now). Returns the stored text form.
+/// Reads a `--since` value: an RFC 3339 time, a date (`2025-10-01`, midnight UTC), or an age in
+/// the words every duration flag reads (`90m`, `36h`, `7d`, `2w`, `1d 12h`: that long before now).
+/// Returns the stored text form.
 pub fn parse_since(value: &str) -> anyhow::Result<String> {
-    use chrono::{DateTime, Duration, NaiveDate, Utc};
+    use chrono::{DateTime, NaiveDate, Utc};
     let v = value.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {
         return Ok(crate::store::time_text(t.with_timezone(&Utc)));
@@ -113,27 +114,18 @@ pub fn parse_since(value: &str) -> anyhow::Result<String> {
             return Ok(crate::store::time_text(t.and_utc()));
         }
     }
-    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
-    let (number, unit) = v.split_at(split);
-    let amount: i64 = number.parse().map_err(|_| since_error(value))?;
-    let age = match unit {
-        "m" | "min" => Duration::try_minutes(amount),
-        "h" => Duration::try_hours(amount),
-        "d" => Duration::try_days(amount),
-        "w" => Duration::try_weeks(amount),
-        _ => None,
-    }
-    .ok_or_else(|| since_error(value))?;
+    let age = parse_duration(v).map_err(|e| since_error(value, &e.reason))?;
     // An age from before the calendar begins (`999999999d`) is a typo, not a crash.
-    let since = Utc::now()
-        .checked_sub_signed(age)
-        .ok_or_else(|| since_error(value))?;
+    let since = chrono::Duration::from_std(age)
+        .ok()
+        .and_then(|age| Utc::now().checked_sub_signed(age))
+        .ok_or_else(|| since_error(value, "too long ago"))?;
     Ok(crate::store::time_text(since))
 }
 
-fn since_error(value: &str) -> anyhow::Error {
+fn since_error(value: &str, reason: &str) -> anyhow::Error {
     anyhow::anyhow!(
-        "cannot read --since {value:?}: give a time (2025-10-20T07:00:00Z), a date (2025-10-20) or an age (90m, 36h, 7d, 2w)"
+        "cannot read --since {value:?} ({reason}): give a time (2025-10-20T07:00:00Z), a date (2025-10-20) or an age (90m, 36h, 7d, 2w)"
     )
 }
 
@@ -152,6 +144,17 @@ mod tests {
         let err = parse_since("last tuesday").unwrap_err().to_string();
         assert!(err.contains("--since"), "{err}");
         assert!(parse_since("5y").is_err());
+    }
+
+    #[test]
+    fn since_reads_the_same_ages_as_duration_flags() {
+        // `2h 30m` and `90s` were refused before ages shared the duration flags' reader.
+        for age in ["2w", "2h 30m", "90s", "36h", "1d 12h"] {
+            assert!(parse_since(age).is_ok(), "{age}");
+        }
+        assert!(parse_since("1d 12h").unwrap() < parse_since("1d").unwrap());
+        let err = parse_since("3 fortnights").unwrap_err().to_string();
+        assert!(err.contains("unknown unit \"fortnights\""), "{err}");
     }
 
     #[test]

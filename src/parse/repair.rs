@@ -8,8 +8,9 @@
 //!    transcoded with `encoding_rs` and the declaration rewritten to say UTF-8, so the parser does not
 //!    decode a second time. Invalid UTF-8 in a document that claims UTF-8 becomes U+FFFD.
 //! 2. **Repairs** markup, outside CDATA sections, comments and processing instructions:
-//!    a `&` that does not start a well-formed reference becomes `&amp;`; HTML named entities XML does not
-//!    know (`&nbsp;`, `&mdash;`...) become numeric references; references to characters XML forbids
+//!    a `&` that does not start a well-formed reference becomes `&amp;`; HTML5 named entities XML does not
+//!    know (`&nbsp;`, `&mdash;`, `&atilde;`..., the whole WHATWG table) become numeric references, and XML's
+//!    own five are left alone; references to characters XML forbids
 //!    (`&#0;`) become `&amp;...`; a `<` that cannot start markup ("a < b", "<3") becomes `&lt;`.
 //!    Control characters XML forbids are removed everywhere, CDATA included.
 //!
@@ -257,9 +258,16 @@ fn check_reference(text: &str, i: usize) -> (Option<String>, usize) {
     let is_name = !body.is_empty()
         && body.bytes().all(|b| b.is_ascii_alphanumeric())
         && body.as_bytes()[0].is_ascii_alphabetic();
-    match (is_name, named_entity(body)) {
-        (true, Some(c)) => (Some(format!("&#{};", u32::from(c))), len),
-        _ => (Some("&amp;".into()), 1),
+    match named_entity(body).filter(|_| is_name) {
+        Some(text) => (
+            Some(
+                text.chars()
+                    .map(|c| format!("&#{};", u32::from(c)))
+                    .collect(),
+            ),
+            len,
+        ),
+        None => (Some("&amp;".into()), 1),
     }
 }
 
@@ -284,6 +292,30 @@ mod tests {
                 "<a>x&#160;y&#8212;</a>",
             ),
             ("unknown_entity", "<a>&foo;</a>", "<a>&amp;foo;</a>"),
+            // The whole HTML5 table, not only the names once listed by hand.
+            (
+                "html5_entities",
+                "<a>S&atilde;o &oslash; &frac12;</a>",
+                "<a>S&#227;o &#248; &#189;</a>",
+            ),
+            (
+                "rare_entity",
+                "<a>&Sigma;&amacr;</a>",
+                "<a>&#931;&#257;</a>",
+            ),
+            (
+                "two_char_entity",
+                "<a>&NotEqualTilde;</a>",
+                "<a>&#8770;&#824;</a>",
+            ),
+            ("wide_space", "<a>a&thinsp;b</a>", "<a>a&#32;b</a>"),
+            // XML's own five are left for the XML parser; HTML's upper-case spellings are not XML's.
+            (
+                "xml_entities_kept",
+                "<a>&amp;&lt;&gt;&quot;&apos;</a>",
+                "<a>&amp;&lt;&gt;&quot;&apos;</a>",
+            ),
+            ("html_upper_amp", "<a>&AMP;</a>", "<a>&#38;</a>"),
             (
                 "numeric_ok",
                 "<a>&#8217;&#x2019;</a>",
