@@ -4,12 +4,24 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// How one fetch ended: the word in the fetch log's `outcome` column, in cycle reports and in
 /// `feed_failing` payloads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum FetchOutcome {
     /// A document came and was stored.
     #[default]
@@ -30,21 +42,9 @@ pub enum FetchOutcome {
 }
 
 impl FetchOutcome {
+    /// The word in the fetch log, reports and payloads.
     pub fn as_str(self) -> &'static str {
-        match self {
-            FetchOutcome::Ok => "ok",
-            FetchOutcome::NotModified => "not_modified",
-            FetchOutcome::BadUrl => "bad_url",
-            FetchOutcome::ConnectError => "connect_error",
-            FetchOutcome::Timeout => "timeout",
-            FetchOutcome::HttpError => "http_error",
-            FetchOutcome::TooLarge => "too_large",
-            FetchOutcome::RedirectError => "redirect_error",
-            FetchOutcome::NotAFeed => "not_a_feed",
-            FetchOutcome::ClientError => "client_error",
-            FetchOutcome::Empty => "empty",
-            FetchOutcome::ParseError => "parse_error",
-        }
+        self.into()
     }
 
     /// Whether this fetch counts as a success for the feed's health.
@@ -53,9 +53,21 @@ impl FetchOutcome {
     }
 }
 
-impl fmt::Display for FetchOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+#[cfg(test)]
+mod tests {
+    use super::FetchOutcome;
+
+    #[test]
+    fn outcome_words_are_the_stored_ones() {
+        for (outcome, word) in [
+            (FetchOutcome::Ok, "ok"),
+            (FetchOutcome::NotModified, "not_modified"),
+            (FetchOutcome::ConnectError, "connect_error"),
+            (FetchOutcome::NotAFeed, "not_a_feed"),
+        ] {
+            assert_eq!(outcome.as_str(), word);
+            assert_eq!(serde_json::to_value(outcome).unwrap(), word);
+        }
     }
 }
 
