@@ -16,7 +16,7 @@ pub mod status;
 pub mod table;
 pub mod webhooks;
 
-pub use crate::config::parse_duration;
+pub use crate::duration::parse_duration;
 
 use crate::catalog;
 use crate::config::Config;

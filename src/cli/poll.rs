@@ -90,7 +90,11 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
     let (pipeline, writer_thread) = cycle::build_pipeline(store, &args.cycle)?;
     let deliverer = match config.webhooks.is_empty() {
         true => None,
-        false => Some(Deliverer::new(&config, pipeline.writer.clone())?),
+        false => Some(Deliverer::new(
+            config.webhooks.clone(),
+            config.delivery.clone(),
+            pipeline.writer.clone(),
+        )?),
     };
     let result = runtime.block_on(pipeline.poll(feeds, CycleOptions::default()));
     drop(pipeline);

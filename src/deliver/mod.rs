@@ -15,11 +15,11 @@
 //! (request timeout + 2 s) on its event, so two processes delivering from one database never
 //! send the same event at once; a killed process's lease simply expires.
 
+pub mod config;
 pub mod filter;
 pub mod format;
 pub mod sign;
 
-use crate::config::Config;
 use crate::store::writer::Writer;
 use crate::store::{AttemptOutcome, AttemptRecord, Claim, EventRow, OutboxEvent, StoreError};
 use chrono::{DateTime, Utc};
@@ -206,24 +206,28 @@ enum Step {
 }
 
 impl Deliverer {
-    /// A deliverer for `config`'s webhooks, writing through `writer`. Call [`Self::register`]
-    /// (or use [`Self::start`]) before the first poll cycle.
-    pub fn new(config: &Config, writer: Writer) -> Result<Deliverer, DeliverError> {
+    /// A deliverer for `webhooks` under `policy`, writing through `writer`. Call
+    /// [`Self::register`] (or use [`Self::start`]) before the first poll cycle.
+    pub fn new(
+        webhooks: Vec<Webhook>,
+        policy: DeliveryPolicy,
+        writer: Writer,
+    ) -> Result<Deliverer, DeliverError> {
         let client = reqwest::Client::builder()
             .user_agent(concat!(
                 "statuswatch/",
                 env!("CARGO_PKG_VERSION"),
                 " (webhooks)"
             ))
-            .connect_timeout(config.delivery.timeout)
+            .connect_timeout(policy.timeout)
             // A redirect is not an acceptance: the receiver's URL should be the final one.
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(DeliverError::Client)?;
         Ok(Deliverer {
             inner: Arc::new(Inner {
-                webhooks: config.webhooks.iter().cloned().map(Arc::new).collect(),
-                policy: config.delivery.clone(),
+                webhooks: webhooks.into_iter().map(Arc::new).collect(),
+                policy,
                 writer,
                 client,
                 wake: watch::channel(0).0,
@@ -232,8 +236,12 @@ impl Deliverer {
     }
 
     /// [`Self::new`] and [`Self::register`].
-    pub async fn start(config: &Config, writer: Writer) -> Result<Deliverer, DeliverError> {
-        let deliverer = Deliverer::new(config, writer)?;
+    pub async fn start(
+        webhooks: Vec<Webhook>,
+        policy: DeliveryPolicy,
+        writer: Writer,
+    ) -> Result<Deliverer, DeliverError> {
+        let deliverer = Deliverer::new(webhooks, policy, writer)?;
         deliverer.register().await?;
         Ok(deliverer)
     }
