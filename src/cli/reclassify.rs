@@ -2,8 +2,8 @@
 //! revision, kept whole for this) and update entries, incidents and service state without
 //! fetching anything. Raises no events: re-reading history is not news.
 
-use super::poll::load_rules;
 use super::{open_store, print, GlobalArgs, EXIT_OK};
+use crate::classify::Rules;
 use crate::events::{plan_state, FeedContext};
 use crate::model::{ClassifiedEntry, Engine};
 use std::collections::BTreeMap;
@@ -24,7 +24,7 @@ pub struct ReclassifyArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
-    let rules = load_rules(args.rules.as_ref())?;
+    let rules = Rules::load(args.rules.as_deref())?;
     let mut store = open_store(&global.db)?;
     let feeds = match &args.feed {
         Some(which) => vec![store.find_feed(which)?],

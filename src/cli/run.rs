@@ -6,6 +6,7 @@
 
 use super::cycle::{self, CycleArgs};
 use super::{load_config, open_store, seed_bundled_catalog, GlobalArgs, EXIT_OK};
+use crate::classify::Rules;
 use crate::config::Config;
 use crate::daemon::{self, Control, DaemonOptions};
 use crate::deliver::{write_event_line, Deliverer};
@@ -144,6 +145,8 @@ fn load_settings(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<Settings
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
     let settings = load_settings(global, args)?;
+    // Before the lock and the network, so a broken rules file stops the daemon at once.
+    let rules = Arc::new(Rules::load(args.cycle.rules.as_deref())?);
     let housekeeping = CronSchedule::parse("17 * * * *", settings.timezone)?;
     let _lock = lock_database(&global.db)?;
     let mut store = open_store(&global.db)?;
@@ -155,7 +158,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
         );
     }
     let runtime = cycle::runtime()?;
-    let (pipeline, writer_thread) = cycle::build_pipeline(store, &args.cycle)?;
+    let (pipeline, writer_thread) = cycle::build_pipeline(store, &args.cycle, rules)?;
 
     let code = runtime.block_on(async {
         if args.once {
