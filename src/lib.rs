@@ -21,5 +21,6 @@ pub mod incidents;
 pub mod model;
 pub mod parse;
 pub mod pipeline;
+pub mod problems;
 pub mod schedule;
 pub mod store;

@@ -30,6 +30,9 @@ pub enum ScheduleError {
     Timezone(String),
 }
 
+/// What a schedule may be, for messages that refuse one.
+pub const SYNTAX: &str = "write 5 cron fields (minute hour day-of-month month day-of-week) such as \"*/5 * * * *\" for every 5 minutes, 6-7 fields with seconds first, or @hourly, @daily, @weekly, @monthly, @yearly";
+
 /// How a field may be written.
 struct FieldSpec {
     name: &'static str,
@@ -174,6 +177,13 @@ pub fn parse_timezone(name: &str) -> Result<Tz, ScheduleError> {
 }
 
 impl CronSchedule {
+    /// Checks a feed's own schedule when it is added (`feeds add --schedule`, an OPML
+    /// `schedule` attribute), so a typo is refused then, not when the daemon first reads it.
+    /// Evaluated in UTC: the timezone only moves when it fires, not whether it is valid.
+    pub fn check(expr: &str) -> Result<(), ScheduleError> {
+        CronSchedule::parse(expr, chrono_tz::UTC).map(|_| ())
+    }
+
     /// Parses a classic 5-field expression, a 6/7-field one, or a macro (`@hourly`, `@daily`,
     /// `@weekly`, `@monthly`, `@yearly`), evaluated in `tz`.
     pub fn parse(expr: &str, tz: Tz) -> Result<CronSchedule, ScheduleError> {

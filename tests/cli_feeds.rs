@@ -182,3 +182,54 @@ fn query_reads_but_never_writes() {
     assert_eq!(typo.status.code(), Some(1));
     assert!(stderr(&typo).contains("syntax error"), "{}", stderr(&typo));
 }
+
+#[test]
+fn feeds_add_refuses_a_schedule_the_daemon_cannot_keep() {
+    let sandbox = Sandbox::new();
+    let url = "https://status.example.com/history.atom";
+    let out = sandbox.run(&["feeds", "add", url, "--schedule", "every 5 min"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "feed {url}: --schedule: schedule \"every 5 min\": expected 5 fields"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("such as \"*/5 * * * *\" for every 5 minutes"),
+        "{err}"
+    );
+    assert_eq!(
+        sandbox.count("SELECT count(*) FROM feeds"),
+        0,
+        "nothing stored"
+    );
+    let ok = sandbox.run(&["feeds", "add", url, "--schedule", "*/5 * * * *"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert_eq!(
+        sandbox.count("SELECT count(*) FROM feeds WHERE schedule = '*/5 * * * *'"),
+        1
+    );
+}
+
+#[test]
+fn an_opml_schedule_the_daemon_cannot_keep_is_refused_at_import_naming_the_line() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.write(
+        "mine.opml",
+        "<?xml version=\"1.0\"?>\n<opml version=\"2.0\"><body>\n<outline text=\"Good\" xmlUrl=\"https://a.example/feed\" schedule=\"*/5 * * * *\"/>\n<outline text=\"Zoom\" xmlUrl=\"https://b.example/feed\" schedule=\"61 * * * *\"/>\n</body></opml>\n",
+    );
+    let out = sandbox.run(&["feeds", "import", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("mine.opml: line 4, column 54: outline \"Zoom\" has an invalid schedule \"61 * * * *\": field 1 (minute) has 61, which is out of range 0-59; write 5 cron fields"),
+        "{err}"
+    );
+    assert_eq!(
+        sandbox.count("SELECT count(*) FROM feeds"),
+        0,
+        "all or nothing"
+    );
+}

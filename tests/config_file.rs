@@ -123,3 +123,46 @@ fn secrets_and_url_tokens_never_reach_output_or_logs() {
         stdout(&list)
     );
 }
+
+/// Runs each command over `config` (as ./statuswatch.toml) and checks that it stops at load,
+/// before any fetch, with a message containing each of `want`.
+fn refused_at_load(config: &str, commands: &[&[&str]], want: &[&str]) {
+    let sandbox = Sandbox::new();
+    TestFeed::new(&sandbox.db(), "aws", "cloud");
+    sandbox.write("statuswatch.toml", config);
+    for args in commands {
+        let out = sandbox.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        for want in want {
+            assert!(err.contains(want), "{args:?}: {err}");
+        }
+    }
+    assert_eq!(
+        sandbox.count("SELECT count(*) FROM fetches"),
+        0,
+        "nothing ran"
+    );
+}
+
+#[test]
+fn a_bad_schedule_in_the_file_stops_every_command_that_reads_it_naming_the_line() {
+    // `poll` never reads the schedule, yet a file that `run` would refuse is refused here too.
+    refused_at_load(
+        "# the daemon\nschedule = \"every 5 min\"\n",
+        &[&["poll"], &["run", "--once"], &["webhooks", "list"]],
+        &[
+            "statuswatch.toml: line 2: schedule \"every 5 min\": expected 5 fields",
+            "such as \"*/5 * * * *\" for every 5 minutes",
+        ],
+    );
+}
+
+#[test]
+fn a_bad_timezone_in_the_file_is_refused_at_load_naming_the_line() {
+    refused_at_load(
+        "schedule = \"0 9 * * *\"\ntimezone = \"Europe/Lundon\"\n",
+        &[&["poll"], &["run", "--once"]],
+        &["statuswatch.toml: line 2: timezone: unknown timezone \"Europe/Lundon\": use an IANA name such as \"Europe/London\" or \"UTC\""],
+    );
+}

@@ -36,7 +36,11 @@ fn run_until_delivers_as_events_arrive_and_stops_on_shutdown() {
         .unwrap();
     let (writer, writer_thread) = Writer::spawn(Store::open(&sandbox.db()).unwrap()).unwrap();
     let deliverer = runtime
-        .block_on(statuswatch::deliver::Deliverer::start(&config, writer))
+        .block_on(statuswatch::deliver::Deliverer::start(
+            config.webhooks.clone(),
+            config.delivery.clone(),
+            writer,
+        ))
         .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = {

@@ -14,6 +14,7 @@ use quick_xml::Reader;
 use super::text::{decode_html_entities, line_col, vendor_slug};
 use super::{CatalogError, OutlineProblem, CATEGORIES};
 use crate::model::{Engine, FeedSpec};
+use crate::schedule::CronSchedule;
 
 /// An attribute as written: lowercased local name, unescaped value (or why it could not be), offset.
 struct RawAttr {
@@ -446,6 +447,20 @@ fn build_feeds(
             },
         };
 
+        // Checked here, where the line is known, rather than when the daemon first reads it.
+        if let Some(expr) = outline.value("schedule") {
+            if let Err(e) = CronSchedule::check(expr) {
+                let offset = outline
+                    .attr("schedule")
+                    .map_or(outline.offset, |a| a.offset);
+                problem(
+                    offset,
+                    true,
+                    format!("has an invalid {e}; {}", crate::schedule::SYNTAX),
+                );
+            }
+        }
+
         if !seen_urls.insert(url.clone()) {
             // Readers export a feed filed in two folders twice; it is one feed, the first wins.
             continue;
@@ -717,6 +732,11 @@ mod tests {
                 "unknown engine",
                 r#"<outline text="Zoom" xmlUrl="https://a.example/f" engine="statuspag"/>"#,
                 "t: line 5, column 51: outline \"Zoom\" has an unknown engine \"statuspag\": use one of statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, generic, or remove the engine attribute to detect it from the feed",
+            ),
+            (
+                "schedule in words",
+                r#"<outline text="Zoom" xmlUrl="https://a.example/f" schedule="every 5 min"/>"#,
+                "t: line 5, column 51: outline \"Zoom\" has an invalid schedule \"every 5 min\": expected 5 fields (minute hour day-of-month month day-of-week) or 6-7 fields with seconds first (second minute hour day-of-month month day-of-week [year]), found 3; write 5 cron fields (minute hour day-of-month month day-of-week) such as \"*/5 * * * *\" for every 5 minutes, 6-7 fields with seconds first, or @hourly, @daily, @weekly, @monthly, @yearly",
             ),
             (
                 "bare ampersand",

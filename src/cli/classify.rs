@@ -92,14 +92,7 @@ struct JsonMatch<'a> {
 
 /// Runs the command; returns the exit code (0 all files classified, 2 some failed).
 pub fn run(args: &ClassifyArgs) -> anyhow::Result<i32> {
-    let rules = match &args.rules {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read rules file {}", path.display()))?;
-            Rules::embedded().with_overrides(&text, &path.display().to_string())?
-        }
-        None => Rules::embedded(),
-    };
+    let rules = super::load_rules(args.rules.as_deref())?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = 0usize;

@@ -1,7 +1,7 @@
 //! What every fetching command shares: the fetch limits as flags, and running one cycle
 //! over a list of feeds on a runtime with the single database writer.
 
-use super::poll::load_rules;
+use crate::classify::Rules;
 use crate::fetch::{FetchConfig, Fetcher};
 use crate::pipeline::{CycleOptions, FeedReport, FeedResult, Pipeline, PollSummary};
 use crate::store::writer::Writer;
@@ -62,13 +62,14 @@ impl CycleArgs {
     }
 }
 
-/// The pipeline these flags describe, with the store moved onto its writer thread; joining
-/// the thread (after every `Pipeline` clone is dropped) gives the store back.
+/// The pipeline these flags describe, classifying with `rules` (loaded once by the command,
+/// [`super::load_rules`]), with the store moved onto its writer thread; joining the thread (after
+/// every `Pipeline` clone is dropped) gives the store back.
 pub fn build_pipeline(
     store: Store,
     args: &CycleArgs,
+    rules: Arc<Rules>,
 ) -> anyhow::Result<(Pipeline, std::thread::JoinHandle<Store>)> {
-    let rules = Arc::new(load_rules(args.rules.as_ref())?);
     let (writer, writer_thread) = Writer::spawn(store)?;
     let pipeline = Pipeline::new(
         Fetcher::new(args.fetch_config())?,
@@ -101,8 +102,9 @@ pub fn run_cycle(
     args: &CycleArgs,
     options: CycleOptions,
 ) -> anyhow::Result<(Store, PollSummary, Vec<FeedReport>)> {
+    let rules = Arc::new(super::load_rules(args.rules.as_deref())?);
     let runtime = runtime()?;
-    let (pipeline, writer_thread) = build_pipeline(store, args)?;
+    let (pipeline, writer_thread) = build_pipeline(store, args, rules)?;
     let result = runtime.block_on(pipeline.poll(feeds, options));
     drop(pipeline);
     let store = join_writer(writer_thread)?;
@@ -171,21 +173,6 @@ pub fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_take_units() {
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
-        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
-        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
-        assert_eq!(
-            parse_duration("3d").unwrap(),
-            Duration::from_secs(3 * 86_400)
-        );
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5 fortnights").is_err());
-    }
 
     #[test]
     fn sizes_take_units() {

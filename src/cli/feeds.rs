@@ -7,10 +7,11 @@ use super::{open_store, print, Format, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
 use crate::catalog;
 use crate::model::{Engine, FeedSpec};
 use crate::pipeline::{CycleOptions, FeedReport, FeedResult};
-use crate::store::FeedRow;
+use crate::schedule::{CronSchedule, SYNTAX};
+use crate::store::{FeedRow, Store};
 use anyhow::{bail, Context};
 use chrono::Utc;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `feeds`.
 #[derive(Debug, Clone, clap::Args)]
@@ -146,131 +147,10 @@ pub fn describe_check(report: &FeedReport) -> String {
 pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
     let mut store = open_store(&global.db)?;
     match &args.command {
-        FeedsCommand::Check { feed, cycle } => {
-            let feeds = match feed {
-                Some(which) => vec![store.find_feed(which)?],
-                None => store
-                    .list_feeds()?
-                    .into_iter()
-                    .filter(|f| f.enabled)
-                    .collect(),
-            };
-            if feeds.is_empty() {
-                print("No enabled feeds to check.\n")?;
-                return Ok(EXIT_OK);
-            }
-            let options = CycleOptions {
-                ignore_validators: true,
-            };
-            let (_store, summary, reports) = run_cycle(store, feeds, cycle, options)?;
-            let mut out = String::new();
-            for report in &reports {
-                out.push_str(&describe_check(report));
-            }
-            if summary.network_down {
-                out.push_str("Most feeds could not be reached: the network looks down, so these failures are not held against the feeds.\n");
-            }
-            print(&out)?;
-            return Ok(if summary.errors > 0 {
-                EXIT_SOME_FAILED
-            } else {
-                EXIT_OK
-            });
-        }
-        FeedsCommand::Import { file } => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read OPML file {}", file.display()))?;
-            let specs = catalog::parse_opml(&text, &file.display().to_string())?;
-            let counts = store.import_feeds(&specs)?;
-            print(&format!(
-                "Imported {}: {} feeds added, {} updated, {} unchanged.\n",
-                file.display(),
-                counts.added,
-                counts.updated,
-                counts.unchanged
-            ))?;
-        }
-        FeedsCommand::Export { output } => {
-            let specs: Vec<FeedSpec> = store.list_feeds()?.into_iter().map(|f| f.spec).collect();
-            let opml = catalog::to_opml(&specs, "statuswatch feeds");
-            match output {
-                Some(path) => std::fs::write(path, opml)
-                    .with_context(|| format!("cannot write {}", path.display()))?,
-                None => print(&opml)?,
-            }
-        }
-        FeedsCommand::List { format } => {
-            let feeds = store.list_feeds()?;
-            match format {
-                Format::Json => {
-                    let mut out = String::new();
-                    for f in &feeds {
-                        let line = serde_json::json!({
-                            "id": f.id, "url": f.spec.url, "title": f.spec.title,
-                            "vendor": f.spec.vendor, "category": f.spec.category,
-                            "engine": f.spec.engine.or(f.detected_engine).map(Engine::as_str),
-                            "enabled": f.enabled, "health": health_word(f),
-                            "last_fetch_at": f.last_fetch_at,
-                            "last_success_at": f.last_success_at,
-                            "last_http_status": f.last_http_status,
-                            "consecutive_failures": f.consecutive_failures,
-                            "failing_since": f.failing_since, "gone_since": f.gone_since,
-                            "last_error": f.last_error, "next_fetch_at": f.next_fetch_at,
-                            "moving_to": f.redirect_url,
-                        });
-                        out.push_str(&line.to_string());
-                        out.push('\n');
-                    }
-                    print(&out)?;
-                }
-                Format::Table | Format::Csv => {
-                    let headers = [
-                        "ID",
-                        "VENDOR",
-                        "TITLE",
-                        "ENGINE",
-                        "HEALTH",
-                        "LAST SUCCESS",
-                        "FAILURES",
-                        "LAST ERROR",
-                        "NEXT ATTEMPT",
-                        "URL",
-                    ];
-                    let rows: Vec<Vec<String>> = feeds
-                        .iter()
-                        .map(|f| {
-                            vec![
-                                f.id.to_string(),
-                                f.spec.vendor.clone(),
-                                f.spec.title.clone(),
-                                f.spec
-                                    .engine
-                                    .or(f.detected_engine)
-                                    .map(|e| e.to_string())
-                                    .unwrap_or_else(|| "(detect)".into()),
-                                health_word(f),
-                                f.last_success_at.clone().unwrap_or_default(),
-                                f.consecutive_failures.to_string(),
-                                f.last_error.clone().unwrap_or_default(),
-                                f.next_fetch_at.clone().unwrap_or_default(),
-                                f.spec.url.clone(),
-                            ]
-                        })
-                        .collect();
-                    if *format == Format::Csv {
-                        let header: Vec<String> =
-                            headers.iter().map(|h| h.to_lowercase()).collect();
-                        let mut out = csv_line(&header);
-                        for row in &rows {
-                            out.push_str(&csv_line(row));
-                        }
-                        print(&out)?;
-                    } else {
-                        print(&render(&headers, &rows, 48))?;
-                    }
-                }
-            }
-        }
+        FeedsCommand::Check { feed, cycle } => check(store, feed.as_deref(), cycle),
+        FeedsCommand::Import { file } => import(&mut store, file),
+        FeedsCommand::Export { output } => export(&store, output.as_deref()),
+        FeedsCommand::List { format } => list(&store, *format),
         FeedsCommand::Add {
             url,
             title,
@@ -280,43 +160,217 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
             html_url,
             schedule,
         } => {
-            let parsed = url::Url::parse(url)
-                .with_context(|| format!("{url:?} is not a URL: give the feed's full address, like https://status.example.com/history.atom"))?;
-            if parsed.scheme() != "http" && parsed.scheme() != "https" {
-                bail!("{url:?} is not an http(s) URL: statuswatch fetches feeds over HTTP");
-            }
-            let vendor = vendor
-                .clone()
-                .unwrap_or_else(|| vendor_from_host(parsed.host_str().unwrap_or("feed")));
-            let spec = FeedSpec {
-                url: url.clone(),
-                title: title.clone().unwrap_or_else(|| vendor.clone()),
-                vendor,
-                engine: *engine,
-                category: category.clone(),
-                html_url: html_url.clone(),
-                schedule: schedule.clone(),
-            };
-            let counts = store.import_feeds(std::slice::from_ref(&spec))?;
-            let feed = store.find_feed(url)?;
-            let verb = if counts.added == 1 {
-                "Added"
-            } else {
-                "Updated"
-            };
-            print(&format!(
-                "{verb} feed {}: {} ({}).\n",
-                feed.id, feed.spec.title, feed.spec.url
-            ))?;
+            let spec = new_feed(
+                url,
+                title.clone(),
+                vendor.clone(),
+                *engine,
+                category.clone(),
+                html_url.clone(),
+                schedule.clone(),
+            )?;
+            add(&mut store, &spec)
         }
-        FeedsCommand::Remove { feed } => {
-            let removed = store.remove_feed(feed)?;
-            print(&format!(
-                "Removed feed {}: {} ({}) and its stored entries.\n",
-                removed.id, removed.spec.title, removed.spec.url
-            ))?;
+        FeedsCommand::Remove { feed } => remove(&mut store, feed),
+    }
+}
+
+/// `feeds check`: fetches now, ignoring backoff and validators, and says what happened.
+fn check(store: Store, feed: Option<&str>, cycle: &CycleArgs) -> anyhow::Result<i32> {
+    let feeds = match feed {
+        Some(which) => vec![store.find_feed(which)?],
+        None => store
+            .list_feeds()?
+            .into_iter()
+            .filter(|f| f.enabled)
+            .collect(),
+    };
+    if feeds.is_empty() {
+        print("No enabled feeds to check.\n")?;
+        return Ok(EXIT_OK);
+    }
+    let options = CycleOptions {
+        ignore_validators: true,
+    };
+    let (_store, summary, reports) = run_cycle(store, feeds, cycle, options)?;
+    let mut out = String::new();
+    for report in &reports {
+        out.push_str(&describe_check(report));
+    }
+    if summary.network_down {
+        out.push_str("Most feeds could not be reached: the network looks down, so these failures are not held against the feeds.\n");
+    }
+    print(&out)?;
+    Ok(if summary.errors > 0 {
+        EXIT_SOME_FAILED
+    } else {
+        EXIT_OK
+    })
+}
+
+/// `feeds import FILE`: adds or updates the OPML file's feeds (all or none: the file is
+/// checked whole first).
+fn import(store: &mut Store, file: &Path) -> anyhow::Result<i32> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read OPML file {}", file.display()))?;
+    let specs = catalog::parse_opml(&text, &file.display().to_string())?;
+    let counts = store.import_feeds(&specs)?;
+    print(&format!(
+        "Imported {}: {} feeds added, {} updated, {} unchanged.\n",
+        file.display(),
+        counts.added,
+        counts.updated,
+        counts.unchanged
+    ))?;
+    Ok(EXIT_OK)
+}
+
+/// `feeds export`: every feed as OPML 2.0.
+fn export(store: &Store, output: Option<&Path>) -> anyhow::Result<i32> {
+    let specs: Vec<FeedSpec> = store.list_feeds()?.into_iter().map(|f| f.spec).collect();
+    let opml = catalog::to_opml(&specs, "statuswatch feeds");
+    match output {
+        Some(path) => std::fs::write(path, opml)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print(&opml)?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// `feeds list`: every feed with its health.
+fn list(store: &Store, format: Format) -> anyhow::Result<i32> {
+    let feeds = store.list_feeds()?;
+    match format {
+        Format::Json => {
+            let mut out = String::new();
+            for f in &feeds {
+                out.push_str(&list_json(f).to_string());
+                out.push('\n');
+            }
+            print(&out)?;
+        }
+        Format::Table | Format::Csv => {
+            let headers = [
+                "ID",
+                "VENDOR",
+                "TITLE",
+                "ENGINE",
+                "HEALTH",
+                "LAST SUCCESS",
+                "FAILURES",
+                "LAST ERROR",
+                "NEXT ATTEMPT",
+                "URL",
+            ];
+            let rows: Vec<Vec<String>> = feeds.iter().map(list_row).collect();
+            if format == Format::Csv {
+                let header: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
+                let mut out = csv_line(&header);
+                for row in &rows {
+                    out.push_str(&csv_line(row));
+                }
+                print(&out)?;
+            } else {
+                print(&render(&headers, &rows, 48))?;
+            }
         }
     }
+    Ok(EXIT_OK)
+}
+
+/// One feed of `feeds list --format json`.
+fn list_json(f: &FeedRow) -> serde_json::Value {
+    serde_json::json!({
+        "id": f.id, "url": f.spec.url, "title": f.spec.title,
+        "vendor": f.spec.vendor, "category": f.spec.category,
+        "engine": f.spec.engine.or(f.detected_engine).map(Engine::as_str),
+        "enabled": f.enabled, "health": health_word(f),
+        "last_fetch_at": f.last_fetch_at,
+        "last_success_at": f.last_success_at,
+        "last_http_status": f.last_http_status,
+        "consecutive_failures": f.consecutive_failures,
+        "failing_since": f.failing_since, "gone_since": f.gone_since,
+        "last_error": f.last_error, "next_fetch_at": f.next_fetch_at,
+        "moving_to": f.redirect_url,
+    })
+}
+
+/// One row of the `feeds list` table (and CSV).
+fn list_row(f: &FeedRow) -> Vec<String> {
+    vec![
+        f.id.to_string(),
+        f.spec.vendor.clone(),
+        f.spec.title.clone(),
+        f.spec
+            .engine
+            .or(f.detected_engine)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "(detect)".into()),
+        health_word(f),
+        f.last_success_at.clone().unwrap_or_default(),
+        f.consecutive_failures.to_string(),
+        f.last_error.clone().unwrap_or_default(),
+        f.next_fetch_at.clone().unwrap_or_default(),
+        f.spec.url.clone(),
+    ]
+}
+
+/// The feed `feeds add` describes, checked: an http(s) URL and, when given, a schedule the
+/// daemon can keep (refused now rather than when `run` first reads it).
+fn new_feed(
+    url: &str,
+    title: Option<String>,
+    vendor: Option<String>,
+    engine: Option<Engine>,
+    category: Option<String>,
+    html_url: Option<String>,
+    schedule: Option<String>,
+) -> anyhow::Result<FeedSpec> {
+    let parsed = url::Url::parse(url)
+        .with_context(|| format!("{url:?} is not a URL: give the feed's full address, like https://status.example.com/history.atom"))?;
+    if parsed.scheme() != "http" && parsed.scheme() != "https" {
+        bail!("{url:?} is not an http(s) URL: statuswatch fetches feeds over HTTP");
+    }
+    if let Some(expr) = &schedule {
+        if let Err(e) = CronSchedule::check(expr) {
+            bail!("feed {url}: --schedule: {e}; {SYNTAX}");
+        }
+    }
+    let vendor = vendor.unwrap_or_else(|| vendor_from_host(parsed.host_str().unwrap_or("feed")));
+    Ok(FeedSpec {
+        url: url.to_string(),
+        title: title.unwrap_or_else(|| vendor.clone()),
+        vendor,
+        engine,
+        category,
+        html_url,
+        schedule,
+    })
+}
+
+/// `feeds add URL`: adds the feed, or updates the one with that URL.
+fn add(store: &mut Store, spec: &FeedSpec) -> anyhow::Result<i32> {
+    let counts = store.import_feeds(std::slice::from_ref(spec))?;
+    let feed = store.find_feed(&spec.url)?;
+    let verb = if counts.added == 1 {
+        "Added"
+    } else {
+        "Updated"
+    };
+    print(&format!(
+        "{verb} feed {}: {} ({}).\n",
+        feed.id, feed.spec.title, feed.spec.url
+    ))?;
+    Ok(EXIT_OK)
+}
+
+/// `feeds remove FEED`: the feed and everything stored about it.
+fn remove(store: &mut Store, feed: &str) -> anyhow::Result<i32> {
+    let removed = store.remove_feed(feed)?;
+    print(&format!(
+        "Removed feed {}: {} ({}) and its stored entries.\n",
+        removed.id, removed.spec.title, removed.spec.url
+    ))?;
     Ok(EXIT_OK)
 }
 

@@ -123,6 +123,19 @@ pub fn parse_since(value: &str) -> anyhow::Result<String> {
     Ok(crate::store::time_text(since))
 }
 
+/// The embedded rules plus the user's rules file, if one is given: what every command that
+/// classifies runs with, read once when it starts. The file is read here, at the edge, so the
+/// classify stage stays free of I/O.
+pub fn load_rules(path: Option<&std::path::Path>) -> anyhow::Result<crate::classify::Rules> {
+    let rules = crate::classify::Rules::embedded();
+    let Some(path) = path else {
+        return Ok(rules);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read rules file {}", path.display()))?;
+    Ok(rules.with_overrides(&text, &path.display().to_string())?)
+}
+
 fn since_error(value: &str, reason: &str) -> anyhow::Error {
     anyhow::anyhow!(
         "cannot read --since {value:?} ({reason}): give a time (2025-10-20T07:00:00Z), a date (2025-10-20) or an age (90m, 36h, 7d, 2w)"
@@ -131,7 +144,28 @@ fn since_error(value: &str, reason: &str) -> anyhow::Error {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_since;
+    use super::{load_rules, parse_since};
+    use crate::classify::Rules;
+
+    #[test]
+    fn load_rules_reads_the_users_file_or_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mine.toml");
+        std::fs::write(
+            &path,
+            "[[rule]]\nname='mine'\nfield='title'\nregex='kaputt'\nstatus='outage'\n",
+        )
+        .unwrap();
+        let embedded = Rules::embedded().rules().len();
+        assert_eq!(load_rules(Some(&path)).unwrap().rules().len(), embedded + 1);
+        assert_eq!(load_rules(None).unwrap().rules().len(), embedded);
+        let missing = dir.path().join("missing.toml");
+        let err = format!("{:#}", load_rules(Some(&missing)).unwrap_err());
+        assert!(
+            err.starts_with(&format!("cannot read rules file {}: ", missing.display())),
+            "{err}"
+        );
+    }
 
     #[test]
     fn since_reads_times_dates_and_ages() {

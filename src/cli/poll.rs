@@ -5,12 +5,11 @@ use super::{
     load_config, open_store, parse_duration, print, seed_bundled_catalog, GlobalArgs, EXIT_OK,
     EXIT_SOME_FAILED,
 };
-use crate::classify::Rules;
 use crate::deliver::{Deliverer, DeliveryReport};
 use crate::pipeline::CycleOptions;
 use anyhow::Context;
 use chrono::Utc;
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Output of `poll`.
@@ -41,23 +40,10 @@ pub struct PollArgs {
     pub cycle: CycleArgs,
 }
 
-/// Loads the embedded rules plus the user's file, if any.
-pub fn load_rules(path: Option<&PathBuf>) -> anyhow::Result<Rules> {
-    let rules = Rules::embedded();
-    match path {
-        None => Ok(rules),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read rules file {}", path.display()))?;
-            Ok(rules.with_overrides(&text, &path.display().to_string())?)
-        }
-    }
-}
-
 pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
     // Fail on a bad configuration or rules file before touching the network.
     let config = load_config(global)?;
-    load_rules(args.cycle.rules.as_ref())?;
+    let rules = Arc::new(super::load_rules(args.cycle.rules.as_deref())?);
     let mut store = open_store(&global.db)?;
     // Before the cycle, so a webhook new in the configuration gets this cycle's events.
     let hooks: Vec<String> = config.webhooks.iter().map(|w| w.name.clone()).collect();
@@ -87,10 +73,14 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
         None => store.due_feeds(Utc::now())?,
     };
     let runtime = cycle::runtime()?;
-    let (pipeline, writer_thread) = cycle::build_pipeline(store, &args.cycle)?;
+    let (pipeline, writer_thread) = cycle::build_pipeline(store, &args.cycle, rules)?;
     let deliverer = match config.webhooks.is_empty() {
         true => None,
-        false => Some(Deliverer::new(&config, pipeline.writer.clone())?),
+        false => Some(Deliverer::new(
+            config.webhooks.clone(),
+            config.delivery.clone(),
+            pipeline.writer.clone(),
+        )?),
     };
     let result = runtime.block_on(pipeline.poll(feeds, CycleOptions::default()));
     drop(pipeline);

@@ -2,7 +2,6 @@
 //! revision, kept whole for this) and update entries, incidents and service state without
 //! fetching anything. Raises no events: re-reading history is not news.
 
-use super::poll::load_rules;
 use super::{open_store, print, GlobalArgs, EXIT_OK};
 use crate::model::{ClassifiedEntry, Engine};
 use crate::pipeline::{feed_context, state_planner};
@@ -24,7 +23,7 @@ pub struct ReclassifyArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
-    let rules = load_rules(args.rules.as_ref())?;
+    let rules = super::load_rules(args.rules.as_deref())?;
     let mut store = open_store(&global.db)?;
     let feeds = match &args.feed {
         Some(which) => vec![store.find_feed(which)?],

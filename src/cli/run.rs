@@ -118,30 +118,23 @@ struct Settings {
     config: Arc<Config>,
 }
 
-/// Reads the configuration file and combines it with the flags (flags win).
+/// Reads the configuration file and combines it with the flags (flags win). The file's own
+/// schedule and timezone were checked when it was loaded; only the flags are checked here.
 fn load_settings(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<Settings> {
     let config = load_config(global)?;
-    let origin = config
-        .source
-        .as_ref()
-        .map(|p| format!(" (from {})", p.display()))
-        .unwrap_or_default();
-    let timezone = match args.timezone.as_ref().or(config.timezone.as_ref()) {
-        Some(name) => parse_timezone(name).with_context(|| format!("timezone{origin}"))?,
-        None => chrono_tz::UTC,
+    let timezone = match &args.timezone {
+        Some(name) => parse_timezone(name).context("--timezone")?,
+        None => config.timezone.unwrap_or(chrono_tz::UTC),
     };
-    let text = args
-        .schedule
-        .as_deref()
-        .or(config.schedule.as_deref())
-        .unwrap_or(DEFAULT_SCHEDULE);
-    let schedule = CronSchedule::parse(text, timezone).with_context(|| {
-        if args.schedule.is_some() {
-            "--schedule".to_string()
-        } else {
-            format!("schedule{origin}")
+    let schedule = match (&args.schedule, &config.schedule) {
+        (Some(text), _) => CronSchedule::parse(text, timezone).context("--schedule")?,
+        // Read again in the flag's timezone, which the file did not know.
+        (None, Some(from_file)) if args.timezone.is_some() => {
+            CronSchedule::parse(from_file.source(), timezone).context("schedule")?
         }
-    })?;
+        (None, Some(from_file)) => from_file.clone(),
+        (None, None) => CronSchedule::parse(DEFAULT_SCHEDULE, timezone)?,
+    };
     Ok(Settings {
         schedule,
         timezone,
@@ -151,6 +144,8 @@ fn load_settings(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<Settings
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
     let settings = load_settings(global, args)?;
+    // Before the lock and the network, so a broken rules file stops the daemon at once.
+    let rules = Arc::new(super::load_rules(args.cycle.rules.as_deref())?);
     let housekeeping = CronSchedule::parse("17 * * * *", settings.timezone)?;
     let _lock = lock_database(&global.db)?;
     let mut store = open_store(&global.db)?;
@@ -162,7 +157,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
         );
     }
     let runtime = cycle::runtime()?;
-    let (pipeline, writer_thread) = cycle::build_pipeline(store, &args.cycle)?;
+    let (pipeline, writer_thread) = cycle::build_pipeline(store, &args.cycle, rules)?;
 
     let code = runtime.block_on(async {
         if args.once {
@@ -282,7 +277,13 @@ async fn supervise_delivery(
         let deliverer = if config.webhooks.is_empty() {
             None
         } else {
-            match Deliverer::start(&config, writer.clone()).await {
+            match Deliverer::start(
+                config.webhooks.clone(),
+                config.delivery.clone(),
+                writer.clone(),
+            )
+            .await
+            {
                 Ok(d) => Some(d),
                 Err(error) => {
                     tracing::error!(%error, "Webhook delivery cannot start; events wait in the outbox.");

@@ -227,7 +227,7 @@ fn with_deliverer<T>(
         .build()
         .context("cannot start the async runtime")?;
     let (writer, writer_thread) = Writer::spawn(store)?;
-    let deliverer = Deliverer::new(config, writer)?;
+    let deliverer = Deliverer::new(config.webhooks.clone(), config.delivery.clone(), writer)?;
     let result = runtime.block_on(f(&deliverer));
     drop(deliverer);
     writer_thread
