@@ -13,8 +13,8 @@
 //! event. Used by `bench/growth.sh`.
 
 use statuswatch::classify::Rules;
-use statuswatch::model::{ClassifiedEntry, Engine, Entry, FetchRecord, Update};
-use statuswatch::pipeline::{feed_context, store_document, PreparedDocument};
+use statuswatch::model::{Engine, Entry, FetchRecord, Update};
+use statuswatch::pipeline::{classify_entries, feed_context, store_document, PreparedDocument};
 use statuswatch::store::Store;
 use std::path::PathBuf;
 
@@ -88,17 +88,7 @@ fn fill(db: &std::path::Path, total: usize) -> Result<(), Box<dyn std::error::Er
             if chunk.is_empty() {
                 break 'feeds;
             }
-            let classified = chunk
-                .into_iter()
-                .map(|entry| {
-                    let (class, worst) = rules.classify_with_worst(engine, &entry);
-                    ClassifiedEntry {
-                        entry,
-                        class,
-                        worst,
-                    }
-                })
-                .collect();
+            let classified = classify_entries(&rules, engine, chunk);
             let document = PreparedDocument::from_classified(engine, classified)?;
             let record = FetchRecord {
                 started_at: at(BASE - 86_400),

@@ -681,8 +681,18 @@ fn parse_outcome(err: &ParseError) -> FetchOutcome {
 /// entries move into the result (the returned `ParsedFeed` keeps the rest, with no entries),
 /// so a feed's text is held once, not twice.
 pub fn classify_all(rules: &Rules, mut parsed: ParsedFeed) -> (ParsedFeed, Vec<ClassifiedEntry>) {
-    let engine = parsed.engine;
-    let classified = std::mem::take(&mut parsed.entries)
+    let entries = std::mem::take(&mut parsed.entries);
+    let classified = classify_entries(rules, parsed.engine, entries);
+    (parsed, classified)
+}
+
+/// Classifies entries read by `engine`, each with the worst status its timeline reached.
+pub fn classify_entries(
+    rules: &Rules,
+    engine: Engine,
+    entries: Vec<crate::model::Entry>,
+) -> Vec<ClassifiedEntry> {
+    entries
         .into_iter()
         .map(|entry| {
             let (class, worst) = rules.classify_with_worst(engine, &entry);
@@ -692,6 +702,5 @@ pub fn classify_all(rules: &Rules, mut parsed: ParsedFeed) -> (ParsedFeed, Vec<C
                 worst,
             }
         })
-        .collect();
-    (parsed, classified)
+        .collect()
 }

@@ -62,12 +62,7 @@ pub fn run(global: &GlobalArgs, args: &OverrideArgs) -> anyhow::Result<i32> {
                 status: *status,
             };
             let feed = feed_by_id(&store, store.override_feed(&target)?)?;
-            let (oid, events) = store.set_override(
-                &target,
-                checked(reason)?,
-                now,
-                state_planner(&feed_context(&feed), now),
-            )?;
+            let (oid, events) = set(&mut store, &feed, &target, reason, now)?;
             print(&format!(
                 "Override {oid}: incident {id} of {} is {status} by hand ({events} events raised).\n",
                 feed.spec.vendor
@@ -88,12 +83,7 @@ pub fn run(global: &GlobalArgs, args: &OverrideArgs) -> anyhow::Result<i32> {
                 component: component.clone(),
                 state: *state,
             };
-            let (oid, events) = store.set_override(
-                &target,
-                checked(reason)?,
-                now,
-                state_planner(&feed_context(&feed), now),
-            )?;
+            let (oid, events) = set(&mut store, &feed, &target, reason, now)?;
             let what = if component.is_empty() {
                 feed.spec.vendor.clone()
             } else {
@@ -141,6 +131,19 @@ pub fn run(global: &GlobalArgs, args: &OverrideArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// Sets one override and re-plans the feed's state; returns the override's id and the events
+/// the change raised.
+fn set(
+    store: &mut Store,
+    feed: &FeedRow,
+    target: &OverrideTarget,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<(i64, usize)> {
+    let context = feed_context(feed);
+    Ok(store.set_override(target, checked(reason)?, now, state_planner(&context, now))?)
 }
 
 fn checked(reason: &str) -> anyhow::Result<&str> {
