@@ -15,6 +15,7 @@ pub mod config;
 pub mod daemon;
 pub mod deliver;
 pub mod duration;
+pub mod entities;
 pub mod events;
 pub mod fetch;
 pub mod incidents;

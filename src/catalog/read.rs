@@ -285,7 +285,7 @@ fn read_attrs(
         // HTML entities (&nbsp;, &eacute;) are not XML, but feed readers write them in titles.
         let value = attr
             .decode_and_unescape_value_with(reader.decoder(), |entity| {
-                quick_xml::escape::resolve_html5_entity(entity)
+                crate::entities::named_entity(entity)
             })
             .map(|v| v.into_owned())
             .map_err(|err| bad_value(&err, &attr.value, value_offset));
@@ -604,6 +604,12 @@ mod tests {
                 "xml and html entities in titles",
                 format!(r#"<outline text="AT&amp;amp;T &eacute; &#8217;s" xmlUrl="{u}"/>"#),
                 feed(u, "AT&T é ’s", "at-t-é-s", None),
+            ),
+            (
+                // Names quick-xml's own table gets wrong (U+0010, a colon).
+                "entities beyond the common ones in titles",
+                format!(r#"<outline text="&Sigma;ta&amacr; &frac12;" xmlUrl="{u}"/>"#),
+                feed(u, "Σtaā ½", "σtaā-½", None),
             ),
             (
                 "statuswatch attributes",

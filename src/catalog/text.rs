@@ -104,7 +104,7 @@ fn resolve_reference(name: &str) -> Option<String> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
         return None;
     }
-    quick_xml::escape::resolve_html5_entity(name).map(String::from)
+    crate::entities::named_entity(name).map(String::from)
 }
 
 /// Escapes text for a double-quoted XML attribute value (or element text).
