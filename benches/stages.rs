@@ -41,6 +41,7 @@ fn options(engine: Engine, url: &str) -> ParseOptions {
     ParseOptions {
         engine: Some(engine),
         feed_url: Some(url.to_string()),
+        page: None,
     }
 }
 

@@ -59,6 +59,10 @@ pub enum Engine {
     Cstate,
     /// Statusfy: one entry per incident, later updates as `update-block`s.
     Statusfy,
+    /// PlayStation Network's status JSON (`status.playstation.com/data/statuses/region/*.json`).
+    Playstation,
+    /// A plain status page with no feed or API, read by a CSS selector (`selector` in the OPML).
+    Page,
     /// Any other RSS/Atom feed: title and summary only.
     Generic,
 }
@@ -96,6 +100,8 @@ impl FromStr for Engine {
             "govuk" => Engine::Govuk,
             "cstate" => Engine::Cstate,
             "statusfy" => Engine::Statusfy,
+            "playstation" | "psn" | "playstationnetwork" => Engine::Playstation,
+            "page" | "html" | "statuspagewatcher" => Engine::Page,
             "generic" | "" => Engine::Generic,
             _ => return Err(UnknownEngine(s.to_string())),
         };
@@ -569,6 +575,11 @@ pub struct FeedSpec {
     pub html_url: Option<String>,
     /// Cron expression overriding the global schedule.
     pub schedule: Option<String>,
+    /// For a status page with no feed or API: the CSS selector whose text says the state.
+    pub selector: Option<String>,
+    /// With `selector`: a regular expression the text matches when all is well ("up and
+    /// running"); text that does not match it is read by the rules as any other text.
+    pub expect: Option<String>,
 }
 
 /// One update inside an entry's timeline (Statuspage puts every update of an incident in one entry).
@@ -621,6 +632,27 @@ pub struct ParsedFeed {
     pub entries: Vec<Entry>,
     /// True when the document had to be repaired (bare `&`, control characters, re-encoding) before parsing.
     pub repaired: bool,
+    /// What the source says about each of its components right now, when it says it (status
+    /// APIs, page watchers): a whole snapshot. `None` for feeds, which only name the
+    /// components their incidents touch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<ComponentStatus>>,
+    /// The source's own word for the whole service now (a summary's indicator, a page's
+    /// text), when it gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overall: Option<ServiceState>,
+}
+
+/// One component's state as a status API or page states it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentStatus {
+    /// The source's own id for it (Statuspage's component id), when it has one.
+    pub id: Option<String>,
+    /// The name people see ("API", "Git Operations").
+    pub name: String,
+    /// The group it is listed under, when the source groups components.
+    pub group: Option<String>,
+    pub state: ServiceState,
 }
 
 /// The verdict on one entry.

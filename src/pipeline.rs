@@ -391,10 +391,7 @@ impl Pipeline {
         record.http_status = Some(status);
         record.bytes = Some(body.len() as u64);
 
-        let options = ParseOptions {
-            engine: feed.spec.engine,
-            feed_url: Some(feed.spec.url.clone()),
-        };
+        let options = parse_options(&feed.spec);
         let rules = Arc::clone(&self.rules);
         // Parsing and classifying are CPU work: keep them off the async workers.
         let parsed = {
@@ -606,6 +603,21 @@ pub fn state_planner(
     now: DateTime<Utc>,
 ) -> impl Fn(&StateInputs) -> StatePlan + '_ {
     move |inputs| plan_state(feed, inputs, now)
+}
+
+/// How the parser reads a feed's documents: the engine and selector its catalog entry names.
+pub fn parse_options(spec: &crate::model::FeedSpec) -> ParseOptions {
+    ParseOptions {
+        engine: spec.engine,
+        feed_url: Some(spec.url.clone()),
+        page: spec
+            .selector
+            .as_ref()
+            .map(|selector| crate::parse::PageWatch {
+                selector: selector.clone(),
+                expect: spec.expect.clone(),
+            }),
+    }
 }
 
 /// How events name a stored feed.

@@ -226,6 +226,7 @@ fn active_content_never_reaches_text_or_links() {
         &ParseOptions {
             engine: None,
             feed_url: Some("https://status.example.test/history.rss".into()),
+            page: None,
         },
     )
     .unwrap();

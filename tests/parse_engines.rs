@@ -546,6 +546,7 @@ fn engine_given_by_the_catalog_wins_over_detection() {
     let opts = ParseOptions {
         engine: Some(Engine::Slack),
         feed_url: None,
+        page: None,
     };
     assert_eq!(parse_feed(&bytes, &opts).unwrap().engine, Engine::Slack);
 }

@@ -134,6 +134,7 @@ proptest! {
         let options = ParseOptions {
             engine,
             feed_url: Some("https://status.example.com/history.atom".into()),
+            page: None,
         };
         match parse_feed(&doc, &options) {
             Err(ParseError::Panicked(message)) => {

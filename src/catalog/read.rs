@@ -489,6 +489,8 @@ fn build_feeds(
             category: category_of(outline, outlines),
             html_url: outline.value("htmlurl").map(str::to_string),
             schedule: outline.value("schedule").map(str::to_string),
+            selector: None,
+            expect: None,
         });
     }
 

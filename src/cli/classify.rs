@@ -133,6 +133,7 @@ fn read_and_parse(path: &std::path::Path, args: &ClassifyArgs) -> anyhow::Result
     let opts = ParseOptions {
         engine: args.engine,
         feed_url: args.feed_url.clone(),
+        page: None,
     };
     Ok(parse_feed(&bytes, &opts)?)
 }

@@ -345,6 +345,8 @@ fn new_feed(
         category,
         html_url,
         schedule,
+        selector: None,
+        expect: None,
     })
 }
 

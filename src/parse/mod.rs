@@ -23,6 +23,8 @@ pub mod html;
 pub mod identity;
 mod incidentio;
 mod instatus;
+mod json;
+mod page;
 pub mod repair;
 mod rss_content;
 mod slack;
@@ -53,6 +55,17 @@ pub struct ParseOptions {
     pub engine: Option<Engine>,
     /// The feed URL, for resolving relative links and for detection.
     pub feed_url: Option<String>,
+    /// For a plain status page: what to read from it. `None`: an HTML body is not a source.
+    pub page: Option<PageWatch>,
+}
+
+/// How a plain status page is read (OPML `selector` and `expect`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageWatch {
+    /// CSS selector whose text says the state.
+    pub selector: String,
+    /// A regular expression the text matches when all is well.
+    pub expect: Option<String>,
 }
 
 /// Why a document could not be read as a feed.
@@ -111,6 +124,16 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
     let body = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     if body.is_empty() {
         return Err(ParseError::Empty);
+    }
+    // The body's syntax decides the reader: JSON to the status-API readers, HTML (when the
+    // source names a selector) to the page watcher, XML to feed-rs.
+    if body.starts_with(['{', '[']) && !body.contains("jsonfeed.org/version") {
+        return json::parse(body, opts);
+    }
+    if let Some(watch) = &opts.page {
+        if !body.starts_with("<?xml") && root_name(body).is_none_or(|r| is_html_root(&r)) {
+            return page::parse(body, watch, opts);
+        }
     }
     check_is_feed(body)?;
     let repaired = repair::repair(text);
@@ -193,7 +216,14 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
         engine,
         entries,
         repaired: was_repaired,
+        components: None,
+        overall: None,
     })
+}
+
+fn is_html_root(name: &str) -> bool {
+    let local = name.rsplit(':').next().unwrap_or(name).to_ascii_lowercase();
+    matches!(local.as_str(), "html" | "head" | "body" | "!doctype")
 }
 
 fn newest(e: &Entry) -> Option<DateTime<Utc>> {
@@ -272,7 +302,8 @@ fn build_entry(
         Engine::Govuk => govuk::extract(&raw, &mut entry),
         Engine::Cstate => cstate::extract(&raw, &mut entry),
         Engine::Statusfy => statusfy::extract(&raw, &mut entry),
-        Engine::Generic => generic::extract(&raw, &mut entry),
+        // A feed named as from a JSON or page source is still read as a feed: generically.
+        Engine::Generic | Engine::Playstation | Engine::Page => generic::extract(&raw, &mut entry),
     }
     entry
 }

@@ -68,6 +68,8 @@ fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRow> {
             category: row.get(5)?,
             html_url: row.get(6)?,
             schedule: row.get(7)?,
+            selector: None,
+            expect: None,
         },
         enabled: row.get(8)?,
         etag: row.get(9)?,
