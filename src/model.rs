@@ -9,7 +9,7 @@ pub mod state;
 
 pub use event::{EventDetail, EventPayload, StoredEvent};
 pub use fetch::{FeedHealth, FetchOutcome, FetchRecord, MovedTo};
-pub use state::{OpenIncident, StateInputs, StatePlan, StateRow};
+pub use state::{OpenIncident, Reported, StateInputs, StatePlan, StateRow};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -689,6 +689,8 @@ pub enum EventKind {
     FeedRecovered,
     /// Most feeds failed in one cycle: the problem is on our side.
     NetworkDown,
+    /// One component of a vendor changed state (webhooks ask for it by `kinds`).
+    ComponentChange,
 }
 
 impl EventKind {

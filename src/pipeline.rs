@@ -12,7 +12,8 @@ use crate::fetch::backoff::{self, Failure};
 use crate::fetch::politeness::Politeness;
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::model::{
-    ClassifiedEntry, Engine, FetchOutcome, FetchRecord, MovedTo, ParsedFeed, StateInputs, StatePlan,
+    ClassifiedEntry, Engine, FetchOutcome, FetchRecord, MovedTo, ParsedFeed, Reported, StateInputs,
+    StatePlan,
 };
 use crate::parse::{parse_feed, ParseError, ParseOptions};
 use crate::store::writer::Writer;
@@ -520,6 +521,8 @@ pub struct PreparedDocument {
     /// The document needed repairs before it parsed.
     pub repaired: bool,
     pub entries: Vec<StorableEntry>,
+    /// What the source says of itself (a status API's components, a page's word), if anything.
+    pub reported: Option<Reported>,
 }
 
 impl PreparedDocument {
@@ -532,6 +535,7 @@ impl PreparedDocument {
             engine,
             repaired: false,
             entries: digest_all(entries)?,
+            reported: None,
         })
     }
 }
@@ -545,10 +549,15 @@ pub fn prepare_document(
 ) -> Result<PreparedDocument, ParseError> {
     let parsed = parse_feed(body, options)?;
     let (parsed, classified) = classify_all(rules, parsed);
+    let reported = (parsed.components.is_some() || parsed.overall.is_some()).then(|| Reported {
+        components: parsed.components.unwrap_or_default(),
+        overall: parsed.overall,
+    });
     Ok(PreparedDocument {
         engine: parsed.engine,
         repaired: parsed.repaired,
         entries: digest_all(classified)?,
+        reported,
     })
 }
 
@@ -575,6 +584,7 @@ pub fn store_document(
         feed.feed_id,
         fetch,
         &document.entries,
+        document.reported.as_ref(),
         |before| plan_feed_health(feed, before, fetch, failing_after, now),
         |inputs| plan_state(feed, inputs, now),
     )?;

@@ -5,11 +5,12 @@
 //! one list any entry may match (OR). A filter constrains only events that carry what it looks
 //! at, so the rules stay predictable:
 //!
-//! - `kinds` picks the kinds of event (default: all of `state_change`, `feed_failing`,
-//!   `feed_recovered`, `network_down`).
+//! - `kinds` picks the kinds of event (default: `state_change`, `feed_failing`,
+//!   `feed_recovered`, `network_down`; `component_change` only when asked for).
 //! - `vendors` and `categories` apply to events about a feed (every kind but `network_down`,
 //!   which is about our own network and reaches every webhook whose `kinds` include it).
-//! - `components`, `min_status` and `transitions` apply to `state_change` events only.
+//! - `components`, `min_status` and `transitions` apply to `state_change` and
+//!   `component_change` events only.
 //! - `min_status` compares the *worse side* of the transition: `degraded -> outage`,
 //!   `outage -> degraded` and `outage -> operational` all reach an outage-only webhook, so the
 //!   people told about an outage are also told when it ends.
@@ -21,8 +22,19 @@ use crate::model::{EventKind, ServiceState};
 use std::fmt;
 use std::str::FromStr;
 
-/// Every kind a webhook can ask for, and the default set.
-pub const ALL_KINDS: [EventKind; 4] = [
+/// Every kind a webhook can ask for.
+pub const ALL_KINDS: [EventKind; 5] = [
+    EventKind::StateChange,
+    EventKind::FeedFailing,
+    EventKind::FeedRecovered,
+    EventKind::NetworkDown,
+    EventKind::ComponentChange,
+];
+
+/// What a webhook gets when it names no `kinds`: all but `component_change`, which a status
+/// API raises for each of dozens of components on a bad day; the vendor's `state_change`
+/// lists them already.
+pub const DEFAULT_KINDS: [EventKind; 4] = [
     EventKind::StateChange,
     EventKind::FeedFailing,
     EventKind::FeedRecovered,
@@ -86,7 +98,7 @@ impl FromStr for Transition {
 /// What a webhook wants; the default lets every event through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter {
-    /// Kinds sent; never empty after configuration (default [`ALL_KINDS`]).
+    /// Kinds sent; never empty after configuration (default [`DEFAULT_KINDS`]).
     pub kinds: Vec<EventKind>,
     /// Vendor keys, lowercase; empty means any.
     pub vendors: Vec<String>,
@@ -103,7 +115,7 @@ pub struct Filter {
 impl Default for Filter {
     fn default() -> Filter {
         Filter {
-            kinds: ALL_KINDS.to_vec(),
+            kinds: DEFAULT_KINDS.to_vec(),
             vendors: Vec::new(),
             categories: Vec::new(),
             components: Vec::new(),
@@ -117,7 +129,7 @@ impl fmt::Display for Filter {
     /// A short description for `webhooks list`: `all events`, or each filter given.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
-        if self.kinds != ALL_KINDS {
+        if self.kinds != DEFAULT_KINDS {
             let kinds: Vec<&str> = self.kinds.iter().map(|k| k.as_str()).collect();
             parts.push(format!("kinds={}", kinds.join(",")));
         }
@@ -312,5 +324,37 @@ mod tests {
     fn unknown_kinds_reach_only_unfiltered_webhooks() {
         assert!(Filter::default().matches(&event("new_kind", "aws", "", "", &[])));
         assert!(!outage_only().matches(&event("new_kind", "aws", "", "", &[])));
+    }
+
+    #[test]
+    fn component_changes_come_only_when_asked_for_and_follow_the_component_filters() {
+        let moved = event(
+            "component_change",
+            "github",
+            "operational",
+            "degraded",
+            &["Actions"],
+        );
+        assert!(!Filter::default().matches(&moved), "opt-in");
+        let actions = Filter {
+            kinds: vec![EventKind::ComponentChange],
+            components: vec!["actions".into()],
+            ..Filter::default()
+        };
+        assert!(actions.matches(&moved));
+        let pages = event(
+            "component_change",
+            "github",
+            "operational",
+            "degraded",
+            &["Pages"],
+        );
+        assert!(!actions.matches(&pages));
+        let outage_only = Filter {
+            kinds: vec![EventKind::ComponentChange],
+            min_status: Some(ServiceState::Outage),
+            ..Filter::default()
+        };
+        assert!(!outage_only.matches(&moved));
     }
 }

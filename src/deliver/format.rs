@@ -64,13 +64,18 @@ pub struct Look {
 /// The colour and marker of an event: by the state it moved to; feed health in amber/green.
 pub fn look(event: &EventPayload) -> Look {
     let (color, marker) = match &event.detail {
-        EventDetail::StateChange(change) => match change.to {
-            ServiceState::Outage => (0xD32F2F, "🔴"),
-            ServiceState::Degraded => (0xF57C00, "🟠"),
-            ServiceState::Maintenance => (0x1976D2, "🔵"),
-            ServiceState::Informational => (0x757575, "⚪"),
-            ServiceState::Operational => (0x2E7D32, "🟢"),
-        },
+        EventDetail::StateChange(_) | EventDetail::ComponentChange(_) => {
+            match event
+                .transition()
+                .map_or(ServiceState::Operational, |(_, to)| to)
+            {
+                ServiceState::Outage => (0xD32F2F, "🔴"),
+                ServiceState::Degraded => (0xF57C00, "🟠"),
+                ServiceState::Maintenance => (0x1976D2, "🔵"),
+                ServiceState::Informational => (0x757575, "⚪"),
+                ServiceState::Operational => (0x2E7D32, "🟢"),
+            }
+        }
         EventDetail::FeedFailing(_) | EventDetail::NetworkDown(_) => (0xFBC02D, "⚠️"),
         EventDetail::FeedRecovered(_) => (0x2E7D32, "🟢"),
         EventDetail::Test(_) | EventDetail::Unknown => (0x607D8B, "🔔"),

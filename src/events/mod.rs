@@ -6,14 +6,18 @@
 //!
 //! One event per change of a vendor's overall state (component ""); component states are
 //! tracked in `service_state` and listed in the event's payload, so one incident that touches
-//! five components pages once, not six times.
+//! five components pages once, not six times. A source that states every component's state
+//! itself (a status API: `StateInputs::reported`) sets those components directly, lifts the
+//! vendor's state to its worst component (or its own overall word, or an open incident, if
+//! worse), and each of its components that moves raises a `component_change` too, which
+//! webhooks receive only when their `kinds` ask for it.
 
 pub mod health;
 
-use crate::model::event::{ComponentState, FeedRef, IncidentRef, StateChange};
+use crate::model::event::{ComponentChange, ComponentState, FeedRef, IncidentRef, StateChange};
 use crate::model::{
-    EventDetail, EventPayload, NewEvent, OpenIncident, Phase, ServiceState, StateInputs, StatePlan,
-    StateRow, Status,
+    EventDetail, EventPayload, NewEvent, OpenIncident, Phase, Reported, ServiceState, StateInputs,
+    StatePlan, StateRow, Status,
 };
 use crate::store::time_text;
 use chrono::{DateTime, Utc};
@@ -53,9 +57,24 @@ fn counts(incident: &OpenIncident) -> bool {
 fn desired_states<'a>(
     open: &'a [OpenIncident],
     overrides: &[(String, ServiceState)],
+    reported: Option<&Reported>,
 ) -> BTreeMap<String, (ServiceState, Option<&'a OpenIncident>)> {
     let mut desired: BTreeMap<String, (ServiceState, Option<&OpenIncident>)> = BTreeMap::new();
     desired.insert(String::new(), (ServiceState::Operational, None));
+    // What the source says of itself (a status API's components): each component as stated,
+    // and the service at least as bad as its worst component and its own overall word.
+    if let Some(reported) = reported {
+        let worst = reported.components.iter().map(|c| c.state).max();
+        for component in &reported.components {
+            desired.insert(component.name.clone(), (component.state, None));
+        }
+        let overall = worst
+            .into_iter()
+            .chain(reported.overall)
+            .max()
+            .unwrap_or(ServiceState::Operational);
+        desired.insert(String::new(), (overall, None));
+    }
     for incident in open.iter().filter(|i| counts(i)) {
         let state = incident.status.service_state();
         let names = std::iter::once(String::new()).chain(incident.components.iter().cloned());
@@ -77,7 +96,7 @@ fn desired_states<'a>(
 /// Plans the new service state of one feed and the events its changes raise.
 pub fn plan_state(feed: &FeedContext, inputs: &StateInputs, now: DateTime<Utc>) -> StatePlan {
     let now_text = time_text(now);
-    let desired = desired_states(&inputs.open, &inputs.overrides);
+    let desired = desired_states(&inputs.open, &inputs.overrides, inputs.reported.as_ref());
     let previous: BTreeMap<&str, &StateRow> = inputs
         .previous
         .iter()
@@ -100,6 +119,20 @@ pub fn plan_state(feed: &FeedContext, inputs: &StateInputs, now: DateTime<Utc>) 
             .filter(|c| !desired.contains_key(*c)),
     );
     let mut overall_change = None;
+    // A component's own event is for sources that state every component (status APIs, now
+    // or in their previous report): a feed's components move with their incident, which the
+    // vendor's `state_change` lists, so one incident still pages once.
+    let stated = |name: &str| {
+        inputs
+            .reported
+            .iter()
+            .flat_map(|r| r.components.iter())
+            .any(|c| c.name == name)
+            || previous
+                .get(name)
+                .is_some_and(|p| p.incident_id.is_none() && inputs.reported.is_some())
+    };
+    let mut component_changes = Vec::new();
     for name in names {
         let (to, incident) = desired
             .get(name)
@@ -130,8 +163,17 @@ pub fn plan_state(feed: &FeedContext, inputs: &StateInputs, now: DateTime<Utc>) 
         });
         if changed && name.is_empty() {
             overall_change = Some((from, to, incident, occurred_at));
+        } else if changed && stated(name) {
+            component_changes.push((name, from, to, incident, occurred_at));
         }
     }
+    // Components after the vendor's own change, so a receiver reads the headline first.
+    let component_events = component_changes
+        .into_iter()
+        .map(|(name, from, to, incident, occurred_at)| {
+            component_change_event(feed, name, (from, to), incident, occurred_at, &now_text)
+        })
+        .collect::<Vec<_>>();
 
     if let Some((from, to, incident, occurred_at)) = overall_change {
         // The components' states after this change, worst first, for the payload.
@@ -159,7 +201,57 @@ pub fn plan_state(feed: &FeedContext, inputs: &StateInputs, now: DateTime<Utc>) 
             now_text.clone(),
         ));
     }
+    plan.events.extend(component_events);
     plan
+}
+
+fn incident_ref(i: &OpenIncident) -> IncidentRef {
+    IncidentRef {
+        id: i.id,
+        title: i.title.clone(),
+        link: i.link.clone(),
+        status: i.status,
+        phase: i.phase,
+        started_at: i.started_at.clone(),
+        components: i.components.clone(),
+    }
+}
+
+/// Builds one `component_change` event: one component of the vendor moved.
+fn component_change_event(
+    feed: &FeedContext,
+    component: &str,
+    (from, to): (ServiceState, ServiceState),
+    cause: Option<&OpenIncident>,
+    occurred_at: String,
+    detected_at: &str,
+) -> NewEvent {
+    let title = match (to, cause) {
+        (ServiceState::Operational, _) => {
+            format!("{} / {component} is operational again", feed.title)
+        }
+        (_, Some(i)) => format!("{} / {component} is {to}: {}", feed.title, i.title),
+        (_, None) => format!("{} / {component} is {to}", feed.title),
+    };
+    NewEvent {
+        payload: EventPayload {
+            id: uuid::Uuid::now_v7().to_string(),
+            occurred_at,
+            detected_at: detected_at.to_string(),
+            title,
+            link: cause.and_then(|i| i.link.clone()),
+            detail: EventDetail::ComponentChange(ComponentChange {
+                vendor: feed.vendor.clone(),
+                feed: feed.reference(),
+                component: component.to_string(),
+                from,
+                to,
+                incident: cause.map(incident_ref),
+            }),
+        },
+        feed_id: Some(feed.feed_id),
+        incident_id: cause.map(|i| i.id),
+    }
 }
 
 /// Builds one `state_change` event and its webhook payload.
@@ -193,15 +285,7 @@ fn state_change_event(
             component: None,
             from,
             to,
-            incident: shown.map(|i| IncidentRef {
-                id: i.id,
-                title: i.title.clone(),
-                link: i.link.clone(),
-                status: i.status,
-                phase: i.phase,
-                started_at: i.started_at.clone(),
-                components: i.components.clone(),
-            }),
+            incident: shown.map(incident_ref),
             components: components
                 .iter()
                 .map(|(name, state)| ComponentState {
@@ -277,6 +361,7 @@ mod tests {
             open: vec![],
             resolved_now: vec![],
             overrides: vec![],
+            reported: None,
         };
         let plan = plan_state(&feed(), &inputs, now());
         assert_eq!(plan.states.len(), 1);
@@ -296,6 +381,7 @@ mod tests {
             )],
             resolved_now: vec![],
             overrides: vec![],
+            reported: None,
         };
         let plan = plan_state(&feed(), &inputs, now());
         assert_eq!(plan.events.len(), 1);
@@ -325,6 +411,7 @@ mod tests {
             ],
             resolved_now: vec![],
             overrides: vec![],
+            reported: None,
         };
         let plan = plan_state(&feed(), &inputs, now());
         assert_eq!(to_state(&plan.events[0]), Some(ServiceState::Outage));
@@ -343,6 +430,7 @@ mod tests {
             )],
             resolved_now: vec![],
             overrides: vec![],
+            reported: None,
         };
         assert!(plan_state(&feed(), &scheduled, now()).events.is_empty());
         let started = StateInputs {
@@ -370,6 +458,7 @@ mod tests {
             open: vec![],
             resolved_now: vec![ended],
             overrides: vec![],
+            reported: None,
         };
         let plan = plan_state(&feed(), &inputs, now());
         assert_eq!(plan.events.len(), 1);
@@ -393,9 +482,117 @@ mod tests {
             open: vec![incident(1, Status::Degraded, None, &[])],
             resolved_now: vec![],
             overrides: vec![],
+            reported: None,
         };
         let plan = plan_state(&feed(), &inputs, now());
         assert!(plan.states.is_empty());
         assert!(plan.events.is_empty());
+    }
+
+    fn reported(components: &[(&str, ServiceState)], overall: Option<ServiceState>) -> Reported {
+        Reported {
+            components: components
+                .iter()
+                .map(|(name, state)| crate::model::ComponentStatus {
+                    id: None,
+                    name: name.to_string(),
+                    group: None,
+                    state: *state,
+                })
+                .collect(),
+            overall,
+        }
+    }
+
+    #[test]
+    fn a_status_api_sets_components_and_lifts_the_vendor_to_its_worst_one() {
+        let inputs = StateInputs {
+            reported: Some(reported(
+                &[
+                    ("API", ServiceState::Degraded),
+                    ("Web", ServiceState::Operational),
+                ],
+                Some(ServiceState::Degraded),
+            )),
+            ..StateInputs::default()
+        };
+        let plan = plan_state(&feed(), &inputs, now());
+        let state_of = |name: &str| {
+            plan.states
+                .iter()
+                .find(|s| s.component == name)
+                .map(|s| s.state)
+        };
+        assert_eq!(state_of(""), Some(ServiceState::Degraded));
+        assert_eq!(state_of("API"), Some(ServiceState::Degraded));
+        assert_eq!(state_of("Web"), Some(ServiceState::Operational));
+        let kinds: Vec<&str> = plan.events.iter().map(|e| e.payload.kind_name()).collect();
+        assert_eq!(
+            kinds,
+            ["state_change", "component_change"],
+            "the vendor first, then the one component that moved"
+        );
+        assert_eq!(plan.events[1].payload.component(), Some("API"));
+        assert_eq!(
+            plan.events[1].payload.transition(),
+            Some((ServiceState::Operational, ServiceState::Degraded))
+        );
+    }
+
+    #[test]
+    fn an_open_incident_that_says_more_than_the_components_wins() {
+        let inputs = StateInputs {
+            open: vec![incident(
+                4,
+                Status::Outage,
+                Some(Phase::Identified),
+                &["API"],
+            )],
+            reported: Some(reported(&[("API", ServiceState::Degraded)], None)),
+            ..StateInputs::default()
+        };
+        let plan = plan_state(&feed(), &inputs, now());
+        let overall = plan.states.iter().find(|s| s.component.is_empty()).unwrap();
+        assert_eq!(overall.state, ServiceState::Outage);
+        assert_eq!(overall.incident_id, Some(4));
+    }
+
+    #[test]
+    fn a_component_that_recovers_raises_its_own_event_and_a_quiet_one_none() {
+        let mut api = state("API", ServiceState::Degraded);
+        api.incident_id = None;
+        let inputs = StateInputs {
+            previous: vec![
+                state("", ServiceState::Degraded),
+                api,
+                state("Web", ServiceState::Operational),
+            ],
+            reported: Some(reported(
+                &[
+                    ("API", ServiceState::Operational),
+                    ("Web", ServiceState::Operational),
+                ],
+                None,
+            )),
+            ..StateInputs::default()
+        };
+        let plan = plan_state(&feed(), &inputs, now());
+        let kinds: Vec<&str> = plan.events.iter().map(|e| e.payload.kind_name()).collect();
+        assert_eq!(kinds, ["state_change", "component_change"]);
+        assert!(plan.events[1]
+            .payload
+            .title
+            .contains("API is operational again"));
+    }
+
+    #[test]
+    fn components_named_only_by_a_feeds_incident_raise_no_event_of_their_own() {
+        let inputs = StateInputs {
+            open: vec![incident(7, Status::Outage, None, &["API", "Web"])],
+            ..StateInputs::default()
+        };
+        let plan = plan_state(&feed(), &inputs, now());
+        assert_eq!(plan.events.len(), 1);
+        assert_eq!(plan.events[0].payload.kind_name(), "state_change");
     }
 }

@@ -36,6 +36,7 @@ pub enum EventDetail {
     FeedFailing(FeedFailing),
     FeedRecovered(FeedRecovered),
     NetworkDown(NetworkDown),
+    ComponentChange(ComponentChange),
     /// The synthetic event `webhooks test` sends; never stored.
     Test(TestEvent),
     /// A kind this build does not know (written by a newer version): delivered as stored.
@@ -88,6 +89,19 @@ pub struct StateChange {
     /// The components not operational after the change, worst first.
     #[serde(default)]
     pub components: Vec<ComponentState>,
+}
+
+/// One component of a vendor changed state (raised next to the vendor's `state_change`, and
+/// also when the vendor's overall state stays where it was).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentChange {
+    pub vendor: String,
+    pub feed: FeedRef,
+    pub component: String,
+    pub from: ServiceState,
+    pub to: ServiceState,
+    /// The incident that puts it there (for a recovery: none), when an incident does.
+    pub incident: Option<IncidentRef>,
 }
 
 /// A feed has failed for longer than `failing_after`.
@@ -229,6 +243,7 @@ impl EventPayload {
             EventDetail::FeedFailing(_) => Some(EventKind::FeedFailing),
             EventDetail::FeedRecovered(_) => Some(EventKind::FeedRecovered),
             EventDetail::NetworkDown(_) => Some(EventKind::NetworkDown),
+            EventDetail::ComponentChange(_) => Some(EventKind::ComponentChange),
             EventDetail::Test(_) | EventDetail::Unknown => None,
         }
     }
@@ -248,6 +263,7 @@ impl EventPayload {
             EventDetail::StateChange(e) => Some(&e.feed),
             EventDetail::FeedFailing(e) => Some(&e.feed),
             EventDetail::FeedRecovered(e) => Some(&e.feed),
+            EventDetail::ComponentChange(e) => Some(&e.feed),
             EventDetail::Test(e) => e.feed.as_ref(),
             EventDetail::NetworkDown(_) | EventDetail::Unknown => None,
         }
@@ -258,6 +274,7 @@ impl EventPayload {
             EventDetail::StateChange(e) => Some(&e.vendor),
             EventDetail::FeedFailing(e) => Some(&e.vendor),
             EventDetail::FeedRecovered(e) => Some(&e.vendor),
+            EventDetail::ComponentChange(e) => Some(&e.vendor),
             EventDetail::Test(e) => e.vendor.as_deref(),
             EventDetail::NetworkDown(_) | EventDetail::Unknown => None,
         }
@@ -267,10 +284,11 @@ impl EventPayload {
         self.feed().and_then(|f| f.category.as_deref())
     }
 
-    /// `(from, to)` of a state change.
+    /// `(from, to)` of a state change, of the vendor or of one component.
     pub fn transition(&self) -> Option<(ServiceState, ServiceState)> {
         match &self.detail {
             EventDetail::StateChange(e) => Some((e.from, e.to)),
+            EventDetail::ComponentChange(e) => Some((e.from, e.to)),
             _ => None,
         }
     }
@@ -279,26 +297,30 @@ impl EventPayload {
     pub fn component(&self) -> Option<&str> {
         match &self.detail {
             EventDetail::StateChange(e) => e.component.as_deref(),
+            EventDetail::ComponentChange(e) => Some(&e.component),
             _ => None,
         }
     }
 
-    /// The incident behind a state change.
+    /// The incident behind a change.
     pub fn incident(&self) -> Option<&IncidentRef> {
         match &self.detail {
             EventDetail::StateChange(e) => e.incident.as_ref(),
+            EventDetail::ComponentChange(e) => e.incident.as_ref(),
             _ => None,
         }
     }
 
-    /// Every component the change or its incident touched: the components' states, then the
-    /// incident's own list (so a recovery still names what recovered).
+    /// Every component the change or its incident touched: the components' states (or the
+    /// one component that changed), then the incident's own list (so a recovery still names
+    /// what recovered).
     pub fn components(&self) -> Vec<&str> {
-        let EventDetail::StateChange(e) = &self.detail else {
-            return Vec::new();
+        let mut names: Vec<&str> = match &self.detail {
+            EventDetail::StateChange(e) => e.components.iter().map(|c| c.name.as_str()).collect(),
+            EventDetail::ComponentChange(e) => vec![e.component.as_str()],
+            _ => return Vec::new(),
         };
-        let mut names: Vec<&str> = e.components.iter().map(|c| c.name.as_str()).collect();
-        for name in e.incident.iter().flat_map(|i| i.components.iter()) {
+        for name in self.incident().iter().flat_map(|i| i.components.iter()) {
             if !names.contains(&name.as_str()) {
                 names.push(name);
             }
@@ -343,6 +365,10 @@ pub(crate) mod samples {
                 "error": "timed out", "next_attempt_at": null,
             }),
             "network_down" => serde_json::json!({"feeds": 10, "failed": 9, "samples": []}),
+            "component_change" => serde_json::json!({
+                "vendor": vendor, "feed": feed, "component": components.first().copied().unwrap_or("API"),
+                "from": from, "to": to, "incident": null,
+            }),
             _ => serde_json::json!({}),
         };
         if let (Some(out), Some(more)) = (value.as_object_mut(), extra.as_object()) {

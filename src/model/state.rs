@@ -1,7 +1,8 @@
 //! What the events stage plans from and what it decides: a feed's service states, its open
 //! incidents, and the plan the store writes in the ingest transaction.
 
-use super::{NewEvent, Phase, ServiceState, Status};
+use super::{ComponentStatus, NewEvent, Phase, ServiceState, Status};
+use serde::{Deserialize, Serialize};
 
 /// The state of one (feed, component); component "" is the service as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +40,16 @@ pub struct StateInputs {
     /// States a person set by hand, per component (`''`: the whole service): they stand
     /// whatever the incidents say.
     pub overrides: Vec<(String, ServiceState)>,
+    /// What the source itself says now (a status API's components, a page's word), as its
+    /// latest document stated it; `None` for feeds, which say only what incidents name.
+    pub reported: Option<Reported>,
+}
+
+/// A source's own statement of its state: every component now, and the whole service.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reported {
+    pub components: Vec<ComponentStatus>,
+    pub overall: Option<ServiceState>,
 }
 
 /// What the events stage decided: states to write and events to append to the outbox.

@@ -6,14 +6,14 @@
 //! (the events stage); this file only reads and writes rows.
 
 use super::feeds::{insert_fetch_row, record_fetch_in};
-use super::state::{insert_event_in, load_states_in, upsert_state_in};
+use super::state::{insert_event_in, set_reported_in, state_inputs_in, upsert_state_in};
 use super::{parse_time_text, time_text, Store, StoreError, WriteScope};
 use crate::incidents::{
     earlier_start, entry_start, entry_time, incident_title, resolved_time, speaks_for_now, worse,
 };
 use crate::model::{
-    ClassifiedEntry, Entry, FeedHealth, FetchRecord, NewEvent, OpenIncident, Phase, StateInputs,
-    StatePlan, Status,
+    ClassifiedEntry, Entry, FeedHealth, FetchRecord, NewEvent, OpenIncident, Phase, Reported,
+    StateInputs, StatePlan, Status,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -173,12 +173,14 @@ impl Store {
     /// Ingests one successful fetch of a feed in one transaction; see the module doc. The
     /// entries' digests were computed ahead (off the writer). `health` plans the feed's health
     /// event (a recovery) as for [`Store::record_fetch`]; `plan` the state and its events.
+    /// `reported`: what the source said of itself, kept for every later plan (APIs, pages).
     /// `pipeline::store_document` wires both planners.
     pub fn ingest(
         &mut self,
         feed_id: i64,
         fetch: &FetchRecord,
         entries: &[StorableEntry],
+        reported: Option<&Reported>,
         health: impl FnOnce(&FeedHealth) -> Option<NewEvent>,
         plan: impl FnOnce(&StateInputs) -> StatePlan,
     ) -> Result<IngestCounts, StoreError> {
@@ -227,12 +229,10 @@ impl Store {
         }
         touched.sort_unstable();
         touched.dedup();
-        let inputs = StateInputs {
-            previous: load_states_in(&tx, feed_id)?,
-            open: load_incidents(&tx, feed_id, None)?,
-            resolved_now: load_incidents(&tx, feed_id, Some(&touched))?,
-            overrides: super::overrides::state_overrides_in(&tx, feed_id)?,
-        };
+        if let Some(reported) = reported {
+            set_reported_in(&tx, feed_id, reported)?;
+        }
+        let inputs = state_inputs_in(&tx, feed_id, &touched)?;
         let decided = plan(&inputs);
         for state in &decided.states {
             upsert_state_in(&tx, feed_id, state)?;
@@ -797,12 +797,7 @@ impl Store {
             [feed_id],
             |r| r.get(0),
         )?;
-        let inputs = StateInputs {
-            previous: load_states_in(&tx, feed_id)?,
-            open: load_incidents(&tx, feed_id, None)?,
-            resolved_now: Vec::new(),
-            overrides: super::overrides::state_overrides_in(&tx, feed_id)?,
-        };
+        let inputs = state_inputs_in(&tx, feed_id, &[])?;
         let decided = plan(&inputs);
         let changed = decided
             .states

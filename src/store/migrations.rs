@@ -30,6 +30,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_self_contained_events",
         include_str!("../../migrations/0006_self_contained_events.sql"),
     ),
+    (
+        "0008_reported_state",
+        include_str!("../../migrations/0008_reported_state.sql"),
+    ),
 ];
 
 /// The whole current schema, as people read it.

@@ -6,8 +6,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::entries::load_incidents;
-use super::state::{insert_event_in, load_states_in, upsert_state_in};
+use super::state::{insert_event_in, upsert_state_in};
 use super::{time_text, Store, StoreError};
 use crate::model::{ServiceState, Status};
 use crate::model::{StateInputs, StatePlan};
@@ -69,12 +68,7 @@ fn replan_in(
     closed: &[i64],
     plan: impl FnOnce(&StateInputs) -> StatePlan,
 ) -> Result<usize, StoreError> {
-    let inputs = StateInputs {
-        previous: load_states_in(tx, feed_id)?,
-        open: load_incidents(tx, feed_id, None)?,
-        resolved_now: load_incidents(tx, feed_id, Some(closed))?,
-        overrides: state_overrides_in(tx, feed_id)?,
-    };
+    let inputs = super::state::state_inputs_in(tx, feed_id, closed)?;
     let decided = plan(&inputs);
     for state in &decided.states {
         upsert_state_in(tx, feed_id, state)?;

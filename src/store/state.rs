@@ -2,8 +2,8 @@
 
 use super::{Store, StoreError};
 use crate::model::event::EventColumns;
-use crate::model::{NewEvent, ServiceState, StateRow, StoredEvent};
-use rusqlite::{params, Connection};
+use crate::model::{NewEvent, Reported, ServiceState, StateInputs, StateRow, StoredEvent};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// One line of `statuswatch status`: the `current_status` view.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -20,6 +20,49 @@ pub struct StatusRow {
     /// The reason a person gave, where an override decides this state.
     #[serde(rename = "override")]
     pub override_reason: Option<String>,
+}
+
+/// What the state planner plans from, read inside the transaction: the previous states, the
+/// open incidents, the incidents among `resolved` (closed by this write), a person's overrides
+/// and what the source last reported itself.
+pub(super) fn state_inputs_in(
+    tx: &Connection,
+    feed_id: i64,
+    resolved: &[i64],
+) -> Result<StateInputs, StoreError> {
+    Ok(StateInputs {
+        previous: load_states_in(tx, feed_id)?,
+        open: super::entries::load_incidents(tx, feed_id, None)?,
+        resolved_now: if resolved.is_empty() {
+            Vec::new()
+        } else {
+            super::entries::load_incidents(tx, feed_id, Some(resolved))?
+        },
+        overrides: super::overrides::state_overrides_in(tx, feed_id)?,
+        reported: reported_in(tx, feed_id)?,
+    })
+}
+
+/// Keeps what a source's latest document said of itself (see [`state_inputs_in`]).
+pub(super) fn set_reported_in(
+    tx: &Connection,
+    feed_id: i64,
+    reported: &Reported,
+) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE feeds SET reported_state = ?2 WHERE id = ?1")?
+        .execute(params![feed_id, serde_json::to_string(reported)?])?;
+    Ok(())
+}
+
+fn reported_in(tx: &Connection, feed_id: i64) -> Result<Option<Reported>, StoreError> {
+    let text: Option<String> = tx
+        .prepare_cached("SELECT reported_state FROM feeds WHERE id = ?1")?
+        .query_row([feed_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    // A value this build cannot read (a newer one's) counts as no report, not as an error
+    // that would stop the feed.
+    Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
 pub(super) fn load_states_in(tx: &Connection, feed_id: i64) -> Result<Vec<StateRow>, StoreError> {
