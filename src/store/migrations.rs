@@ -30,6 +30,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_self_contained_events",
         include_str!("../../migrations/0006_self_contained_events.sql"),
     ),
+    (
+        "0007_page_sources",
+        include_str!("../../migrations/0007_page_sources.sql"),
+    ),
 ];
 
 /// The whole current schema, as people read it.
