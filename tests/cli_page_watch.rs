@@ -170,33 +170,22 @@ fn a_page_whose_markup_changed_fails_and_keeps_what_was_stored() {
 #[test]
 fn bad_settings_are_refused_with_the_feed_or_line() {
     let sandbox = Sandbox::new();
-    let out = sandbox.run(&[
-        "feeds",
-        "add",
-        "http://127.0.0.1:9/page",
-        "--selector",
-        "div[",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.contains("feed http://127.0.0.1:9/page: --selector: \"div[\" is not a CSS selector"),
-        "{err}"
+    // Refused with exit 1, naming the feed and the flag.
+    let refused = |settings: &[&str], wanted: &str| {
+        let mut args = vec!["feeds", "add", "http://127.0.0.1:9/page"];
+        args.extend_from_slice(settings);
+        let out = sandbox.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{settings:?}");
+        let err = stderr(&out);
+        assert!(err.contains(wanted), "missing {wanted:?} in: {err}");
+    };
+    refused(
+        &["--selector", "div["],
+        "feed http://127.0.0.1:9/page: --selector: \"div[\" is not a CSS selector",
     );
-    let out = sandbox.run(&[
-        "feeds",
-        "add",
-        "http://127.0.0.1:9/page",
-        "--selector",
-        "main",
-        "--expect",
-        "(up",
-    ]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.contains("--expect: \"(up\" is not a valid regular expression"),
-        "{err}"
+    refused(
+        &["--selector", "main", "--expect", "(up"],
+        "feed http://127.0.0.1:9/page: --expect: \"(up\" is not a valid regular expression",
     );
     let out = sandbox.run(&["feeds", "add", "http://127.0.0.1:9/page", "--expect", "up"]);
     assert_eq!(out.status.code(), Some(2), "clap refuses --expect alone");
