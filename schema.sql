@@ -33,6 +33,8 @@ CREATE TABLE feeds (
     gone_since           TEXT,                       -- first of consecutive 404/410 answers
     redirect_url         TEXT,                       -- a permanent redirect seen lately...
     redirect_count       INTEGER NOT NULL DEFAULT 0, -- ...on this many fetches in a row
+    selector             TEXT,                       -- a watched page: CSS selector of the state text
+    expect               TEXT,                       -- ...and the regex that text matches when all is well
     reported_state       TEXT                        -- JSON: what a status API or page says now
 );
 CREATE INDEX feeds_vendor ON feeds (vendor);

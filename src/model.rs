@@ -731,7 +731,7 @@ mod tests {
     fn enum_names_are_the_stored_words() {
         assert_eq!(
             names_agree(Engine::iter()).join(","),
-            "statuspage,aws,gcp,azure,slack,incidentio,instatus,statusio,govuk,cstate,statusfy,generic"
+            "statuspage,aws,gcp,azure,slack,incidentio,instatus,statusio,govuk,cstate,statusfy,playstation,page,generic"
         );
         assert_eq!(
             names_agree(Status::iter()).join(","),
@@ -752,7 +752,8 @@ mod tests {
                 "state_change",
                 "feed_failing",
                 "feed_recovered",
-                "network_down"
+                "network_down",
+                "component_change",
             ]
         );
         for kind in EventKind::iter() {
@@ -781,7 +782,7 @@ mod tests {
         );
         assert_eq!(
             "statuspag".parse::<Engine>().unwrap_err().to_string(),
-            "unknown engine \"statuspag\" (known: statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, generic)"
+            "unknown engine \"statuspag\" (known: statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, playstation, page, generic)"
         );
     }
 }

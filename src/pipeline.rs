@@ -335,7 +335,10 @@ impl Pipeline {
             let in_flight = self.in_flight.acquire().await.ok();
             let started_at = Utc::now();
             let clock = Instant::now();
-            let fetched = self.fetcher.fetch(&feed.spec.url, &validators).await;
+            let fetched = self
+                .fetcher
+                .fetch_accepting(&feed.spec.url, &validators, fetch_accept(&feed.spec))
+                .await;
             (in_flight, started_at, clock, fetched)
         };
         let mut record = FetchRecord {
@@ -630,6 +633,15 @@ pub fn parse_options(spec: &crate::model::FeedSpec) -> ParseOptions {
     }
 }
 
+/// What a feed's fetch accepts: a watched page (one with a `selector`) is HTML.
+pub fn fetch_accept(spec: &crate::model::FeedSpec) -> crate::fetch::Accept {
+    if spec.selector.is_some() {
+        crate::fetch::Accept::Html
+    } else {
+        crate::fetch::Accept::Feed
+    }
+}
+
 /// How events name a stored feed.
 pub fn feed_context(feed: &FeedRow) -> FeedContext {
     FeedContext {
@@ -705,6 +717,14 @@ fn parse_outcome(err: &ParseError) -> FetchOutcome {
 pub fn classify_all(rules: &Rules, mut parsed: ParsedFeed) -> (ParsedFeed, Vec<ClassifiedEntry>) {
     let entries = std::mem::take(&mut parsed.entries);
     let classified = classify_entries(rules, parsed.engine, entries);
+    if parsed.engine == Engine::Page {
+        // A watched page's state is what its one text classifies as (the `page-*` rules read
+        // its `expect` verdict), so `overall` and the incident its entry opens agree.
+        parsed.overall = classified
+            .first()
+            .map(|c| c.class.status.service_state())
+            .or(parsed.overall);
+    }
     (parsed, classified)
 }
 

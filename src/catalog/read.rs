@@ -461,6 +461,33 @@ fn build_feeds(
             }
         }
 
+        // A watched page's settings, checked as `feeds add` checks them.
+        let selector = outline.value("selector").map(str::to_string);
+        let expect = outline.value("expect").map(str::to_string);
+        match &selector {
+            Some(css) => {
+                if let Err(e) = crate::parse::PageWatch::new(css, expect.as_deref()) {
+                    let name = match e {
+                        crate::parse::PageWatchError::Expect { .. } => "expect",
+                        _ => "selector",
+                    };
+                    let offset = outline.attr(name).map_or(outline.offset, |a| a.offset);
+                    problem(offset, true, format!("has an invalid {name}: {e}"));
+                }
+            }
+            None if expect.is_some() => {
+                let offset = outline.attr("expect").map_or(outline.offset, |a| a.offset);
+                problem(
+                    offset,
+                    true,
+                    "has expect but no selector: expect is the all-good text of a watched page; \
+                     add selector=\"CSS\" naming the element that shows it, or remove expect"
+                        .to_string(),
+                );
+            }
+            None => {}
+        }
+
         if !seen_urls.insert(url.clone()) {
             // Readers export a feed filed in two folders twice; it is one feed, the first wins.
             continue;
@@ -485,12 +512,13 @@ fn build_feeds(
             url,
             title,
             vendor,
-            engine,
             category: category_of(outline, outlines),
             html_url: outline.value("htmlurl").map(str::to_string),
             schedule: outline.value("schedule").map(str::to_string),
-            selector: None,
-            expect: None,
+            // A selector makes the source a watched page unless the outline names an engine.
+            engine: engine.or(selector.as_ref().map(|_| Engine::Page)),
+            selector,
+            expect,
         });
     }
 
@@ -739,7 +767,7 @@ mod tests {
             (
                 "unknown engine",
                 r#"<outline text="Zoom" xmlUrl="https://a.example/f" engine="statuspag"/>"#,
-                "t: line 5, column 51: outline \"Zoom\" has an unknown engine \"statuspag\": use one of statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, generic, or remove the engine attribute to detect it from the feed",
+                "t: line 5, column 51: outline \"Zoom\" has an unknown engine \"statuspag\": use one of statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, playstation, page, generic, or remove the engine attribute to detect it from the feed",
             ),
             (
                 "schedule in words",

@@ -68,6 +68,12 @@ fn to_opml_at(feeds: &[FeedSpec], title: &str, now: DateTime<Utc>) -> String {
             if let Some(schedule) = &feed.schedule {
                 push_attr(&mut out, "schedule", &escape_xml(schedule));
             }
+            if let Some(selector) = &feed.selector {
+                push_attr(&mut out, "selector", &escape_xml(selector));
+            }
+            if let Some(expect) = &feed.expect {
+                push_attr(&mut out, "expect", &escape_xml(expect));
+            }
             out.push_str("/>\n");
         }
         out.push_str("    </outline>\n");
@@ -117,6 +123,12 @@ mod tests {
                 )
             },
             spec("https://b.example/feed", "No category", "b", None),
+            FeedSpec {
+                engine: Some(Engine::Page),
+                selector: Some(r#"main div[data-kind="a&b"] > p.status"#.into()),
+                expect: Some(r#"(?i)^(?:up & running|<ok>|"fine")$"#.into()),
+                ..spec("https://p.example/", "Page", "p", Some("consumer"))
+            },
             FeedSpec {
                 engine: Some(Engine::Aws),
                 ..spec("https://a.example/feed", "A", "a", Some("cloud"))

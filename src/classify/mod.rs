@@ -38,16 +38,21 @@ pub enum Field {
     Latest,
     /// Title, newline, content.
     Any,
+    /// The entry's severity: the vendor's own word where it states one, and for a watched
+    /// page (`parse/page.rs`) whether its text matched the feed's `expect` pattern
+    /// (`expected` / `unexpected`), so that verdict is a rule like any other.
+    Severity,
 }
 
 impl Field {
-    const ALL: [Field; 6] = [
+    const ALL: [Field; 7] = [
         Field::Title,
         Field::Content,
         Field::LatestLabel,
         Field::LatestText,
         Field::Latest,
         Field::Any,
+        Field::Severity,
     ];
 
     /// The rules-file name of the field.
@@ -296,6 +301,7 @@ struct FieldTexts<'a> {
     text: &'a str,
     latest: OnceCell<String>,
     any: OnceCell<String>,
+    severity: &'a str,
 }
 
 impl<'a> FieldTexts<'a> {
@@ -313,6 +319,7 @@ impl<'a> FieldTexts<'a> {
             text,
             latest: OnceCell::new(),
             any: OnceCell::new(),
+            severity: entry.severity.as_deref().unwrap_or_default(),
         }
     }
 
@@ -325,6 +332,7 @@ impl<'a> FieldTexts<'a> {
             text: &update.text,
             latest: OnceCell::new(),
             any: OnceCell::new(),
+            severity: entry.severity.as_deref().unwrap_or_default(),
         }
     }
 
@@ -334,6 +342,7 @@ impl<'a> FieldTexts<'a> {
             Field::Content => self.content,
             Field::LatestLabel => self.label,
             Field::LatestText => self.text,
+            Field::Severity => self.severity,
             Field::Latest => self.latest.get_or_init(|| {
                 let mut latest = String::with_capacity(self.label.len() + self.text.len() + 2);
                 latest.push_str(self.label);
@@ -913,5 +922,85 @@ mod tests {
             }
         }
         assert!(checked > 40, "only {checked} entries checked");
+    }
+
+    /// A watched page's one entry, as `parse/page.rs` builds it: the text is title and content,
+    /// `severity` its `expect` verdict.
+    fn page_entry(text: &str, severity: Option<&str>) -> Entry {
+        Entry {
+            title: text.into(),
+            severity: severity.map(str::to_string),
+            ..entry(text, "", text)
+        }
+    }
+
+    #[test]
+    fn page_texts() {
+        let rules = Rules::embedded();
+        let cases: &[(&str, Option<&str>, Status, &str)] = &[
+            (
+                "Signal is up and running.",
+                None,
+                Status::Informational,
+                "page-all-good",
+            ),
+            (
+                "All systems operational",
+                None,
+                Status::Informational,
+                "page-all-good",
+            ),
+            (
+                "No known issues",
+                None,
+                Status::Informational,
+                "page-all-good",
+            ),
+            (
+                "We are experiencing an outage of message delivery.",
+                None,
+                Status::Outage,
+                "title-outage",
+            ),
+            (
+                "Some users see delays sending messages.",
+                None,
+                Status::Degraded,
+                "",
+            ),
+            // The feed's own all-good pattern beats every word of severity in the text.
+            (
+                "No outage here: all fine",
+                Some("expected"),
+                Status::Informational,
+                "page-expected",
+            ),
+            // Not the expected text: the rules read it, and nothing found is still "look".
+            (
+                "Wir arbeiten daran.",
+                Some("unexpected"),
+                Status::Degraded,
+                "page-unexpected",
+            ),
+            (
+                "We are experiencing an outage of message delivery.",
+                Some("unexpected"),
+                Status::Outage,
+                "title-outage",
+            ),
+        ];
+        for (text, severity, status, rule) in cases {
+            let class = rules.classify(Engine::Page, &page_entry(text, *severity));
+            assert_eq!(class.status, *status, "{text}: {class:?}");
+            if !rule.is_empty() {
+                assert_eq!(class.rule, *rule, "{text}");
+            }
+        }
+        // The page rules are for watched pages only: a feed's "expected" severity is a word.
+        let feed = rules.classify(
+            Engine::Generic,
+            &page_entry("Wir arbeiten daran.", Some("unexpected")),
+        );
+        assert_eq!(feed.status, Status::Informational);
     }
 }

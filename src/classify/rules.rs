@@ -47,6 +47,7 @@ impl Field {
             "latest_text" | "latest_update_text" => Field::LatestText,
             "latest" | "latest_update" => Field::Latest,
             "any" => Field::Any,
+            "severity" => Field::Severity,
             _ => return None,
         };
         Some(f)

@@ -6,6 +6,7 @@ use super::table::{csv_line, render};
 use super::{open_store, print, Format, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
 use crate::catalog;
 use crate::model::{Engine, FeedSpec};
+use crate::parse::{PageWatch, PageWatchError};
 use crate::pipeline::{CycleOptions, FeedReport, FeedResult};
 use crate::schedule::{CronSchedule, SYNTAX};
 use crate::store::{FeedRow, Store};
@@ -59,6 +60,15 @@ pub enum FeedsCommand {
         /// A cron expression for this feed (overrides the global schedule of `run`).
         #[arg(long)]
         schedule: Option<String>,
+        /// A status page with no feed or API: the CSS selector of the element whose text says
+        /// the state (such as "main .status"). Makes the engine `page`.
+        #[arg(long, value_name = "CSS")]
+        selector: Option<String>,
+        /// With --selector: a regular expression the text matches when all is well (such as
+        /// "(?i)up and running"); other text is read by the rules, and is degraded when they
+        /// find nothing worse.
+        #[arg(long, value_name = "REGEX", requires = "selector")]
+        expect: Option<String>,
     },
     /// Remove a feed and what is stored about it.
     Remove {
@@ -159,16 +169,20 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
             category,
             html_url,
             schedule,
+            selector,
+            expect,
         } => {
-            let spec = new_feed(
-                url,
-                title.clone(),
-                vendor.clone(),
-                *engine,
-                category.clone(),
-                html_url.clone(),
-                schedule.clone(),
-            )?;
+            let spec = new_feed(FeedSpec {
+                url: url.clone(),
+                title: title.clone().unwrap_or_default(),
+                vendor: vendor.clone().unwrap_or_default(),
+                engine: *engine,
+                category: category.clone(),
+                html_url: html_url.clone(),
+                schedule: schedule.clone(),
+                selector: selector.clone(),
+                expect: expect.clone(),
+            })?;
             add(&mut store, &spec)
         }
         FeedsCommand::Remove { feed } => remove(&mut store, feed),
@@ -261,6 +275,7 @@ fn list(store: &Store, format: Format) -> anyhow::Result<i32> {
                 "LAST ERROR",
                 "NEXT ATTEMPT",
                 "URL",
+                "PAGE WATCH",
             ];
             let rows: Vec<Vec<String>> = feeds.iter().map(list_row).collect();
             if format == Format::Csv {
@@ -292,6 +307,7 @@ fn list_json(f: &FeedRow) -> serde_json::Value {
         "failing_since": f.failing_since, "gone_since": f.gone_since,
         "last_error": f.last_error, "next_fetch_at": f.next_fetch_at,
         "moving_to": f.redirect_url,
+        "selector": f.spec.selector, "expect": f.spec.expect,
     })
 }
 
@@ -312,41 +328,62 @@ fn list_row(f: &FeedRow) -> Vec<String> {
         f.last_error.clone().unwrap_or_default(),
         f.next_fetch_at.clone().unwrap_or_default(),
         f.spec.url.clone(),
+        page_watch(&f.spec),
     ]
 }
 
+/// A watched page's settings in one cell: `selector`, and `expect /REGEX/` when set.
+fn page_watch(spec: &FeedSpec) -> String {
+    match (&spec.selector, &spec.expect) {
+        (Some(selector), Some(expect)) => format!("{selector}  expect /{expect}/"),
+        (Some(selector), None) => selector.clone(),
+        (None, _) => String::new(),
+    }
+}
+
 /// The feed `feeds add` describes, checked: an http(s) URL and, when given, a schedule the
-/// daemon can keep (refused now rather than when `run` first reads it).
-fn new_feed(
-    url: &str,
-    title: Option<String>,
-    vendor: Option<String>,
-    engine: Option<Engine>,
-    category: Option<String>,
-    html_url: Option<String>,
-    schedule: Option<String>,
-) -> anyhow::Result<FeedSpec> {
+/// daemon can keep and a page watch's selector and pattern (refused now rather than when
+/// `run` first reads them). An empty title or vendor gets its default; a selector makes the
+/// engine `page` unless one is named.
+fn new_feed(draft: FeedSpec) -> anyhow::Result<FeedSpec> {
+    let url = &draft.url;
     let parsed = url::Url::parse(url)
         .with_context(|| format!("{url:?} is not a URL: give the feed's full address, like https://status.example.com/history.atom"))?;
     if parsed.scheme() != "http" && parsed.scheme() != "https" {
         bail!("{url:?} is not an http(s) URL: statuswatch fetches feeds over HTTP");
     }
-    if let Some(expr) = &schedule {
+    if let Some(expr) = &draft.schedule {
         if let Err(e) = CronSchedule::check(expr) {
             bail!("feed {url}: --schedule: {e}; {SYNTAX}");
         }
     }
-    let vendor = vendor.unwrap_or_else(|| vendor_from_host(parsed.host_str().unwrap_or("feed")));
+    if let Some(css) = &draft.selector {
+        if let Err(e) = PageWatch::new(css, draft.expect.as_deref()) {
+            let flag = match e {
+                PageWatchError::Expect { .. } => "--expect",
+                _ => "--selector",
+            };
+            bail!("feed {url}: {flag}: {e}");
+        }
+    }
+    let vendor = if draft.vendor.trim().is_empty() {
+        vendor_from_host(parsed.host_str().unwrap_or("feed"))
+    } else {
+        draft.vendor
+    };
+    let title = if draft.title.trim().is_empty() {
+        vendor.clone()
+    } else {
+        draft.title
+    };
     Ok(FeedSpec {
-        url: url.to_string(),
-        title: title.unwrap_or_else(|| vendor.clone()),
+        title,
         vendor,
-        engine,
-        category,
-        html_url,
-        schedule,
-        selector: None,
-        expect: None,
+        engine: draft
+            .engine
+            .or(draft.selector.as_ref().map(|_| Engine::Page)),
+        selector: draft.selector.map(|s| s.trim().to_string()),
+        ..draft
     })
 }
 

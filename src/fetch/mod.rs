@@ -80,6 +80,17 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
+/// What a fetch accepts as its answer's body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Accept {
+    /// A feed or API document: an HTML page answered with 200 is `not_a_feed` (a moved feed's
+    /// old URL often serves the vendor's home page).
+    #[default]
+    Feed,
+    /// Anything, HTML pages included: a watched status page (a feed with a `selector`) is one.
+    Html,
+}
+
 /// One redirect hop that was followed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hop {
@@ -342,10 +353,21 @@ impl Fetcher {
         &self.config
     }
 
-    /// GETs `url`, conditionally when validators are known, within the whole-fetch deadline.
+    /// GETs the feed at `url`, conditionally when validators are known, within the whole-fetch
+    /// deadline.
     pub async fn fetch(&self, url: &str, validators: &Validators) -> Result<Fetched, FetchError> {
+        self.fetch_accepting(url, validators, Accept::Feed).await
+    }
+
+    /// [`Fetcher::fetch`], with what the caller accepts as a body: a watched page takes HTML.
+    pub async fn fetch_accepting(
+        &self,
+        url: &str,
+        validators: &Validators,
+        accept: Accept,
+    ) -> Result<Fetched, FetchError> {
         let deadline = self.config.timeout;
-        match tokio::time::timeout(deadline, self.fetch_unbounded(url, validators)).await {
+        match tokio::time::timeout(deadline, self.fetch_unbounded(url, validators, accept)).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout {
                 after: deadline,
@@ -358,6 +380,7 @@ impl Fetcher {
         &self,
         url: &str,
         validators: &Validators,
+        accept: Accept,
     ) -> Result<Fetched, FetchError> {
         let bad_url = |reason: String| FetchError::BadUrl {
             url: url.to_string(),
@@ -450,7 +473,7 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        if is_html_page(content_type.as_deref(), &body) {
+        if accept == Accept::Feed && is_html_page(content_type.as_deref(), &body) {
             return Err(FetchError::NotAFeed);
         }
         Ok(Fetched::Modified {

@@ -10,7 +10,8 @@
 //!    the lesser evil next to merging distinct entries that share a title.
 //!
 //! A title alone is never an id: vendors retitle incidents while they work on them. Ids from steps 2-4
-//! are marked `id_derived`. feed-rs would invent a random UUID for entries without an id (a new one on
+//! are marked `id_derived`. A watched status page has no entries of its own: its one entry is the text it
+//! shows, keyed by [`page_entry_id`] (URL and a hash of the text). feed-rs would invent a random UUID for entries without an id (a new one on
 //! every parse, so every fetch would look like new entries); our parser gives it [`no_id`] instead, which
 //! leaves the id empty for this function to fill.
 
@@ -57,13 +58,26 @@ pub fn entry_id(
             h.update(content.trim().as_bytes());
         }
     }
+    (hex_id(DERIVED_PREFIX, h), true)
+}
+
+/// The id of a watched page's entry: the page's URL, `#`, and a hash of the text it shows, so
+/// the same text is the same entry on every fetch and a new text is a new entry.
+pub fn page_entry_id(url: &str, text: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(text.as_bytes());
+    hex_id(&format!("{url}#"), h)
+}
+
+/// `prefix` and the first 128 bits of the hash, in hex.
+fn hex_id(prefix: &str, h: Sha256) -> String {
     let digest = h.finalize();
-    let mut id = String::with_capacity(DERIVED_PREFIX.len() + 32);
-    id.push_str(DERIVED_PREFIX);
+    let mut id = String::with_capacity(prefix.len() + 32);
+    id.push_str(prefix);
     for b in &digest[..16] {
         id.push_str(&format!("{b:02x}"));
     }
-    (id, true)
+    id
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub mod identity;
 mod incidentio;
 mod instatus;
 mod json;
-mod page;
+pub mod page;
 pub mod repair;
 mod rss_content;
 mod slack;
@@ -40,6 +40,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use chrono::{DateTime, Utc};
 
 use crate::model::{Engine, Entry, ParsedFeed};
+
+pub use page::PageWatchError;
 
 /// Compiles one of this module's own literal patterns. Every pattern is compiled by the unit
 /// tests of the reader that holds it, so a bad one fails CI rather than a user's poll.
@@ -79,6 +81,10 @@ pub enum ParseError {
     NotAFeed(String),
     #[error("not a valid feed document: {0}. statuswatch repairs bare '&', control characters and encodings, but not broken structure: check the feed with a validator or tell the vendor")]
     Invalid(String),
+    /// A watched status page could not be read: its selector matched nothing (the markup
+    /// changed), or its stored settings are broken. The message says which and what to do.
+    #[error("{0}")]
+    Page(String),
     #[error("the feed parser crashed on this document ({0}); this feed was skipped and others are unaffected: please report the document")]
     Panicked(String),
 }

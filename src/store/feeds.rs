@@ -52,7 +52,8 @@ pub struct RecordedFetch {
 const FEED_COLUMNS: &str =
     "id, url, title, vendor, engine, category, html_url, schedule, enabled, \
      etag, last_modified, detected_engine, last_fetch_at, last_success_at, last_http_status, \
-     consecutive_failures, last_error, next_fetch_at, failing_since, gone_since, redirect_url";
+     consecutive_failures, last_error, next_fetch_at, failing_since, gone_since, redirect_url, \
+     selector, expect";
 
 fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRow> {
     let engine: Option<String> = row.get(4)?;
@@ -68,8 +69,8 @@ fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRow> {
             category: row.get(5)?,
             html_url: row.get(6)?,
             schedule: row.get(7)?,
-            selector: None,
-            expect: None,
+            selector: row.get(21)?,
+            expect: row.get(22)?,
         },
         enabled: row.get(8)?,
         etag: row.get(9)?,
@@ -119,15 +120,17 @@ impl Store {
         let mut counts = ImportCounts::default();
         {
             let mut find = tx.prepare_cached(
-                "SELECT title, vendor, engine, category, html_url, schedule FROM feeds WHERE url = ?1",
+                "SELECT title, vendor, engine, category, html_url, schedule, selector, expect
+                 FROM feeds WHERE url = ?1",
             )?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO feeds (url, title, vendor, engine, category, html_url, schedule, added_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO feeds (url, title, vendor, engine, category, html_url, schedule, added_at,
+                                    selector, expect)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             let mut update = tx.prepare_cached(
                 "UPDATE feeds SET title = ?2, vendor = ?3, engine = ?4, category = ?5,
-                        html_url = ?6, schedule = ?7
+                        html_url = ?6, schedule = ?7, selector = ?8, expect = ?9
                  WHERE url = ?1",
             )?;
             for spec in specs {
@@ -135,6 +138,8 @@ impl Store {
                 type Existing = (
                     String,
                     String,
+                    Option<String>,
+                    Option<String>,
                     Option<String>,
                     Option<String>,
                     Option<String>,
@@ -149,6 +154,8 @@ impl Store {
                             r.get(3)?,
                             r.get(4)?,
                             r.get(5)?,
+                            r.get(6)?,
+                            r.get(7)?,
                         ))
                     })
                     .optional()?;
@@ -162,7 +169,9 @@ impl Store {
                             spec.category,
                             spec.html_url,
                             spec.schedule,
-                            now
+                            now,
+                            spec.selector,
+                            spec.expect
                         ])?;
                         counts.added += 1;
                     }
@@ -174,6 +183,8 @@ impl Store {
                             spec.category.clone(),
                             spec.html_url.clone(),
                             spec.schedule.clone(),
+                            spec.selector.clone(),
+                            spec.expect.clone(),
                         );
                         if old == new {
                             counts.unchanged += 1;
@@ -185,7 +196,9 @@ impl Store {
                                 engine,
                                 spec.category,
                                 spec.html_url,
-                                spec.schedule
+                                spec.schedule,
+                                spec.selector,
+                                spec.expect
                             ])?;
                             counts.updated += 1;
                         }

@@ -31,6 +31,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0006_self_contained_events.sql"),
     ),
     (
+        "0007_page_sources",
+        include_str!("../../migrations/0007_page_sources.sql"),
+    ),
+    (
         "0008_reported_state",
         include_str!("../../migrations/0008_reported_state.sql"),
     ),
