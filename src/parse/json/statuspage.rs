@@ -144,7 +144,12 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
         .and_then(|u| url::Url::parse(u).ok())
         .or_else(|| doc.origin());
 
-    let names = component_names(d.components.as_deref().unwrap_or(&[]));
+    let incidents = d.incidents.unwrap_or_default();
+    let maintenances = d.scheduled_maintenances.unwrap_or_default();
+    let names = component_names(
+        d.components.as_deref().unwrap_or(&[]),
+        incidents.iter().chain(&maintenances),
+    );
     let components = d
         .components
         .as_deref()
@@ -157,8 +162,6 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
         .map(indicator_state)
         .transpose()?;
 
-    let incidents = d.incidents.unwrap_or_default();
-    let maintenances = d.scheduled_maintenances.unwrap_or_default();
     let entries: Vec<Entry> = incidents
         .into_iter()
         .chain(maintenances)
@@ -176,12 +179,28 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
     })
 }
 
-/// Component id → its current name, for joining affected components on `code`.
-fn component_names(components: &[Component]) -> HashMap<&str, &str> {
-    components
-        .iter()
-        .filter_map(|c| Some((c.id.as_deref()?, c.name.as_str())))
-        .collect()
+/// Component id → its current name, for joining affected components on `code`: the page's
+/// components, and the current component objects incidents carry (`incidents.json` and
+/// `scheduled-maintenances.json` have no top-level list).
+fn component_names<'a>(
+    components: &[Component],
+    incidents: impl Iterator<Item = &'a Incident>,
+) -> HashMap<String, String> {
+    let mut names: HashMap<String, String> = HashMap::new();
+    for i in incidents {
+        for c in i.components.as_deref().unwrap_or(&[]) {
+            if let (Some(id), Some(name)) = (c.id.as_ref(), c.name.as_ref()) {
+                names.insert(id.clone(), name.clone());
+            }
+        }
+    }
+    // The page's own list is the newest word on a name.
+    for c in components {
+        if let Some(id) = &c.id {
+            names.insert(id.clone(), c.name.clone());
+        }
+    }
+    names
 }
 
 /// The services and their states: groups folded into their children, placeholders left out.
@@ -267,7 +286,7 @@ fn indicator_state(word: &str) -> Result<ServiceState, ParseError> {
 }
 
 /// One incident or maintenance as the Statuspage feed reader would give it.
-fn entry(i: Incident, base: Option<&url::Url>, names: &HashMap<&str, &str>) -> Entry {
+fn entry(i: Incident, base: Option<&url::Url>, names: &HashMap<String, String>) -> Entry {
     let page = base
         .and_then(|b| b.join(&format!("incidents/{}", i.id)).ok())
         .map(|u| u.to_string());
@@ -279,7 +298,7 @@ fn entry(i: Incident, base: Option<&url::Url>, names: &HashMap<&str, &str>) -> E
     // update names; a snapshot name only when the code is no longer on the page.
     let current = |a: &Affected| -> Option<String> {
         let code = a.id.as_deref().or(a.code.as_deref());
-        code.and_then(|c| names.get(c).map(|n| n.to_string()))
+        code.and_then(|c| names.get(c).cloned())
             .or_else(|| a.name.clone())
             .filter(|n| !is_placeholder(n))
     };
