@@ -96,7 +96,7 @@ fn entry(i: Incident, base: &url::Url) -> Entry {
             text: plain(u.text.as_deref().unwrap_or("")),
         })
         .collect();
-    updates.sort_by(|a, b| b.at.cmp(&a.at));
+    super::newest_first(&mut updates);
     if ended.is_some() {
         match updates.first_mut() {
             Some(newest) => newest.label = "Resolved".into(),

@@ -361,8 +361,7 @@ struct EntryParts {
 
 impl EntryParts {
     fn build(mut self) -> Entry {
-        // Newest first; a stable sort keeps the API's order among updates of one time.
-        self.updates.sort_by(|a, b| b.at.cmp(&a.at));
+        newest_first(&mut self.updates);
         let content = self
             .updates
             .iter()
@@ -395,6 +394,12 @@ impl EntryParts {
             language: None,
         }
     }
+}
+
+/// Sorts updates newest first (undated last); the stable sort keeps the API's order among
+/// updates of one time.
+fn newest_first(updates: &mut [Update]) {
+    updates.sort_by_key(|u| std::cmp::Reverse(u.at));
 }
 
 /// Keeps the first entry of each id (an API listing one incident twice must not store it twice).

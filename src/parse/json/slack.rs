@@ -136,7 +136,7 @@ fn entry(i: Incident, base: Option<&url::Url>) -> Entry {
             text: plain(n.body.as_deref().unwrap_or("")),
         })
         .collect();
-    updates.sort_by(|a, b| b.at.cmp(&a.at));
+    super::newest_first(&mut updates);
     match updates.first_mut() {
         Some(newest) => newest.label = newest_label,
         None if !newest_label.is_empty() => updates.push(Update {
