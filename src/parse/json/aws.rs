@@ -66,14 +66,7 @@ struct Impacted {
 pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
     let events: Vec<Event> = doc.typed("an AWS Health Dashboard event list")?;
     let entries: Vec<Entry> = events.into_iter().filter_map(entry).collect();
-    Ok(ParsedFeed {
-        title: Some("AWS Health Dashboard".into()),
-        engine: doc.engine,
-        entries: super::dedupe(entries),
-        repaired: false,
-        components: None,
-        overall: None,
-    })
+    Ok(doc.feed(Some("AWS Health Dashboard".into()), entries, None, None))
 }
 
 /// A status code as a number (`"3"`, `3`); anything else is unknown.

@@ -67,14 +67,12 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
         .filter(|i| !i.id.is_empty())
         .map(|i| entry(i, &base))
         .collect();
-    Ok(ParsedFeed {
-        title: Some("Google Cloud Service Health".into()),
-        engine: doc.engine,
-        entries: super::dedupe(entries),
-        repaired: false,
-        components: None,
-        overall: None,
-    })
+    Ok(doc.feed(
+        Some("Google Cloud Service Health".into()),
+        entries,
+        None,
+        None,
+    ))
 }
 
 fn entry(i: Incident, base: &url::Url) -> Entry {

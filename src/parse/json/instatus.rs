@@ -88,12 +88,7 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
                 .into(),
         ));
     }
-    let base = d
-        .page
-        .as_ref()
-        .and_then(|p| p.url.as_deref())
-        .and_then(|u| url::Url::parse(u).ok())
-        .or_else(|| doc.origin());
+    let base = doc.base(d.page.as_ref().and_then(|p| p.url.as_deref()));
     let overall = d
         .page
         .as_ref()
@@ -119,14 +114,7 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
         .filter(|a| !a.id.is_empty())
         .map(|a| entry(a, base.as_ref()))
         .collect();
-    Ok(ParsedFeed {
-        title: d.page.and_then(|p| p.name).filter(|n| !n.is_empty()),
-        engine: doc.engine,
-        entries: super::dedupe(entries),
-        repaired: false,
-        components,
-        overall,
-    })
+    Ok(doc.feed(d.page.and_then(|p| p.name), entries, components, overall))
 }
 
 fn page_state(word: &str) -> Result<ServiceState, ParseError> {
@@ -192,10 +180,7 @@ fn entry(a: Active, base: Option<&url::Url>) -> Entry {
         }],
         components: Vec::new(),
         incident_key: None,
-        severity: a
-            .impact
-            .map(|s| s.trim().to_ascii_lowercase())
-            .filter(|s| !s.is_empty()),
+        severity: super::lower_word(a.impact),
     }
     .build()
 }

@@ -76,6 +76,32 @@ impl Doc<'_> {
         typed(self.value, what)
     }
 
+    /// Where the API's relative links point: the page URL it states, else the feed URL's origin.
+    fn base(&self, page_url: Option<&str>) -> Option<url::Url> {
+        page_url
+            .and_then(|u| url::Url::parse(u).ok())
+            .or_else(|| self.origin())
+    }
+
+    /// The result every reader returns: the entries (one per id), the snapshot and the word.
+    fn feed(
+        &self,
+        title: Option<String>,
+        entries: Vec<Entry>,
+        components: Option<Vec<crate::model::ComponentStatus>>,
+        overall: Option<crate::model::ServiceState>,
+    ) -> ParsedFeed {
+        ParsedFeed {
+            title: title.filter(|t| !t.is_empty()),
+            engine: self.engine,
+            entries: dedupe(entries),
+            // parse_inner sets it from the decoding step; nothing here repairs.
+            repaired: false,
+            components,
+            overall,
+        }
+    }
+
     /// The scheme, host and port of the feed URL: where relative links of the API point.
     fn origin(&self) -> Option<url::Url> {
         let mut url = url::Url::parse(self.feed_url?).ok()?;
@@ -336,6 +362,12 @@ fn plain(text: &str) -> String {
         .collect::<String>()
         .trim()
         .to_string()
+}
+
+/// A vendor's word as the entry keeps it (an impact, "major"): trimmed, lower case, absent when blank.
+fn lower_word(word: Option<String>) -> Option<String> {
+    word.map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
 }
 
 /// A link an API gives, made safe (http(s) only) and absolute against `base`.

@@ -240,17 +240,11 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
         })
         .collect();
 
-    Ok(ParsedFeed {
-        title: Some(match &r.region_name {
-            Some(name) => format!("{WHOLE} status ({name})"),
-            None => format!("{WHOLE} status"),
-        }),
-        engine: doc.engine,
-        entries,
-        repaired: false,
-        components: Some(components),
-        overall: Some(overall),
-    })
+    let title = match &r.region_name {
+        Some(name) => format!("{WHOLE} status ({name})"),
+        None => format!("{WHOLE} status"),
+    };
+    Ok(doc.feed(Some(title), entries, Some(components), Some(overall)))
 }
 
 fn entry(

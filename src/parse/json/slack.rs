@@ -76,14 +76,7 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
         .filter(|i| i.id.is_some() || i.url.is_some())
         .map(|i| entry(i, base.as_ref()))
         .collect();
-    Ok(ParsedFeed {
-        title: Some("Slack System Status".into()),
-        engine: doc.engine,
-        entries: super::dedupe(entries),
-        repaired: false,
-        components: None,
-        overall,
-    })
+    Ok(doc.feed(Some("Slack System Status".into()), entries, None, overall))
 }
 
 fn overall(c: &Current) -> Result<ServiceState, ParseError> {

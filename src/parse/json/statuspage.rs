@@ -137,12 +137,7 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
         )));
     }
     let d: Document = doc.typed("a Statuspage API document")?;
-    let base = d
-        .page
-        .as_ref()
-        .and_then(|p| p.url.as_deref())
-        .and_then(|u| url::Url::parse(u).ok())
-        .or_else(|| doc.origin());
+    let base = doc.base(d.page.as_ref().and_then(|p| p.url.as_deref()));
 
     let incidents = d.incidents.unwrap_or_default();
     let maintenances = d.scheduled_maintenances.unwrap_or_default();
@@ -169,14 +164,7 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
         .map(|i| entry(i, base.as_ref(), &names))
         .collect();
 
-    Ok(ParsedFeed {
-        title: d.page.and_then(|p| p.name).filter(|n| !n.is_empty()),
-        engine: doc.engine,
-        entries: super::dedupe(entries),
-        repaired: false,
-        components,
-        overall,
-    })
+    Ok(doc.feed(d.page.and_then(|p| p.name), entries, components, overall))
 }
 
 /// Component id → its current name, for joining affected components on `code`: the page's
@@ -342,10 +330,7 @@ fn entry(i: Incident, base: Option<&url::Url>, names: &HashMap<String, String>) 
         updates,
         components,
         incident_key: None,
-        severity: i
-            .impact
-            .map(|s| s.trim().to_ascii_lowercase())
-            .filter(|s| !s.is_empty()),
+        severity: super::lower_word(i.impact),
     }
     .build()
 }
