@@ -134,7 +134,10 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
     // The body's syntax decides the reader: JSON to the status-API readers, HTML (when the
     // source names a selector) to the page watcher, XML to feed-rs.
     if body.starts_with(['{', '[']) && !body.contains("jsonfeed.org/version") {
-        return json::parse(body, opts);
+        return json::parse(body, opts).map(|f| ParsedFeed {
+            repaired: decoded.changed,
+            ..f
+        });
     }
     if let Some(watch) = &opts.page {
         if !body.starts_with("<?xml") && root_name(body).is_none_or(|r| is_html_root(&r)) {

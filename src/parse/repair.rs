@@ -44,11 +44,12 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
             encoding: enc,
         };
     }
-    // UTF-16 without a mark still starts with "<" and a zero byte.
+    // UTF-16 without a mark still starts with "<" (or a JSON document's "{" or "[") and a
+    // zero byte.
     if bytes.len() >= 4 {
         let enc = match bytes[..4] {
-            [b'<', 0, _, 0] => Some(encoding_rs::UTF_16LE),
-            [0, b'<', 0, _] => Some(encoding_rs::UTF_16BE),
+            [b'<' | b'{' | b'[', 0, _, 0] => Some(encoding_rs::UTF_16LE),
+            [0, b'<' | b'{' | b'[', 0, _] => Some(encoding_rs::UTF_16BE),
             _ => None,
         };
         if let Some(enc) = enc {

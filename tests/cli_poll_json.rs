@@ -1,0 +1,93 @@
+//! End to end: `feeds add` a Statuspage `summary.json` served on 127.0.0.1, `poll` it through the
+//! real binary, and the archive holds its incidents with the API's ids, impact and updates; the
+//! second poll is a 304 (conditional GET works for JSON as for feeds). A JSON document of no
+//! known shape fails that feed alone, with the reason in the fetch log.
+
+mod common;
+use common::{stderr, stdout, summary, FeedServer, Resource, Sandbox};
+
+const SUMMARY: &str = "/skylark/api/v2/summary.json";
+
+fn json(name: &str) -> Resource {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/json")
+        .join(name);
+    let mut r = Resource::feed(std::fs::read(path).unwrap());
+    r.content_type = "application/json; charset=utf-8".into();
+    r
+}
+
+#[test]
+fn a_summary_json_is_polled_stored_and_then_not_modified() {
+    let server = FeedServer::start();
+    server.set(SUMMARY, json("statuspage_summary.json"));
+    let sandbox = Sandbox::new();
+    let id = sandbox.add_feed("Skylark", &server.url(SUMMARY));
+
+    let first = sandbox.poll(&[]);
+    assert_eq!(first.status.code(), Some(0), "stderr: {}", stderr(&first));
+    let s = summary(&first);
+    assert_eq!(
+        (s["fetched"].as_i64(), s["errors"].as_i64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(s["new"].as_i64(), Some(3));
+    assert_eq!(sandbox.count("SELECT count(*) FROM entries"), 3);
+    let incidents = sandbox.strings(
+        "SELECT incident_key || ' ' || status || ' ' || coalesce(severity, '-') FROM incidents ORDER BY incident_key",
+    );
+    assert_eq!(
+        incidents,
+        [
+            "https://status.skylark.example/incidents/inc0major001 outage major",
+            "https://status.skylark.example/incidents/inc0resol002 resolved minor",
+            "https://status.skylark.example/incidents/mnt0sched003 maintenance maintenance",
+        ]
+    );
+    // The updates of the API, stored as the timeline.
+    assert_eq!(sandbox.count("SELECT count(*) FROM updates"), 5);
+    let history = sandbox.run(&["history", "skylark"]);
+    assert!(history.status.success(), "{}", stderr(&history));
+    let text = stdout(&history);
+    assert!(text.contains("API requests failing"), "{text}");
+
+    let second = sandbox.poll(&[]);
+    assert_eq!(second.status.code(), Some(0), "stderr: {}", stderr(&second));
+    let s = summary(&second);
+    assert_eq!(
+        (
+            s["fetched"].as_i64(),
+            s["not_modified"].as_i64(),
+            s["new"].as_i64()
+        ),
+        (Some(0), Some(1), Some(0))
+    );
+    let seen = server.seen(SUMMARY);
+    assert_eq!(seen.len(), 2);
+    assert_eq!(sandbox.feed(id).last_http_status, Some(304));
+    assert_eq!(sandbox.count("SELECT count(*) FROM entries"), 3);
+}
+
+#[test]
+fn json_of_no_known_shape_fails_that_feed_alone() {
+    let server = FeedServer::start();
+    server.set(SUMMARY, json("statuspage_summary_idle.json"));
+    let mut odd = Resource::feed(br#"{"data":{"items":[1,2,3]}}"#.to_vec());
+    odd.content_type = "application/json".into();
+    server.set("/odd.json", odd);
+    let sandbox = Sandbox::new();
+    sandbox.add_feed("Skylark", &server.url(SUMMARY));
+    let odd_id = sandbox.add_feed("Odd", &server.url("/odd.json"));
+
+    let out = sandbox.poll(&[]);
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
+    let s = summary(&out);
+    assert_eq!(
+        (s["fetched"].as_i64(), s["errors"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let row = sandbox.last_fetch(odd_id);
+    assert_eq!(row.outcome, "not_a_feed");
+    let error = row.error.unwrap_or_default();
+    assert!(error.contains("`data`"), "{error}");
+}
