@@ -6,9 +6,13 @@
 //! with its line, so a user fixes a hand-edited file in one pass instead of one error per run.
 //! Writing produces OPML 2.0 that reads back to the same feeds.
 //!
+//! [`discover`] reads a status page's HTML for the sources it offers (no I/O either: the command
+//! that adds a page fetches them).
+//!
 //! statuswatch adds its own outline attributes (`vendor`, `engine`, `category`, `schedule`); feed
 //! readers ignore unknown attributes, so an exported catalog stays an ordinary OPML file.
 
+pub mod discover;
 mod read;
 mod text;
 mod write;

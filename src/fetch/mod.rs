@@ -344,8 +344,29 @@ impl Fetcher {
 
     /// GETs `url`, conditionally when validators are known, within the whole-fetch deadline.
     pub async fn fetch(&self, url: &str, validators: &Validators) -> Result<Fetched, FetchError> {
+        self.fetch_within_deadline(url, validators, false).await
+    }
+
+    /// GETs a web page that is wanted as HTML (a status page's home, for `feeds add` to find
+    /// its feed in): the same limits, redirect rules and deadline as [`Fetcher::fetch`], but
+    /// an HTML answer is the body rather than [`FetchError::NotAFeed`]. Unconditional: a page
+    /// looked at once has no validators. `fetch` keeps refusing HTML, so a feed URL that
+    /// starts answering with a login wall still fails.
+    pub async fn fetch_page(&self, url: &str) -> Result<Fetched, FetchError> {
+        self.fetch_within_deadline(url, &Validators::default(), true)
+            .await
+    }
+
+    async fn fetch_within_deadline(
+        &self,
+        url: &str,
+        validators: &Validators,
+        html_wanted: bool,
+    ) -> Result<Fetched, FetchError> {
         let deadline = self.config.timeout;
-        match tokio::time::timeout(deadline, self.fetch_unbounded(url, validators)).await {
+        match tokio::time::timeout(deadline, self.fetch_unbounded(url, validators, html_wanted))
+            .await
+        {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout {
                 after: deadline,
@@ -358,6 +379,7 @@ impl Fetcher {
         &self,
         url: &str,
         validators: &Validators,
+        html_wanted: bool,
     ) -> Result<Fetched, FetchError> {
         let bad_url = |reason: String| FetchError::BadUrl {
             url: url.to_string(),
@@ -450,7 +472,7 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        if is_html_page(content_type.as_deref(), &body) {
+        if !html_wanted && is_html_page(content_type.as_deref(), &body) {
             return Err(FetchError::NotAFeed);
         }
         Ok(Fetched::Modified {
