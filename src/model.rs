@@ -729,7 +729,7 @@ mod tests {
     fn enum_names_are_the_stored_words() {
         assert_eq!(
             names_agree(Engine::iter()).join(","),
-            "statuspage,aws,gcp,azure,slack,incidentio,instatus,statusio,govuk,cstate,statusfy,generic"
+            "statuspage,aws,gcp,azure,slack,incidentio,instatus,statusio,govuk,cstate,statusfy,playstation,page,generic"
         );
         assert_eq!(
             names_agree(Status::iter()).join(","),
@@ -779,7 +779,7 @@ mod tests {
         );
         assert_eq!(
             "statuspag".parse::<Engine>().unwrap_err().to_string(),
-            "unknown engine \"statuspag\" (known: statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, generic)"
+            "unknown engine \"statuspag\" (known: statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, playstation, page, generic)"
         );
     }
 }

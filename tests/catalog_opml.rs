@@ -164,14 +164,14 @@ fn bad_files_exact_messages() {
         ),
         (
             "unknown-engine.opml",
-            "unknown-engine.opml: line 8, column 78: outline \"Twilio\" has an unknown engine \"statuspage.io\": use one of statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, generic, or remove the engine attribute to detect it from the feed\n\
-             unknown-engine.opml: line 10, column 16: outline \"Datadog\" has an unknown engine \"statuspages\": use one of statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, generic, or remove the engine attribute to detect it from the feed",
+            "unknown-engine.opml: line 8, column 78: outline \"Twilio\" has an unknown engine \"statuspage.io\": use one of statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, playstation, page, generic, or remove the engine attribute to detect it from the feed\n\
+             unknown-engine.opml: line 10, column 16: outline \"Datadog\" has an unknown engine \"statuspages\": use one of statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, playstation, page, generic, or remove the engine attribute to detect it from the feed",
         ),
         (
             "many-problems.opml",
             "many-problems.opml: line 7: outline \"Asana\" has no xmlUrl attribute: add the feed URL as xmlUrl=\"https://...\", or remove the outline\n\
              many-problems.opml: line 8, column 31: outline \"Atlassian\" has xmlUrl \"status.atlassian.com/history.atom\", which is not an absolute http(s) URL (relative URL without a base): write the full feed address, such as \"https://status.example.com/history.atom\"\n\
-             many-problems.opml: line 9, column 91: outline \"Jira\" has an unknown engine \"jira\": use one of statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, generic, or remove the engine attribute to detect it from the feed\n\
+             many-problems.opml: line 9, column 91: outline \"Jira\" has an unknown engine \"jira\": use one of statuspage, aws, gcp, azure, slack, incidentio, instatus, statusio, govuk, cstate, statusfy, playstation, page, generic, or remove the engine attribute to detect it from the feed\n\
              many-problems.opml: line 10, column 88: outline \"Trello\" has a malformed xmlUrl value: a bare & (write it as &amp;)",
         ),
         (
