@@ -4,7 +4,7 @@
 //! that really parses is added instead. Every fetch goes through [`Fetcher`], so the body cap,
 //! timeouts and redirect rules of a poll apply here too.
 
-use crate::catalog::discover::{discover, Candidate, PageFamily};
+use crate::catalog::discover::{discover, Candidate};
 use crate::fetch::{is_html_page, FetchConfig, FetchError, Fetched, Fetcher, Validators};
 use crate::model::{Engine, ParsedFeed};
 use crate::parse::{parse_feed, ParseError, ParseOptions};
@@ -21,11 +21,7 @@ pub enum Resolved {
         entries: usize,
     },
     /// The URL is a web page; `url` is the source found from it.
-    Found {
-        url: String,
-        label: String,
-        family: Option<PageFamily>,
-    },
+    Found { url: String, label: String },
 }
 
 /// Fetches `url` and says what to add for it (see the module's doc).
@@ -74,7 +70,6 @@ async fn resolve_with(fetcher: &Fetcher, url: &str) -> anyhow::Result<Resolved> 
                 return Ok(Resolved::Found {
                     url: candidate.url.clone(),
                     label: label(&parsed),
-                    family: found.family,
                 })
             }
             Err(why) => tried.push(format!("  {}: {why}", candidate.url)),
