@@ -229,6 +229,8 @@ fn a_feed_added_while_running_is_picked_up_on_the_next_tick() {
         &server.url("/new.atom"),
         "--vendor",
         "newcomer",
+        // Unchecked, so the only fetch of it is the daemon's.
+        "--no-check",
     ]);
     assert!(added.status.success());
     let deadline = Instant::now() + Duration::from_secs(4);

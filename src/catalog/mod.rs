@@ -6,9 +6,13 @@
 //! with its line, so a user fixes a hand-edited file in one pass instead of one error per run.
 //! Writing produces OPML 2.0 that reads back to the same feeds.
 //!
+//! [`discover`] reads a status page's HTML for the sources it offers (no I/O either: the command
+//! that adds a page fetches them).
+//!
 //! statuswatch adds its own outline attributes (`vendor`, `engine`, `category`, `schedule`); feed
 //! readers ignore unknown attributes, so an exported catalog stays an ordinary OPML file.
 
+pub mod discover;
 mod read;
 mod text;
 mod write;
@@ -120,8 +124,10 @@ mod tests {
 
     /// Feed outlines in feeds.opml: every high/medium service of shared/catalog/status-feeds.md,
     /// one per service, minus Auth0 (its feed is per tenant) and with Fortnite and Rocket League folded
-    /// into Epic Games (they share its feed). Change it together with feeds.opml.
-    const BUNDLED_FEEDS: usize = 48;
+    /// into Epic Games (they share its feed): 48; plus PlayStation Network's three regional JSON
+    /// documents, the one JSON-only source of that catalog a reader exists for. Change it
+    /// together with feeds.opml.
+    const BUNDLED_FEEDS: usize = 51;
 
     #[test]
     fn bundled_catalog_parses_cleanly() {
@@ -192,7 +198,7 @@ mod tests {
         let expected: BTreeMap<&str, usize> = [
             ("cloud", 13),
             ("consumer", 5),
-            ("gaming", 2),
+            ("gaming", 5),
             ("gov", 1),
             ("saas", 27),
         ]
@@ -216,6 +222,15 @@ mod tests {
         );
         assert_eq!(by_vendor("heroku").engine, Some(Engine::Generic));
         assert_eq!(by_vendor("hmrc").engine, Some(Engine::Govuk));
+        // PSN's regions, as the shared catalog names them.
+        for region in ["SCEE", "SCEA", "SCEJA"] {
+            let psn = by_vendor(&format!("playstation-{}", region.to_ascii_lowercase()));
+            assert_eq!(
+                psn.url,
+                format!("https://status.playstation.com/data/statuses/region/{region}.json")
+            );
+            assert_eq!(psn.engine, Some(Engine::Playstation));
+        }
         // Every Statuspage feed is the Atom history, as chosen for the catalog.
         for feed in feeds
             .iter()

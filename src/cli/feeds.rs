@@ -2,6 +2,7 @@
 //! its health.
 
 use super::cycle::{human_size, run_cycle, CycleArgs};
+use super::discover::{self, Resolved};
 use super::table::{csv_line, render};
 use super::{open_store, print, Format, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
 use crate::catalog;
@@ -38,9 +39,11 @@ pub enum FeedsCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
-    /// Add one feed by URL.
+    /// Add one source by URL: a feed, a status API, or a status page's home (its feed or API
+    /// is found and added instead, and the command says which).
     Add {
-        /// The feed URL (RSS or Atom).
+        /// The feed, API or status page URL. It is fetched once to check it, unless --engine
+        /// or --no-check is given.
         url: String,
         /// Human title; defaults to the vendor.
         #[arg(long)]
@@ -48,9 +51,14 @@ pub enum FeedsCommand {
         /// Short vendor key; defaults to a name taken from the URL's host.
         #[arg(long)]
         vendor: Option<String>,
-        /// The status-page engine; detected from the feed when omitted.
+        /// The status-page engine. It wins over detection: the URL is added as given, without
+        /// fetching it. Detected from the source when omitted.
         #[arg(long)]
         engine: Option<Engine>,
+        /// Add the URL as given without fetching it now (no check, no search of a status page
+        /// for its feed); the engine is detected when it is first polled.
+        #[arg(long)]
+        no_check: bool,
         /// cloud, saas, gaming, bank, telecom, consumer, gov, or your own.
         #[arg(long)]
         category: Option<String>,
@@ -171,6 +179,7 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
             schedule,
             selector,
             expect,
+            no_check,
         } => {
             let spec = new_feed(FeedSpec {
                 url: url.clone(),
@@ -183,7 +192,12 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
                 selector: selector.clone(),
                 expect: expect.clone(),
             })?;
-            add(&mut store, &spec)
+            // A named engine (a selector names `page`) says what the URL is: no looking.
+            if spec.engine.is_some() || *no_check {
+                add(&mut store, &spec, None)
+            } else {
+                add_checked(&mut store, spec)
+            }
         }
         FeedsCommand::Remove { feed } => remove(&mut store, feed),
     }
@@ -387,8 +401,53 @@ fn new_feed(draft: FeedSpec) -> anyhow::Result<FeedSpec> {
     })
 }
 
-/// `feeds add URL`: adds the feed, or updates the one with that URL.
-fn add(store: &mut Store, spec: &FeedSpec) -> anyhow::Result<i32> {
+/// `feeds add URL --engine NAME` or `--no-check`: adds the feed as given, or updates the one
+/// with that URL; `checked` says what the fetch found, when it was fetched.
+fn add(store: &mut Store, spec: &FeedSpec, checked: Option<String>) -> anyhow::Result<i32> {
+    let (verb, feed) = store_feed(store, spec)?;
+    let checked = checked.map(|c| format!(": {c}")).unwrap_or_default();
+    print(&format!(
+        "{verb} feed {}: {} ({}){checked}.\n",
+        feed.id, feed.spec.title, feed.spec.url
+    ))?;
+    Ok(EXIT_OK)
+}
+
+/// `feeds add URL`: fetches the URL once; a source is added as given, a status page's home
+/// gives the source found from it (its URL is then the feed's `html_url`, unless one is given).
+/// Nothing is stored when nothing usable is found.
+fn add_checked(store: &mut Store, mut spec: FeedSpec) -> anyhow::Result<i32> {
+    match discover::resolve(&spec.url)? {
+        Resolved::Direct { label, entries } => {
+            let checked = format!("{} {label}, {entries} entries now", article(&label));
+            add(store, &spec, Some(checked))
+        }
+        Resolved::Found { url, label, .. } => {
+            let page = std::mem::replace(&mut spec.url, url);
+            spec.html_url.get_or_insert_with(|| page.clone());
+            let (verb, feed) = store_feed(store, &spec)?;
+            print(&format!(
+                "Found {} ({label}) from {page}; {} feed {}.\n",
+                feed.spec.url,
+                verb.to_lowercase(),
+                feed.id
+            ))?;
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+/// "a" or "an" before a label.
+fn article(label: &str) -> &'static str {
+    if label.starts_with(['A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// Adds the feed or updates the one with its URL: "Added" or "Updated", and the stored row.
+fn store_feed(store: &mut Store, spec: &FeedSpec) -> anyhow::Result<(&'static str, FeedRow)> {
     let counts = store.import_feeds(std::slice::from_ref(spec))?;
     let feed = store.find_feed(&spec.url)?;
     let verb = if counts.added == 1 {
@@ -396,11 +455,7 @@ fn add(store: &mut Store, spec: &FeedSpec) -> anyhow::Result<i32> {
     } else {
         "Updated"
     };
-    print(&format!(
-        "{verb} feed {}: {} ({}).\n",
-        feed.id, feed.spec.title, feed.spec.url
-    ))?;
-    Ok(EXIT_OK)
+    Ok((verb, feed))
 }
 
 /// `feeds remove FEED`: the feed and everything stored about it.

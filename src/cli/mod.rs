@@ -3,6 +3,7 @@
 
 pub mod classify;
 pub mod cycle;
+pub mod discover;
 pub mod events;
 pub mod feeds;
 pub mod history;

@@ -359,6 +359,14 @@ impl Fetcher {
         self.fetch_accepting(url, validators, Accept::Feed).await
     }
 
+    /// GETs a web page that is wanted as HTML (a status page's home, for `feeds add` to find
+    /// its feed in): the same limits, redirect rules and deadline as [`Fetcher::fetch`].
+    /// Unconditional: a page looked at once has no validators.
+    pub async fn fetch_page(&self, url: &str) -> Result<Fetched, FetchError> {
+        self.fetch_accepting(url, &Validators::default(), Accept::Html)
+            .await
+    }
+
     /// [`Fetcher::fetch`], with what the caller accepts as a body: a watched page takes HTML.
     pub async fn fetch_accepting(
         &self,

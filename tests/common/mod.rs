@@ -352,12 +352,14 @@ pub const ATOM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 pub const FAST: &[&str] = &["--connect-timeout", "1s", "--timeout", "2s"];
 
 impl Sandbox {
-    /// Adds a feed by URL with a title (vendor = lowercase title); returns its id.
+    /// Adds a feed by URL with a title (vendor = lowercase title); returns its id. Unchecked
+    /// (`--no-check`): the test's server sees only the fetches the test makes.
     pub fn add_feed(&self, title: &str, url: &str) -> i64 {
         let out = self.run(&[
             "feeds",
             "add",
             url,
+            "--no-check",
             "--title",
             title,
             "--vendor",
