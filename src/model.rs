@@ -9,7 +9,7 @@ pub mod state;
 
 pub use event::{EventDetail, EventPayload, StoredEvent};
 pub use fetch::{FeedHealth, FetchOutcome, FetchRecord, MovedTo};
-pub use state::{OpenIncident, Reported, StateInputs, StatePlan, StateRow};
+pub use state::{DocumentFacts, OpenIncident, Reported, StateInputs, StatePlan, StateRow};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -641,6 +641,10 @@ pub struct ParsedFeed {
     /// text), when it gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overall: Option<ServiceState>,
+    /// The document lists every incident that is still open (a status API's summary or
+    /// current events): one it leaves out has ended, and is resolved rather than withdrawn.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lists_open: bool,
 }
 
 /// One component's state as a status API or page states it now.

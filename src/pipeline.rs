@@ -12,8 +12,8 @@ use crate::fetch::backoff::{self, Failure};
 use crate::fetch::politeness::Politeness;
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::model::{
-    ClassifiedEntry, Engine, FetchOutcome, FetchRecord, MovedTo, ParsedFeed, Reported, StateInputs,
-    StatePlan,
+    ClassifiedEntry, DocumentFacts, Engine, FetchOutcome, FetchRecord, MovedTo, ParsedFeed,
+    Reported, StateInputs, StatePlan,
 };
 use crate::parse::{parse_feed, ParseError, ParseOptions};
 use crate::store::writer::Writer;
@@ -524,8 +524,9 @@ pub struct PreparedDocument {
     /// The document needed repairs before it parsed.
     pub repaired: bool,
     pub entries: Vec<StorableEntry>,
-    /// What the source says of itself (a status API's components, a page's word), if anything.
-    pub reported: Option<Reported>,
+    /// What the document says beyond its entries (the source's own report, whether it lists
+    /// every open incident).
+    pub facts: DocumentFacts,
 }
 
 impl PreparedDocument {
@@ -538,7 +539,7 @@ impl PreparedDocument {
             engine,
             repaired: false,
             entries: digest_all(entries)?,
-            reported: None,
+            facts: DocumentFacts::default(),
         })
     }
 }
@@ -560,7 +561,10 @@ pub fn prepare_document(
         engine: parsed.engine,
         repaired: parsed.repaired,
         entries: digest_all(classified)?,
-        reported,
+        facts: DocumentFacts {
+            reported,
+            lists_open: parsed.lists_open,
+        },
     })
 }
 
@@ -587,7 +591,7 @@ pub fn store_document(
         feed.feed_id,
         fetch,
         &document.entries,
-        document.reported.as_ref(),
+        &document.facts,
         |before| plan_feed_health(feed, before, fetch, failing_after, now),
         |inputs| plan_state(feed, inputs, now),
     )?;

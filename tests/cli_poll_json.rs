@@ -91,3 +91,60 @@ fn json_of_no_known_shape_fails_that_feed_alone() {
     let error = row.error.unwrap_or_default();
     assert!(error.contains("`data`"), "{error}");
 }
+
+#[test]
+fn a_summary_drives_component_states_and_its_next_idle_summary_ends_the_incident() {
+    let server = FeedServer::start();
+    server.set(SUMMARY, json("statuspage_summary.json"));
+    let sandbox = Sandbox::new();
+    sandbox.add_feed("Skylark", &server.url(SUMMARY));
+    let first = sandbox.poll(&[]);
+    assert_eq!(first.status.code(), Some(0), "stderr: {}", stderr(&first));
+    let states = || {
+        sandbox.strings("SELECT component || '=' || state FROM current_status ORDER BY component")
+    };
+    assert_eq!(
+        states(),
+        [
+            "=outage",
+            "API=outage",
+            "Dashboard=degraded",
+            "Git Operations=outage",
+            "Search=maintenance",
+            "Webhooks=operational",
+        ],
+        "every component as the API states it; the vendor at its worst"
+    );
+    let status = sandbox.run(&["status"]);
+    assert!(
+        stdout(&status).contains("Git Operations"),
+        "{}",
+        stdout(&status)
+    );
+    let kinds =
+        sandbox.strings("SELECT kind || ':' || coalesce(component, '') FROM events ORDER BY seq");
+    assert_eq!(kinds[0], "state_change:", "{kinds:?}");
+    assert!(
+        kinds.contains(&"component_change:API".to_string()),
+        "{kinds:?}"
+    );
+
+    // All fine again: the summary no longer lists the incident, so it is over.
+    server.set(SUMMARY, json("statuspage_summary_idle.json"));
+    let second = sandbox.poll(&[]);
+    assert_eq!(second.status.code(), Some(0), "stderr: {}", stderr(&second));
+    assert!(
+        states().iter().all(|s| s.ends_with("=operational")),
+        "{:?}",
+        states()
+    );
+    assert_eq!(
+        sandbox.strings("SELECT status || ' ' || coalesce(phase, '-') FROM incidents WHERE incident_key LIKE '%inc0major001'"),
+        ["resolved resolved"]
+    );
+    assert_eq!(
+        sandbox.count("SELECT count(*) FROM incidents WHERE resolved_at IS NULL"),
+        0,
+        "the scheduled maintenance it stopped listing is over too"
+    );
+}

@@ -4,7 +4,10 @@
 
 mod common;
 use common::outbox::document_fetch;
-use statuswatch::model::{ComponentStatus, Engine, Reported, ServiceState};
+use statuswatch::model::{
+    Classification, ClassifiedEntry, ComponentStatus, DocumentFacts, Engine, Entry, Phase,
+    Reported, ServiceState, Status, Update,
+};
 use statuswatch::pipeline::{feed_context, state_planner, store_document, PreparedDocument};
 use statuswatch::store::{OverrideTarget, Store};
 
@@ -13,18 +16,21 @@ fn report(components: &[(&str, ServiceState)]) -> PreparedDocument {
         engine: Engine::Statuspage,
         repaired: false,
         entries: Vec::new(),
-        reported: Some(Reported {
-            components: components
-                .iter()
-                .map(|(name, state)| ComponentStatus {
-                    id: Some(format!("id-{name}")),
-                    name: name.to_string(),
-                    group: None,
-                    state: *state,
-                })
-                .collect(),
-            overall: None,
-        }),
+        facts: DocumentFacts {
+            lists_open: true,
+            reported: Some(Reported {
+                components: components
+                    .iter()
+                    .map(|(name, state)| ComponentStatus {
+                        id: Some(format!("id-{name}")),
+                        name: name.to_string(),
+                        group: None,
+                        state: *state,
+                    })
+                    .collect(),
+                overall: None,
+            }),
+        },
     }
 }
 
@@ -133,5 +139,115 @@ fn component_states_from_a_status_api_drive_the_vendor_and_survive_a_replan() {
             ("state_change".to_string(), None),
             ("component_change".to_string(), Some("API".to_string()))
         ]
+    );
+}
+
+/// A summary's open incident, as the JSON readers make it.
+fn open_incident(id: &str) -> ClassifiedEntry {
+    let at = common::outbox::t(50);
+    ClassifiedEntry {
+        entry: Entry {
+            id: format!("https://status.example.com/incidents/{id}"),
+            title: "Elevated API errors".into(),
+            link: Some(format!("https://status.example.com/incidents/{id}")),
+            published: Some(at),
+            updated: Some(at),
+            content: "Investigating - We are looking into elevated API errors.".into(),
+            updates: vec![Update {
+                at: Some(at),
+                label: "Investigating".into(),
+                text: "We are looking into elevated API errors.".into(),
+            }],
+            components: vec!["API".into()],
+            severity: Some("minor".into()),
+            id_derived: false,
+            incident_key: None,
+            language: None,
+        },
+        class: Classification {
+            status: Status::Degraded,
+            phase: Some(Phase::Investigating),
+            rule: "label-active".into(),
+        },
+        worst: Status::Degraded,
+    }
+}
+
+#[test]
+fn an_incident_a_summary_stops_listing_has_ended_even_when_nothing_else_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::example_store(&dir.path().join("t.db"));
+    let context = feed_context(&store.find_feed(common::EXAMPLE_FEED_URL).unwrap());
+    let hour = std::time::Duration::from_secs(3600);
+    let now = common::outbox::t(100);
+    let summary = |entries: Vec<ClassifiedEntry>| {
+        let mut doc = PreparedDocument::from_classified(Engine::Statuspage, entries).unwrap();
+        doc.facts.lists_open = true;
+        doc
+    };
+    store_document(
+        &mut store,
+        &context,
+        &document_fetch(1, 1),
+        &summary(vec![open_incident("abc")]),
+        hour,
+        now,
+    )
+    .unwrap();
+    assert!(states(&store).contains(&(String::new(), "degraded".into())));
+
+    // The next summary lists nothing open: the incident is over (resolved, not withdrawn).
+    store_document(
+        &mut store,
+        &context,
+        &document_fetch(2, 0),
+        &summary(vec![]),
+        hour,
+        now,
+    )
+    .unwrap();
+    let rows = store.history(None, None, 10).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, "resolved");
+    assert_eq!(rows[0].phase.as_deref(), Some("resolved"));
+    assert!(rows[0].resolved_at.is_some());
+    assert!(states(&store).iter().all(|(_, s)| s == "operational"));
+    let last = store.events_after(0, None, None, 10).unwrap();
+    assert_eq!(
+        last.last().unwrap().payload.transition(),
+        Some((ServiceState::Degraded, ServiceState::Operational))
+    );
+}
+
+#[test]
+fn a_feed_that_drops_its_only_entry_closes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::example_store(&dir.path().join("t.db"));
+    let context = feed_context(&store.find_feed(common::EXAMPLE_FEED_URL).unwrap());
+    let hour = std::time::Duration::from_secs(3600);
+    let now = common::outbox::t(100);
+    let feed = |entries| PreparedDocument::from_classified(Engine::Statuspage, entries).unwrap();
+    store_document(
+        &mut store,
+        &context,
+        &document_fetch(1, 1),
+        &feed(vec![open_incident("abc")]),
+        hour,
+        now,
+    )
+    .unwrap();
+    store_document(
+        &mut store,
+        &context,
+        &document_fetch(2, 0),
+        &feed(vec![]),
+        hour,
+        now,
+    )
+    .unwrap();
+    let rows = store.history(None, None, 10).unwrap();
+    assert_eq!(
+        rows[0].status, "degraded",
+        "an empty feed is more likely a glitch"
     );
 }

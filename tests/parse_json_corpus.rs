@@ -102,14 +102,14 @@ fn cases() -> BTreeMap<&'static str, Expect> {
             },
         ),
         // 12 components less the "Visit www.githubstatus.com" signpost; Packages is partial_outage
-        // (degraded) while the page's indicator says minor.
+        // (an outage: a part does not work) while the page's indicator says minor.
         (
             "github__statuspage-summary__2022-11-25-packages-incident.json",
             Expect {
                 engine: Engine::Statuspage,
                 components: Some((10, 1)),
                 overall: Some(Deg),
-                entries: &[("Investigating", Some("major"), Status::Degraded)],
+                entries: &[("Investigating", Some("major"), Status::Outage)],
             },
         ),
         (

@@ -72,7 +72,7 @@ fn statuspage_summary() {
         states(&feed),
         owned(&[
             ("API", Some("Core Platform"), Outage),
-            ("Git Operations", Some("Core Platform"), Degraded),
+            ("Git Operations", Some("Core Platform"), Outage),
             ("Dashboard", None, Degraded),
             ("Search", None, Maintenance),
             ("Webhooks", None, Operational),
@@ -215,7 +215,7 @@ fn instatus_summary_and_components() {
         owned(&[
             ("Website", None, Operational),
             ("Uploads", Some("Storage"), Outage),
-            ("Thumbnails", Some("Storage"), Degraded),
+            ("Thumbnails", Some("Storage"), Outage),
             ("Search", None, Degraded),
             ("Billing", None, Maintenance),
         ])

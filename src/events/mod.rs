@@ -75,9 +75,21 @@ fn desired_states<'a>(
             .unwrap_or(ServiceState::Operational);
         desired.insert(String::new(), (overall, None));
     }
+    // A component the source states itself is as it says (the API knows its components
+    // better than an incident's list of them); an incident still lifts the whole service.
+    let stated: std::collections::HashSet<&str> = reported
+        .iter()
+        .flat_map(|r| r.components.iter().map(|c| c.name.as_str()))
+        .collect();
     for incident in open.iter().filter(|i| counts(i)) {
         let state = incident.status.service_state();
-        let names = std::iter::once(String::new()).chain(incident.components.iter().cloned());
+        let names = std::iter::once(String::new()).chain(
+            incident
+                .components
+                .iter()
+                .filter(|c| !stated.contains(c.as_str()))
+                .cloned(),
+        );
         for name in names {
             let slot = desired
                 .entry(name)

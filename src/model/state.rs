@@ -45,6 +45,16 @@ pub struct StateInputs {
     pub reported: Option<Reported>,
 }
 
+/// What a document says beyond its entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocumentFacts {
+    /// The source's own report of its state (status APIs, watched pages), if it gives one.
+    pub reported: Option<Reported>,
+    /// The document lists every open incident: one it leaves out has ended (resolved), where
+    /// a feed leaving one out means the vendor withdrew it.
+    pub lists_open: bool,
+}
+
 /// A source's own statement of its state: every component now, and the whole service.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reported {

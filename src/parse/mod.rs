@@ -227,6 +227,7 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
         repaired: was_repaired,
         components: None,
         overall: None,
+        lists_open: false,
     })
 }
 

@@ -159,6 +159,8 @@ pub(super) fn parse(
         entries: vec![entry],
         repaired: false,
         components: None,
+        // The page shows what holds now: when its text changes, the old text's incident ended.
+        lists_open: true,
         // The page's own word only when it says the expected all-good text; otherwise the
         // classification of its text decides (the pipeline fills it in after classifying).
         overall: (matched == Some(true)).then_some(ServiceState::Operational),

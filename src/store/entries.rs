@@ -12,7 +12,7 @@ use crate::incidents::{
     earlier_start, entry_start, entry_time, incident_title, resolved_time, speaks_for_now, worse,
 };
 use crate::model::{
-    ClassifiedEntry, Entry, FeedHealth, FetchRecord, NewEvent, OpenIncident, Phase, Reported,
+    ClassifiedEntry, DocumentFacts, Entry, FeedHealth, FetchRecord, NewEvent, OpenIncident, Phase,
     StateInputs, StatePlan, Status,
 };
 use chrono::{DateTime, Utc};
@@ -151,36 +151,44 @@ fn find_repost(
         .optional()?)
 }
 
-/// Closes open incidents none of whose entries the fetch `fetch_id` saw; returns their ids.
+/// Closes open incidents none of whose entries the fetch `fetch_id` saw, in `phase`; returns
+/// their ids.
 fn close_vanished(
     tx: &Connection,
     feed_id: i64,
     fetch_id: i64,
     now: DateTime<Utc>,
+    phase: &str,
 ) -> Result<Vec<i64>, StoreError> {
     let mut stmt = tx.prepare_cached(
-        "UPDATE incidents SET status = 'resolved', phase = 'withdrawn', resolved_at = ?3, updated_at = ?3
+        "UPDATE incidents SET status = 'resolved', phase = ?4, resolved_at = ?3, updated_at = ?3
          WHERE feed_id = ?1 AND resolved_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM entries e
                            WHERE e.incident_id = incidents.id AND e.last_fetch_id = ?2)
          RETURNING id",
     )?;
-    let ids = stmt.query_map(params![feed_id, fetch_id, time_text(now)], |r| r.get(0))?;
+    let ids = stmt.query_map(params![feed_id, fetch_id, time_text(now), phase], |r| {
+        r.get(0)
+    })?;
     Ok(ids.collect::<Result<_, _>>()?)
 }
+
+/// The phase of an incident the vendor took off its feed.
+const WITHDRAWN: &str = "withdrawn";
 
 impl Store {
     /// Ingests one successful fetch of a feed in one transaction; see the module doc. The
     /// entries' digests were computed ahead (off the writer). `health` plans the feed's health
     /// event (a recovery) as for [`Store::record_fetch`]; `plan` the state and its events.
-    /// `reported`: what the source said of itself, kept for every later plan (APIs, pages).
+    /// `facts`: what the source said of itself, kept for every later plan (APIs, pages), and
+    /// whether the document lists every open incident (then one it leaves out has ended).
     /// `pipeline::store_document` wires both planners.
     pub fn ingest(
         &mut self,
         feed_id: i64,
         fetch: &FetchRecord,
         entries: &[StorableEntry],
-        reported: Option<&Reported>,
+        facts: &DocumentFacts,
         health: impl FnOnce(&FeedHealth) -> Option<NewEvent>,
         plan: impl FnOnce(&StateInputs) -> StatePlan,
     ) -> Result<IngestCounts, StoreError> {
@@ -221,15 +229,25 @@ impl Store {
                 touched.push(id);
             }
         }
-        // An open incident none of whose entries is in a (non-empty) document any more was
-        // withdrawn by the vendor: close it, at our time since the vendor gave none. An empty
-        // document is more likely a glitch than a vendor deleting everything, so it closes nothing.
-        if !entries.is_empty() {
-            touched.extend(close_vanished(&tx, feed_id, fetch_id, now)?);
+        // An open incident none of whose entries is in the document any more: in a document
+        // that lists every open incident (a status API's summary) it has ended; in a feed the
+        // vendor withdrew it. Closed at our time, since the vendor gave none. An empty feed is
+        // more likely a glitch than a vendor deleting everything, so it closes nothing; an
+        // empty summary says nothing is open.
+        if facts.lists_open {
+            touched.extend(close_vanished(
+                &tx,
+                feed_id,
+                fetch_id,
+                now,
+                Phase::Resolved.as_str(),
+            )?);
+        } else if !entries.is_empty() {
+            touched.extend(close_vanished(&tx, feed_id, fetch_id, now, WITHDRAWN)?);
         }
         touched.sort_unstable();
         touched.dedup();
-        if let Some(reported) = reported {
+        if let Some(reported) = &facts.reported {
             set_reported_in(&tx, feed_id, reported)?;
         }
         let inputs = state_inputs_in(&tx, feed_id, &touched)?;

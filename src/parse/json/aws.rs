@@ -66,7 +66,13 @@ struct Impacted {
 pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
     let events: Vec<Event> = doc.typed("an AWS Health Dashboard event list")?;
     let entries: Vec<Entry> = events.into_iter().filter_map(entry).collect();
-    Ok(doc.feed(Some("AWS Health Dashboard".into()), entries, None, None))
+    Ok(doc.feed(
+        Some("AWS Health Dashboard".into()),
+        entries,
+        None,
+        None,
+        true,
+    ))
 }
 
 /// A status code as a number (`"3"`, `3`); anything else is unknown.

@@ -114,7 +114,15 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
         .filter(|a| !a.id.is_empty())
         .map(|a| entry(a, base.as_ref()))
         .collect();
-    Ok(doc.feed(d.page.and_then(|p| p.name), entries, components, overall))
+    // A summary (it has the page's word) lists every active incident and maintenance.
+    let lists_open = overall.is_some();
+    Ok(doc.feed(
+        d.page.and_then(|p| p.name),
+        entries,
+        components,
+        overall,
+        lists_open,
+    ))
 }
 
 fn page_state(word: &str) -> Result<ServiceState, ParseError> {

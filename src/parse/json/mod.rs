@@ -83,13 +83,15 @@ impl Doc<'_> {
             .or_else(|| self.origin())
     }
 
-    /// The result every reader returns: the entries (one per id), the snapshot and the word.
+    /// The result every reader returns: the entries (one per id), the snapshot and the word;
+    /// `lists_open` when the document lists every open incident (a summary, current events).
     fn feed(
         &self,
         title: Option<String>,
         entries: Vec<Entry>,
         components: Option<Vec<crate::model::ComponentStatus>>,
         overall: Option<crate::model::ServiceState>,
+        lists_open: bool,
     ) -> ParsedFeed {
         ParsedFeed {
             title: title.filter(|t| !t.is_empty()),
@@ -99,6 +101,7 @@ impl Doc<'_> {
             repaired: false,
             components,
             overall,
+            lists_open,
         }
     }
 

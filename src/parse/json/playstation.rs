@@ -244,7 +244,7 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
         Some(name) => format!("{WHOLE} status ({name})"),
         None => format!("{WHOLE} status"),
     };
-    Ok(doc.feed(Some(title), entries, Some(components), Some(overall)))
+    Ok(doc.feed(Some(title), entries, Some(components), Some(overall), true))
 }
 
 fn entry(

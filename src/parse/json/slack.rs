@@ -76,7 +76,15 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
         .filter(|i| i.id.is_some() || i.url.is_some())
         .map(|i| entry(i, base.as_ref()))
         .collect();
-    Ok(doc.feed(Some("Slack System Status".into()), entries, None, overall))
+    // `current` lists every active incident; `history` is the past, and lists no such thing.
+    let lists_open = overall.is_some();
+    Ok(doc.feed(
+        Some("Slack System Status".into()),
+        entries,
+        None,
+        overall,
+        lists_open,
+    ))
 }
 
 fn overall(c: &Current) -> Result<ServiceState, ParseError> {

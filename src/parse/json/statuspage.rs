@@ -164,7 +164,17 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
         .map(|i| entry(i, base.as_ref(), &names))
         .collect();
 
-    Ok(doc.feed(d.page.and_then(|p| p.name), entries, components, overall))
+    // `summary.json` (components and the page's status together) lists every unresolved
+    // incident and every maintenance not completed; `incidents.json` and its siblings list
+    // the recent past, where leaving one out only means it aged out.
+    let lists_open = components.is_some() && overall.is_some();
+    Ok(doc.feed(
+        d.page.and_then(|p| p.name),
+        entries,
+        components,
+        overall,
+        lists_open,
+    ))
 }
 
 /// Component id → its current name, for joining affected components on `code`: the page's
@@ -247,12 +257,14 @@ pub(super) fn component_state(word: &str) -> Option<ServiceState> {
     Some(match w.as_str() {
         "operational" => ServiceState::Operational,
         "degraded_performance" | "degraded" => ServiceState::Degraded,
-        "partial_outage" => ServiceState::Degraded,
-        "major_outage" | "full_outage" => ServiceState::Outage,
+        // A part of the service does not work: an outage by LABELING.md ("partial outage").
+        "partial_outage" | "major_outage" | "full_outage" => ServiceState::Outage,
         "under_maintenance" | "maintenance" => ServiceState::Maintenance,
         _ if w.contains("maint") => ServiceState::Maintenance,
-        _ if w.contains("major") || w.contains("full") => ServiceState::Outage,
-        _ if w.contains("outage") || w.contains("degrad") => ServiceState::Degraded,
+        _ if w.contains("outage") || w.contains("major") || w.contains("full") => {
+            ServiceState::Outage
+        }
+        _ if w.contains("degrad") => ServiceState::Degraded,
         _ => return None,
     })
 }
@@ -357,7 +369,7 @@ mod tests {
         for (w, s) in [
             ("operational", Operational),
             ("degraded_performance", Degraded),
-            ("partial_outage", Degraded),
+            ("partial_outage", Outage),
             ("major_outage", Outage),
             ("under_maintenance", Maintenance),
             ("full_outage", Outage),
