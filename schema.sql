@@ -76,6 +76,7 @@ CREATE TABLE incidents (
     started_at   TEXT    NOT NULL,                   -- the first update's time
     resolved_at  TEXT,                               -- the resolving update's own time
     updated_at   TEXT    NOT NULL,
+    same_as      INTEGER REFERENCES incidents (id) ON DELETE SET NULL, -- first seen through another source of the vendor
     UNIQUE (feed_id, incident_key)
 );
 CREATE INDEX incidents_started ON incidents (started_at);
@@ -84,6 +85,8 @@ CREATE INDEX incidents_open ON incidents (feed_id, chain_key) WHERE resolved_at 
 CREATE INDEX incidents_chain ON incidents (feed_id, chain_key, started_at) WHERE chain_key IS NOT NULL;
 -- Outage statistics by worst status and time (the `outages` view), without reading the table.
 CREATE INDEX incidents_worst ON incidents (worst_status, started_at, feed_id, resolved_at);
+-- Finding the same incident through another source of the vendor (`same_as`).
+CREATE INDEX incidents_link ON incidents (link) WHERE link IS NOT NULL;
 
 -- One row per (feed, entry id), with its current classification.
 CREATE TABLE entries (
@@ -288,7 +291,8 @@ FROM (SELECT i.id                            AS incident_id,
              o.status                        AS override_status
       FROM incidents i
       JOIN feeds f ON f.id = i.feed_id
-      LEFT JOIN overrides o ON o.incident_id = i.id)
+      LEFT JOIN overrides o ON o.incident_id = i.id
+      WHERE i.same_as IS NULL)
 WHERE status IN ('outage', 'degraded') AND override_status IS NOT 'informational';
 
 -- Feed health at a glance: which feeds are broken, since when, why, and when they are tried

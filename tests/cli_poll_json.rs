@@ -148,3 +148,70 @@ fn a_summary_drives_component_states_and_its_next_idle_summary_ends_the_incident
         "the scheduled maintenance it stopped listing is over too"
     );
 }
+
+/// Skylark's Atom feed, holding the same incident the summary fixture lists (same page).
+const SKYLARK_ATOM: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xml:lang="en-US" xmlns="http://www.w3.org/2005/Atom">
+  <id>tag:status.skylark.example,2005:/history</id>
+  <link rel="alternate" type="text/html" href="https://status.skylark.example"/>
+  <title>Skylark Status - Incident History</title>
+  <updated>2025-10-20T07:10:00Z</updated>
+  <entry>
+    <id>tag:status.skylark.example,2005:Incident/24000200</id>
+    <published>2025-10-20T07:02:00Z</published>
+    <updated>2025-10-20T07:10:00Z</updated>
+    <link rel="alternate" type="text/html" href="https://status.skylark.example/incidents/inc0major001"/>
+    <title>API requests failing</title>
+    <content type="html">&lt;p&gt;&lt;small&gt;Oct &lt;var data-var='date'&gt;20&lt;/var&gt;, &lt;var data-var='time'&gt;07:10&lt;/var&gt; UTC&lt;/small&gt;&lt;br&gt;&lt;strong&gt;Identified&lt;/strong&gt; - API requests are failing; the cause is identified.&lt;/p&gt;</content>
+  </entry>
+</feed>"#;
+
+#[test]
+fn one_incident_seen_through_a_vendors_feed_and_its_api_is_counted_once() {
+    let server = FeedServer::start();
+    server.set(SUMMARY, json("statuspage_summary.json"));
+    server.set("/skylark/history.atom", Resource::feed(SKYLARK_ATOM));
+    let sandbox = Sandbox::new();
+    let feed = sandbox.run(&[
+        "feeds",
+        "add",
+        &server.url("/skylark/history.atom"),
+        "--no-check",
+        "--vendor",
+        "skylark",
+    ]);
+    assert!(feed.status.success(), "{}", stderr(&feed));
+    let api = sandbox.run(&[
+        "feeds",
+        "add",
+        &server.url(SUMMARY),
+        "--no-check",
+        "--vendor",
+        "skylark",
+    ]);
+    assert!(api.status.success(), "{}", stderr(&api));
+    let polled = sandbox.poll(&[]);
+    assert_eq!(polled.status.code(), Some(0), "{}", stderr(&polled));
+
+    let page = "https://status.skylark.example/incidents/inc0major001";
+    assert_eq!(
+        sandbox.count(&format!(
+            "SELECT count(*) FROM incidents WHERE link = '{page}'"
+        )),
+        2,
+        "each source keeps its own row"
+    );
+    assert_eq!(
+        sandbox.count(&format!(
+            "SELECT count(*) FROM outages WHERE link = '{page}'"
+        )),
+        1,
+        "the outages view counts the incident once"
+    );
+    let history = stdout(&sandbox.run(&["history", "skylark"]));
+    assert_eq!(
+        history.matches("API requests failing").count(),
+        1,
+        "{history}"
+    );
+}

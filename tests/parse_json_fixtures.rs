@@ -88,7 +88,11 @@ fn statuspage_summary() {
         "https://status.skylark.example/incidents/inc0major001",
     );
     assert_eq!(major.title, "API requests failing");
-    assert_eq!(major.link.as_deref(), Some("https://stspg.io/abc123"));
+    assert_eq!(
+        major.link.as_deref(),
+        Some("https://status.skylark.example/incidents/inc0major001"),
+        "the incident's page, as the feed links it"
+    );
     assert_eq!(major.severity.as_deref(), Some("major"));
     // +02:00 read as such; created_at is the first post.
     assert_eq!(

@@ -173,6 +173,25 @@ fn close_vanished(
     Ok(ids.collect::<Result<_, _>>()?)
 }
 
+/// Points each of `touched` (incidents of `feed_id` this write changed) at the same incident
+/// another source of the same vendor showed first, by the incident's page: a vendor's feed and
+/// its status API both link it. The views and `history` then count it once.
+fn mark_same_incidents(tx: &Connection, feed_id: i64, touched: &[i64]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE incidents SET same_as = (
+             SELECT min(j.id) FROM incidents j
+             JOIN feeds g ON g.id = j.feed_id
+             WHERE j.link = incidents.link AND j.feed_id != incidents.feed_id
+               AND j.same_as IS NULL AND j.id < incidents.id
+               AND g.vendor = (SELECT vendor FROM feeds WHERE id = ?1))
+         WHERE id = ?2 AND same_as IS NULL AND link IS NOT NULL",
+    )?;
+    for id in touched {
+        stmt.execute(params![feed_id, id])?;
+    }
+    Ok(())
+}
+
 /// The phase of an incident the vendor took off its feed.
 const WITHDRAWN: &str = "withdrawn";
 
@@ -247,6 +266,7 @@ impl Store {
         }
         touched.sort_unstable();
         touched.dedup();
+        mark_same_incidents(&tx, feed_id, &touched)?;
         if let Some(reported) = &facts.reported {
             set_reported_in(&tx, feed_id, reported)?;
         }

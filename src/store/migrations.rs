@@ -38,6 +38,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0008_reported_state",
         include_str!("../../migrations/0008_reported_state.sql"),
     ),
+    (
+        "0009_same_incident",
+        include_str!("../../migrations/0009_same_incident.sql"),
+    ),
 ];
 
 /// The whole current schema, as people read it.

@@ -239,7 +239,8 @@ impl Store {
                           o.reason AS override_reason, i.status AS vendor_status
                    FROM incidents i JOIN feeds f ON f.id = i.feed_id
                    LEFT JOIN overrides o ON o.incident_id = i.id
-             WHERE (?1 IS NULL OR f.vendor = ?1) AND (?2 IS NULL OR i.started_at >= ?2))
+             WHERE (?1 IS NULL OR f.vendor = ?1) AND (?2 IS NULL OR i.started_at >= ?2)
+               AND i.same_as IS NULL)
              ORDER BY started_at DESC, id DESC LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![vendor, since, limit as i64], |r| {

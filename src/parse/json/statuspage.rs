@@ -11,7 +11,7 @@
 //!   outage, maintenance → maintenance).
 //! - `incidents[]` and `scheduled_maintenances[]` → one entry each, built like the Statuspage feed
 //!   reader's: id and link the incident's page (`<page url>/incidents/<id>`, what the feed's
-//!   entries link to; the `shortlink` is the link when given), updates newest first labelled with
+//!   entries link to; the `shortlink` only without a page URL), updates newest first labelled with
 //!   the status word as the page shows it, affected components by their current names (joined on
 //!   `code`/`id`, never on the snapshot name an update carries), severity the `impact`.
 //!
@@ -334,7 +334,10 @@ fn entry(i: Incident, base: Option<&url::Url>, names: &HashMap<String, String>) 
         .or_else(|| resolved.then(|| time(i.resolved_at.as_deref())).flatten())
         .or_else(|| updates.iter().filter_map(|u| u.at).max());
     EntryParts {
-        link: link(i.shortlink.as_deref(), base).or(page),
+        // The incident's page, as the feed's entries link it, so the same incident read from
+        // the feed and from the API is recognised as one; the shortlink only when there is
+        // no page to point at.
+        link: page.or_else(|| link(i.shortlink.as_deref(), base)),
         id,
         title: plain(&i.name),
         published: time(i.created_at.as_deref()).or_else(|| time(i.started_at.as_deref())),
