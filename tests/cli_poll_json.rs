@@ -172,24 +172,9 @@ fn one_incident_seen_through_a_vendors_feed_and_its_api_is_counted_once() {
     server.set(SUMMARY, json("statuspage_summary.json"));
     server.set("/skylark/history.atom", Resource::feed(SKYLARK_ATOM));
     let sandbox = Sandbox::new();
-    let feed = sandbox.run(&[
-        "feeds",
-        "add",
-        &server.url("/skylark/history.atom"),
-        "--no-check",
-        "--vendor",
-        "skylark",
-    ]);
-    assert!(feed.status.success(), "{}", stderr(&feed));
-    let api = sandbox.run(&[
-        "feeds",
-        "add",
-        &server.url(SUMMARY),
-        "--no-check",
-        "--vendor",
-        "skylark",
-    ]);
-    assert!(api.status.success(), "{}", stderr(&api));
+    // Two sources of one vendor: its Atom feed and its status API.
+    sandbox.add_feed("Skylark", &server.url("/skylark/history.atom"));
+    sandbox.add_feed("Skylark", &server.url(SUMMARY));
     let polled = sandbox.poll(&[]);
     assert_eq!(polled.status.code(), Some(0), "{}", stderr(&polled));
 
