@@ -35,6 +35,7 @@ pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
     let mut states_changed = 0;
     let mut incidents_removed = 0;
     let mut incidents_added = 0;
+    let mut overrides_dropped = 0;
     for feed in &feeds {
         let stored = store.feed_entries(feed.id)?;
         let engine = feed
@@ -87,6 +88,7 @@ pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
         states_changed += rebuilt.states_changed;
         incidents_removed += rebuilt.incidents_removed;
         incidents_added += rebuilt.incidents_added;
+        overrides_dropped += rebuilt.overrides_dropped;
     }
     let mut out = format!(
         "{} {examined} entries in {} feeds: {} status changes in {feeds_changed} feeds",
@@ -105,6 +107,12 @@ pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
         ));
     }
     out.push_str(".\n");
+    if overrides_dropped > 0 {
+        out.push_str(&format!(
+            "  {overrides_dropped} incident override(s) removed with their incidents: under the new rules \
+             their entries are no incident at all (see `statuswatch override list`).\n"
+        ));
+    }
     for ((from, to), n) in &changes {
         out.push_str(&format!("  {from} → {to}: {n}\n"));
     }

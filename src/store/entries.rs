@@ -789,6 +789,15 @@ impl Store {
              WHERE feed_id = ?1 AND phase IS NOT 'withdrawn'",
             [feed_id],
         )?;
+        // A person's override follows its incident's entries into whatever incident they form
+        // now (a chain they merged into), so a rebuild never silently drops a correction.
+        let overridden: Vec<(i64, i64)> = tx
+            .prepare(
+                "SELECT o.id, e.id FROM overrides o JOIN entries e ON e.incident_id = o.incident_id
+                 WHERE o.feed_id = ?1 ORDER BY o.id, e.id",
+            )?
+            .query_map([feed_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
         tx.execute(
             "UPDATE entries SET incident_id = NULL
              WHERE feed_id = ?1 AND incident_id IN
@@ -823,6 +832,25 @@ impl Store {
                     .execute(params![entry_id, incident])?;
             }
         }
+        for (override_id, entry_id) in &overridden {
+            // OR IGNORE: the new incident may already carry an override of its own, which stands.
+            tx.prepare_cached(
+                "UPDATE OR IGNORE overrides SET incident_id = (
+                     SELECT incident_id FROM entries WHERE id = ?2 AND incident_id IS NOT NULL)
+                 WHERE id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.incident_id = overrides.incident_id)
+                   AND EXISTS (SELECT 1 FROM entries WHERE id = ?2 AND incident_id IS NOT NULL)",
+            )?
+            .execute(params![override_id, entry_id])?;
+        }
+        // Overrides whose entries form no incident any more (now read as announcements) go
+        // with their incident: counted, so the command can say so.
+        let overrides_dropped: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM overrides o WHERE o.feed_id = ?1 AND o.incident_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.incident_id = o.incident_id)",
+            [feed_id],
+            |r| r.get(0),
+        )?;
         // Incidents no entry belongs to any more (merged into a chain, or now read as
         // announcements): gone. Events that named them keep their own copy of what they said.
         let removed = tx.execute(
@@ -857,6 +885,7 @@ impl Store {
             states_changed: changed,
             incidents_removed: usize::try_from(removed).unwrap_or(0),
             incidents_added: usize::try_from((after - before + removed).max(0)).unwrap_or(0),
+            overrides_dropped: usize::try_from(overrides_dropped).unwrap_or(0),
         })
     }
 }
@@ -870,4 +899,7 @@ pub struct Reclassified {
     pub incidents_removed: usize,
     /// Incidents created by the rebuild.
     pub incidents_added: usize,
+    /// Overrides of incidents that are no incident any more (their entries now read as
+    /// announcements), removed with them.
+    pub overrides_dropped: usize,
 }
