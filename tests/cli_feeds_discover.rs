@@ -42,6 +42,11 @@ fn a_home_page_linking_its_atom_feed_adds_the_feed_and_says_so() {
         "the page is its html_url"
     );
     assert_eq!(server.seen("/").len(), 1, "the page is fetched once");
+    assert_eq!(
+        sandbox.strings("SELECT title FROM feeds"),
+        ["Skylark Status - Incident History"],
+        "no --title: the feed's own title, not its host"
+    );
 }
 
 #[test]

@@ -19,9 +19,15 @@ pub enum Resolved {
         /// "Atlassian Statuspage feed", "incident.io status API".
         label: String,
         entries: usize,
+        /// The source's own title ("GitHub", "Skylark Status - Incident History").
+        title: Option<String>,
     },
     /// The URL is a web page; `url` is the source found from it.
-    Found { url: String, label: String },
+    Found {
+        url: String,
+        label: String,
+        title: Option<String>,
+    },
 }
 
 /// Fetches `url` and says what to add for it (see the module's doc).
@@ -50,6 +56,7 @@ async fn resolve_with(fetcher: &Fetcher, url: &str) -> anyhow::Result<Resolved> 
             return Ok(Resolved::Direct {
                 label: label(&parsed),
                 entries: parsed.entries.len(),
+                title: parsed.title,
             })
         }
         Err(err) => err,
@@ -70,6 +77,7 @@ async fn resolve_with(fetcher: &Fetcher, url: &str) -> anyhow::Result<Resolved> 
                 return Ok(Resolved::Found {
                     url: candidate.url.clone(),
                     label: label(&parsed),
+                    title: parsed.title,
                 })
             }
             Err(why) => tried.push(format!("  {}: {why}", candidate.url)),

@@ -196,7 +196,7 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
             if spec.engine.is_some() || *no_check {
                 add(&mut store, &spec, None)
             } else {
-                add_checked(&mut store, spec)
+                add_checked(&mut store, spec, title.is_some())
             }
         }
         FeedsCommand::Remove { feed } => remove(&mut store, feed),
@@ -416,9 +416,20 @@ fn add(store: &mut Store, spec: &FeedSpec, checked: Option<String>) -> anyhow::R
 /// `feeds add URL`: fetches the URL once; a source is added as given, a status page's home
 /// gives the source found from it (its URL is then the feed's `html_url`, unless one is given).
 /// Nothing is stored when nothing usable is found.
-fn add_checked(store: &mut Store, mut spec: FeedSpec) -> anyhow::Result<i32> {
-    match discover::resolve(&spec.url)? {
-        Resolved::Direct { label, entries } => {
+/// `feeds add URL` with the check: the URL's own source, or the one its page leads to. With no
+/// `--title`, the source's own title names the feed (better than its host).
+fn add_checked(store: &mut Store, mut spec: FeedSpec, titled: bool) -> anyhow::Result<i32> {
+    let resolved = discover::resolve(&spec.url)?;
+    let (Resolved::Direct { title, .. } | Resolved::Found { title, .. }) = &resolved;
+    if let Some(title) = title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !titled && !t.is_empty())
+    {
+        spec.title = title.to_string();
+    }
+    match resolved {
+        Resolved::Direct { label, entries, .. } => {
             let checked = format!("{} {label}, {entries} entries now", article(&label));
             add(store, &spec, Some(checked))
         }

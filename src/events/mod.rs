@@ -94,7 +94,8 @@ fn desired_states<'a>(
             let slot = desired
                 .entry(name)
                 .or_insert((ServiceState::Operational, None));
-            if state > slot.0 {
+            // Worse wins; as bad as what the source reported, the incident is the cause to show.
+            if state > slot.0 || (state == slot.0 && slot.1.is_none()) {
                 *slot = (state, Some(incident));
             }
         }
@@ -606,5 +607,20 @@ mod tests {
         let plan = plan_state(&feed(), &inputs, now());
         assert_eq!(plan.events.len(), 1);
         assert_eq!(plan.events[0].payload.kind_name(), "state_change");
+    }
+
+    #[test]
+    fn an_incident_as_bad_as_the_reported_state_is_named_as_its_cause() {
+        let inputs = StateInputs {
+            open: vec![incident(4, Status::Outage, Some(Phase::Identified), &[])],
+            reported: Some(reported(&[("API", ServiceState::Outage)], None)),
+            ..StateInputs::default()
+        };
+        let plan = plan_state(&feed(), &inputs, now());
+        let overall = plan.states.iter().find(|s| s.component.is_empty()).unwrap();
+        assert_eq!(
+            (overall.state, overall.incident_id),
+            (ServiceState::Outage, Some(4))
+        );
     }
 }
