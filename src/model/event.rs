@@ -427,6 +427,41 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_payload_this_build_cannot_read_is_still_listed_and_delivered_as_stored() {
+        let columns = || EventColumns {
+            id: "e9".into(),
+            kind: "state_change".into(),
+            occurred_at: "2025-10-20T07:00:00Z".into(),
+            detected_at: "2025-10-20T07:01:00Z".into(),
+            title: Some("Zoom is outage".into()),
+            link: None,
+        };
+        // Damaged (or from a version whose shape this one cannot read): the row's columns.
+        let damaged = StoredEvent::read(7, "{\"type\": \"state_change\"".into(), columns());
+        assert_eq!(damaged.payload.detail, EventDetail::Unknown);
+        assert_eq!(damaged.payload.title, "Zoom is outage");
+        assert_eq!(damaged.payload.id, "e9");
+        assert_eq!(
+            damaged.body, "{\"type\": \"state_change\"",
+            "sent as stored"
+        );
+        let line: serde_json::Value = serde_json::from_str(&damaged.json_line().unwrap()).unwrap();
+        assert_eq!(line["seq"], 7);
+        assert_eq!(
+            line["payload"], "{\"type\": \"state_change\"",
+            "kept as text"
+        );
+        // A newer kind keeps its own name.
+        let newer = StoredEvent::read(
+            8,
+            r#"{"id":"e10","type":"correlated_outage","occurred_at":"a","detected_at":"b","title":"t"}"#
+                .into(),
+            columns(),
+        );
+        assert_eq!(newer.kind_name(), "correlated_outage");
+    }
+
+    #[test]
     fn a_kind_from_a_newer_version_reads_as_unknown_and_keeps_the_common_fields() {
         let text = r#"{"id":"x","type":"correlated_outage","occurred_at":"a","detected_at":"b",
                        "title":"AWS us-east-1 is the likely cause","cluster_id":"c1"}"#;
