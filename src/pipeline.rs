@@ -720,15 +720,9 @@ fn parse_outcome(err: &ParseError) -> FetchOutcome {
 /// so a feed's text is held once, not twice.
 pub fn classify_all(rules: &Rules, mut parsed: ParsedFeed) -> (ParsedFeed, Vec<ClassifiedEntry>) {
     let entries = std::mem::take(&mut parsed.entries);
+    // A watched page's state needs no `overall` of its own: its one text's verdict opens (or
+    // not) the incident that sets it, so `reclassify` under new rules moves both together.
     let classified = classify_entries(rules, parsed.engine, entries);
-    if parsed.engine == Engine::Page {
-        // A watched page's state is what its one text classifies as (the `page-*` rules read
-        // its `expect` verdict), so `overall` and the incident its entry opens agree.
-        parsed.overall = classified
-            .first()
-            .map(|c| c.class.status.service_state())
-            .or(parsed.overall);
-    }
     (parsed, classified)
 }
 

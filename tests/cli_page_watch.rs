@@ -241,3 +241,24 @@ fn the_opml_round_trip_keeps_selector_and_expect() {
     let table = stdout(&again.run(&["feeds", "list"]));
     assert!(table.contains("PAGE WATCH"), "{table}");
 }
+
+#[test]
+fn reclassify_with_new_rules_moves_a_pages_state_with_its_verdict() {
+    let server = FeedServer::start();
+    server.set(PAGE, page("Message delivery is down for some users."));
+    let sandbox = Sandbox::new();
+    add_page(&sandbox, &server.url(PAGE), &[]);
+    assert_eq!(sandbox.poll(&[]).status.code(), Some(0));
+    assert_ne!(state(&sandbox), "operational");
+
+    // A user's rule says that sentence is not an incident: re-reading the archive alone
+    // (no fetch) must bring the vendor back, with nothing of the old verdict kept aside.
+    let rules = sandbox.write(
+        "mine.toml",
+        "[[rule]]\nname = 'known-banner'\nfield = 'any'\nregex = '(?i)message delivery is down'\n\
+         status = 'informational'\npriority = 2000\n",
+    );
+    let out = sandbox.run(&["reclassify", "--rules", rules.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(state(&sandbox), "operational", "{}", stdout(&out));
+}
