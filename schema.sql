@@ -35,7 +35,8 @@ CREATE TABLE feeds (
     redirect_count       INTEGER NOT NULL DEFAULT 0, -- ...on this many fetches in a row
     selector             TEXT,                       -- a watched page: CSS selector of the state text
     expect               TEXT,                       -- ...and the regex that text matches when all is well
-    reported_state       TEXT                        -- JSON: what a status API or page says now
+    reported_state       TEXT,                       -- JSON: what a status API or page says now
+    runs_on              TEXT                        -- 'aws:us-east-1,cloudflare': what it runs on
 );
 CREATE INDEX feeds_vendor ON feeds (vendor);
 
@@ -241,6 +242,35 @@ CREATE TABLE overrides (
 CREATE UNIQUE INDEX overrides_incident ON overrides (incident_id) WHERE incident_id IS NOT NULL;
 CREATE UNIQUE INDEX overrides_state ON overrides (feed_id, component) WHERE incident_id IS NULL;
 
+
+-- Correlated outages: vendors that left operational together, more than chance explains.
+-- Written by the correlate stage with the `correlated_outage` events they raise, in one
+-- transaction. The id is the events' `cluster_id`.
+CREATE TABLE clusters (
+    id            INTEGER PRIMARY KEY,
+    started_at    TEXT    NOT NULL,                  -- the first member's departure
+    opened_at     TEXT    NOT NULL,                  -- when it was judged no chance
+    last_event_at TEXT    NOT NULL,                  -- its newest message (grew waits a window)
+    resolved_at   TEXT,                              -- every member operational again
+    phase         TEXT    NOT NULL,                  -- opened, grew, resolved: its newest message
+    cause_vendor  TEXT,                              -- the suspected cause, when there is one
+    cause_region  TEXT,
+    cause_why     TEXT,
+    chance        REAL    NOT NULL                   -- how likely chance alone made the burst
+);
+CREATE INDEX clusters_open ON clusters (started_at) WHERE resolved_at IS NULL;
+
+-- A cluster's members: one row per vendor.
+CREATE TABLE cluster_members (
+    cluster_id  INTEGER NOT NULL REFERENCES clusters (id) ON DELETE CASCADE,
+    vendor      TEXT    NOT NULL,
+    since       TEXT    NOT NULL,                    -- its incident's start, as the vendor dates it
+    state       TEXT    NOT NULL,                    -- its state when the cluster was last planned
+    incident_id INTEGER REFERENCES incidents (id) ON DELETE SET NULL,
+    announced   INTEGER NOT NULL DEFAULT 0,          -- listed in a message already
+    PRIMARY KEY (cluster_id, vendor)
+) WITHOUT ROWID;
+CREATE INDEX cluster_members_vendor ON cluster_members (vendor);
 
 -- Current state per vendor and component, worst first when ordered by severity DESC.
 CREATE VIEW current_status AS

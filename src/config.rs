@@ -10,6 +10,8 @@
 //! `~/.config/statuswatch/config.toml`); none of those means an empty configuration.
 //! `config.example.toml` at the repository root documents every key.
 
+use crate::correlate::settings::RawCorrelation;
+use crate::correlate::CorrelationSettings;
 use crate::deliver::config::{RawDelivery, RawWebhook};
 use crate::deliver::{DeliveryPolicy, Webhook};
 use crate::problems::{line_col, Problems};
@@ -48,6 +50,8 @@ pub struct Config {
     pub webhooks: Vec<Webhook>,
     /// Timeouts and retry policy for every webhook.
     pub delivery: DeliveryPolicy,
+    /// How correlated outages are judged (`[correlation]`).
+    pub correlation: CorrelationSettings,
 }
 
 /// The file as written: every key optional except a webhook's `name` and `url`.
@@ -64,6 +68,10 @@ pub struct RawConfig {
     /// `[delivery]`: timeouts and retries (defaults in [`DeliveryPolicy::default`]).
     #[serde(default)]
     pub delivery: RawDelivery,
+    /// `[correlation]`: the correlated-outage model's knobs (defaults in
+    /// [`CorrelationSettings::default`]).
+    #[serde(default)]
+    pub correlation: RawCorrelation,
 }
 
 impl RawConfig {
@@ -107,6 +115,7 @@ impl RawConfig {
         // Deliver validates its own tables; this file only hands them over.
         let (webhooks, delivery) =
             crate::deliver::config::build(self.webhooks, self.delivery, env, &mut problems);
+        let correlation = crate::correlate::settings::build(self.correlation, &mut problems);
         if problems.count() > 0 {
             return Err(ConfigError::Invalid {
                 problems: problems.into_list(),
@@ -118,6 +127,7 @@ impl RawConfig {
             timezone,
             webhooks,
             delivery,
+            correlation,
         })
     }
 }

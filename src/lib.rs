@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod correlate;
 pub mod daemon;
 pub mod deliver;
 pub mod duration;

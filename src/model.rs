@@ -3,10 +3,12 @@
 //! Stages exchange only these types, so each stage can be tested on its own and replaced without
 //! touching its neighbours (a JSON status API adapter, say, produces the same `ParsedFeed`).
 
+pub mod cluster;
 pub mod event;
 pub mod fetch;
 pub mod state;
 
+pub use cluster::{ClusterPhase, CorrelatedOutage, Dependency};
 pub use event::{EventDetail, EventPayload, StoredEvent};
 pub use fetch::{FeedHealth, FetchOutcome, FetchRecord, MovedTo};
 pub use state::{DocumentFacts, OpenIncident, Reported, StateInputs, StatePlan, StateRow};
@@ -695,6 +697,9 @@ pub enum EventKind {
     NetworkDown,
     /// One component of a vendor changed state (webhooks ask for it by `kinds`).
     ComponentChange,
+    /// Vendors left operational together, more than chance explains: a cluster opened, grew
+    /// or resolved.
+    CorrelatedOutage,
 }
 
 impl EventKind {
@@ -758,6 +763,7 @@ mod tests {
                 "feed_recovered",
                 "network_down",
                 "component_change",
+                "correlated_outage",
             ]
         );
         for kind in EventKind::iter() {

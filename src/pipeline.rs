@@ -744,3 +744,20 @@ pub fn classify_entries(
         })
         .collect()
 }
+
+/// The correlate stage at `now`, in one write: every vendor's departures and the open
+/// clusters are read, the clusters planned, and their rows and `correlated_outage` events
+/// written together. Returns the events raised. Runs after every cycle (and after every
+/// capture of a replay), so a cluster opens within one cycle of the member that makes it.
+pub fn correlate(
+    store: &mut Store,
+    settings: &crate::correlate::CorrelationSettings,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    if !settings.enabled {
+        return Ok(0);
+    }
+    store.correlate(settings, now, |inputs| {
+        crate::correlate::plan_correlation(inputs, settings, now)
+    })
+}

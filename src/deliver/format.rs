@@ -76,6 +76,10 @@ pub fn look(event: &EventPayload) -> Look {
                 ServiceState::Operational => (0x2E7D32, "🟢"),
             }
         }
+        EventDetail::CorrelatedOutage(c) => match c.phase {
+            crate::model::ClusterPhase::Resolved => (0x2E7D32, "🟢"),
+            _ => (0x8E24AA, "🟣"),
+        },
         EventDetail::FeedFailing(_) | EventDetail::NetworkDown(_) => (0xFBC02D, "⚠️"),
         EventDetail::FeedRecovered(_) => (0x2E7D32, "🟢"),
         EventDetail::Test(_) | EventDetail::Unknown => (0x607D8B, "🔔"),

@@ -37,6 +37,7 @@ pub enum EventDetail {
     FeedRecovered(FeedRecovered),
     NetworkDown(NetworkDown),
     ComponentChange(ComponentChange),
+    CorrelatedOutage(super::CorrelatedOutage),
     /// The synthetic event `webhooks test` sends; never stored.
     Test(TestEvent),
     /// A kind this build does not know (written by a newer version): delivered as stored.
@@ -244,6 +245,7 @@ impl EventPayload {
             EventDetail::FeedRecovered(_) => Some(EventKind::FeedRecovered),
             EventDetail::NetworkDown(_) => Some(EventKind::NetworkDown),
             EventDetail::ComponentChange(_) => Some(EventKind::ComponentChange),
+            EventDetail::CorrelatedOutage(_) => Some(EventKind::CorrelatedOutage),
             EventDetail::Test(_) | EventDetail::Unknown => None,
         }
     }
@@ -265,7 +267,9 @@ impl EventPayload {
             EventDetail::FeedRecovered(e) => Some(&e.feed),
             EventDetail::ComponentChange(e) => Some(&e.feed),
             EventDetail::Test(e) => e.feed.as_ref(),
-            EventDetail::NetworkDown(_) | EventDetail::Unknown => None,
+            EventDetail::NetworkDown(_)
+            | EventDetail::CorrelatedOutage(_)
+            | EventDetail::Unknown => None,
         }
     }
 
@@ -276,7 +280,9 @@ impl EventPayload {
             EventDetail::FeedRecovered(e) => Some(&e.vendor),
             EventDetail::ComponentChange(e) => Some(&e.vendor),
             EventDetail::Test(e) => e.vendor.as_deref(),
-            EventDetail::NetworkDown(_) | EventDetail::Unknown => None,
+            EventDetail::NetworkDown(_)
+            | EventDetail::CorrelatedOutage(_)
+            | EventDetail::Unknown => None,
         }
     }
 
@@ -454,16 +460,16 @@ mod tests {
         // A newer kind keeps its own name.
         let newer = StoredEvent::read(
             8,
-            r#"{"id":"e10","type":"correlated_outage","occurred_at":"a","detected_at":"b","title":"t"}"#
+            r#"{"id":"e10","type":"vendor_rumour","occurred_at":"a","detected_at":"b","title":"t"}"#
                 .into(),
             columns(),
         );
-        assert_eq!(newer.kind_name(), "correlated_outage");
+        assert_eq!(newer.kind_name(), "vendor_rumour");
     }
 
     #[test]
     fn a_kind_from_a_newer_version_reads_as_unknown_and_keeps_the_common_fields() {
-        let text = r#"{"id":"x","type":"correlated_outage","occurred_at":"a","detected_at":"b",
+        let text = r#"{"id":"x","type":"vendor_rumour","occurred_at":"a","detected_at":"b",
                        "title":"AWS us-east-1 is the likely cause","cluster_id":"c1"}"#;
         let payload: EventPayload = serde_json::from_str(text).unwrap();
         assert_eq!(payload.detail, EventDetail::Unknown);

@@ -42,6 +42,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0009_same_incident",
         include_str!("../../migrations/0009_same_incident.sql"),
     ),
+    (
+        "0010_correlation",
+        include_str!("../../migrations/0010_correlation.sql"),
+    ),
 ];
 
 /// The whole current schema, as people read it.

@@ -7,6 +7,7 @@
 //! `query.rs` (read-only SQL for people), `deliveries.rs` (webhook registry, delivery queue and
 //! attempt log).
 
+mod clusters;
 mod deliveries;
 mod entries;
 mod feeds;
