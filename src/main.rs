@@ -36,6 +36,8 @@ enum Command {
     Events(cli::events::EventsArgs),
     /// Show incidents with their durations, newest first.
     History(cli::history::HistoryArgs),
+    /// Show correlated outages (vendors down together), newest first, with members and cause.
+    Clusters(cli::clusters::ClustersArgs),
     /// Run the daemon: poll every feed on its cron schedule until SIGINT/SIGTERM.
     Run(cli::run::RunArgs),
     /// Classify the entries of feed files offline, without a database.
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
         Command::Query(a) => cli::query::run(&args.global, a),
         Command::Events(a) => cli::events::run(&args.global, a),
         Command::History(a) => cli::history::run(&args.global, a),
+        Command::Clusters(a) => cli::clusters::run(&args.global, a),
         Command::Run(a) => cli::run::run(&args.global, a),
         Command::Classify(a) => cli::classify::run(a),
         Command::Reclassify(a) => cli::reclassify::run(&args.global, a),

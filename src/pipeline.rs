@@ -146,6 +146,8 @@ pub struct Pipeline {
     /// documents held at once when the writer is slower than the network
     /// ([`IN_FLIGHT_PER_FETCH_SLOT`] per fetch slot).
     pub in_flight: Arc<Semaphore>,
+    /// How the correlate stage that ends every cycle judges bursts (`[correlation]`).
+    pub correlation: Arc<crate::correlate::CorrelationSettings>,
 }
 
 /// A feed whose fetch never reached its server; written once the cycle knows whether the
@@ -186,6 +188,7 @@ impl Pipeline {
             in_flight: Arc::new(Semaphore::new(
                 fetcher.config().concurrency.max(1) * IN_FLIGHT_PER_FETCH_SLOT,
             )),
+            correlation: Arc::new(crate::correlate::CorrelationSettings::default()),
             fetcher,
         }
     }
@@ -255,6 +258,12 @@ impl Pipeline {
         for report in &reports {
             summary.add(&report.result);
         }
+        // Every vendor's state of this cycle is stored: judge the bursts at once.
+        let settings = Arc::clone(&self.correlation);
+        summary.events += self
+            .writer
+            .run(move |store| correlate(store, &settings, Utc::now()))
+            .await?;
         Ok((summary, reports))
     }
 

@@ -2,6 +2,7 @@
 //! over a list of feeds on a runtime with the single database writer.
 
 use crate::classify::Rules;
+use crate::correlate::CorrelationSettings;
 use crate::fetch::{FetchConfig, Fetcher};
 use crate::pipeline::{CycleOptions, FeedReport, FeedResult, Pipeline, PollSummary};
 use crate::store::writer::Writer;
@@ -69,14 +70,16 @@ pub fn build_pipeline(
     store: Store,
     args: &CycleArgs,
     rules: Arc<Rules>,
+    correlation: &CorrelationSettings,
 ) -> anyhow::Result<(Pipeline, std::thread::JoinHandle<Store>)> {
     let (writer, writer_thread) = Writer::spawn(store)?;
-    let pipeline = Pipeline::new(
+    let mut pipeline = Pipeline::new(
         Fetcher::new(args.fetch_config())?,
         rules,
         writer,
         args.failing_after,
     );
+    pipeline.correlation = Arc::new(correlation.clone());
     Ok((pipeline, writer_thread))
 }
 
@@ -101,10 +104,11 @@ pub fn run_cycle(
     feeds: Vec<FeedRow>,
     args: &CycleArgs,
     options: CycleOptions,
+    correlation: &CorrelationSettings,
 ) -> anyhow::Result<(Store, PollSummary, Vec<FeedReport>)> {
     let rules = Arc::new(super::load_rules(args.rules.as_deref())?);
     let runtime = runtime()?;
-    let (pipeline, writer_thread) = build_pipeline(store, args, rules)?;
+    let (pipeline, writer_thread) = build_pipeline(store, args, rules, correlation)?;
     let result = runtime.block_on(pipeline.poll(feeds, options));
     drop(pipeline);
     let store = join_writer(writer_thread)?;

@@ -165,7 +165,10 @@ pub fn describe_check(report: &FeedReport) -> String {
 pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
     let mut store = open_store(&global.db)?;
     match &args.command {
-        FeedsCommand::Check { feed, cycle } => check(store, feed.as_deref(), cycle),
+        FeedsCommand::Check { feed, cycle } => {
+            let correlation = super::load_config(global)?.correlation;
+            check(store, feed.as_deref(), cycle, &correlation)
+        }
         FeedsCommand::Import { file } => import(&mut store, file),
         FeedsCommand::Export { output } => export(&store, output.as_deref()),
         FeedsCommand::List { format } => list(&store, *format),
@@ -204,7 +207,12 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
 }
 
 /// `feeds check`: fetches now, ignoring backoff and validators, and says what happened.
-fn check(store: Store, feed: Option<&str>, cycle: &CycleArgs) -> anyhow::Result<i32> {
+fn check(
+    store: Store,
+    feed: Option<&str>,
+    cycle: &CycleArgs,
+    correlation: &crate::correlate::CorrelationSettings,
+) -> anyhow::Result<i32> {
     let feeds = match feed {
         Some(which) => vec![store.find_feed(which)?],
         None => store
@@ -220,7 +228,7 @@ fn check(store: Store, feed: Option<&str>, cycle: &CycleArgs) -> anyhow::Result<
     let options = CycleOptions {
         ignore_validators: true,
     };
-    let (_store, summary, reports) = run_cycle(store, feeds, cycle, options)?;
+    let (_store, summary, reports) = run_cycle(store, feeds, cycle, options, correlation)?;
     let mut out = String::new();
     for report in &reports {
         out.push_str(&describe_check(report));

@@ -2,6 +2,7 @@
 //! database, output formats, tables). `anyhow` lives here and in `main.rs` only.
 
 pub mod classify;
+pub mod clusters;
 pub mod cycle;
 pub mod discover;
 pub mod events;

@@ -157,7 +157,8 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
         );
     }
     let runtime = cycle::runtime()?;
-    let (pipeline, writer_thread) = cycle::build_pipeline(store, &args.cycle, rules)?;
+    let (pipeline, writer_thread) =
+        cycle::build_pipeline(store, &args.cycle, rules, &settings.config.correlation)?;
 
     let code = runtime.block_on(async {
         if args.once {

@@ -17,6 +17,11 @@ pub struct StatusArgs {
 pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<i32> {
     let store = open_store(&global.db)?;
     let rows = store.current_status()?;
+    // Open correlated outages first: on a bad morning they are the news.
+    let banner = match args.format {
+        Format::Table => super::clusters::banner(&store.clusters(None, true, 20)?),
+        _ => String::new(),
+    };
     let shown: Vec<_> = rows
         .iter()
         .filter(|r| args.all || args.format != Format::Table || r.state != "operational")
@@ -57,6 +62,6 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<i32> {
         60,
         &footer,
     )?;
-    print(&text)?;
+    print(&format!("{banner}{text}"))?;
     Ok(EXIT_OK)
 }

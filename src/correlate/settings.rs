@@ -41,7 +41,7 @@ impl Default for CorrelationSettings {
             max_chance: 1e-4,
             horizon: Duration::from_secs(6 * 3600),
             baseline: Duration::from_secs(90 * 86_400),
-            prior_interval: Duration::from_secs(30 * 86_400),
+            prior_interval: Duration::from_secs(14 * 86_400),
             provider_categories: ["cloud", "cdn", "dns", "hosting", "infrastructure"]
                 .map(String::from)
                 .to_vec(),

@@ -37,7 +37,7 @@ pub struct RawWebhook {
     pub secret: Option<Spanned<String>>,
     /// The name of an environment variable holding the secret.
     pub secret_env: Option<Spanned<String>>,
-    /// Event kinds (default: all four).
+    /// Event kinds (default: all but `component_change`).
     pub kinds: Option<Spanned<Vec<String>>>,
     /// Vendor keys (default: any).
     pub vendors: Option<Spanned<Vec<String>>>,

@@ -6,39 +6,45 @@
 //! at, so the rules stay predictable:
 //!
 //! - `kinds` picks the kinds of event (default: `state_change`, `feed_failing`,
-//!   `feed_recovered`, `network_down`; `component_change` only when asked for).
+//!   `feed_recovered`, `network_down`, `correlated_outage`; `component_change` only when
+//!   asked for).
 //! - `vendors` and `categories` apply to events about a feed (every kind but `network_down`,
 //!   which is about our own network and reaches every webhook whose `kinds` include it).
 //! - `components`, `min_status` and `transitions` apply to `state_change` and
 //!   `component_change` events only.
+//! - A `correlated_outage` is about many vendors: `vendors` and `categories` match when any
+//!   member (or the suspected cause) does, `min_status` compares its worst member now, and its
+//!   `resolved` message reaches every webhook its kind and vendors reach.
 //! - `min_status` compares the *worse side* of the transition: `degraded -> outage`,
 //!   `outage -> degraded` and `outage -> operational` all reach an outage-only webhook, so the
 //!   people told about an outage are also told when it ends.
 //! - `transitions` are `FROM->TO` patterns over service states, `*` matching any
 //!   (`"*->outage"`, `"outage->*"`, `"degraded->operational"`).
 
-use crate::model::EventPayload;
+use crate::model::{ClusterPhase, CorrelatedOutage, EventDetail, EventPayload};
 use crate::model::{EventKind, ServiceState};
 use std::fmt;
 use std::str::FromStr;
 
 /// Every kind a webhook can ask for.
-pub const ALL_KINDS: [EventKind; 5] = [
+pub const ALL_KINDS: [EventKind; 6] = [
     EventKind::StateChange,
     EventKind::FeedFailing,
     EventKind::FeedRecovered,
     EventKind::NetworkDown,
     EventKind::ComponentChange,
+    EventKind::CorrelatedOutage,
 ];
 
 /// What a webhook gets when it names no `kinds`: all but `component_change`, which a status
 /// API raises for each of dozens of components on a bad day; the vendor's `state_change`
 /// lists them already.
-pub const DEFAULT_KINDS: [EventKind; 4] = [
+pub const DEFAULT_KINDS: [EventKind; 5] = [
     EventKind::StateChange,
     EventKind::FeedFailing,
     EventKind::FeedRecovered,
     EventKind::NetworkDown,
+    EventKind::CorrelatedOutage,
 ];
 
 /// Reads an event kind as written in the configuration and the outbox.
@@ -172,6 +178,9 @@ impl Filter {
         if !self.kinds.contains(&kind) {
             return false;
         }
+        if let EventDetail::CorrelatedOutage(cluster) = &event.detail {
+            return self.matches_cluster(cluster);
+        }
         if kind != EventKind::NetworkDown {
             if !self.vendors.is_empty() && !any_eq(&self.vendors, event.vendor()) {
                 return false;
@@ -195,6 +204,35 @@ impl Filter {
             return false;
         }
         self.transitions.is_empty() || self.transitions.iter().any(|t| t.matches(from, to))
+    }
+
+    /// A correlated outage is about many vendors: `vendors` and `categories` match when any
+    /// member (or the suspected cause) does; `min_status` looks at the worst member now,
+    /// except for `resolved`, which reaches everyone who could have been told of the cluster.
+    fn matches_cluster(&self, cluster: &CorrelatedOutage) -> bool {
+        let cause = cluster.suspected_cause.as_ref().map(|c| c.vendor.as_str());
+        if !self.vendors.is_empty()
+            && !cluster
+                .vendors
+                .iter()
+                .map(|m| m.vendor.as_str())
+                .chain(cause)
+                .any(|v| any_eq(&self.vendors, Some(v)))
+        {
+            return false;
+        }
+        if !self.categories.is_empty()
+            && !cluster
+                .vendors
+                .iter()
+                .any(|m| any_eq(&self.categories, m.category.as_deref()))
+        {
+            return false;
+        }
+        cluster.phase == ClusterPhase::Resolved
+            || self
+                .min_status
+                .is_none_or(|min| cluster.worst_state() >= min)
     }
 }
 
@@ -247,6 +285,62 @@ mod tests {
         };
         assert!(degraded.matches(&change("degraded", "operational")));
         assert!(!degraded.matches(&change("maintenance", "operational")));
+    }
+
+    fn cluster(phase: &str, states: &[(&str, &str)]) -> EventPayload {
+        let vendors: Vec<serde_json::Value> = states
+            .iter()
+            .map(|(v, s)| {
+                serde_json::json!({"vendor": v, "title": v, "category": "saas", "state": s,
+                "since": "2025-10-20T06:52:00Z", "incident": null})
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "id": "c", "type": "correlated_outage", "occurred_at": "2025-10-20T06:52:00Z",
+            "detected_at": "2025-10-20T07:00:00Z", "title": "t", "cluster_id": 1, "phase": phase,
+            "started_at": "2025-10-20T06:52:00Z", "vendors": vendors, "joined": [],
+            "suspected_cause": {"vendor": "aws", "region": null, "why": "w"}, "chance": 1e-6,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_correlated_outage_matches_by_any_member_and_its_end_reaches_everyone_told() {
+        let opened = cluster("opened", &[("slack", "degraded"), ("zoom", "degraded")]);
+        assert!(Filter::default().matches(&opened), "sent by default");
+        let zoom = Filter {
+            vendors: vec!["zoom".into()],
+            ..Filter::default()
+        };
+        assert!(zoom.matches(&opened));
+        let aws = Filter {
+            vendors: vec!["aws".into()],
+            ..Filter::default()
+        };
+        assert!(aws.matches(&opened), "the suspected cause counts");
+        let other = Filter {
+            vendors: vec!["github".into()],
+            ..Filter::default()
+        };
+        assert!(!other.matches(&opened));
+        let gaming = Filter {
+            categories: vec!["gaming".into()],
+            ..Filter::default()
+        };
+        assert!(!gaming.matches(&opened));
+        assert!(!outage_only().matches(&opened), "no member is down");
+        let worse = cluster("grew", &[("slack", "outage"), ("zoom", "degraded")]);
+        assert!(outage_only().matches(&worse));
+        let resolved = cluster(
+            "resolved",
+            &[("slack", "operational"), ("zoom", "operational")],
+        );
+        assert!(outage_only().matches(&resolved));
+        let changes_only = Filter {
+            kinds: vec![EventKind::StateChange],
+            ..Filter::default()
+        };
+        assert!(!changes_only.matches(&opened));
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! Vendor text is untrusted: Slack's control characters (`&`, `<`, `>`) are escaped, and
 //! lengths are cut to what each service accepts.
 
-use crate::model::{EventDetail, EventPayload, ServiceState, StoredEvent};
+use crate::model::{
+    ClusterPhase, CorrelatedOutage, EventDetail, EventPayload, ServiceState, StoredEvent,
+};
 use serde_json::{json, Value};
 use std::fmt;
 use std::str::FromStr;
@@ -77,7 +79,7 @@ pub fn look(event: &EventPayload) -> Look {
             }
         }
         EventDetail::CorrelatedOutage(c) => match c.phase {
-            crate::model::ClusterPhase::Resolved => (0x2E7D32, "🟢"),
+            ClusterPhase::Resolved => (0x2E7D32, "🟢"),
             _ => (0x8E24AA, "🟣"),
         },
         EventDetail::FeedFailing(_) | EventDetail::NetworkDown(_) => (0xFBC02D, "⚠️"),
@@ -141,8 +143,91 @@ fn safe_link(event: &EventPayload) -> Option<String> {
     matches!(url.scheme(), "http" | "https").then(|| url.as_str().replace('|', "%7C"))
 }
 
+/// Members listed one per line in a chat message; the rest are counted.
+const MEMBER_LINES: usize = 15;
+
+/// "1 in 2,300,000" for a probability, as a person reads odds.
+fn odds(p: f64) -> String {
+    if p <= 0.0 || !p.is_finite() {
+        return "less than 1 in a billion".to_string();
+    }
+    let one_in = (1.0 / p).round();
+    if one_in >= 1e9 {
+        return "less than 1 in a billion".to_string();
+    }
+    let digits = format!("{one_in:.0}");
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("1 in {grouped}")
+}
+
+/// HH:MM UTC of a stored time, or the text as it is.
+fn clock(text: &str) -> String {
+    crate::store::parse_time_text(text)
+        .map_or_else(|| text.to_string(), |t| t.format("%H:%M UTC").to_string())
+}
+
+/// A correlated outage in lines: the cause and why, who is affected since when and with
+/// what words, who is new, and how unlikely chance is.
+fn cluster_details(cluster: &CorrelatedOutage) -> Vec<String> {
+    let mut lines = Vec::new();
+    match &cluster.suspected_cause {
+        Some(cause) => {
+            let at = cause
+                .region
+                .as_ref()
+                .map(|r| format!(" {r}"))
+                .unwrap_or_default();
+            lines.push(format!("Likely cause: {}{at}. {}", cause.vendor, cause.why));
+        }
+        None => lines.push("Likely cause: unknown (no shared provider found).".to_string()),
+    }
+    lines.push(format!("Affected ({}):", cluster.vendors.len()));
+    for member in cluster.vendors.iter().take(MEMBER_LINES) {
+        let new = if cluster.phase == ClusterPhase::Grew && cluster.joined.contains(&member.vendor)
+        {
+            " (new)"
+        } else {
+            ""
+        };
+        let said = member
+            .incident
+            .as_ref()
+            .map(|i| format!(": {}", one_line(&i.title)))
+            .unwrap_or_default();
+        lines.push(format!(
+            "• {}{new}: {} since {}{}",
+            member.title,
+            member.state,
+            clock(&member.since),
+            cut(&said, 160)
+        ));
+    }
+    if cluster.vendors.len() > MEMBER_LINES {
+        lines.push(format!(
+            "• and {} more",
+            cluster.vendors.len() - MEMBER_LINES
+        ));
+    }
+    lines.push(format!(
+        "Started {}; chance alone: {} (cluster {}).",
+        clock(&cluster.started_at),
+        odds(cluster.chance),
+        cluster.cluster_id
+    ));
+    lines
+}
+
 /// The detail lines under the title: transition, components, vendor and when.
 fn details(event: &EventPayload) -> Vec<String> {
+    if let EventDetail::CorrelatedOutage(cluster) = &event.detail {
+        return cluster_details(cluster);
+    }
     let mut lines = Vec::new();
     if let Some(t) = transition(event) {
         lines.push(format!("State: {t}"));
@@ -333,6 +418,51 @@ mod tests {
         let s = slack(&e);
         assert!(s["attachments"][0].get("title_link").is_none());
         assert!(!s["text"].as_str().unwrap().starts_with('<'));
+    }
+
+    fn cluster() -> EventPayload {
+        let text = r#"{"id":"01","type":"correlated_outage","occurred_at":"2025-10-20T06:52:00Z",
+            "detected_at":"2025-10-20T07:08:00Z",
+            "title":"AWS us-east-1 is the likely cause: 3 vendors went degraded or down between 06:52 and 07:06 UTC",
+            "link":"https://status.slack.com/x","cluster_id":4,"phase":"grew",
+            "started_at":"2025-10-20T06:52:00Z",
+            "vendors":[
+              {"vendor":"slack","title":"Slack","state":"outage","since":"2025-10-20T06:52:00Z",
+               "incident":{"id":1,"title":"Messages <fail> to send","link":null}},
+              {"vendor":"zoom","title":"Zoom","state":"degraded","since":"2025-10-20T06:58:00Z","incident":null}],
+            "joined":["zoom"],
+            "suspected_cause":{"vendor":"aws","region":"us-east-1","why":"2 of 2 members run on aws:us-east-1; AWS has not posted yet."},
+            "chance":4.2e-7}"#;
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_correlated_outage_reads_as_one_message() {
+        let event = cluster();
+        let s = slack(&event);
+        let text = s["text"].as_str().unwrap();
+        assert!(
+            text.contains("🟣 AWS us-east-1 is the likely cause: 3 vendors"),
+            "{text}"
+        );
+        let lines = s["attachments"][0]["text"].as_str().unwrap();
+        assert_eq!(
+            lines,
+            "Likely cause: aws us-east-1. 2 of 2 members run on aws:us-east-1; AWS has not posted yet.\n\
+             Affected (2):\n\
+             • Slack: outage since 06:52 UTC: Messages &lt;fail&gt; to send\n\
+             • Zoom (new): degraded since 06:58 UTC\n\
+             Started 06:52 UTC; chance alone: 1 in 2,380,952 (cluster 4)."
+        );
+        let d = discord(&event);
+        assert!(d["embeds"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("• Slack: outage since 06:52 UTC: Messages <fail> to send"));
+        assert_eq!(d["embeds"][0]["color"], 0x8E24AA);
+        assert_eq!(d["allowed_mentions"]["parse"], json!([]));
+        assert_eq!(odds(0.0), "less than 1 in a billion");
+        assert_eq!(odds(0.5), "1 in 2");
     }
 
     #[test]

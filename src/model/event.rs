@@ -423,6 +423,7 @@ mod tests {
             "feed_failing",
             "feed_recovered",
             "network_down",
+            "correlated_outage",
             "test",
         ] {
             assert!(

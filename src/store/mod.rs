@@ -17,6 +17,7 @@ mod query;
 mod state;
 pub mod writer;
 
+pub use clusters::{ClusterMemberRow, ClusterRow};
 pub use deliveries::{AttemptOutcome, AttemptRecord, Claim, QueuedDelivery, WebhookStats};
 pub use entries::{EntryOutcome, IngestCounts, StorableEntry, StoredEntry};
 pub use feeds::{FeedRow, ImportCounts, RecordedFetch};
