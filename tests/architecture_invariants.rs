@@ -365,12 +365,31 @@ fn only_the_store_holds_sql() {
 }
 
 #[test]
-fn parse_and_classify_do_no_io() {
+fn parse_classify_and_correlate_do_no_io() {
     let sources = sources();
     let stages: Vec<&Source> = sources
         .iter()
-        .filter(|s| s.name.starts_with("src/parse/") || s.name.starts_with("src/classify/"))
+        .filter(|s| {
+            ["src/parse/", "src/classify/", "src/correlate/"]
+                .iter()
+                .any(|stage| s.name.starts_with(stage))
+        })
         .collect();
+    assert!(
+        stages.iter().any(|s| s.name == "src/correlate/mod.rs"),
+        "correlate not found"
+    );
+    // The correlate stage takes the clock as a value: a replay sets it.
+    for s in stages
+        .iter()
+        .filter(|s| s.name.starts_with("src/correlate/"))
+    {
+        assert!(
+            !s.text.contains("Utc::now"),
+            "{} reads the clock; take `now` as an argument",
+            s.name
+        );
+    }
     assert!(
         stages.iter().any(|s| s.name == "src/parse/mod.rs")
             && stages.iter().any(|s| s.name == "src/classify/mod.rs"),
@@ -378,7 +397,10 @@ fn parse_and_classify_do_no_io() {
         stages.iter().map(|s| &s.name).collect::<Vec<_>>()
     );
     let findings: Vec<String> = stages.iter().flat_map(|s| io_findings(s)).collect();
-    report(&findings, "src/parse/ and src/classify/ do no I/O");
+    report(
+        &findings,
+        "src/parse/, src/classify/ and src/correlate/ do no I/O",
+    );
 }
 
 // The checker itself, on made-up sources: what it must find and what it must let pass.
