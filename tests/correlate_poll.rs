@@ -259,6 +259,13 @@ fn vendors_on_one_provider_going_down_together_open_one_cluster_that_resolves() 
     assert_eq!(events[1]["cluster_id"], 1);
     world.poll();
     assert_eq!(world.clusters(), 2, "resolved once");
+    let bad = world.sandbox.run(&["clusters", "--since", "last tuesday"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        common::stderr(&bad).contains("last tuesday"),
+        "{}",
+        common::stderr(&bad)
+    );
     let open = common::stdout(&world.sandbox.run(&["clusters", "--open"]));
     assert!(open.contains("No correlated outages."), "{open}");
     assert!(!common::stdout(&world.sandbox.run(&["status"])).contains("CORRELATED"));

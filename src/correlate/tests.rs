@@ -7,17 +7,8 @@ use crate::model::cluster::Departure;
 /// A vendor with no history and nothing wrong.
 pub(crate) fn vendor(key: &str, runs_on: &[&str]) -> VendorFacts {
     VendorFacts {
-        vendor: key.to_string(),
-        title: key.to_uppercase(),
-        category: None,
         runs_on: runs_on.iter().map(|d| d.parse().unwrap()).collect(),
-        state: ServiceState::Operational,
-        state_since: None,
-        state_incident: None,
-        departures: Vec::new(),
-        past_incidents: 0,
-        history_hours: 0.0,
-        accounted_until: None,
+        ..VendorFacts::new(key.to_string(), key.to_uppercase())
     }
 }
 

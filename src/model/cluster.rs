@@ -205,6 +205,25 @@ pub struct VendorFacts {
     pub accounted_until: Option<DateTime<Utc>>,
 }
 
+impl VendorFacts {
+    /// A vendor with nothing known yet: operational, no map, no history.
+    pub fn new(vendor: String, title: String) -> VendorFacts {
+        VendorFacts {
+            vendor,
+            title,
+            category: None,
+            runs_on: Vec::new(),
+            state: ServiceState::Operational,
+            state_since: None,
+            state_incident: None,
+            departures: Vec::new(),
+            past_incidents: 0,
+            history_hours: 0.0,
+            accounted_until: None,
+        }
+    }
+}
+
 /// One unplanned incident of a vendor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Departure {

@@ -173,19 +173,7 @@ fn vendors_in(tx: &Connection) -> Result<HashMap<String, VendorFacts>, StoreErro
             .unwrap_or_default();
         let entry = vendors
             .entry(vendor.clone())
-            .or_insert_with(|| VendorFacts {
-                vendor,
-                title,
-                category: None,
-                runs_on: Vec::new(),
-                state: ServiceState::Operational,
-                state_since: None,
-                state_incident: None,
-                departures: Vec::new(),
-                past_incidents: 0,
-                history_hours: 0.0,
-                accounted_until: None,
-            });
+            .or_insert_with(|| VendorFacts::new(vendor, title));
         if entry.category.is_none() {
             entry.category = category.map(|c| c.to_lowercase());
         }
