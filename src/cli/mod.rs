@@ -88,7 +88,7 @@ pub fn seed_bundled_catalog(store: &mut Store) -> anyhow::Result<usize> {
     }
     let specs = catalog::parse_opml(catalog::BUNDLED_OPML, "bundled feeds.opml")
         .context("the bundled catalog is broken (a bug in this build)")?;
-    let counts = store.import_feeds(&specs)?;
+    let counts = store.import_feeds(&specs, chrono::Utc::now())?;
     Ok(counts.added)
 }
 

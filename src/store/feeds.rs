@@ -114,8 +114,14 @@ impl Store {
 
     /// Adds feeds, or updates the catalog fields of feeds already known by URL; keeps their
     /// validators, health and history. One transaction: all or nothing.
-    pub fn import_feeds(&mut self, specs: &[FeedSpec]) -> Result<ImportCounts, StoreError> {
-        let now = time_text(Utc::now());
+    /// `now` becomes a new feed's `added_at`, where its history in the archive begins (the
+    /// correlate stage's base rates count from it).
+    pub fn import_feeds(
+        &mut self,
+        specs: &[FeedSpec],
+        now: DateTime<Utc>,
+    ) -> Result<ImportCounts, StoreError> {
+        let now = time_text(now);
         let tx = self.conn.transaction()?;
         let mut counts = ImportCounts::default();
         {
