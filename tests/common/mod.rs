@@ -4,6 +4,7 @@
 
 pub mod outbox;
 pub mod receiver;
+pub mod replay;
 pub mod truth;
 
 use axum::body::Body;
