@@ -13,6 +13,7 @@ pub mod overrides;
 pub mod poll;
 pub mod query;
 pub mod reclassify;
+pub mod replay;
 pub mod run;
 pub mod status;
 pub mod table;

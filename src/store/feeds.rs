@@ -89,10 +89,11 @@ fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRow> {
 }
 
 impl FeedRow {
-    /// Whether the feed may be fetched at `now`: enabled and not backing off. The one rule
-    /// of "due" (a schedule, where there is one, says *when* on top of it).
+    /// Whether the feed may be fetched at `now`: enabled, not backing off, and not a replayed
+    /// feed (`replay:`, whose documents come only from a replay directory). The one rule of
+    /// "due" (a schedule, where there is one, says *when* on top of it).
     pub fn is_due(&self, now: DateTime<Utc>) -> bool {
-        self.enabled && !self.is_backing_off(now)
+        self.enabled && !self.is_backing_off(now) && !self.spec.is_replay()
     }
 
     /// Whether the feed is backing off at `now` (`next_fetch_at` still ahead).
