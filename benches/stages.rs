@@ -82,13 +82,16 @@ fn fresh_store(dir: &std::path::Path, name: &str) -> (Store, i64) {
     let _ = std::fs::remove_file(path.with_extension("db-shm"));
     let mut store = Store::open(&path).unwrap();
     store
-        .import_feeds(&[FeedSpec {
-            url: "http://127.0.0.1:8089/f00000/history.atom".into(),
-            title: "Vendor 0".into(),
-            vendor: "vendor00000".into(),
-            engine: Some(Engine::Statuspage),
-            ..FeedSpec::default()
-        }])
+        .import_feeds(
+            &[FeedSpec {
+                url: "http://127.0.0.1:8089/f00000/history.atom".into(),
+                title: "Vendor 0".into(),
+                vendor: "vendor00000".into(),
+                engine: Some(Engine::Statuspage),
+                ..FeedSpec::default()
+            }],
+            chrono::Utc::now(),
+        )
         .unwrap();
     let id = store.list_feeds().unwrap()[0].id;
     (store, id)

@@ -24,5 +24,6 @@ pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod problems;
+pub mod replay;
 pub mod schedule;
 pub mod store;

@@ -5,7 +5,8 @@
 // integration tests, benches and examples may: a panic there is a failed run.
 #![deny(clippy::unwrap_used)]
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use statuswatch::cli::{self, GlobalArgs};
 use std::process::ExitCode;
 
@@ -48,6 +49,9 @@ enum Command {
     Override(cli::overrides::OverrideArgs),
     /// Webhooks from the configuration file: list with delivery counts, test, dead letters, retry.
     Webhooks(cli::webhooks::WebhooksArgs),
+    /// Replay a directory of captured feed documents, each at its own time, through parse,
+    /// classify, store, events, correlation (and webhooks with --deliver), into a new database.
+    Replay(cli::replay::ReplayArgs),
 }
 
 /// Logs go to stderr; RUST_LOG overrides the level (the daemon logs at info; other commands print their own messages and log only errors).
@@ -66,7 +70,14 @@ fn init_logging(format: cli::LogFormat, daemon: bool) {
 }
 
 fn main() -> ExitCode {
-    let args = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let args = match Cli::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(err) => err.exit(),
+    };
+    // `replay` writes only into a database named on its command line, never into the one
+    // STATUSWATCH_DB (a live archive) or the default names.
+    let db_on_command_line = matches.value_source("db") == Some(ValueSource::CommandLine);
     init_logging(
         args.global.log_format,
         matches!(args.command, Command::Run(_)),
@@ -85,6 +96,11 @@ fn main() -> ExitCode {
         Command::Reclassify(a) => cli::reclassify::run(&args.global, a),
         Command::Override(a) => cli::overrides::run(&args.global, a),
         Command::Webhooks(a) => cli::webhooks::run(&args.global, a),
+        Command::Replay(a) => cli::replay::run(
+            &args.global,
+            a,
+            db_on_command_line.then_some(args.global.db.as_path()),
+        ),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -584,6 +584,44 @@ pub struct FeedSpec {
     pub expect: Option<String>,
 }
 
+/// The scheme of a replayed feed's URL (`replay:zoom`): its documents come from a replay
+/// directory's capture folder, never from the network.
+pub const REPLAY_SCHEME: &str = "replay:";
+
+impl FeedSpec {
+    /// Whether `url` names a replayed feed (`replay:...`), which nothing ever fetches.
+    pub fn is_replay_url(url: &str) -> bool {
+        url.get(..REPLAY_SCHEME.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(REPLAY_SCHEME))
+    }
+
+    /// Whether this feed is a replayed one (see [`FeedSpec::is_replay_url`]).
+    pub fn is_replay(&self) -> bool {
+        FeedSpec::is_replay_url(&self.url)
+    }
+
+    /// The stored URL of a replayed feed whose `xmlUrl` is the bare name of its capture
+    /// folder (`zoom` → `replay:zoom`); `None` when `name` is not such a name (a URL, a path,
+    /// blanks inside).
+    pub fn replay_url(name: &str) -> Option<String> {
+        let bare = !name.is_empty()
+            && !name.starts_with('.')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        bare.then(|| format!("{REPLAY_SCHEME}{name}"))
+    }
+
+    /// The capture folder a `replay:` URL names (`replay:zoom` → `zoom`), when it names one.
+    pub fn replay_folder(url: &str) -> Option<&str> {
+        if !FeedSpec::is_replay_url(url) {
+            return None;
+        }
+        let name = &url[REPLAY_SCHEME.len()..];
+        FeedSpec::replay_url(name).map(|_| name)
+    }
+}
+
 /// One update inside an entry's timeline (Statuspage puts every update of an incident in one entry).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Update {

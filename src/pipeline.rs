@@ -632,10 +632,11 @@ pub fn state_planner(
 }
 
 /// How the parser reads a feed's documents: the engine and selector its catalog entry names.
+/// A replayed feed's `replay:` URL is no address, so it gives the parser no hint.
 pub fn parse_options(spec: &crate::model::FeedSpec) -> ParseOptions {
     ParseOptions {
         engine: spec.engine,
-        feed_url: Some(spec.url.clone()),
+        feed_url: (!spec.is_replay()).then(|| spec.url.clone()),
         page: spec
             .selector
             .as_ref()
@@ -716,7 +717,8 @@ fn base_report(feed: &FeedRow, record: &FetchRecord, result: FeedResult) -> Feed
     }
 }
 
-fn parse_outcome(err: &ParseError) -> FetchOutcome {
+/// The fetch-log word for a document that did not parse.
+pub fn parse_outcome(err: &ParseError) -> FetchOutcome {
     match err {
         ParseError::Empty => FetchOutcome::Empty,
         ParseError::NotAFeed(_) => FetchOutcome::NotAFeed,

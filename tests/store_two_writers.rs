@@ -87,12 +87,15 @@ fn a_feed_edit_waits_for_another_process_holding_the_lock() {
     let other = other_writer(&path, Duration::from_millis(400));
     // Importing reads the feeds it knows before it writes.
     let counts = store
-        .import_feeds(&[FeedSpec {
-            url: "https://status.other.example/history.rss".into(),
-            title: "Other".into(),
-            vendor: "other".into(),
-            ..FeedSpec::default()
-        }])
+        .import_feeds(
+            &[FeedSpec {
+                url: "https://status.other.example/history.rss".into(),
+                title: "Other".into(),
+                vendor: "other".into(),
+                ..FeedSpec::default()
+            }],
+            chrono::Utc::now(),
+        )
         .unwrap();
     assert_eq!(counts.added, 1);
     other.join().unwrap();

@@ -20,7 +20,7 @@ fn store_with_feeds(path: &Path, n: usize) -> Store {
             ..FeedSpec::default()
         })
         .collect();
-    store.import_feeds(&specs).unwrap();
+    store.import_feeds(&specs, chrono::Utc::now()).unwrap();
     store
 }
 

@@ -17,7 +17,7 @@ mod read;
 mod text;
 mod write;
 
-pub use read::parse_opml;
+pub use read::{parse_opml, parse_replay_opml};
 pub use write::to_opml;
 
 use std::fmt;

@@ -87,10 +87,32 @@ enum Open {
 /// [`crate::catalog`] for the statuswatch attributes; a feed without `vendor` gets a slug of its
 /// title, one without `category` the name of its nearest folder. Duplicate URLs keep the first.
 pub fn parse_opml(text: &str, source_name: &str) -> Result<Vec<FeedSpec>, CatalogError> {
+    parse_opml_as(text, source_name, Sources::Live)
+}
+
+/// Reads a replay directory's `feeds.opml` (`statuswatch replay`): as [`parse_opml`], except
+/// that an `xmlUrl` may also be the bare name of the feed's capture folder (`zoom`, stored as
+/// `replay:zoom`, see [`FeedSpec::replay_url`]) or a `replay:` URL.
+pub fn parse_replay_opml(text: &str, source_name: &str) -> Result<Vec<FeedSpec>, CatalogError> {
+    parse_opml_as(text, source_name, Sources::Replay)
+}
+
+/// Which `xmlUrl`s a catalog accepts: live feeds are http(s) only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sources {
+    Live,
+    Replay,
+}
+
+fn parse_opml_as(
+    text: &str,
+    source_name: &str,
+    sources: Sources,
+) -> Result<Vec<FeedSpec>, CatalogError> {
     // A byte-order mark is not markup; quick-xml would see it as text before the root element.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let outlines = read_outlines(text, source_name)?;
-    build_feeds(text, source_name, &outlines)
+    build_feeds(text, source_name, &outlines, sources)
 }
 
 /// First pass: the XML walk. Fails on the first XML or document-structure error.
@@ -352,6 +374,7 @@ fn build_feeds(
     text: &str,
     source_name: &str,
     outlines: &[RawOutline],
+    sources: Sources,
 ) -> Result<Vec<FeedSpec>, CatalogError> {
     let mut problems = Vec::new();
     let mut feeds = Vec::new();
@@ -403,10 +426,15 @@ fn build_feeds(
         let Some(url_attr) = outline.attr("xmlurl") else {
             continue;
         };
-        let url = match &url_attr.value {
+        let mut url = match &url_attr.value {
             Ok(v) => v.trim().to_string(),
             Err(_) => continue, // already reported above
         };
+        if sources == Sources::Replay {
+            if let Some(replay) = FeedSpec::replay_url(&url) {
+                url = replay;
+            }
+        }
         if url.is_empty() {
             problem(
                 url_attr.offset,
@@ -415,13 +443,22 @@ fn build_feeds(
                  or remove the outline"
                     .to_string(),
             );
+        } else if sources == Sources::Replay && FeedSpec::is_replay_url(&url) {
+            // A capture folder: never fetched, so no address to check.
         } else if let Err(why) = check_feed_url(&url) {
+            let what = match sources {
+                Sources::Live => "write the full feed address",
+                Sources::Replay => {
+                    "write the name of its capture folder (letters, digits, '.', '-', '_'), or the \
+                     full feed address"
+                }
+            };
             problem(
                 url_attr.offset,
                 true,
                 format!(
-                    "has xmlUrl {url:?}, which is not an absolute http(s) URL ({why}): write the \
-                     full feed address, such as \"https://status.example.com/history.atom\""
+                    "has xmlUrl {url:?}, which is not an absolute http(s) URL ({why}): {what}, \
+                     such as \"https://status.example.com/history.atom\""
                 ),
             );
         }

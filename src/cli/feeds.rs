@@ -250,7 +250,7 @@ fn import(store: &mut Store, file: &Path) -> anyhow::Result<i32> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read OPML file {}", file.display()))?;
     let specs = catalog::parse_opml(&text, &file.display().to_string())?;
-    let counts = store.import_feeds(&specs)?;
+    let counts = store.import_feeds(&specs, chrono::Utc::now())?;
     print(&format!(
         "Imported {}: {} feeds added, {} updated, {} unchanged.\n",
         file.display(),
@@ -467,7 +467,7 @@ fn article(label: &str) -> &'static str {
 
 /// Adds the feed or updates the one with its URL: "Added" or "Updated", and the stored row.
 fn store_feed(store: &mut Store, spec: &FeedSpec) -> anyhow::Result<(&'static str, FeedRow)> {
-    let counts = store.import_feeds(std::slice::from_ref(spec))?;
+    let counts = store.import_feeds(std::slice::from_ref(spec), chrono::Utc::now())?;
     let feed = store.find_feed(&spec.url)?;
     let verb = if counts.added == 1 {
         "Added"

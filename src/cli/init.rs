@@ -10,7 +10,7 @@ pub struct InitArgs {}
 pub fn run(global: &GlobalArgs, _args: &InitArgs) -> anyhow::Result<i32> {
     let mut store = open_store(&global.db)?;
     let specs = catalog::parse_opml(catalog::BUNDLED_OPML, "bundled feeds.opml")?;
-    let counts = store.import_feeds(&specs)?;
+    let counts = store.import_feeds(&specs, chrono::Utc::now())?;
     print(&format!(
         "Database {} is ready (schema version {}). Bundled catalog: {} feeds added, {} updated, {} already present.\n",
         global.db.display(),

@@ -13,6 +13,7 @@ pub mod overrides;
 pub mod poll;
 pub mod query;
 pub mod reclassify;
+pub mod replay;
 pub mod run;
 pub mod status;
 pub mod table;
@@ -88,7 +89,7 @@ pub fn seed_bundled_catalog(store: &mut Store) -> anyhow::Result<usize> {
     }
     let specs = catalog::parse_opml(catalog::BUNDLED_OPML, "bundled feeds.opml")
         .context("the bundled catalog is broken (a bug in this build)")?;
-    let counts = store.import_feeds(&specs)?;
+    let counts = store.import_feeds(&specs, chrono::Utc::now())?;
     Ok(counts.added)
 }
 

@@ -89,10 +89,11 @@ fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRow> {
 }
 
 impl FeedRow {
-    /// Whether the feed may be fetched at `now`: enabled and not backing off. The one rule
-    /// of "due" (a schedule, where there is one, says *when* on top of it).
+    /// Whether the feed may be fetched at `now`: enabled, not backing off, and not a replayed
+    /// feed (`replay:`, whose documents come only from a replay directory). The one rule of
+    /// "due" (a schedule, where there is one, says *when* on top of it).
     pub fn is_due(&self, now: DateTime<Utc>) -> bool {
-        self.enabled && !self.is_backing_off(now)
+        self.enabled && !self.is_backing_off(now) && !self.spec.is_replay()
     }
 
     /// Whether the feed is backing off at `now` (`next_fetch_at` still ahead).
@@ -114,8 +115,14 @@ impl Store {
 
     /// Adds feeds, or updates the catalog fields of feeds already known by URL; keeps their
     /// validators, health and history. One transaction: all or nothing.
-    pub fn import_feeds(&mut self, specs: &[FeedSpec]) -> Result<ImportCounts, StoreError> {
-        let now = time_text(Utc::now());
+    /// `now` becomes a new feed's `added_at`, where its history in the archive begins (the
+    /// correlate stage's base rates count from it).
+    pub fn import_feeds(
+        &mut self,
+        specs: &[FeedSpec],
+        now: DateTime<Utc>,
+    ) -> Result<ImportCounts, StoreError> {
+        let now = time_text(now);
         let tx = self.conn.transaction()?;
         let mut counts = ImportCounts::default();
         {

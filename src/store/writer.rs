@@ -212,12 +212,15 @@ mod tests {
     fn writer_with_one_feed(path: &std::path::Path) -> (Writer, std::thread::JoinHandle<Store>) {
         let mut store = Store::open(path).unwrap();
         store
-            .import_feeds(&[FeedSpec {
-                url: "https://status.example.com/history.atom".into(),
-                title: "Example".into(),
-                vendor: "example".into(),
-                ..FeedSpec::default()
-            }])
+            .import_feeds(
+                &[FeedSpec {
+                    url: "https://status.example.com/history.atom".into(),
+                    title: "Example".into(),
+                    vendor: "example".into(),
+                    ..FeedSpec::default()
+                }],
+                chrono::Utc::now(),
+            )
             .unwrap();
         Writer::spawn(store).unwrap()
     }

@@ -4,6 +4,7 @@
 
 pub mod outbox;
 pub mod receiver;
+pub mod replay;
 pub mod truth;
 
 use axum::body::Body;
@@ -831,12 +832,15 @@ pub const EXAMPLE_FEED_URL: &str = "https://status.example.com/history.atom";
 pub fn example_store(path: &Path) -> statuswatch::store::Store {
     let mut store = statuswatch::store::Store::open(path).unwrap();
     store
-        .import_feeds(&[statuswatch::model::FeedSpec {
-            url: EXAMPLE_FEED_URL.into(),
-            title: "Example".into(),
-            vendor: "example".into(),
-            ..statuswatch::model::FeedSpec::default()
-        }])
+        .import_feeds(
+            &[statuswatch::model::FeedSpec {
+                url: EXAMPLE_FEED_URL.into(),
+                title: "Example".into(),
+                vendor: "example".into(),
+                ..statuswatch::model::FeedSpec::default()
+            }],
+            chrono::Utc::now(),
+        )
         .unwrap();
     store
 }

@@ -45,13 +45,16 @@ impl TestFeed {
         let mut store = Store::open(db).unwrap();
         let url = format!("http://127.0.0.1:9/{vendor}/history.atom");
         store
-            .import_feeds(&[FeedSpec {
-                url: url.clone(),
-                title: vendor.to_uppercase(),
-                vendor: vendor.into(),
-                category: Some(category.into()),
-                ..FeedSpec::default()
-            }])
+            .import_feeds(
+                &[FeedSpec {
+                    url: url.clone(),
+                    title: vendor.to_uppercase(),
+                    vendor: vendor.into(),
+                    category: Some(category.into()),
+                    ..FeedSpec::default()
+                }],
+                chrono::Utc::now(),
+            )
             .unwrap();
         let feed_id = store.find_feed(&url).unwrap().id;
         drop(store);

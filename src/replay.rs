@@ -1,0 +1,179 @@
+//! Replay: captured documents stored as if they had been fetched live, with the clock set to
+//! each capture's time.
+//!
+//! The command (`cli/replay.rs`) reads the replay directory and orders the captures; this
+//! module runs them through the pipeline's own functions, in that order: each capture is
+//! prepared ([`pipeline::prepare_document`]: parse, classify, digests) and stored
+//! ([`pipeline::store_document`], or [`pipeline::store_fetch`] as a failed fetch when it does
+//! not parse), and after the last capture of each time the correlate stage runs
+//! ([`pipeline::correlate`]) at that time. Every stage gets the capture's time as `now`, so
+//! events carry it as `detected_at` and health, backoff and ages are judged by it. Nothing
+//! here reads a file or the network: the command hands each capture's bytes in.
+
+use crate::classify::Rules;
+use crate::correlate::CorrelationSettings;
+use crate::fetch::backoff::{self, BackoffPolicy, Failure};
+use crate::model::{FetchOutcome, FetchRecord};
+use crate::pipeline::{self, feed_context, parse_options, prepare_document};
+use crate::store::{parse_time_text, FeedRow, Store, StoreError};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// How a replay judges what it stores.
+#[derive(Debug, Clone)]
+pub struct ReplaySettings<'a> {
+    pub rules: &'a Rules,
+    /// A feed failing this long (in replayed time) raises `feed_failing`.
+    pub failing_after: Duration,
+    pub correlation: &'a CorrelationSettings,
+    /// The retry policy a failed capture's `next_fetch_at` is computed with (no jitter, so
+    /// a replay is reproducible).
+    pub backoff: BackoffPolicy,
+}
+
+/// One capture to replay: which stored feed served it, and from when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    pub feed_id: i64,
+    pub at: DateTime<Utc>,
+    /// The file it came from, for messages (this module reads nothing: `load` does).
+    pub file: std::path::PathBuf,
+}
+
+/// What became of one capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureResult {
+    /// Parsed and stored; `events` state and health events it raised.
+    Stored { entries: usize, events: usize },
+    /// Could not be used: recorded as a failed fetch at its time (`recorded`), or, when its
+    /// bytes could not even be read, not recorded at all.
+    Failed { error: String, recorded: bool },
+}
+
+/// Totals of a replay.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplaySummary {
+    pub captures: usize,
+    pub stored: usize,
+    pub failed: usize,
+    /// Every event raised: state, health and `correlated_outage`.
+    pub events: usize,
+    /// The `correlated_outage` events among them.
+    pub cluster_events: usize,
+}
+
+/// Replays `captures` (already in replay order: time, then vendor) into `store`. `load` gives
+/// a capture's bytes (an `Err` with a reason when they cannot be read); `seen` hears what
+/// became of each capture. The correlate stage runs after the last capture of each time.
+/// Only a database failure is an `Err`: a bad capture is a failed fetch, and the replay goes on.
+pub fn replay(
+    store: &mut Store,
+    settings: &ReplaySettings<'_>,
+    captures: &[Capture],
+    mut load: impl FnMut(&Capture) -> Result<Vec<u8>, String>,
+    mut seen: impl FnMut(&Capture, &CaptureResult),
+) -> Result<ReplaySummary, StoreError> {
+    let mut summary = ReplaySummary::default();
+    let mut feeds: std::collections::HashMap<i64, FeedRow> = std::collections::HashMap::new();
+    for (i, capture) in captures.iter().enumerate() {
+        let feed = match feeds.get(&capture.feed_id) {
+            Some(feed) => feed.clone(),
+            None => {
+                let feed = store.find_feed(&capture.feed_id.to_string())?;
+                feeds.insert(capture.feed_id, feed.clone());
+                feed
+            }
+        };
+        let result = match load(capture) {
+            Ok(body) => replay_capture(store, settings, &feed, &body, capture.at)?,
+            Err(error) => CaptureResult::Failed {
+                error,
+                recorded: false,
+            },
+        };
+        summary.captures += 1;
+        match &result {
+            CaptureResult::Stored { events, .. } => {
+                summary.stored += 1;
+                summary.events += events;
+            }
+            CaptureResult::Failed { .. } => summary.failed += 1,
+        }
+        seen(capture, &result);
+        let last_of_its_time = captures.get(i + 1).is_none_or(|next| next.at != capture.at);
+        if last_of_its_time {
+            let raised = pipeline::correlate(store, settings.correlation, capture.at)?;
+            summary.events += raised;
+            summary.cluster_events += raised;
+        }
+    }
+    Ok(summary)
+}
+
+/// One capture of `feed`, served from `at`: stored like a live fetch's document at that time,
+/// or, when it does not parse, recorded as a failed fetch at that time (with its backoff and,
+/// after `failing_after`, `feed_failing`).
+pub fn replay_capture(
+    store: &mut Store,
+    settings: &ReplaySettings<'_>,
+    feed: &FeedRow,
+    body: &[u8],
+    at: DateTime<Utc>,
+) -> Result<CaptureResult, StoreError> {
+    let context = feed_context(feed);
+    let mut record = FetchRecord {
+        started_at: at,
+        http_status: Some(200),
+        bytes: Some(body.len() as u64),
+        ..FetchRecord::default()
+    };
+    match prepare_document(settings.rules, body, &parse_options(&feed.spec)) {
+        Ok(document) => {
+            record.outcome = FetchOutcome::Ok;
+            record.repaired = document.repaired;
+            record.entries = Some(document.entries.len());
+            let counts = pipeline::store_document(
+                store,
+                &context,
+                &record,
+                &document,
+                settings.failing_after,
+                at,
+            )?;
+            Ok(CaptureResult::Stored {
+                entries: document.entries.len(),
+                events: counts.events,
+            })
+        }
+        Err(err) => {
+            let error = err.to_string();
+            // The feed's health as stored now: earlier captures may have failed too.
+            let before = store.find_feed(&feed.id.to_string())?;
+            let failure = Failure {
+                consecutive: u32::try_from(before.consecutive_failures.max(0))
+                    .unwrap_or(u32::MAX)
+                    .saturating_add(1),
+                gone_since: None,
+                retry_after: None,
+            };
+            record.gone_since = backoff::gone_since(
+                before.gone_since.as_deref().and_then(parse_time_text),
+                record.http_status,
+                at,
+            );
+            record.outcome = pipeline::parse_outcome(&err);
+            record.error = Some(error.clone());
+            record.next_fetch_at = Some(backoff::next_attempt(
+                &settings.backoff,
+                &failure,
+                at,
+                &mut || 0.5,
+            ));
+            pipeline::store_fetch(store, &context, &record, settings.failing_after, at)?;
+            Ok(CaptureResult::Failed {
+                error,
+                recorded: true,
+            })
+        }
+    }
+}
