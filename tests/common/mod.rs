@@ -5,6 +5,7 @@
 pub mod outbox;
 pub mod receiver;
 pub mod replay;
+pub mod replay_day;
 pub mod truth;
 
 use axum::body::Body;
