@@ -118,42 +118,28 @@ pub fn detected(e: &Value) -> DateTime<Utc> {
 }
 
 /// `statuswatch replay fixtures/replay/<day> --db <sandbox db> --keep --format json` plus
-/// `extra`, each JSON line of its output an event.
+/// `extra` (through `common::replay`), each JSON line of its output an event.
 pub fn replay(sandbox: &Sandbox, day: &str, extra: &[&str]) -> Replayed {
-    let dir = day_dir(day);
     let db = sandbox.db();
-    let mut args = vec![
-        "replay",
-        dir.to_str().unwrap(),
-        "--db",
-        db.to_str().unwrap(),
-        "--keep",
-        "--format",
-        "json",
-    ];
+    let mut args = vec!["--db", db.to_str().unwrap(), "--keep", "--format", "json"];
     args.extend_from_slice(extra);
-    let out = sandbox.run(&args);
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let events = stdout
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let line: Value = serde_json::from_str(l).unwrap_or_else(|e| {
-                panic!(
-                    "replay printed a line that is not JSON ({e}): {l}\n--- stderr ---\n{stderr}"
-                )
-            });
+    // Hermetic like every replay test: no STATUSWATCH_DB, no developer configuration.
+    let run = super::replay::replay(&day_dir(day), &args);
+    let events = run
+        .events()
+        .into_iter()
+        .map(|line| match line.get("payload") {
             // `events --format json` wraps the webhook payload in the outbox row's fields.
-            match line.get("payload") {
-                Some(payload) if payload.is_object() => payload.clone(),
-                _ => panic!("replay printed a line with no payload: {l}"),
-            }
+            Some(payload) if payload.is_object() => payload.clone(),
+            _ => panic!(
+                "replay printed a line with no payload: {line}\n{}",
+                run.stderr
+            ),
         })
         .collect();
     Replayed {
-        code: out.status.code(),
-        stderr,
+        code: Some(run.code),
+        stderr: run.stderr,
         events,
     }
 }
