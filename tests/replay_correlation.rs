@@ -51,6 +51,11 @@ fn the_aws_day_opens_one_cluster_early_names_aws_us_east_1_grows_and_resolves_on
     );
 
     // Every member, from the last message (the resolved one lists them all).
+    assert_eq!(
+        sandbox.count("SELECT COUNT(*) FROM clusters"),
+        1,
+        "one row in clusters\n{dump}"
+    );
     let last = clusters.last().unwrap();
     let all = members(last);
 
@@ -66,6 +71,11 @@ fn the_aws_day_opens_one_cluster_early_names_aws_us_east_1_grows_and_resolves_on
     posts.sort();
     assert!(posts.len() >= 3, "at least three members\n{dump}");
     let third = posts[2].0;
+    assert!(
+        detected(opened) >= third,
+        "opened at {} before three members had posted\n{dump}",
+        detected(opened)
+    );
     assert!(
         detected(opened) <= third + Duration::minutes(WINDOW),
         "opened at {} but the third member ({}) first posted at {third}\n{dump}",
@@ -199,6 +209,7 @@ fn an_ordinary_day_with_three_unrelated_incidents_in_one_half_hour_opens_no_clus
         run.of("correlated_outage").is_empty(),
         "no cluster on an ordinary day\n{dump}"
     );
+    assert_eq!(sandbox.count("SELECT COUNT(*) FROM clusters"), 0, "{dump}");
     // The day's incidents still raise their ordinary state changes: the three in one half hour
     // among them (so this cannot pass by raising nothing).
     let changes = run.of("state_change");
