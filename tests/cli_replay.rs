@@ -502,7 +502,7 @@ fn a_broken_feeds_opml_names_its_line() {
 }
 
 #[test]
-fn an_outline_with_a_url_keeps_it_and_reads_the_vendors_folder() {
+fn an_outline_with_a_url_keeps_it_behind_replay_and_reads_the_vendors_folder() {
     let dir = ReplayDir::new();
     dir.feeds(&[ReplayFeed::new("zoom", "Zoom")
         .engine("statuspage")
@@ -515,9 +515,10 @@ fn an_outline_with_a_url_keeps_it_and_reads_the_vendors_folder() {
     );
     let run = dir.replay(&["--format", "json"]);
     assert_code(&run, 0);
+    // Kept behind `replay:`, so no poll of a kept database ever fetches it.
     assert_eq!(
         run.events()[0]["payload"]["feed"]["url"],
-        "https://status.zoom.example/history.atom"
+        "replay:https://status.zoom.example/history.atom"
     );
 }
 
@@ -737,4 +738,67 @@ fn deliver_without_webhooks_is_an_error_before_anything_runs() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_kept_replay_database_is_never_polled() {
+    let dir = two_feeds();
+    let db = dir.beside("kept.db");
+    let db_arg = db.to_str().unwrap();
+    assert_code(&dir.replay(&["--db", db_arg]), 0);
+    let sw = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_statuswatch"))
+            .args(["--db", db_arg])
+            .args(args)
+            .env_remove("STATUSWATCH_CONFIG")
+            .env("XDG_CONFIG_HOME", dir.beside("xdg"))
+            .current_dir(dir.tmp.path())
+            .output()
+            .unwrap()
+    };
+    // What the feeds last fetched, and fetch-log rows after the replayed day (`poll`'s own
+    // upkeep may prune the replayed ones, which are months old).
+    let fetched = || -> (String, i64) {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let last: String = conn
+            .query_row("SELECT group_concat(last_fetch_at) FROM feeds", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let later: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM fetches WHERE started_at > '2025-10-21'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (last, later)
+    };
+    let before = fetched();
+    assert_eq!(before.1, 0);
+    // The database has feeds, so no catalog is imported; none of them is ever due.
+    let out = sw(&["poll", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(out.stdout.trim_ascii_end()).unwrap();
+    assert_eq!(summary["feeds"], 0, "{summary}");
+    let out = sw(&["poll", "--feed", "1"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("(replay:zoom) is a replayed feed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sw(&["feeds", "check"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is a replayed feed: it is never fetched"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fetched(), before);
 }

@@ -92,7 +92,9 @@ pub fn parse_opml(text: &str, source_name: &str) -> Result<Vec<FeedSpec>, Catalo
 
 /// Reads a replay directory's `feeds.opml` (`statuswatch replay`): as [`parse_opml`], except
 /// that an `xmlUrl` may also be the bare name of the feed's capture folder (`zoom`, stored as
-/// `replay:zoom`, see [`FeedSpec::replay_url`]) or a `replay:` URL.
+/// `replay:zoom`, see [`FeedSpec::replay_url`]), and that every feed's stored URL is a
+/// `replay:` one (an address given is kept behind it: `replay:https://...`), which nothing
+/// fetches.
 pub fn parse_replay_opml(text: &str, source_name: &str) -> Result<Vec<FeedSpec>, CatalogError> {
     parse_opml_as(text, source_name, Sources::Replay)
 }
@@ -545,6 +547,14 @@ fn build_feeds(
                 }
             }
         };
+        // A replayed feed given by its address keeps it behind `replay:`, so nothing ever
+        // fetches it (the parser still reads it as a hint).
+        let url = match sources {
+            Sources::Replay if !FeedSpec::is_replay_url(&url) => {
+                format!("{}{url}", crate::model::REPLAY_SCHEME)
+            }
+            _ => url,
+        };
         feeds.push(FeedSpec {
             url,
             title,
@@ -770,6 +780,42 @@ mod tests {
         let feeds = parse_opml(&opml(body), "t").unwrap();
         let titles: Vec<&str> = feeds.iter().map(|f| f.title.as_str()).collect();
         assert_eq!(titles, ["First", "Third"]);
+    }
+
+    #[test]
+    fn a_replay_catalog_takes_folder_names_and_keeps_addresses_behind_replay() {
+        let body = r#"<outline text="Zoom" vendor="zoom" xmlUrl="zoom"/>
+<outline text="AWS" vendor="aws" xmlUrl="https://status.aws.example/rss/all.rss"/>
+<outline text="Again" xmlUrl="replay:again"/>"#;
+        let urls: Vec<String> = super::parse_replay_opml(&opml(body), "t")
+            .unwrap()
+            .into_iter()
+            .map(|f| f.url)
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "replay:zoom",
+                "replay:https://status.aws.example/rss/all.rss",
+                "replay:again"
+            ]
+        );
+        // A live catalog takes neither a folder name nor a replay URL.
+        let err = parse_opml(&opml(body), "t").unwrap_err().to_string();
+        assert!(
+            err.contains("has xmlUrl \"zoom\", which is not an absolute http(s) URL"),
+            "{err}"
+        );
+        assert!(err.contains("has xmlUrl \"replay:again\""), "{err}");
+        assert!(err.contains("write the full feed address"), "{err}");
+        // A name that is not a folder's is still refused, saying what a replay takes.
+        let err = super::parse_replay_opml(&opml(r#"<outline text="Z" xmlUrl="../zoom"/>"#), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("write the name of its capture folder (letters, digits, '.', '-', '_'), or the full feed address"),
+            "{err}"
+        );
     }
 
     /// Each case: body lines (the body starts on line 5 of the document), then the exact error.

@@ -221,6 +221,14 @@ fn check(
             .filter(|f| f.enabled)
             .collect(),
     };
+    // A replayed feed's documents come only from its replay directory: nothing fetches it.
+    let (replayed, feeds): (Vec<_>, Vec<_>) = feeds.into_iter().partition(|f| f.spec.is_replay());
+    for f in &replayed {
+        eprintln!(
+            "Feed {} \"{}\" ({}) is a replayed feed: it is never fetched.",
+            f.id, f.spec.title, f.spec.url
+        );
+    }
     if feeds.is_empty() {
         print("No enabled feeds to check.\n")?;
         return Ok(EXIT_OK);
