@@ -802,3 +802,134 @@ fn a_kept_replay_database_is_never_polled() {
     );
     assert_eq!(fetched(), before);
 }
+
+/// A vendor's feed with one incident: posted at `posted`, resolved at `resolved` when given.
+fn incident(host: &str, title: &str, text: &str, posted: &str, resolved: Option<&str>) -> String {
+    let mut updates: Vec<Update<'_>> = Vec::new();
+    if let Some(at) = resolved {
+        updates.push((at, "Resolved", "This incident has been resolved."));
+    }
+    updates.push((posted, "Investigating", text));
+    atom(host, &[("inc1", title, &updates)])
+}
+
+/// A provider and three dependents leaving operational within twenty minutes of each other,
+/// two bystanders quiet, everyone recovered by 09:00.
+fn a_provider_morning() -> ReplayDir {
+    let dir = ReplayDir::new();
+    let vendors = [
+        ("aws", "AWS", "cloud"),
+        ("zoom", "Zoom", "saas"),
+        ("slack", "Slack", "saas"),
+        ("jira", "Jira", "saas"),
+        ("github", "GitHub", "saas"),
+        ("stripe", "Stripe", "saas"),
+    ];
+    let feeds: Vec<ReplayFeed> = vendors
+        .iter()
+        .map(|(v, t, c)| ReplayFeed::new(v, t).engine("statuspage").category(c))
+        .collect();
+    dir.feeds(&feeds);
+    for (vendor, ..) in vendors {
+        let host = format!("status.{vendor}.example");
+        dir.capture(vendor, "2025-10-20T06:00:00Z", "xml", &old_history(&host));
+        dir.capture(vendor, "2025-10-20T09:30:00Z", "xml", &old_history(&host));
+    }
+    let down = [
+        (
+            "zoom",
+            "Meetings fail to start",
+            "Major outage: meetings fail.",
+            "06:52",
+            "07:00",
+        ),
+        (
+            "slack",
+            "Messages fail to send",
+            "Major outage: messages fail.",
+            "06:58",
+            "07:05",
+        ),
+        (
+            "jira",
+            "Jira is unavailable",
+            "Major outage: Jira is down.",
+            "07:05",
+            "07:10",
+        ),
+        (
+            "aws",
+            "Increased error rates in us-east-1",
+            "Major outage in us-east-1.",
+            "07:10",
+            "07:15",
+        ),
+    ];
+    for (vendor, title, text, posted, captured) in down {
+        let host = format!("status.{vendor}.example");
+        let posted = format!("2025-10-20T{posted}:00Z");
+        dir.capture(
+            vendor,
+            &format!("2025-10-20T{captured}:00Z"),
+            "xml",
+            &incident(&host, title, text, &posted, None),
+        );
+        dir.capture(
+            vendor,
+            "2025-10-20T09:00:00Z",
+            "xml",
+            &incident(&host, title, text, &posted, Some("2025-10-20T08:55:00Z")),
+        );
+    }
+    dir
+}
+
+#[test]
+fn a_correlated_outage_is_raised_at_replayed_time_and_stands_out_in_the_timeline() {
+    let dir = a_provider_morning();
+    let run = dir.replay(&["--format", "json"]);
+    assert_code(&run, 0);
+    let clusters = run.events_of("correlated_outage");
+    let phases: Vec<(&str, &str)> = clusters
+        .iter()
+        .map(|e| {
+            (
+                e["payload"]["phase"].as_str().unwrap(),
+                e["detected_at"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        phases.first(),
+        Some(&("opened", "2025-10-20T07:10:00Z")),
+        "{clusters:#?}"
+    );
+    assert_eq!(phases.last().map(|p| p.0), Some("resolved"), "{phases:?}");
+    assert!(run.stderr.contains(", 1 cluster."), "{}", run.stderr);
+
+    let run = dir.replay(&[]);
+    assert_code(&run, 0);
+    let opened = run
+        .stdout
+        .iter()
+        .find(|l| l.contains(">>> CORRELATED OUTAGE OPENED"))
+        .unwrap_or_else(|| panic!("{}", run.stdout.join("\n")));
+    assert_eq!(
+        opened,
+        "2025-10-20T07:10:00Z  >>> CORRELATED OUTAGE OPENED (cluster 1): 3 vendors since 2025-10-20T06:52:00Z (zoom, slack, jira); no likely cause"
+    );
+    let resolved = run
+        .stdout
+        .iter()
+        .find(|l| l.contains(">>> CORRELATED OUTAGE RESOLVED"))
+        .unwrap_or_else(|| panic!("{}", run.stdout.join("\n")));
+    // The cause, once the provider posted, with its region and why.
+    assert!(
+        resolved.contains("; likely cause aws us-east-1: AWS went degraded in the same window"),
+        "{resolved}"
+    );
+    assert_eq!(
+        run.stdout.last().map(String::as_str),
+        Some("Replayed 20 captures of 6 feeds (0 failed): 10 events, 1 cluster.")
+    );
+}
