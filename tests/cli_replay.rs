@@ -933,3 +933,33 @@ fn a_correlated_outage_is_raised_at_replayed_time_and_stands_out_in_the_timeline
         Some("Replayed 20 captures of 6 feeds (0 failed): 10 events, 1 cluster.")
     );
 }
+
+#[test]
+fn a_capture_repeating_the_last_one_is_a_304() {
+    let dir = two_feeds();
+    let db = dir.beside("replay.db");
+    assert_code(&dir.replay(&["--db", db.to_str().unwrap()]), 0);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    // Slack's 07:00 capture is its 06:00 one again: no document stored, no fetch-log row (as
+    // for a live 304), but the feed was fetched then.
+    let (last_fetch, last_success, logged): (String, String, i64) = conn
+        .query_row(
+            "SELECT last_fetch_at, last_success_at,
+                    (SELECT count(*) FROM fetches WHERE feed_id = feeds.id)
+             FROM feeds WHERE vendor = 'slack'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(last_fetch, "2025-10-20T07:00:00Z");
+    assert_eq!(last_success, "2025-10-20T07:00:00Z");
+    assert_eq!(logged, 1);
+    let zoom_logged: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM fetches f JOIN feeds d ON d.id = f.feed_id WHERE d.vendor = 'zoom'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(zoom_logged, 2);
+}
