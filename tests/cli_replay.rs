@@ -963,3 +963,102 @@ fn a_capture_repeating_the_last_one_is_a_304() {
         .unwrap();
     assert_eq!(zoom_logged, 2);
 }
+
+/// A Statuspage `summary.json` with every component operational, or, with `incident`, one
+/// open incident (name, created_at) and its component at major outage.
+fn summary_json(incident: Option<(&str, &str)>) -> String {
+    let (component_status, indicator, incidents) = match incident {
+        None => ("operational", "none", String::new()),
+        Some((name, at)) => (
+            "major_outage",
+            "major",
+            format!(
+                r#"{{"id":"inc9","name":"{name}","status":"investigating","impact":"major",
+                   "shortlink":"https://stspg.example/inc9","created_at":"{at}","started_at":"{at}",
+                   "updated_at":"{at}","resolved_at":null,
+                   "components":[{{"id":"c1","name":"Payments"}}],
+                   "incident_updates":[{{"status":"investigating","body":"Payments are failing.",
+                     "created_at":"{at}","display_at":"{at}"}}]}}"#
+            ),
+        ),
+    };
+    format!(
+        r#"{{"page":{{"id":"p1","name":"Paycorp","url":"https://status.paycorp.example"}},
+           "status":{{"indicator":"{indicator}","description":"x"}},
+           "components":[{{"id":"c1","name":"Payments","status":"{component_status}","group":false}}],
+           "incidents":[{incidents}],"scheduled_maintenances":[]}}"#
+    )
+}
+
+/// A status page with no feed, its state in one element.
+fn status_page(text: &str) -> String {
+    format!(
+        "<!doctype html><html><head><title>Signal Status</title></head><body>\
+         <main><div class=\"status-banner\"><h1 class=\"headline\">{text}</h1></div></main></body></html>"
+    )
+}
+
+#[test]
+fn json_status_apis_and_watched_pages_are_replayed_from_their_own_captures() {
+    let dir = ReplayDir::new();
+    dir.feeds(&[
+        ReplayFeed::new("paycorp", "Paycorp").engine("statuspage"),
+        ReplayFeed::new("signal", "Signal")
+            .attr("selector", ".status-banner .headline")
+            .attr("expect", "up and running"),
+    ]);
+    dir.capture(
+        "paycorp",
+        "2025-10-20T06:00:00Z",
+        "json",
+        &summary_json(None),
+    );
+    dir.capture(
+        "paycorp",
+        "2025-10-20T07:00:00Z",
+        "json",
+        &summary_json(Some(("Payments failing", "2025-10-20T06:55:00Z"))),
+    );
+    dir.capture(
+        "signal",
+        "2025-10-20T06:00:00Z",
+        "html",
+        &status_page("Signal is up and running."),
+    );
+    dir.capture(
+        "signal",
+        "2025-10-20T07:30:00Z",
+        "html",
+        &status_page("We are experiencing an outage of message delivery."),
+    );
+    let run = dir.replay(&["--format", "json"]);
+    assert_code(&run, 0);
+    let changes: Vec<(String, String, String)> = run
+        .events_of("state_change")
+        .iter()
+        .map(|e| {
+            (
+                e["vendor"].as_str().unwrap().to_string(),
+                e["to_state"].as_str().unwrap().to_string(),
+                e["detected_at"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                "paycorp".to_string(),
+                "outage".to_string(),
+                "2025-10-20T07:00:00Z".to_string()
+            ),
+            (
+                "signal".to_string(),
+                "outage".to_string(),
+                "2025-10-20T07:30:00Z".to_string()
+            )
+        ],
+        "{}",
+        run.stderr
+    );
+}
