@@ -342,6 +342,8 @@ fn a_capture_not_named_by_a_time_is_named_and_left_out() {
     let dir = two_feeds();
     let bad = dir.write("zoom/2025-10-20 0800.xml", &old_history("status.zoom.us"));
     let notes = dir.write("slack/notes.txt", "captured by hand");
+    let loose = dir.write("20251020T080000Z.xml", &old_history("status.zoom.us"));
+    dir.write("README.md", "The AWS day, captured by hand.");
     let run = dir.replay(&["--format", "json"]);
     assert_code(&run, 0);
     assert!(
@@ -366,6 +368,15 @@ fn a_capture_not_named_by_a_time_is_named_and_left_out() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: {}: a capture beside feeds.opml is not replayed: captures go in their feed's folder",
+            loose.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("README"), "{}", run.stderr);
     assert_eq!(run.events().len(), 1);
 }
 
