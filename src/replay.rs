@@ -7,7 +7,8 @@
 //! ([`pipeline::store_document`], or [`pipeline::store_fetch`] as a failed fetch when it does
 //! not parse; as the 304 a conditional GET would get when it repeats the feed's last stored
 //! capture byte for byte), and after the last capture of each time the correlate stage runs
-//! ([`pipeline::correlate`]) at that time. Every stage gets the capture's time as `now`, so
+//! ([`pipeline::correlate`]) at that time, unless no capture brought anything new since it
+//! last ran and no cluster is open (what it reads has not moved). Every stage gets the capture's time as `now`, so
 //! events carry it as `detected_at` and health, backoff and ages are judged by it. Nothing
 //! here reads a file or the network: the command hands each capture's bytes in.
 
@@ -45,8 +46,13 @@ pub struct Capture {
 /// What became of one capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaptureResult {
-    /// Parsed and stored; `events` state and health events it raised.
-    Stored { entries: usize, events: usize },
+    /// Parsed and stored; `events` state and health events it raised; `changed` when it
+    /// brought new or revised entries or raised events (not only a repeat of what is stored).
+    Stored {
+        entries: usize,
+        events: usize,
+        changed: bool,
+    },
     /// The same bytes as the feed's last stored capture: what a conditional GET answers with
     /// 304, recorded as one (the feed's health only, no document, no re-plan), raising
     /// `events` health events (a recovery).
@@ -85,6 +91,10 @@ pub fn replay(
     // Each feed's last stored capture: the body a 304 would stand for. A failed capture
     // clears it, as a live failure stores no validators.
     let mut last: HashMap<i64, Vec<u8>> = HashMap::new();
+    // Each feed's entry count in its last stored document.
+    let mut entries_of: HashMap<i64, usize> = HashMap::new();
+    // Something a document brought moved since the correlate stage last ran.
+    let mut changed = false;
     for (i, capture) in captures.iter().enumerate() {
         let feed = match feeds.get(&capture.feed_id) {
             Some(feed) => feed.clone(),
@@ -124,11 +134,27 @@ pub fn replay(
             CaptureResult::Failed { .. } => summary.failed += 1,
         }
         seen(capture, &result);
+        if let CaptureResult::Stored {
+            entries,
+            changed: c,
+            ..
+        } = result
+        {
+            // An entry left out closes its incident as withdrawn: a change too.
+            let before = entries_of.insert(capture.feed_id, entries);
+            changed |= c || before.is_some_and(|n| n != entries);
+        }
         let last_of_its_time = captures.get(i + 1).is_none_or(|next| next.at != capture.at);
-        if last_of_its_time {
+        // Captures are timed to the second, so nearly every one is a time of its own: the
+        // correlate stage (which reads its inputs from the whole archive) is left out after a
+        // time when no capture moved anything (each a 304, a failure, or a document repeating
+        // what is stored: no incident or state moved) and no cluster is open (whose `grew`
+        // may be waiting for its window).
+        if last_of_its_time && (changed || store.cluster_open()?) {
             let raised = pipeline::correlate(store, settings.correlation, capture.at)?;
             summary.events += raised;
             summary.cluster_events += raised;
+            changed = false;
         }
     }
     Ok(summary)
@@ -193,6 +219,7 @@ pub fn replay_capture(
             Ok(CaptureResult::Stored {
                 entries: document.entries.len(),
                 events: counts.events,
+                changed: counts.new + counts.updated + counts.events > 0,
             })
         }
         Err(err) => {

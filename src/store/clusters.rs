@@ -16,6 +16,14 @@ use std::collections::HashMap;
 const TEXT_LIMIT: usize = 4000;
 
 impl Store {
+    /// Whether a correlated outage is open (not yet resolved).
+    pub fn cluster_open(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM clusters WHERE resolved_at IS NULL)")?
+            .query_row([], |r| r.get(0))?)
+    }
+
     /// Reads the correlate stage's inputs at `now`, plans with `plan` and writes the plan
     /// (clusters, members, events) in one transaction. Returns the events written.
     pub fn correlate(
