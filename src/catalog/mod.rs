@@ -9,8 +9,11 @@
 //! [`discover`] reads a status page's HTML for the sources it offers (no I/O either: the command
 //! that adds a page fetches them).
 //!
-//! statuswatch adds its own outline attributes (`vendor`, `engine`, `category`, `schedule`); feed
-//! readers ignore unknown attributes, so an exported catalog stays an ordinary OPML file.
+//! statuswatch adds its own outline attributes (`vendor`, `engine`, `category`, `schedule`,
+//! `selector`, `expect`, `runs_on`); feed readers ignore unknown attributes, so an exported catalog
+//! stays an ordinary OPML file. `runs_on="aws:us-east-1,cloudflare"` lists what the vendor runs
+//! on: other feeds' vendor keys, each with its region when known, read by
+//! [`crate::model::Dependency::parse_list_for`] (a vendor naming itself is a problem of its line).
 
 pub mod discover;
 mod read;
