@@ -582,6 +582,10 @@ pub struct FeedSpec {
     /// With `selector`: a regular expression the text matches when all is well ("up and
     /// running"); text that does not match it is read by the rules as any other text.
     pub expect: Option<String>,
+    /// What the vendor runs on (OPML `runs_on`, `feeds add --runs-on`): other feeds' vendor
+    /// keys, with a region where known. Empty: not known. Read by the correlate stage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs_on: Vec<Dependency>,
 }
 
 /// The scheme of a replayed feed's URL (`replay:zoom`): its documents come from a replay

@@ -13,7 +13,7 @@ use quick_xml::Reader;
 
 use super::text::{decode_html_entities, line_col, vendor_slug};
 use super::{CatalogError, OutlineProblem, CATEGORIES};
-use crate::model::{Engine, FeedSpec};
+use crate::model::{Dependency, Engine, FeedSpec};
 use crate::schedule::CronSchedule;
 
 /// An attribute as written: lowercased local name, unescaped value (or why it could not be), offset.
@@ -527,10 +527,6 @@ fn build_feeds(
             None => {}
         }
 
-        if !seen_urls.insert(url.clone()) {
-            // Readers export a feed filed in two folders twice; it is one feed, the first wins.
-            continue;
-        }
         let title = if outline_text.is_empty() {
             host_of(&url).unwrap_or_else(|| url.clone())
         } else {
@@ -547,6 +543,25 @@ fn build_feeds(
                 }
             }
         };
+
+        // What the vendor runs on, read as `feeds add --runs-on` reads it (the vendor known,
+        // so that it cannot name itself).
+        let runs_on = match outline.value("runs_on") {
+            None => Vec::new(),
+            Some(text) => match Dependency::parse_list_for(&vendor, text) {
+                Ok(list) => list,
+                Err(e) => {
+                    let offset = outline.attr("runs_on").map_or(outline.offset, |a| a.offset);
+                    problem(offset, true, format!("has an invalid runs_on: {e}"));
+                    Vec::new()
+                }
+            },
+        };
+
+        if !seen_urls.insert(url.clone()) {
+            // Readers export a feed filed in two folders twice; it is one feed, the first wins.
+            continue;
+        }
         // A replayed feed given by its address keeps it behind `replay:`, so nothing ever
         // fetches it (the parser still reads it as a hint).
         let url = match sources {
@@ -566,6 +581,7 @@ fn build_feeds(
             engine: engine.or(selector.as_ref().map(|_| Engine::Page)),
             selector,
             expect,
+            runs_on,
         });
     }
 
@@ -698,6 +714,22 @@ mod tests {
                     schedule: Some("*/5 * * * *".into()),
                     ..feed(u, "X", "xco", Some("cloud"))
                 },
+            ),
+            (
+                "runs_on, read and normalised",
+                format!(
+                    r#"<outline text="Heroku" xmlUrl="{u}" runs_on=" AWS:us-east-1, aws:EU-west-1 ,cloudflare"/>"#
+                ),
+                FeedSpec {
+                    runs_on: Dependency::parse_list("aws:us-east-1,aws:eu-west-1,cloudflare")
+                        .unwrap(),
+                    ..feed(u, "Heroku", "heroku", None)
+                },
+            ),
+            (
+                "empty runs_on means not known",
+                format!(r#"<outline text="Zoom" runs_on="" xmlUrl="{u}"/>"#),
+                feed(u, "Zoom", "zoom", None),
             ),
             (
                 "standard folder lowercased",
@@ -856,6 +888,21 @@ mod tests {
                 "schedule in words",
                 r#"<outline text="Zoom" xmlUrl="https://a.example/f" schedule="every 5 min"/>"#,
                 "t: line 5, column 51: outline \"Zoom\" has an invalid schedule \"every 5 min\": expected 5 fields (minute hour day-of-month month day-of-week) or 6-7 fields with seconds first (second minute hour day-of-month month day-of-week [year]), found 3; write 5 cron fields (minute hour day-of-month month day-of-week) such as \"*/5 * * * *\" for every 5 minutes, 6-7 fields with seconds first, or @hourly, @daily, @weekly, @monthly, @yearly",
+            ),
+            (
+                "runs_on item with a blank",
+                r#"<outline text="Zoom" xmlUrl="https://a.example/f" runs_on="aws:us east-1"/>"#,
+                "t: line 5, column 51: outline \"Zoom\" has an invalid runs_on: runs_on item \"aws:us east-1\": a region is one word: letters, digits, '-', '_', '.' (write provider or provider:region, separated by commas: \"aws:us-east-1,cloudflare\")",
+            ),
+            (
+                "runs_on naming the vendor itself",
+                r#"<outline text="Heroku" xmlUrl="https://a.example/f" runs_on="aws,heroku"/>"#,
+                "t: line 5, column 53: outline \"Heroku\" has an invalid runs_on: runs_on item \"heroku\": names the vendor itself; list the other vendors it runs on (write provider or provider:region, separated by commas: \"aws:us-east-1,cloudflare\")",
+            ),
+            (
+                "runs_on naming the vendor attribute itself",
+                r#"<outline text="Amazon" vendor="aws" xmlUrl="https://a.example/f" runs_on="AWS:us-east-1"/>"#,
+                "t: line 5, column 66: outline \"Amazon\" has an invalid runs_on: runs_on item \"aws:us-east-1\": names the vendor itself; list the other vendors it runs on (write provider or provider:region, separated by commas: \"aws:us-east-1,cloudflare\")",
             ),
             (
                 "bare ampersand",
