@@ -827,6 +827,11 @@ fn incident(host: &str, title: &str, text: &str, posted: &str, resolved: Option<
 /// A provider and three dependents leaving operational within twenty minutes of each other,
 /// two bystanders quiet, everyone recovered by 09:00.
 fn a_provider_morning() -> ReplayDir {
+    provider_morning(None)
+}
+
+/// [`a_provider_morning`], the dependents' outlines saying what they run on.
+fn provider_morning(runs_on: Option<&str>) -> ReplayDir {
     let dir = ReplayDir::new();
     let vendors = [
         ("aws", "AWS", "cloud"),
@@ -838,7 +843,13 @@ fn a_provider_morning() -> ReplayDir {
     ];
     let feeds: Vec<ReplayFeed> = vendors
         .iter()
-        .map(|(v, t, c)| ReplayFeed::new(v, t).engine("statuspage").category(c))
+        .map(|(v, t, c)| {
+            let feed = ReplayFeed::new(v, t).engine("statuspage").category(c);
+            match runs_on {
+                Some(map) if ["zoom", "slack", "jira"].contains(v) => feed.runs_on(map),
+                _ => feed,
+            }
+        })
         .collect();
     dir.feeds(&feeds);
     for (vendor, ..) in vendors {
@@ -1071,5 +1082,26 @@ fn json_status_apis_and_watched_pages_are_replayed_from_their_own_captures() {
         ],
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn runs_on_in_the_replay_catalog_names_the_cause_before_the_provider_posts() {
+    let dir = provider_morning(Some("aws:us-east-1"));
+    let run = dir.replay(&["--format", "json"]);
+    assert_code(&run, 0);
+    let opened = run
+        .events_of("correlated_outage")
+        .into_iter()
+        .find(|e| e["payload"]["phase"] == "opened")
+        .unwrap_or_else(|| panic!("no cluster opened: {}", run.stdout.join("\n")));
+    // Opened at 07:10 (Jira's capture), before AWS's own post was captured at 07:15.
+    assert_eq!(opened["detected_at"], "2025-10-20T07:10:00Z");
+    let cause = &opened["payload"]["suspected_cause"];
+    assert_eq!(cause["vendor"], "aws", "{opened}");
+    assert_eq!(cause["region"], "us-east-1", "{opened}");
+    assert!(
+        cause["why"].as_str().unwrap().contains("aws:us-east-1"),
+        "{cause}"
     );
 }
