@@ -582,6 +582,10 @@ pub struct FeedSpec {
     /// With `selector`: a regular expression the text matches when all is well ("up and
     /// running"); text that does not match it is read by the rules as any other text.
     pub expect: Option<String>,
+    /// What the vendor runs on (OPML `runs_on`, `feeds add --runs-on`): other feeds' vendor
+    /// keys, with a region where known. Empty: not known. Read by the correlate stage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs_on: Vec<Dependency>,
 }
 
 /// The scheme of a replayed feed's URL (`replay:zoom`): its documents come from a replay
@@ -614,11 +618,14 @@ impl FeedSpec {
 
     /// The capture folder a `replay:` URL names (`replay:zoom` → `zoom`), when it names one.
     pub fn replay_folder(url: &str) -> Option<&str> {
-        if !FeedSpec::is_replay_url(url) {
-            return None;
-        }
-        let name = &url[REPLAY_SCHEME.len()..];
+        let name = FeedSpec::replayed(url)?;
         FeedSpec::replay_url(name).map(|_| name)
+    }
+
+    /// What a `replay:` URL holds after its scheme: a folder name or the feed's address
+    /// (`replay:https://status.example.com/history.atom`).
+    pub fn replayed(url: &str) -> Option<&str> {
+        FeedSpec::is_replay_url(url).then(|| &url[REPLAY_SCHEME.len()..])
     }
 }
 
@@ -759,6 +766,34 @@ pub struct NewEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replay_urls_name_a_folder_or_hold_an_address() {
+        assert_eq!(FeedSpec::replay_url("zoom").as_deref(), Some("replay:zoom"));
+        assert_eq!(
+            FeedSpec::replay_url("aws-us_east.1").as_deref(),
+            Some("replay:aws-us_east.1")
+        );
+        for not_a_name in [
+            "",
+            ".hidden",
+            "../zoom",
+            "my zoom",
+            "https://x.example/f",
+            "a/b",
+        ] {
+            assert_eq!(FeedSpec::replay_url(not_a_name), None, "{not_a_name:?}");
+        }
+        assert_eq!(FeedSpec::replay_folder("replay:zoom"), Some("zoom"));
+        assert_eq!(FeedSpec::replay_folder("replay:https://x.example/f"), None);
+        assert_eq!(FeedSpec::replay_folder("https://x.example/f"), None);
+        assert_eq!(
+            FeedSpec::replayed("REPLAY:https://x.example/f"),
+            Some("https://x.example/f")
+        );
+        assert!(FeedSpec::is_replay_url("replay:zoom"));
+        assert!(!FeedSpec::is_replay_url("https://replay.example/"));
+    }
 
     /// The derived names are the stored ones: serde, `as_str`, `Display` and `FromStr` agree.
     fn names_agree<E>(all: impl Iterator<Item = E>) -> Vec<&'static str>

@@ -632,11 +632,15 @@ pub fn state_planner(
 }
 
 /// How the parser reads a feed's documents: the engine and selector its catalog entry names.
-/// A replayed feed's `replay:` URL is no address, so it gives the parser no hint.
+/// A replayed feed's hint is the address behind its `replay:` URL, if it has one.
 pub fn parse_options(spec: &crate::model::FeedSpec) -> ParseOptions {
+    let feed_url = match crate::model::FeedSpec::replayed(&spec.url) {
+        Some(inner) => inner.contains("://").then(|| inner.to_string()),
+        None => Some(spec.url.clone()),
+    };
     ParseOptions {
         engine: spec.engine,
-        feed_url: (!spec.is_replay()).then(|| spec.url.clone()),
+        feed_url,
         page: spec
             .selector
             .as_ref()

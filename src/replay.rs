@@ -5,8 +5,10 @@
 //! module runs them through the pipeline's own functions, in that order: each capture is
 //! prepared ([`pipeline::prepare_document`]: parse, classify, digests) and stored
 //! ([`pipeline::store_document`], or [`pipeline::store_fetch`] as a failed fetch when it does
-//! not parse), and after the last capture of each time the correlate stage runs
-//! ([`pipeline::correlate`]) at that time. Every stage gets the capture's time as `now`, so
+//! not parse; as the 304 a conditional GET would get when it repeats the feed's last stored
+//! capture byte for byte), and after the last capture of each time the correlate stage runs
+//! ([`pipeline::correlate`]) at that time, unless no capture brought anything new since it
+//! last ran and no cluster is open (what it reads has not moved). Every stage gets the capture's time as `now`, so
 //! events carry it as `detected_at` and health, backoff and ages are judged by it. Nothing
 //! here reads a file or the network: the command hands each capture's bytes in.
 
@@ -17,6 +19,7 @@ use crate::model::{FetchOutcome, FetchRecord};
 use crate::pipeline::{self, feed_context, parse_options, prepare_document};
 use crate::store::{parse_time_text, FeedRow, Store, StoreError};
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// How a replay judges what it stores.
@@ -43,8 +46,17 @@ pub struct Capture {
 /// What became of one capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaptureResult {
-    /// Parsed and stored; `events` state and health events it raised.
-    Stored { entries: usize, events: usize },
+    /// Parsed and stored; `events` state and health events it raised; `changed` when it
+    /// brought new or revised entries or raised events (not only a repeat of what is stored).
+    Stored {
+        entries: usize,
+        events: usize,
+        changed: bool,
+    },
+    /// The same bytes as the feed's last stored capture: what a conditional GET answers with
+    /// 304, recorded as one (the feed's health only, no document, no re-plan), raising
+    /// `events` health events (a recovery).
+    Unchanged { events: usize },
     /// Could not be used: recorded as a failed fetch at its time (`recorded`), or, when its
     /// bytes could not even be read, not recorded at all.
     Failed { error: String, recorded: bool },
@@ -55,6 +67,7 @@ pub enum CaptureResult {
 pub struct ReplaySummary {
     pub captures: usize,
     pub stored: usize,
+    pub unchanged: usize,
     pub failed: usize,
     /// Every event raised: state, health and `correlated_outage`.
     pub events: usize,
@@ -74,7 +87,14 @@ pub fn replay(
     mut seen: impl FnMut(&Capture, &CaptureResult),
 ) -> Result<ReplaySummary, StoreError> {
     let mut summary = ReplaySummary::default();
-    let mut feeds: std::collections::HashMap<i64, FeedRow> = std::collections::HashMap::new();
+    let mut feeds: HashMap<i64, FeedRow> = HashMap::new();
+    // Each feed's last stored capture: the body a 304 would stand for. A failed capture
+    // clears it, as a live failure stores no validators.
+    let mut last: HashMap<i64, Vec<u8>> = HashMap::new();
+    // Each feed's entry count in its last stored document.
+    let mut entries_of: HashMap<i64, usize> = HashMap::new();
+    // Something a document brought moved since the correlate stage last ran.
+    let mut changed = false;
     for (i, capture) in captures.iter().enumerate() {
         let feed = match feeds.get(&capture.feed_id) {
             Some(feed) => feed.clone(),
@@ -85,7 +105,17 @@ pub fn replay(
             }
         };
         let result = match load(capture) {
-            Ok(body) => replay_capture(store, settings, &feed, &body, capture.at)?,
+            Ok(body) if last.get(&capture.feed_id) == Some(&body) => {
+                replay_unchanged(store, settings, &feed, capture.at)?
+            }
+            Ok(body) => {
+                let result = replay_capture(store, settings, &feed, &body, capture.at)?;
+                match result {
+                    CaptureResult::Stored { .. } => last.insert(capture.feed_id, body),
+                    _ => last.remove(&capture.feed_id),
+                };
+                result
+            }
             Err(error) => CaptureResult::Failed {
                 error,
                 recorded: false,
@@ -97,17 +127,63 @@ pub fn replay(
                 summary.stored += 1;
                 summary.events += events;
             }
+            CaptureResult::Unchanged { events } => {
+                summary.unchanged += 1;
+                summary.events += events;
+            }
             CaptureResult::Failed { .. } => summary.failed += 1,
         }
         seen(capture, &result);
+        if let CaptureResult::Stored {
+            entries,
+            changed: c,
+            ..
+        } = result
+        {
+            // An entry left out closes its incident as withdrawn: a change too.
+            let before = entries_of.insert(capture.feed_id, entries);
+            changed |= c || before.is_some_and(|n| n != entries);
+        }
         let last_of_its_time = captures.get(i + 1).is_none_or(|next| next.at != capture.at);
-        if last_of_its_time {
+        // Captures are timed to the second, so nearly every one is a time of its own: the
+        // correlate stage (which reads its inputs from the whole archive) is left out after a
+        // time when no capture moved anything (each a 304, a failure, or a document repeating
+        // what is stored: no incident or state moved) and no cluster is open (whose `grew`
+        // may be waiting for its window).
+        if last_of_its_time && (changed || store.cluster_open()?) {
             let raised = pipeline::correlate(store, settings.correlation, capture.at)?;
             summary.events += raised;
             summary.cluster_events += raised;
+            changed = false;
         }
     }
     Ok(summary)
+}
+
+/// A capture that repeats the feed's last stored one: recorded as the 304 a conditional GET
+/// would have got at `at`.
+pub fn replay_unchanged(
+    store: &mut Store,
+    settings: &ReplaySettings<'_>,
+    feed: &FeedRow,
+    at: DateTime<Utc>,
+) -> Result<CaptureResult, StoreError> {
+    let record = FetchRecord {
+        started_at: at,
+        http_status: Some(304),
+        outcome: FetchOutcome::NotModified,
+        ..FetchRecord::default()
+    };
+    let recorded = pipeline::store_fetch(
+        store,
+        &feed_context(feed),
+        &record,
+        settings.failing_after,
+        at,
+    )?;
+    Ok(CaptureResult::Unchanged {
+        events: recorded.events,
+    })
 }
 
 /// One capture of `feed`, served from `at`: stored like a live fetch's document at that time,
@@ -143,6 +219,7 @@ pub fn replay_capture(
             Ok(CaptureResult::Stored {
                 entries: document.entries.len(),
                 events: counts.events,
+                changed: counts.new + counts.updated + counts.events > 0,
             })
         }
         Err(err) => {

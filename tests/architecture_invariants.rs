@@ -403,6 +403,22 @@ fn parse_classify_and_correlate_do_no_io() {
     );
 }
 
+#[test]
+fn the_replay_loop_reads_no_clock_file_or_network() {
+    let sources = sources();
+    let replay = sources
+        .iter()
+        .find(|s| s.name == "src/replay.rs")
+        .expect("src/replay.rs not found");
+    // Every stage it runs gets the capture's time: the wall clock would leak into events.
+    assert!(
+        !replay.text.contains("Utc::now"),
+        "src/replay.rs reads the clock; pass the capture's time"
+    );
+    // Its store is handed in; `cli/replay.rs` reads the directory and hands the bytes in.
+    report(&io_findings(replay), "src/replay.rs does no I/O of its own");
+}
+
 // The checker itself, on made-up sources: what it must find and what it must let pass.
 
 #[test]

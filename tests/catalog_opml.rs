@@ -4,7 +4,7 @@
 mod common;
 use common::fixture_text;
 use statuswatch::catalog::{parse_opml, to_opml, CatalogError};
-use statuswatch::model::{Engine, FeedSpec};
+use statuswatch::model::{Dependency, Engine, FeedSpec};
 
 fn fixture(name: &str) -> String {
     fixture_text(&format!("opml/{name}"))
@@ -242,4 +242,48 @@ fn reader_exports_round_trip_through_to_opml() {
         let again = parse_opml(&to_opml(&feeds, name), "export").unwrap();
         assert_eq!(again, expected, "fixture {name}");
     }
+}
+
+#[test]
+fn runs_on_is_read_normalised_and_round_trips() {
+    let feeds = parse("runs-on.opml").unwrap();
+    let runs_on = |vendor: &str| -> String {
+        let feed = feeds.iter().find(|f| f.vendor == vendor).unwrap();
+        Dependency::list_text(&feed.runs_on)
+    };
+    // Attribute names in any case, items trimmed and lowercased, an empty value is none.
+    assert_eq!(runs_on("chat"), "aws:us-east-1,edge");
+    assert_eq!(runs_on("paas"), "aws:us-east-1,aws:eu-west-1");
+    assert_eq!(runs_on("mail"), "");
+    assert_eq!(runs_on("aws"), "");
+
+    let text = to_opml(&feeds, "export");
+    assert!(
+        text.contains(r#"vendor="chat" category="saas" runs_on="aws:us-east-1,edge"/>"#),
+        "{text}"
+    );
+    assert!(
+        !text.contains("runs_on=\"\""),
+        "none is not written: {text}"
+    );
+    let again = parse_opml(&text, "export").unwrap();
+    assert_eq!(again, feeds);
+}
+
+#[test]
+fn bad_runs_on_values_name_their_line_and_column() {
+    let err = parse("bad-runs-on.opml").unwrap_err();
+    let fix =
+        "(write provider or provider:region, separated by commas: \"aws:us-east-1,cloudflare\")";
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "bad-runs-on.opml: line 8, column 78: outline \"Chat\" has an invalid runs_on: runs_on item \"aws us-east-1\": a provider is a vendor key: letters, digits, '-', '_', '.' {fix}\n\
+             bad-runs-on.opml: line 10, column 16: outline \"Paas\" has an invalid runs_on: runs_on item \"paas:eu\": names the vendor itself; list the other vendors it runs on {fix}\n\
+             bad-runs-on.opml: line 11, column 78: outline \"Mail\" has an invalid runs_on: runs_on item \"aws:\": the region after ':' is empty {fix}"
+        )
+    );
+    let lines: Vec<(usize, Option<usize>)> =
+        err.problems().iter().map(|p| (p.line, p.column)).collect();
+    assert_eq!(lines, [(8, Some(78)), (10, Some(16)), (11, Some(78))]);
 }

@@ -87,12 +87,13 @@ fn export_round_trips_through_import() {
     let other = Sandbox::new();
     let out = other.run(&["feeds", "import", exported.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let columns = "SELECT url, title, vendor, engine, category, html_url FROM feeds ORDER BY url";
+    let columns =
+        "SELECT url, title, vendor, engine, category, html_url, runs_on FROM feeds ORDER BY url";
     let dump = |s: &Sandbox| -> Vec<String> {
         let conn = s.sql();
         let mut stmt = conn.prepare(columns).unwrap();
         stmt.query_map([], |r| {
-            Ok((0..6)
+            Ok((0..7)
                 .map(|i| r.get::<_, Option<String>>(i).unwrap().unwrap_or_default())
                 .collect::<Vec<_>>()
                 .join("|"))
@@ -102,6 +103,10 @@ fn export_round_trips_through_import() {
         .unwrap()
     };
     assert_eq!(dump(&sandbox), dump(&other));
+    assert!(
+        other.count("SELECT count(*) FROM feeds WHERE runs_on IS NOT NULL") > 0,
+        "the bundled map survives the round trip"
+    );
 }
 
 #[test]
@@ -233,6 +238,138 @@ fn an_opml_schedule_the_daemon_cannot_keep_is_refused_at_import_naming_the_line(
     let err = stderr(&out);
     assert!(
         err.contains("mine.opml: line 4, column 54: outline \"Zoom\" has an invalid schedule \"61 * * * *\": field 1 (minute) has 61, which is out of range 0-59; write 5 cron fields"),
+        "{err}"
+    );
+    assert_eq!(
+        sandbox.count("SELECT count(*) FROM feeds"),
+        0,
+        "all or nothing"
+    );
+}
+
+#[test]
+fn feeds_add_runs_on_is_stored_listed_and_exported() {
+    let sandbox = Sandbox::new();
+    let url = "https://status.example.com/history.atom";
+    // --engine: added as given, never fetched.
+    let out = sandbox.run(&[
+        "feeds",
+        "add",
+        url,
+        "--engine",
+        "statuspage",
+        "--runs-on",
+        "AWS:us-east-1, cloudflare",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        sandbox.strings("SELECT runs_on FROM feeds"),
+        ["aws:us-east-1,cloudflare"]
+    );
+
+    let list = sandbox.run(&["feeds", "list", "--format", "json"]);
+    let line: serde_json::Value =
+        serde_json::from_str(stdout(&list).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        line["runs_on"],
+        serde_json::json!(["aws:us-east-1", "cloudflare"])
+    );
+    let table = stdout(&sandbox.run(&["feeds", "list"]));
+    let header = table.lines().next().unwrap();
+    assert!(header.trim_end().ends_with("RUNS ON"), "{table}");
+    assert!(table.contains("aws:us-east-1,cloudflare"), "{table}");
+    let csv = stdout(&sandbox.run(&["feeds", "list", "--format", "csv"]));
+    assert!(csv.lines().next().unwrap().ends_with(",runs on"), "{csv}");
+    assert!(csv.contains("\"aws:us-east-1,cloudflare\""), "{csv}");
+
+    let exported = stdout(&sandbox.run(&["feeds", "export"]));
+    assert!(
+        exported.contains(r#"runs_on="aws:us-east-1,cloudflare""#),
+        "{exported}"
+    );
+
+    // Added again without --runs-on: the flags describe the whole feed, the map goes too.
+    let again = sandbox.run(&["feeds", "add", url, "--engine", "statuspage"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        sandbox.count("SELECT count(*) FROM feeds WHERE runs_on IS NULL"),
+        1
+    );
+    let list = sandbox.run(&["feeds", "list", "--format", "json"]);
+    let line: serde_json::Value =
+        serde_json::from_str(stdout(&list).lines().next().unwrap()).unwrap();
+    assert_eq!(line["runs_on"], serde_json::json!([]));
+}
+
+#[test]
+fn feeds_add_refuses_a_runs_on_it_cannot_read_or_that_names_the_vendor_itself() {
+    let sandbox = Sandbox::new();
+    let url = "https://status.example.com/history.atom";
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--runs-on", "aws us-east-1"],
+            "runs_on item \"aws us-east-1\": a provider is a vendor key",
+        ),
+        (
+            &["--runs-on", "aws:,cloudflare"],
+            "runs_on item \"aws:\": the region after ':' is empty",
+        ),
+        // The vendor taken from the host (`example`) may not name itself either.
+        (
+            &["--runs-on", "aws,example:us"],
+            "runs_on item \"example:us\": names the vendor itself",
+        ),
+    ];
+    for (flags, message) in cases {
+        let mut args = vec!["feeds", "add", url, "--engine", "statuspage"];
+        args.extend_from_slice(flags);
+        let out = sandbox.run(&args);
+        assert_eq!(out.status.code(), Some(1), "{flags:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("feed {url}: --runs-on: {message}")),
+            "{flags:?}: {err}"
+        );
+        assert!(
+            err.contains("write provider or provider:region, separated by commas"),
+            "{err}"
+        );
+    }
+    let named = sandbox.run(&[
+        "feeds",
+        "add",
+        url,
+        "--vendor",
+        "heroku",
+        "--no-check",
+        "--runs-on",
+        "Heroku",
+    ]);
+    assert_eq!(named.status.code(), Some(1));
+    assert!(
+        stderr(&named).contains("runs_on item \"heroku\": names the vendor itself"),
+        "{}",
+        stderr(&named)
+    );
+    assert_eq!(
+        sandbox.count("SELECT count(*) FROM feeds"),
+        0,
+        "nothing stored"
+    );
+}
+
+#[test]
+fn an_opml_runs_on_that_cannot_be_read_is_refused_at_import_naming_the_line() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.write(
+        "mine.opml",
+        "<?xml version=\"1.0\"?>\n<opml version=\"2.0\"><body>\n<outline text=\"Good\" xmlUrl=\"https://a.example/feed\" runs_on=\"aws:us-east-1\"/>\n<outline text=\"Zoom\" xmlUrl=\"https://b.example/feed\" runs_on=\"aws;gcp\"/>\n</body></opml>\n",
+    );
+    let out = sandbox.run(&["feeds", "import", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("mine.opml: line 4, column 54: outline \"Zoom\" has an invalid runs_on: runs_on item \"aws;gcp\": a provider is a vendor key"),
         "{err}"
     );
     assert_eq!(

@@ -342,6 +342,8 @@ fn a_capture_not_named_by_a_time_is_named_and_left_out() {
     let dir = two_feeds();
     let bad = dir.write("zoom/2025-10-20 0800.xml", &old_history("status.zoom.us"));
     let notes = dir.write("slack/notes.txt", "captured by hand");
+    let loose = dir.write("20251020T080000Z.xml", &old_history("status.zoom.us"));
+    dir.write("README.md", "The AWS day, captured by hand.");
     let run = dir.replay(&["--format", "json"]);
     assert_code(&run, 0);
     assert!(
@@ -366,6 +368,15 @@ fn a_capture_not_named_by_a_time_is_named_and_left_out() {
         "{}",
         run.stderr
     );
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: {}: a capture beside feeds.opml is not replayed: captures go in their feed's folder",
+            loose.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("README"), "{}", run.stderr);
     assert_eq!(run.events().len(), 1);
 }
 
@@ -502,7 +513,7 @@ fn a_broken_feeds_opml_names_its_line() {
 }
 
 #[test]
-fn an_outline_with_a_url_keeps_it_and_reads_the_vendors_folder() {
+fn an_outline_with_a_url_keeps_it_behind_replay_and_reads_the_vendors_folder() {
     let dir = ReplayDir::new();
     dir.feeds(&[ReplayFeed::new("zoom", "Zoom")
         .engine("statuspage")
@@ -515,9 +526,10 @@ fn an_outline_with_a_url_keeps_it_and_reads_the_vendors_folder() {
     );
     let run = dir.replay(&["--format", "json"]);
     assert_code(&run, 0);
+    // Kept behind `replay:`, so no poll of a kept database ever fetches it.
     assert_eq!(
         run.events()[0]["payload"]["feed"]["url"],
-        "https://status.zoom.example/history.atom"
+        "replay:https://status.zoom.example/history.atom"
     );
 }
 
@@ -736,5 +748,360 @@ fn deliver_without_webhooks_is_an_error_before_anything_runs() {
             .contains("statuswatch: error: --deliver needs webhooks: add a [[webhooks]] table"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn a_kept_replay_database_is_never_polled() {
+    let dir = two_feeds();
+    let db = dir.beside("kept.db");
+    let db_arg = db.to_str().unwrap();
+    assert_code(&dir.replay(&["--db", db_arg]), 0);
+    let sw = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_statuswatch"))
+            .args(["--db", db_arg])
+            .args(args)
+            .env_remove("STATUSWATCH_CONFIG")
+            .env("XDG_CONFIG_HOME", dir.beside("xdg"))
+            .current_dir(dir.tmp.path())
+            .output()
+            .unwrap()
+    };
+    // What the feeds last fetched, and fetch-log rows after the replayed day (`poll`'s own
+    // upkeep may prune the replayed ones, which are months old).
+    let fetched = || -> (String, i64) {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let last: String = conn
+            .query_row("SELECT group_concat(last_fetch_at) FROM feeds", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let later: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM fetches WHERE started_at > '2025-10-21'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (last, later)
+    };
+    let before = fetched();
+    assert_eq!(before.1, 0);
+    // The database has feeds, so no catalog is imported; none of them is ever due.
+    let out = sw(&["poll", "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(out.stdout.trim_ascii_end()).unwrap();
+    assert_eq!(summary["feeds"], 0, "{summary}");
+    let out = sw(&["poll", "--feed", "1"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("(replay:zoom) is a replayed feed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sw(&["feeds", "check"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is a replayed feed: it is never fetched"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(fetched(), before);
+}
+
+/// A vendor's feed with one incident: posted at `posted`, resolved at `resolved` when given.
+fn incident(host: &str, title: &str, text: &str, posted: &str, resolved: Option<&str>) -> String {
+    let mut updates: Vec<Update<'_>> = Vec::new();
+    if let Some(at) = resolved {
+        updates.push((at, "Resolved", "This incident has been resolved."));
+    }
+    updates.push((posted, "Investigating", text));
+    atom(host, &[("inc1", title, &updates)])
+}
+
+/// A provider and three dependents leaving operational within twenty minutes of each other,
+/// two bystanders quiet, everyone recovered by 09:00.
+fn a_provider_morning() -> ReplayDir {
+    provider_morning(None)
+}
+
+/// [`a_provider_morning`], the dependents' outlines saying what they run on.
+fn provider_morning(runs_on: Option<&str>) -> ReplayDir {
+    let dir = ReplayDir::new();
+    let vendors = [
+        ("aws", "AWS", "cloud"),
+        ("zoom", "Zoom", "saas"),
+        ("slack", "Slack", "saas"),
+        ("jira", "Jira", "saas"),
+        ("github", "GitHub", "saas"),
+        ("stripe", "Stripe", "saas"),
+    ];
+    let feeds: Vec<ReplayFeed> = vendors
+        .iter()
+        .map(|(v, t, c)| {
+            let feed = ReplayFeed::new(v, t).engine("statuspage").category(c);
+            match runs_on {
+                Some(map) if ["zoom", "slack", "jira"].contains(v) => feed.runs_on(map),
+                _ => feed,
+            }
+        })
+        .collect();
+    dir.feeds(&feeds);
+    for (vendor, ..) in vendors {
+        let host = format!("status.{vendor}.example");
+        dir.capture(vendor, "2025-10-20T06:00:00Z", "xml", &old_history(&host));
+        dir.capture(vendor, "2025-10-20T09:30:00Z", "xml", &old_history(&host));
+    }
+    let down = [
+        (
+            "zoom",
+            "Meetings fail to start",
+            "Major outage: meetings fail.",
+            "06:52",
+            "07:00",
+        ),
+        (
+            "slack",
+            "Messages fail to send",
+            "Major outage: messages fail.",
+            "06:58",
+            "07:05",
+        ),
+        (
+            "jira",
+            "Jira is unavailable",
+            "Major outage: Jira is down.",
+            "07:05",
+            "07:10",
+        ),
+        (
+            "aws",
+            "Increased error rates in us-east-1",
+            "Major outage in us-east-1.",
+            "07:10",
+            "07:15",
+        ),
+    ];
+    for (vendor, title, text, posted, captured) in down {
+        let host = format!("status.{vendor}.example");
+        let posted = format!("2025-10-20T{posted}:00Z");
+        dir.capture(
+            vendor,
+            &format!("2025-10-20T{captured}:00Z"),
+            "xml",
+            &incident(&host, title, text, &posted, None),
+        );
+        dir.capture(
+            vendor,
+            "2025-10-20T09:00:00Z",
+            "xml",
+            &incident(&host, title, text, &posted, Some("2025-10-20T08:55:00Z")),
+        );
+    }
+    dir
+}
+
+#[test]
+fn a_correlated_outage_is_raised_at_replayed_time_and_stands_out_in_the_timeline() {
+    let dir = a_provider_morning();
+    let run = dir.replay(&["--format", "json"]);
+    assert_code(&run, 0);
+    let clusters = run.events_of("correlated_outage");
+    let phases: Vec<(&str, &str)> = clusters
+        .iter()
+        .map(|e| {
+            (
+                e["payload"]["phase"].as_str().unwrap(),
+                e["detected_at"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        phases.first(),
+        Some(&("opened", "2025-10-20T07:10:00Z")),
+        "{clusters:#?}"
+    );
+    assert_eq!(phases.last().map(|p| p.0), Some("resolved"), "{phases:?}");
+    assert!(run.stderr.contains(", 1 cluster."), "{}", run.stderr);
+
+    let run = dir.replay(&[]);
+    assert_code(&run, 0);
+    let opened = run
+        .stdout
+        .iter()
+        .find(|l| l.contains(">>> CORRELATED OUTAGE OPENED"))
+        .unwrap_or_else(|| panic!("{}", run.stdout.join("\n")));
+    assert_eq!(
+        opened,
+        "2025-10-20T07:10:00Z  >>> CORRELATED OUTAGE OPENED (cluster 1): 3 vendors since 2025-10-20T06:52:00Z (zoom, slack, jira); no likely cause"
+    );
+    let resolved = run
+        .stdout
+        .iter()
+        .find(|l| l.contains(">>> CORRELATED OUTAGE RESOLVED"))
+        .unwrap_or_else(|| panic!("{}", run.stdout.join("\n")));
+    // The cause, once the provider posted, with its region and why.
+    assert!(
+        resolved.contains("; likely cause aws us-east-1: AWS went degraded in the same window"),
+        "{resolved}"
+    );
+    assert_eq!(
+        run.stdout.last().map(String::as_str),
+        Some("Replayed 20 captures of 6 feeds (0 failed): 10 events, 1 cluster.")
+    );
+}
+
+#[test]
+fn a_capture_repeating_the_last_one_is_a_304() {
+    let dir = two_feeds();
+    let db = dir.beside("replay.db");
+    assert_code(&dir.replay(&["--db", db.to_str().unwrap()]), 0);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    // Slack's 07:00 capture is its 06:00 one again: no document stored, no fetch-log row (as
+    // for a live 304), but the feed was fetched then.
+    let (last_fetch, last_success, logged): (String, String, i64) = conn
+        .query_row(
+            "SELECT last_fetch_at, last_success_at,
+                    (SELECT count(*) FROM fetches WHERE feed_id = feeds.id)
+             FROM feeds WHERE vendor = 'slack'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(last_fetch, "2025-10-20T07:00:00Z");
+    assert_eq!(last_success, "2025-10-20T07:00:00Z");
+    assert_eq!(logged, 1);
+    let zoom_logged: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM fetches f JOIN feeds d ON d.id = f.feed_id WHERE d.vendor = 'zoom'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(zoom_logged, 2);
+}
+
+/// A Statuspage `summary.json` with every component operational, or, with `incident`, one
+/// open incident (name, created_at) and its component at major outage.
+fn summary_json(incident: Option<(&str, &str)>) -> String {
+    let (component_status, indicator, incidents) = match incident {
+        None => ("operational", "none", String::new()),
+        Some((name, at)) => (
+            "major_outage",
+            "major",
+            format!(
+                r#"{{"id":"inc9","name":"{name}","status":"investigating","impact":"major",
+                   "shortlink":"https://stspg.example/inc9","created_at":"{at}","started_at":"{at}",
+                   "updated_at":"{at}","resolved_at":null,
+                   "components":[{{"id":"c1","name":"Payments"}}],
+                   "incident_updates":[{{"status":"investigating","body":"Payments are failing.",
+                     "created_at":"{at}","display_at":"{at}"}}]}}"#
+            ),
+        ),
+    };
+    format!(
+        r#"{{"page":{{"id":"p1","name":"Paycorp","url":"https://status.paycorp.example"}},
+           "status":{{"indicator":"{indicator}","description":"x"}},
+           "components":[{{"id":"c1","name":"Payments","status":"{component_status}","group":false}}],
+           "incidents":[{incidents}],"scheduled_maintenances":[]}}"#
+    )
+}
+
+/// A status page with no feed, its state in one element.
+fn status_page(text: &str) -> String {
+    format!(
+        "<!doctype html><html><head><title>Signal Status</title></head><body>\
+         <main><div class=\"status-banner\"><h1 class=\"headline\">{text}</h1></div></main></body></html>"
+    )
+}
+
+#[test]
+fn json_status_apis_and_watched_pages_are_replayed_from_their_own_captures() {
+    let dir = ReplayDir::new();
+    dir.feeds(&[
+        ReplayFeed::new("paycorp", "Paycorp").engine("statuspage"),
+        ReplayFeed::new("signal", "Signal")
+            .attr("selector", ".status-banner .headline")
+            .attr("expect", "up and running"),
+    ]);
+    dir.capture(
+        "paycorp",
+        "2025-10-20T06:00:00Z",
+        "json",
+        &summary_json(None),
+    );
+    dir.capture(
+        "paycorp",
+        "2025-10-20T07:00:00Z",
+        "json",
+        &summary_json(Some(("Payments failing", "2025-10-20T06:55:00Z"))),
+    );
+    dir.capture(
+        "signal",
+        "2025-10-20T06:00:00Z",
+        "html",
+        &status_page("Signal is up and running."),
+    );
+    dir.capture(
+        "signal",
+        "2025-10-20T07:30:00Z",
+        "html",
+        &status_page("We are experiencing an outage of message delivery."),
+    );
+    let run = dir.replay(&["--format", "json"]);
+    assert_code(&run, 0);
+    let changes: Vec<(String, String, String)> = run
+        .events_of("state_change")
+        .iter()
+        .map(|e| {
+            (
+                e["vendor"].as_str().unwrap().to_string(),
+                e["to_state"].as_str().unwrap().to_string(),
+                e["detected_at"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                "paycorp".to_string(),
+                "outage".to_string(),
+                "2025-10-20T07:00:00Z".to_string()
+            ),
+            (
+                "signal".to_string(),
+                "outage".to_string(),
+                "2025-10-20T07:30:00Z".to_string()
+            )
+        ],
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn runs_on_in_the_replay_catalog_names_the_cause_before_the_provider_posts() {
+    let dir = provider_morning(Some("aws:us-east-1"));
+    let run = dir.replay(&["--format", "json"]);
+    assert_code(&run, 0);
+    let opened = run
+        .events_of("correlated_outage")
+        .into_iter()
+        .find(|e| e["payload"]["phase"] == "opened")
+        .unwrap_or_else(|| panic!("no cluster opened: {}", run.stdout.join("\n")));
+    // Opened at 07:10 (Jira's capture), before AWS's own post was captured at 07:15.
+    assert_eq!(opened["detected_at"], "2025-10-20T07:10:00Z");
+    let cause = &opened["payload"]["suspected_cause"];
+    assert_eq!(cause["vendor"], "aws", "{opened}");
+    assert_eq!(cause["region"], "us-east-1", "{opened}");
+    assert!(
+        cause["why"].as_str().unwrap().contains("aws:us-east-1"),
+        "{cause}"
     );
 }

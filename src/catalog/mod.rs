@@ -9,8 +9,11 @@
 //! [`discover`] reads a status page's HTML for the sources it offers (no I/O either: the command
 //! that adds a page fetches them).
 //!
-//! statuswatch adds its own outline attributes (`vendor`, `engine`, `category`, `schedule`); feed
-//! readers ignore unknown attributes, so an exported catalog stays an ordinary OPML file.
+//! statuswatch adds its own outline attributes (`vendor`, `engine`, `category`, `schedule`,
+//! `selector`, `expect`, `runs_on`); feed readers ignore unknown attributes, so an exported catalog
+//! stays an ordinary OPML file. `runs_on="aws:us-east-1,cloudflare"` lists what the vendor runs
+//! on: other feeds' vendor keys, each with its region when known, read by
+//! [`crate::model::Dependency::parse_list_for`] (a vendor naming itself is a problem of its line).
 
 pub mod discover;
 mod read;
@@ -239,6 +242,70 @@ mod tests {
             if feed.vendor != "ring" {
                 assert!(feed.url.ends_with("/history.atom"), "{}", feed.url);
             }
+        }
+    }
+
+    /// Vendors of feeds.opml with a `runs_on`, each from a public statement cited above it.
+    /// Change it together with feeds.opml.
+    const BUNDLED_WITH_RUNS_ON: usize = 17;
+
+    #[test]
+    fn bundled_runs_on_names_cloud_vendors_of_the_catalog() {
+        let feeds = parse_opml(BUNDLED_OPML, "feeds.opml").unwrap();
+        let category: BTreeMap<&str, Option<&str>> = feeds
+            .iter()
+            .map(|f| (f.vendor.as_str(), f.category.as_deref()))
+            .collect();
+        let mapped: Vec<&str> = feeds
+            .iter()
+            .filter(|f| !f.runs_on.is_empty())
+            .map(|f| f.vendor.as_str())
+            .collect();
+        assert_eq!(mapped.len(), BUNDLED_WITH_RUNS_ON, "{mapped:?}");
+        for feed in &feeds {
+            for dep in &feed.runs_on {
+                let provider = dep.provider.as_str();
+                assert_ne!(provider, feed.vendor, "{} runs on itself", feed.vendor);
+                match category.get(provider) {
+                    None => panic!(
+                        "{} runs on {provider}, which is no vendor key of feeds.opml",
+                        feed.vendor
+                    ),
+                    Some(c) => assert_eq!(
+                        *c,
+                        Some("cloud"),
+                        "{} runs on {provider}, not a cloud vendor",
+                        feed.vendor
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Every outline with `runs_on` has the comment that cites it just above (outlines that
+    /// share one source, such as Atlassian's products, follow it together).
+    #[test]
+    fn bundled_runs_on_cites_its_source() {
+        let lines: Vec<&str> = BUNDLED_OPML.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !line.contains(" runs_on=\"") {
+                continue;
+            }
+            let above = lines[..i]
+                .iter()
+                .rev()
+                .find(|l| !l.contains(" runs_on=\""))
+                .unwrap();
+            assert!(
+                above.trim_end().ends_with("-->"),
+                "no comment above: {line}"
+            );
+            let start = lines[..i].iter().rposition(|l| l.contains("<!--")).unwrap();
+            let comment = lines[start..i].join(" ");
+            assert!(
+                comment.contains("runs_on") && comment.contains("https://"),
+                "the comment above cites no source: {line}"
+            );
         }
     }
 

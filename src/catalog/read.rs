@@ -13,7 +13,7 @@ use quick_xml::Reader;
 
 use super::text::{decode_html_entities, line_col, vendor_slug};
 use super::{CatalogError, OutlineProblem, CATEGORIES};
-use crate::model::{Engine, FeedSpec};
+use crate::model::{Dependency, Engine, FeedSpec};
 use crate::schedule::CronSchedule;
 
 /// An attribute as written: lowercased local name, unescaped value (or why it could not be), offset.
@@ -92,7 +92,9 @@ pub fn parse_opml(text: &str, source_name: &str) -> Result<Vec<FeedSpec>, Catalo
 
 /// Reads a replay directory's `feeds.opml` (`statuswatch replay`): as [`parse_opml`], except
 /// that an `xmlUrl` may also be the bare name of the feed's capture folder (`zoom`, stored as
-/// `replay:zoom`, see [`FeedSpec::replay_url`]) or a `replay:` URL.
+/// `replay:zoom`, see [`FeedSpec::replay_url`]), and that every feed's stored URL is a
+/// `replay:` one (an address given is kept behind it: `replay:https://...`), which nothing
+/// fetches.
 pub fn parse_replay_opml(text: &str, source_name: &str) -> Result<Vec<FeedSpec>, CatalogError> {
     parse_opml_as(text, source_name, Sources::Replay)
 }
@@ -525,10 +527,6 @@ fn build_feeds(
             None => {}
         }
 
-        if !seen_urls.insert(url.clone()) {
-            // Readers export a feed filed in two folders twice; it is one feed, the first wins.
-            continue;
-        }
         let title = if outline_text.is_empty() {
             host_of(&url).unwrap_or_else(|| url.clone())
         } else {
@@ -545,6 +543,33 @@ fn build_feeds(
                 }
             }
         };
+
+        // What the vendor runs on, read as `feeds add --runs-on` reads it (the vendor known,
+        // so that it cannot name itself).
+        let runs_on = match outline.value("runs_on") {
+            None => Vec::new(),
+            Some(text) => match Dependency::parse_list_for(&vendor, text) {
+                Ok(list) => list,
+                Err(e) => {
+                    let offset = outline.attr("runs_on").map_or(outline.offset, |a| a.offset);
+                    problem(offset, true, format!("has an invalid runs_on: {e}"));
+                    Vec::new()
+                }
+            },
+        };
+
+        if !seen_urls.insert(url.clone()) {
+            // Readers export a feed filed in two folders twice; it is one feed, the first wins.
+            continue;
+        }
+        // A replayed feed given by its address keeps it behind `replay:`, so nothing ever
+        // fetches it (the parser still reads it as a hint).
+        let url = match sources {
+            Sources::Replay if !FeedSpec::is_replay_url(&url) => {
+                format!("{}{url}", crate::model::REPLAY_SCHEME)
+            }
+            _ => url,
+        };
         feeds.push(FeedSpec {
             url,
             title,
@@ -556,6 +581,7 @@ fn build_feeds(
             engine: engine.or(selector.as_ref().map(|_| Engine::Page)),
             selector,
             expect,
+            runs_on,
         });
     }
 
@@ -690,6 +716,22 @@ mod tests {
                 },
             ),
             (
+                "runs_on, read and normalised",
+                format!(
+                    r#"<outline text="Heroku" xmlUrl="{u}" runs_on=" AWS:us-east-1, aws:EU-west-1 ,cloudflare"/>"#
+                ),
+                FeedSpec {
+                    runs_on: Dependency::parse_list("aws:us-east-1,aws:eu-west-1,cloudflare")
+                        .unwrap(),
+                    ..feed(u, "Heroku", "heroku", None)
+                },
+            ),
+            (
+                "empty runs_on means not known",
+                format!(r#"<outline text="Zoom" runs_on="" xmlUrl="{u}"/>"#),
+                feed(u, "Zoom", "zoom", None),
+            ),
+            (
                 "standard folder lowercased",
                 format!(
                     r#"<outline text="SaaS"><outline text="Zoom" type="rss" xmlUrl="{u}"/></outline>"#
@@ -772,6 +814,42 @@ mod tests {
         assert_eq!(titles, ["First", "Third"]);
     }
 
+    #[test]
+    fn a_replay_catalog_takes_folder_names_and_keeps_addresses_behind_replay() {
+        let body = r#"<outline text="Zoom" vendor="zoom" xmlUrl="zoom"/>
+<outline text="AWS" vendor="aws" xmlUrl="https://status.aws.example/rss/all.rss"/>
+<outline text="Again" xmlUrl="replay:again"/>"#;
+        let urls: Vec<String> = super::parse_replay_opml(&opml(body), "t")
+            .unwrap()
+            .into_iter()
+            .map(|f| f.url)
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "replay:zoom",
+                "replay:https://status.aws.example/rss/all.rss",
+                "replay:again"
+            ]
+        );
+        // A live catalog takes neither a folder name nor a replay URL.
+        let err = parse_opml(&opml(body), "t").unwrap_err().to_string();
+        assert!(
+            err.contains("has xmlUrl \"zoom\", which is not an absolute http(s) URL"),
+            "{err}"
+        );
+        assert!(err.contains("has xmlUrl \"replay:again\""), "{err}");
+        assert!(err.contains("write the full feed address"), "{err}");
+        // A name that is not a folder's is still refused, saying what a replay takes.
+        let err = super::parse_replay_opml(&opml(r#"<outline text="Z" xmlUrl="../zoom"/>"#), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("write the name of its capture folder (letters, digits, '.', '-', '_'), or the full feed address"),
+            "{err}"
+        );
+    }
+
     /// Each case: body lines (the body starts on line 5 of the document), then the exact error.
     #[test]
     fn rejected_outlines() {
@@ -810,6 +888,21 @@ mod tests {
                 "schedule in words",
                 r#"<outline text="Zoom" xmlUrl="https://a.example/f" schedule="every 5 min"/>"#,
                 "t: line 5, column 51: outline \"Zoom\" has an invalid schedule \"every 5 min\": expected 5 fields (minute hour day-of-month month day-of-week) or 6-7 fields with seconds first (second minute hour day-of-month month day-of-week [year]), found 3; write 5 cron fields (minute hour day-of-month month day-of-week) such as \"*/5 * * * *\" for every 5 minutes, 6-7 fields with seconds first, or @hourly, @daily, @weekly, @monthly, @yearly",
+            ),
+            (
+                "runs_on item with a blank",
+                r#"<outline text="Zoom" xmlUrl="https://a.example/f" runs_on="aws:us east-1"/>"#,
+                "t: line 5, column 51: outline \"Zoom\" has an invalid runs_on: runs_on item \"aws:us east-1\": a region is one word: letters, digits, '-', '_', '.' (write provider or provider:region, separated by commas: \"aws:us-east-1,cloudflare\")",
+            ),
+            (
+                "runs_on naming the vendor itself",
+                r#"<outline text="Heroku" xmlUrl="https://a.example/f" runs_on="aws,heroku"/>"#,
+                "t: line 5, column 53: outline \"Heroku\" has an invalid runs_on: runs_on item \"heroku\": names the vendor itself; list the other vendors it runs on (write provider or provider:region, separated by commas: \"aws:us-east-1,cloudflare\")",
+            ),
+            (
+                "runs_on naming the vendor attribute itself",
+                r#"<outline text="Amazon" vendor="aws" xmlUrl="https://a.example/f" runs_on="AWS:us-east-1"/>"#,
+                "t: line 5, column 66: outline \"Amazon\" has an invalid runs_on: runs_on item \"aws:us-east-1\": names the vendor itself; list the other vendors it runs on (write provider or provider:region, separated by commas: \"aws:us-east-1,cloudflare\")",
             ),
             (
                 "bare ampersand",

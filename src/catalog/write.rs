@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::text::escape_xml;
-use crate::model::FeedSpec;
+use crate::model::{Dependency, FeedSpec};
 
 /// The folder for feeds that have no category.
 const UNCATEGORISED: &str = "other";
@@ -74,6 +74,10 @@ fn to_opml_at(feeds: &[FeedSpec], title: &str, now: DateTime<Utc>) -> String {
             if let Some(expect) = &feed.expect {
                 push_attr(&mut out, "expect", &escape_xml(expect));
             }
+            if !feed.runs_on.is_empty() {
+                let runs_on = Dependency::list_text(&feed.runs_on);
+                push_attr(&mut out, "runs_on", &escape_xml(&runs_on));
+            }
             out.push_str("/>\n");
         }
         out.push_str("    </outline>\n");
@@ -133,6 +137,11 @@ mod tests {
                 engine: Some(Engine::Aws),
                 ..spec("https://a.example/feed", "A", "a", Some("cloud"))
             },
+            FeedSpec {
+                runs_on: crate::model::Dependency::parse_list("a:us-east-1,a:eu-west-1,cdn")
+                    .unwrap(),
+                ..spec("https://h.example/feed", "H", "h", Some("cloud"))
+            },
             spec("https://c.example/feed", "Custom", "c", Some("Work & Play")),
             spec("https://d.example/feed", "D", "d", Some("cloud")),
             spec(
@@ -183,7 +192,10 @@ mod tests {
                     Some("saas"),
                 )
             },
-            spec("https://a.example/feed", "A", "a", None),
+            FeedSpec {
+                runs_on: crate::model::Dependency::parse_list("aws:us-east-1,cloudflare").unwrap(),
+                ..spec("https://a.example/feed", "A", "a", None)
+            },
         ];
         let want = r#"<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0">
@@ -193,7 +205,7 @@ mod tests {
   </head>
   <body>
     <outline text="other" title="other">
-      <outline text="A" title="A" type="rss" xmlUrl="https://a.example/feed" vendor="a" category=""/>
+      <outline text="A" title="A" type="rss" xmlUrl="https://a.example/feed" vendor="a" category="" runs_on="aws:us-east-1,cloudflare"/>
     </outline>
     <outline text="saas" title="saas">
       <outline text="Zoom &amp; Co" title="Zoom &amp; Co" type="rss" xmlUrl="https://z.example/history.atom" htmlUrl="https://z.example" vendor="zoom" engine="statuspage" category="saas"/>

@@ -6,7 +6,7 @@ use super::discover::{self, Resolved};
 use super::table::{csv_line, render};
 use super::{open_store, print, Format, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
 use crate::catalog;
-use crate::model::{Engine, FeedSpec};
+use crate::model::{Dependency, Engine, FeedSpec};
 use crate::parse::{PageWatch, PageWatchError};
 use crate::pipeline::{CycleOptions, FeedReport, FeedResult};
 use crate::schedule::{CronSchedule, SYNTAX};
@@ -77,6 +77,11 @@ pub enum FeedsCommand {
         /// find nothing worse.
         #[arg(long, value_name = "REGEX", requires = "selector")]
         expect: Option<String>,
+        /// What the vendor runs on: other feeds' vendor keys, each with its region when known,
+        /// separated by commas (such as "aws:us-east-1,cloudflare"). Correlated-outage
+        /// detection names a shared provider as the likely cause.
+        #[arg(long, value_name = "PROVIDER[:REGION],...")]
+        runs_on: Option<String>,
     },
     /// Remove a feed and what is stored about it.
     Remove {
@@ -182,19 +187,24 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
             schedule,
             selector,
             expect,
+            runs_on,
             no_check,
         } => {
-            let spec = new_feed(FeedSpec {
-                url: url.clone(),
-                title: title.clone().unwrap_or_default(),
-                vendor: vendor.clone().unwrap_or_default(),
-                engine: *engine,
-                category: category.clone(),
-                html_url: html_url.clone(),
-                schedule: schedule.clone(),
-                selector: selector.clone(),
-                expect: expect.clone(),
-            })?;
+            let spec = new_feed(
+                FeedSpec {
+                    url: url.clone(),
+                    title: title.clone().unwrap_or_default(),
+                    vendor: vendor.clone().unwrap_or_default(),
+                    engine: *engine,
+                    category: category.clone(),
+                    html_url: html_url.clone(),
+                    schedule: schedule.clone(),
+                    selector: selector.clone(),
+                    expect: expect.clone(),
+                    runs_on: Vec::new(),
+                },
+                runs_on.as_deref(),
+            )?;
             // A named engine (a selector names `page`) says what the URL is: no looking.
             if spec.engine.is_some() || *no_check {
                 add(&mut store, &spec, None)
@@ -221,6 +231,14 @@ fn check(
             .filter(|f| f.enabled)
             .collect(),
     };
+    // A replayed feed's documents come only from its replay directory: nothing fetches it.
+    let (replayed, feeds): (Vec<_>, Vec<_>) = feeds.into_iter().partition(|f| f.spec.is_replay());
+    for f in &replayed {
+        eprintln!(
+            "Feed {} \"{}\" ({}) is a replayed feed: it is never fetched.",
+            f.id, f.spec.title, f.spec.url
+        );
+    }
     if feeds.is_empty() {
         print("No enabled feeds to check.\n")?;
         return Ok(EXIT_OK);
@@ -298,6 +316,7 @@ fn list(store: &Store, format: Format) -> anyhow::Result<i32> {
                 "NEXT ATTEMPT",
                 "URL",
                 "PAGE WATCH",
+                "RUNS ON",
             ];
             let rows: Vec<Vec<String>> = feeds.iter().map(list_row).collect();
             if format == Format::Csv {
@@ -330,6 +349,7 @@ fn list_json(f: &FeedRow) -> serde_json::Value {
         "last_error": f.last_error, "next_fetch_at": f.next_fetch_at,
         "moving_to": f.redirect_url,
         "selector": f.spec.selector, "expect": f.spec.expect,
+        "runs_on": f.spec.runs_on.iter().map(ToString::to_string).collect::<Vec<_>>(),
     })
 }
 
@@ -351,6 +371,7 @@ fn list_row(f: &FeedRow) -> Vec<String> {
         f.next_fetch_at.clone().unwrap_or_default(),
         f.spec.url.clone(),
         page_watch(&f.spec),
+        Dependency::list_text(&f.spec.runs_on),
     ]
 }
 
@@ -364,10 +385,10 @@ fn page_watch(spec: &FeedSpec) -> String {
 }
 
 /// The feed `feeds add` describes, checked: an http(s) URL and, when given, a schedule the
-/// daemon can keep and a page watch's selector and pattern (refused now rather than when
-/// `run` first reads them). An empty title or vendor gets its default; a selector makes the
-/// engine `page` unless one is named.
-fn new_feed(draft: FeedSpec) -> anyhow::Result<FeedSpec> {
+/// daemon can keep, a page watch's selector and pattern, and a `runs_on` list (refused now
+/// rather than when `run` first reads them). An empty title or vendor gets its default; a
+/// selector makes the engine `page` unless one is named.
+fn new_feed(draft: FeedSpec, runs_on: Option<&str>) -> anyhow::Result<FeedSpec> {
     let url = &draft.url;
     let parsed = url::Url::parse(url)
         .with_context(|| format!("{url:?} is not a URL: give the feed's full address, like https://status.example.com/history.atom"))?;
@@ -393,6 +414,11 @@ fn new_feed(draft: FeedSpec) -> anyhow::Result<FeedSpec> {
     } else {
         draft.vendor
     };
+    let runs_on = match runs_on {
+        None => Vec::new(),
+        Some(text) => Dependency::parse_list_for(&vendor, text)
+            .map_err(|e| anyhow::anyhow!("feed {url}: --runs-on: {e}"))?,
+    };
     let title = if draft.title.trim().is_empty() {
         vendor.clone()
     } else {
@@ -405,6 +431,7 @@ fn new_feed(draft: FeedSpec) -> anyhow::Result<FeedSpec> {
             .engine
             .or(draft.selector.as_ref().map(|_| Engine::Page)),
         selector: draft.selector.map(|s| s.trim().to_string()),
+        runs_on,
         ..draft
     })
 }

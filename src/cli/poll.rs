@@ -59,6 +59,13 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
                 eprintln!("Feed {} is disabled.", feed.spec.title);
                 return Ok(EXIT_OK);
             }
+            if feed.spec.is_replay() {
+                eprintln!(
+                    "Feed {} ({}) is a replayed feed: its documents come only from a replay directory (`statuswatch replay`), never from the network.",
+                    feed.spec.title, feed.spec.url
+                );
+                return Ok(EXIT_OK);
+            }
             if feed.is_backing_off(Utc::now()) {
                 eprintln!(
                     "Feed {} is backing off until {}; `statuswatch feeds check {}` fetches it now.",

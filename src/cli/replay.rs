@@ -243,9 +243,22 @@ pub fn read_layout(dir: &Path) -> anyhow::Result<Layout> {
         .with_context(|| format!("cannot read {}", opml_path.display()))?;
     let specs = catalog::parse_replay_opml(&text, &opml_path.display().to_string())?;
     let mut folders = BTreeMap::new();
+    let mut loose = Vec::new();
     for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || !entry.path().is_dir() {
+        if name.starts_with('.') || name == FEEDS_FILE {
+            continue;
+        }
+        if !entry.path().is_dir() {
+            // Other files (a README, a rules or configuration file) may live here; a capture
+            // may not.
+            if capture_time(&name).is_ok() || name.ends_with(".xml") || name.ends_with(".json") {
+                loose.push(format!(
+                    "{}: a capture beside {FEEDS_FILE} is not replayed: captures go in their feed's folder, such as {}",
+                    entry.path().display(),
+                    dir.join("zoom").join("20251020T064600Z.xml").display()
+                ));
+            }
             continue;
         }
         let mut files = Vec::new();
@@ -261,7 +274,8 @@ pub fn read_layout(dir: &Path) -> anyhow::Result<Layout> {
         files.sort();
         folders.insert(name, files);
     }
-    let layout = plan(dir, specs, &folders);
+    let mut layout = plan(dir, specs, &folders);
+    layout.warnings.extend(loose);
     if layout.captures.is_empty() {
         for warning in &layout.warnings {
             eprintln!("warning: {warning}");

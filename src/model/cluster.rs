@@ -86,6 +86,21 @@ impl Dependency {
         Ok(list)
     }
 
+    /// [`Dependency::parse_list`] for the vendor `vendor`: a vendor does not run on itself.
+    pub fn parse_list_for(vendor: &str, text: &str) -> Result<Vec<Dependency>, BadDependency> {
+        let list = Dependency::parse_list(text)?;
+        match list
+            .iter()
+            .find(|d| d.provider.eq_ignore_ascii_case(vendor.trim()))
+        {
+            Some(own) => Err(BadDependency {
+                item: own.to_string(),
+                why: "names the vendor itself; list the other vendors it runs on",
+            }),
+            None => Ok(list),
+        }
+    }
+
     /// The list as written in OPML and the database.
     pub fn list_text(list: &[Dependency]) -> String {
         list.iter()
@@ -324,5 +339,14 @@ mod tests {
             assert!(err.contains(why), "{text}: {err}");
             assert!(err.contains("provider:region"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_vendor_does_not_run_on_itself() {
+        let err = Dependency::parse_list_for("heroku", "aws:us-east-1, Heroku:eu").unwrap_err();
+        assert_eq!(err.item, "heroku:eu");
+        assert!(err.to_string().contains("names the vendor itself"), "{err}");
+        let ok = Dependency::parse_list_for("heroku", "aws:us-east-1").unwrap();
+        assert_eq!(Dependency::list_text(&ok), "aws:us-east-1");
     }
 }

@@ -4,8 +4,8 @@
 use super::{parse_time_text, time_text, Store, StoreError, WriteScope};
 use crate::correlate::CorrelationSettings;
 use crate::model::cluster::{
-    ClusterWrite, CorrelationInputs, CorrelationPlan, Departure, Dependency, MemberIncident,
-    OpenCluster, StoredMember, SuspectedCause, VendorFacts,
+    ClusterWrite, CorrelationInputs, CorrelationPlan, Departure, MemberIncident, OpenCluster,
+    StoredMember, SuspectedCause, VendorFacts,
 };
 use crate::model::ServiceState;
 use chrono::{DateTime, Utc};
@@ -16,6 +16,14 @@ use std::collections::HashMap;
 const TEXT_LIMIT: usize = 4000;
 
 impl Store {
+    /// Whether a correlated outage is open (not yet resolved).
+    pub fn cluster_open(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM clusters WHERE resolved_at IS NULL)")?
+            .query_row([], |r| r.get(0))?)
+    }
+
     /// Reads the correlate stage's inputs at `now`, plans with `plan` and writes the plan
     /// (clusters, members, events) in one transaction. Returns the events written.
     pub fn correlate(
@@ -166,11 +174,7 @@ fn vendors_in(tx: &Connection) -> Result<HashMap<String, VendorFacts>, StoreErro
     let mut vendors: HashMap<String, VendorFacts> = HashMap::new();
     for row in rows {
         let (vendor, title, category, runs_on) = row?;
-        // Checked when it was stored; a value this build cannot read counts as no map.
-        let runs_on = runs_on
-            .as_deref()
-            .and_then(|t| Dependency::parse_list(t).ok())
-            .unwrap_or_default();
+        let runs_on = super::feeds::runs_on_from_column(runs_on.as_deref());
         let entry = vendors
             .entry(vendor.clone())
             .or_insert_with(|| VendorFacts::new(vendor, title));

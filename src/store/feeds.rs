@@ -2,7 +2,7 @@
 
 use super::state::insert_event_in;
 use super::{parse_time_text, time_text, Store, StoreError, WriteScope};
-use crate::model::{Engine, EventKind, FeedHealth, FeedSpec, FetchRecord, NewEvent};
+use crate::model::{Dependency, Engine, EventKind, FeedHealth, FeedSpec, FetchRecord, NewEvent};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -53,7 +53,20 @@ const FEED_COLUMNS: &str =
     "id, url, title, vendor, engine, category, html_url, schedule, enabled, \
      etag, last_modified, detected_engine, last_fetch_at, last_success_at, last_http_status, \
      consecutive_failures, last_error, next_fetch_at, failing_since, gone_since, redirect_url, \
-     selector, expect";
+     selector, expect, runs_on";
+
+/// A `runs_on` list as the `feeds.runs_on` column holds it: [`Dependency::list_text`], NULL
+/// for none (not known).
+pub(super) fn runs_on_column(list: &[Dependency]) -> Option<String> {
+    (!list.is_empty()).then(|| Dependency::list_text(list))
+}
+
+/// The `feeds.runs_on` column read back. It was checked when it was stored; a value this
+/// build cannot read (written by hand, or by a newer build) counts as no map.
+pub(super) fn runs_on_from_column(text: Option<&str>) -> Vec<Dependency> {
+    text.and_then(|t| Dependency::parse_list(t).ok())
+        .unwrap_or_default()
+}
 
 fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRow> {
     let engine: Option<String> = row.get(4)?;
@@ -71,6 +84,7 @@ fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRow> {
             schedule: row.get(7)?,
             selector: row.get(21)?,
             expect: row.get(22)?,
+            runs_on: runs_on_from_column(row.get::<_, Option<String>>(23)?.as_deref()),
         },
         enabled: row.get(8)?,
         etag: row.get(9)?,
@@ -127,24 +141,27 @@ impl Store {
         let mut counts = ImportCounts::default();
         {
             let mut find = tx.prepare_cached(
-                "SELECT title, vendor, engine, category, html_url, schedule, selector, expect
+                "SELECT title, vendor, engine, category, html_url, schedule, selector, expect,
+                        runs_on
                  FROM feeds WHERE url = ?1",
             )?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO feeds (url, title, vendor, engine, category, html_url, schedule, added_at,
-                                    selector, expect)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                    selector, expect, runs_on)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             let mut update = tx.prepare_cached(
                 "UPDATE feeds SET title = ?2, vendor = ?3, engine = ?4, category = ?5,
-                        html_url = ?6, schedule = ?7, selector = ?8, expect = ?9
+                        html_url = ?6, schedule = ?7, selector = ?8, expect = ?9, runs_on = ?10
                  WHERE url = ?1",
             )?;
             for spec in specs {
                 let engine = spec.engine.map(Engine::as_str);
+                let runs_on = runs_on_column(&spec.runs_on);
                 type Existing = (
                     String,
                     String,
+                    Option<String>,
                     Option<String>,
                     Option<String>,
                     Option<String>,
@@ -163,6 +180,7 @@ impl Store {
                             r.get(5)?,
                             r.get(6)?,
                             r.get(7)?,
+                            r.get(8)?,
                         ))
                     })
                     .optional()?;
@@ -178,7 +196,8 @@ impl Store {
                             spec.schedule,
                             now,
                             spec.selector,
-                            spec.expect
+                            spec.expect,
+                            runs_on
                         ])?;
                         counts.added += 1;
                     }
@@ -192,6 +211,7 @@ impl Store {
                             spec.schedule.clone(),
                             spec.selector.clone(),
                             spec.expect.clone(),
+                            runs_on.clone(),
                         );
                         if old == new {
                             counts.unchanged += 1;
@@ -205,7 +225,8 @@ impl Store {
                                 spec.html_url,
                                 spec.schedule,
                                 spec.selector,
-                                spec.expect
+                                spec.expect,
+                                runs_on
                             ])?;
                             counts.updated += 1;
                         }
@@ -495,4 +516,78 @@ fn track_redirect(
     )?
     .execute(params![feed_id, moved.url])?;
     Ok(Some(moved.url.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{Dependency, FeedSpec};
+    use crate::store::Store;
+
+    fn spec(runs_on: &str) -> FeedSpec {
+        FeedSpec {
+            url: "https://status.example.com/history.atom".into(),
+            title: "Example".into(),
+            vendor: "example".into(),
+            runs_on: Dependency::parse_list(runs_on).unwrap(),
+            ..FeedSpec::default()
+        }
+    }
+
+    #[test]
+    fn runs_on_is_stored_in_one_text_form_and_read_back_on_add_and_update() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("f.db")).unwrap();
+        let column = |store: &Store| -> Option<String> {
+            store
+                .conn
+                .query_row("SELECT runs_on FROM feeds", [], |r| r.get(0))
+                .unwrap()
+        };
+
+        let first = spec("AWS:us-east-1, cloudflare");
+        assert_eq!(
+            store
+                .import_feeds(std::slice::from_ref(&first), chrono::Utc::now())
+                .unwrap()
+                .added,
+            1
+        );
+        assert_eq!(column(&store).as_deref(), Some("aws:us-east-1,cloudflare"));
+        assert_eq!(store.list_feeds().unwrap()[0].spec, first);
+        assert_eq!(
+            store
+                .import_feeds(&[first], chrono::Utc::now())
+                .unwrap()
+                .unchanged,
+            1
+        );
+
+        let changed = spec("gcp:us-east1");
+        assert_eq!(
+            store
+                .import_feeds(std::slice::from_ref(&changed), chrono::Utc::now())
+                .unwrap()
+                .updated,
+            1
+        );
+        assert_eq!(column(&store).as_deref(), Some("gcp:us-east1"));
+        assert_eq!(store.find_feed("1").unwrap().spec, changed);
+
+        // A catalog that says nothing about it: not known (NULL), as a new column starts.
+        assert_eq!(
+            store
+                .import_feeds(&[spec("")], chrono::Utc::now())
+                .unwrap()
+                .updated,
+            1
+        );
+        assert_eq!(column(&store), None);
+
+        // A value this build cannot read (a hand-written UPDATE) reads as no map.
+        store
+            .conn
+            .execute("UPDATE feeds SET runs_on = 'aws:us east'", [])
+            .unwrap();
+        assert!(store.list_feeds().unwrap()[0].spec.runs_on.is_empty());
+    }
 }
