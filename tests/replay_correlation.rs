@@ -21,8 +21,7 @@ fn phase(e: &Value) -> &str {
     e["phase"].as_str().unwrap_or("?")
 }
 
-/// Whether the fixture's OPML carried `runs_on` into the database (import keeps it once the
-/// `runs-on` branch is merged; before, it is ignored and the cause is found without a map).
+/// Whether the fixture's OPML carried `runs_on` into the database.
 fn runs_on_imported(sandbox: &Sandbox) -> bool {
     sandbox.count("SELECT COUNT(*) FROM feeds WHERE runs_on IS NOT NULL AND runs_on <> ''") > 0
 }
@@ -169,16 +168,17 @@ fn the_aws_day_opens_one_cluster_early_names_aws_us_east_1_grows_and_resolves_on
         "docusend is a member\n{dump}"
     );
 
-    // mapleboard, ordinarily unlucky at 07:15 on its own database, runs on gcp. With the
-    // runs_on map imported, its map says it runs elsewhere: no member. Without the map (import
-    // before the runs-on merge ignores the attribute) it came within a window of the opening and
-    // is taken in like any vendor of unknown dependencies.
-    if runs_on_imported(&sandbox) {
-        assert!(
-            !all.contains(&"mapleboard".to_string()),
-            "mapleboard runs on gcp: no member\n{dump}"
-        );
-    }
+    // mapleboard, ordinarily unlucky at 07:15 on its own database, runs on gcp: its map says
+    // it runs elsewhere, so it does not join by time alone. (Without the map it would: it came
+    // within a window of the opening, like any vendor of unknown dependencies.)
+    assert!(
+        runs_on_imported(&sandbox),
+        "the fixture's runs_on reached feeds.runs_on\n{dump}"
+    );
+    assert!(
+        !all.contains(&"mapleboard".to_string()),
+        "mapleboard runs on gcp: no member\n{dump}"
+    );
 
     // The members' own incidents raised their state changes too.
     let changed: BTreeSet<String> = run
