@@ -94,13 +94,30 @@ fn clock(t: DateTime<Utc>) -> String {
     t.format("%H:%M UTC").to_string()
 }
 
+/// When a provider went down in the cluster's time: its first unplanned incident since
+/// `window_start`, or, with none, the start of its present state (when that is since then).
+/// Not simply its state's start: that moves when it goes from outage to degraded, and the
+/// cause would read as going down hours after its dependents.
+fn down_since(vendor: &VendorFacts, window_start: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if vendor.state < ServiceState::Degraded {
+        return None;
+    }
+    vendor
+        .departures
+        .iter()
+        .map(|d| d.since)
+        .filter(|s| *s >= window_start)
+        .min()
+        .or_else(|| vendor.state_since.filter(|s| *s >= window_start))
+}
+
 /// What the provider has said, for the end of `why`.
-fn provider_word(provider: Option<&VendorFacts>, key: &str) -> String {
+fn provider_word(provider: Option<&VendorFacts>, key: &str, window_start: DateTime<Utc>) -> String {
     match provider {
         None => format!("{key} is not among the feeds watched"),
         Some(p) if p.state >= ServiceState::Degraded => {
-            let since = p
-                .state_since
+            let since = down_since(p, window_start)
+                .or(p.state_since)
                 .map(|t| format!(" since {}", clock(t)))
                 .unwrap_or_default();
             match &p.state_incident {
@@ -196,7 +213,7 @@ pub fn suspect(
             why: format!(
                 "{} of {total} members run on {target}; {}.",
                 on.len(),
-                provider_word(facts, provider)
+                provider_word(facts, provider, window_start)
             ),
         });
     }
@@ -209,7 +226,7 @@ pub fn suspect(
         .collect();
     // A provider may be in the burst itself (it went down too): it is then the cause, and
     // the caller takes it out of the members.
-    let mut candidates: Vec<(&VendorFacts, usize, bool)> = vendors
+    let mut candidates: Vec<(&VendorFacts, usize, Option<DateTime<Utc>>)> = vendors
         .values()
         .filter(|v| is_provider(v, provider_categories, &run_on))
         .map(|v| {
@@ -217,20 +234,20 @@ pub fn suspect(
                 .iter()
                 .filter(|m| m.facts.vendor != v.vendor && names_vendor(&m.text, v))
                 .count();
-            let degraded_in_window = v.state >= ServiceState::Degraded
-                && v.state_since.is_some_and(|s| s >= window_start);
-            (*v, named, degraded_in_window)
+            (*v, named, down_since(v, window_start))
         })
-        .filter(|(_, named, degraded)| *degraded || *named >= 2)
+        .filter(|(_, named, down)| down.is_some() || *named >= 2)
         .collect();
     // Degraded in the window first, then the most named, then the earliest to go.
     candidates.sort_by(|a, b| {
-        b.2.cmp(&a.2)
+        b.2.is_some()
+            .cmp(&a.2.is_some())
             .then(b.1.cmp(&a.1))
+            .then(a.2.cmp(&b.2))
             .then(a.0.state_since.cmp(&b.0.state_since))
             .then(a.0.vendor.cmp(&b.0.vendor))
     });
-    let (provider, named, degraded) = candidates.into_iter().next()?;
+    let (provider, named, down) = candidates.into_iter().next()?;
     let total = members
         .iter()
         .filter(|m| m.facts.vendor != provider.vendor)
@@ -240,20 +257,18 @@ pub fn suspect(
         0 => String::new(),
         n => format!("{n} of {total} members' posts name it; "),
     };
-    let why = if degraded {
+    let why = if let Some(down) = down {
         format!(
             "{} went {} in the same window ({}); {named_part}no member's runs_on says what it runs on.",
             provider.title,
             provider.state,
-            provider
-                .state_since
-                .map_or_else(|| "time unknown".to_string(), clock),
+            clock(down),
         )
     } else {
         format!(
             "{named} of {total} members' posts name {}; {}.",
             provider.title,
-            provider_word(Some(provider), &provider.vendor)
+            provider_word(Some(provider), &provider.vendor, window_start)
         )
     };
     Some(SuspectedCause {

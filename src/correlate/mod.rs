@@ -103,13 +103,22 @@ fn burst_chance(
         .iter()
         .flat_map(|m| m.facts.runs_on.iter().map(|d| d.provider.as_str()))
         .collect();
-    let tried = providers.len().max(1) as f64;
-    for provider in providers {
+    // Only a provider two members share is a hypothesis tried: one member's other
+    // dependency (a CDN beside its cloud) must not make the shared one less surprising.
+    let shared: Vec<(&str, usize)> = providers
+        .into_iter()
+        .map(|provider| {
+            let k = burst
+                .iter()
+                .filter(|m| m.facts.runs_on.iter().any(|d| d.provider == provider))
+                .count();
+            (provider, k)
+        })
+        .filter(|(_, k)| *k >= 2)
+        .collect();
+    let tried = shared.len().max(1) as f64;
+    for (provider, k) in shared {
         let runs_on = |v: &VendorFacts| v.runs_on.iter().any(|d| d.provider == provider);
-        let k = burst.iter().filter(|m| runs_on(m.facts)).count();
-        if k < 2 {
-            continue;
-        }
         let dependents: f64 = vendors.iter().filter(|v| runs_on(v)).map(rate).sum();
         best = best.min(chance::poisson_tail(window_hours * dependents, k) * tried);
     }

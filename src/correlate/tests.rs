@@ -452,3 +452,53 @@ fn titles_read_as_one_message() {
     assert_eq!(payload.link.as_deref(), Some("http://127.0.0.1/dep1/101"));
     assert_eq!(payload.kind_name(), "correlated_outage");
 }
+
+#[test]
+fn a_provider_is_dated_by_when_it_went_down_not_by_its_last_change() {
+    let mut world = World::new();
+    world.depart(
+        "aws",
+        "06:55",
+        ServiceState::Outage,
+        "Increased error rates in US-EAST-1",
+    );
+    for (key, time) in [("dep1", "07:00"), ("dep2", "07:02"), ("dep3", "07:04")] {
+        world.depart(key, time, ServiceState::Degraded, "errors");
+    }
+    let opened = world.step("07:05");
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    // Hours later the provider eases from outage to degraded: its state starts anew, but it
+    // did not go down then.
+    let aws = world.get("aws");
+    aws.state = ServiceState::Degraded;
+    aws.state_since = Some(at("09:00"));
+    world.depart("dep4", "09:10", ServiceState::Degraded, "errors");
+    let grew = world.step("09:15");
+    assert_eq!(grew.len(), 1, "{grew:?}");
+    let why = &grew[0].suspected_cause.as_ref().expect("a cause").why;
+    assert!(why.contains("since 06:55 UTC"), "{why}");
+}
+
+#[test]
+fn a_second_dependency_of_one_member_does_not_dilute_the_shared_one() {
+    let chance_of = |extra: &[&str]| {
+        let mut world = World::new();
+        *world.get("dep1") = vendor("dep1", extra);
+        for v in &mut world.inputs.vendors {
+            v.past_incidents = 6;
+            v.history_hours = 60.0 * 24.0;
+        }
+        for (key, time) in [("dep1", "07:00"), ("dep2", "07:02"), ("dep3", "07:04")] {
+            world.depart(key, time, ServiceState::Degraded, "errors");
+        }
+        let opened = world.step("07:05");
+        assert_eq!(opened.len(), 1, "{extra:?}: {opened:?}");
+        opened[0].chance
+    };
+    let alone = chance_of(&["aws:us-east-1"]);
+    let with_cdn = chance_of(&["aws:us-east-1", "cloudflare"]);
+    assert!(
+        (alone - with_cdn).abs() <= alone * 1e-9,
+        "{alone} vs {with_cdn}"
+    );
+}

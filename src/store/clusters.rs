@@ -86,7 +86,10 @@ fn inputs_in(
         }
     }
     // The base rate: unplanned incidents over the baseline before the horizon, over the
-    // history the archive holds for the vendor (its oldest incident, or when it was added).
+    // history the archive holds for the vendor (from its oldest incident, or when it was
+    // added, whichever is earlier; at most the baseline). The oldest incident of all, not the
+    // oldest inside the baseline: a feed whose history goes back further has been watched
+    // (by its vendor) the whole baseline, even if its last months were quiet.
     let baseline_start = saturating_sub(horizon_start, settings.baseline);
     let mut past = tx.prepare_cached(
         "SELECT vendor, COUNT(*) FROM outages
@@ -106,12 +109,12 @@ fn inputs_in(
         "SELECT vendor, MIN(start) FROM (
              SELECT f.vendor AS vendor, MIN(i.started_at) AS start
              FROM incidents i JOIN feeds f ON f.id = i.feed_id
-             WHERE i.started_at >= ?1 GROUP BY f.vendor
+             GROUP BY f.vendor
              UNION ALL
              SELECT vendor, MIN(added_at) FROM feeds GROUP BY vendor)
          GROUP BY vendor",
     )?;
-    let rows = first.query_map([time_text(baseline_start)], |r| {
+    let rows = first.query_map([], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
     })?;
     for row in rows {
