@@ -14,7 +14,7 @@ type Update<'a> = (&'a str, &'a str, &'a str);
 
 /// A Statuspage `history.atom` of `host` holding `incidents`, each (id, title, updates newest
 /// first).
-fn atom(host: &str, incidents: &[(&str, &str, &[Update<'_>])]) -> String {
+fn atom(host: &str, incidents: &[Incident<'_>]) -> String {
     let incidents: Vec<GenIncident> = incidents
         .iter()
         .map(|(id, title, updates)| GenIncident {
@@ -29,60 +29,42 @@ fn atom(host: &str, incidents: &[(&str, &str, &[Update<'_>])]) -> String {
     statuspage_atom(host, &incidents)
 }
 
+/// An incident of an Atom feed: (id, title, updates newest first).
+type Incident<'a> = (&'a str, &'a str, &'a [Update<'a>]);
+
 /// A resolved incident from the day before: history, never news.
+const OLD_INCIDENT: Incident<'static> = (
+    "old1",
+    "Delayed notifications",
+    &[
+        (
+            "2025-10-19T11:00:00Z",
+            "Resolved",
+            "This incident has been resolved.",
+        ),
+        (
+            "2025-10-19T10:00:00Z",
+            "Investigating",
+            "Notifications are delayed.",
+        ),
+    ],
+);
+
+/// The history alone.
 fn old_history(host: &str) -> String {
-    atom(
-        host,
-        &[(
-            "old1",
-            "Delayed notifications",
-            &[
-                (
-                    "2025-10-19T11:00:00Z",
-                    "Resolved",
-                    "This incident has been resolved.",
-                ),
-                (
-                    "2025-10-19T10:00:00Z",
-                    "Investigating",
-                    "Notifications are delayed.",
-                ),
-            ],
-        )],
-    )
+    atom(host, &[OLD_INCIDENT])
 }
 
 /// The history plus an open outage posted at `posted`.
 fn with_outage(host: &str, posted: &str) -> String {
+    let outage: &[Update<'_>] = &[(
+        posted,
+        "Investigating",
+        "Major outage: users cannot join meetings.",
+    )];
     atom(
         host,
-        &[
-            (
-                "new1",
-                "Users cannot join meetings",
-                &[(
-                    posted,
-                    "Investigating",
-                    "Major outage: users cannot join meetings.",
-                )],
-            ),
-            (
-                "old1",
-                "Delayed notifications",
-                &[
-                    (
-                        "2025-10-19T11:00:00Z",
-                        "Resolved",
-                        "This incident has been resolved.",
-                    ),
-                    (
-                        "2025-10-19T10:00:00Z",
-                        "Investigating",
-                        "Notifications are delayed.",
-                    ),
-                ],
-            ),
-        ],
+        &[("new1", "Users cannot join meetings", outage), OLD_INCIDENT],
     )
 }
 
@@ -156,12 +138,7 @@ fn a_state_change_is_detected_at_its_captures_time_in_json() {
     for key in ["seq", "id", "component", "title", "link", "payload"] {
         assert!(e.get(key).is_some(), "no {key} in {e}");
     }
-    assert!(
-        run.stderr
-            .contains("Replayed 4 captures of 2 feeds (0 failed): 1 events, 0 clusters."),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("Replayed 4 captures of 2 feeds (0 failed): 1 events, 0 clusters.");
 }
 
 #[test]
@@ -236,37 +213,18 @@ fn an_unparsable_capture_is_a_failed_fetch_at_its_time_and_the_replay_goes_on() 
     let db = dir.beside("replay.db");
     let run = dir.replay(&["--format", "json", "--db", db.to_str().unwrap()]);
     assert_code(&run, 2);
-    assert!(
-        run.stderr.contains(&format!(
-            "warning: {}: the body is an HTML page",
-            bad.display()
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("(counted as a failed fetch at 2025-10-20T06:30:00Z)"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("(1 failed)"), "{}", run.stderr);
+    run.assert_stderr(&format!(
+        "warning: {}: the body is an HTML page",
+        bad.display()
+    ));
+    run.assert_stderr("(counted as a failed fetch at 2025-10-20T06:30:00Z)");
+    run.assert_stderr("(1 failed)");
     // Later captures were still replayed: slack's outage at 07:30.
-    let changes: Vec<(String, String)> = run
-        .events_of("state_change")
-        .iter()
-        .map(|e| {
-            (
-                e["vendor"].as_str().unwrap().to_string(),
-                e["detected_at"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
     assert_eq!(
-        changes,
+        run.fields(Some("state_change"), &["vendor", "detected_at"]),
         [
-            ("zoom".to_string(), "2025-10-20T07:00:00Z".to_string()),
-            ("slack".to_string(), "2025-10-20T07:30:00Z".to_string())
+            ["zoom", "2025-10-20T07:00:00Z"],
+            ["slack", "2025-10-20T07:30:00Z"]
         ]
     );
     // In the fetch log as a live failure would be, at the capture's time.
@@ -311,28 +269,12 @@ fn a_feed_failing_long_enough_in_replayed_time_raises_feed_failing_then_recovers
     );
     let run = dir.replay(&["--format", "json", "--failing-after", "1h"]);
     assert_code(&run, 2);
-    let kinds: Vec<(String, String)> = run
-        .events()
-        .iter()
-        .map(|e| {
-            (
-                e["kind"].as_str().unwrap().to_string(),
-                e["detected_at"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
     // Failing since 06:10; an hour later (the 07:15 capture) it is `feed_failing`.
     assert_eq!(
-        kinds,
+        run.fields(None, &["kind", "detected_at"]),
         [
-            (
-                "feed_failing".to_string(),
-                "2025-10-20T07:15:00Z".to_string()
-            ),
-            (
-                "feed_recovered".to_string(),
-                "2025-10-20T08:00:00Z".to_string()
-            )
+            ["feed_failing", "2025-10-20T07:15:00Z"],
+            ["feed_recovered", "2025-10-20T08:00:00Z"]
         ]
     );
 }
@@ -346,36 +288,19 @@ fn a_capture_not_named_by_a_time_is_named_and_left_out() {
     dir.write("README.md", "The AWS day, captured by hand.");
     let run = dir.replay(&["--format", "json"]);
     assert_code(&run, 0);
-    assert!(
-        run.stderr.contains(&format!(
-            "warning: {}: \"2025-10-20 0800\" is not a UTC time",
-            bad.display()
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("name captures YYYYMMDDTHHMMSSZ.xml, such as 20251020T064600Z.xml"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains(&format!(
-            "warning: {}: not a capture (extension .txt)",
-            notes.display()
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains(&format!(
+    run.assert_stderr(&format!(
+        "warning: {}: \"2025-10-20 0800\" is not a UTC time",
+        bad.display()
+    ));
+    run.assert_stderr("name captures YYYYMMDDTHHMMSSZ.xml, such as 20251020T064600Z.xml");
+    run.assert_stderr(&format!(
+        "warning: {}: not a capture (extension .txt)",
+        notes.display()
+    ));
+    run.assert_stderr(&format!(
             "warning: {}: a capture beside feeds.opml is not replayed: captures go in their feed's folder",
             loose.display()
-        )),
-        "{}",
-        run.stderr
-    );
+        ));
     assert!(!run.stderr.contains("README"), "{}", run.stderr);
     assert_eq!(run.events().len(), 1);
 }
@@ -401,24 +326,16 @@ fn a_folder_without_an_outline_and_an_outline_without_a_folder_are_named() {
     let run = dir.replay(&["--format", "json"]);
     assert_code(&run, 0);
     let root = dir.path();
-    assert!(
-        run.stderr.contains(&format!(
+    run.assert_stderr(&format!(
             "warning: {}: a folder with no outline in feeds.opml: add <outline text=\"...\" vendor=\"stray\" xmlUrl=\"stray\"/>",
             root.join("stray").display()
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains(&format!(
+        ));
+    run.assert_stderr(&format!(
             "warning: {}: no folder for feed \"Ghost\" (vendor ghost): its captures go in {}; it is left out",
             root.join("feeds.opml").display(),
             root.join("ghost").display()
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("of 2 feeds"), "{}", run.stderr);
+        ));
+    run.assert_stderr("of 2 feeds");
     assert_eq!(run.events().len(), 1);
 }
 
@@ -427,14 +344,10 @@ fn an_empty_or_unlisted_directory_is_an_error_naming_it() {
     let dir = ReplayDir::new();
     let run = dir.replay(&[]);
     assert_code(&run, 1);
-    assert!(
-        run.stderr.contains(&format!(
-            "statuswatch: error: replay directory {} is empty: put feeds.opml",
-            dir.path().display()
-        )),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr(&format!(
+        "statuswatch: error: replay directory {} is empty: put feeds.opml",
+        dir.path().display()
+    ));
 
     std::fs::create_dir_all(dir.path().join("zoom")).unwrap();
     dir.capture(
@@ -445,26 +358,18 @@ fn an_empty_or_unlisted_directory_is_an_error_naming_it() {
     );
     let run = dir.replay(&[]);
     assert_code(&run, 1);
-    assert!(
-        run.stderr.contains(&format!(
-            "{}: not found: a replay directory lists its feeds in feeds.opml",
-            dir.path().join("feeds.opml").display()
-        )),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr(&format!(
+        "{}: not found: a replay directory lists its feeds in feeds.opml",
+        dir.path().join("feeds.opml").display()
+    ));
 
     let missing = dir.beside("nowhere");
     let run = common::replay::replay(&missing, &[]);
     assert_code(&run, 1);
-    assert!(
-        run.stderr.contains(&format!(
-            "cannot read replay directory {}",
-            missing.display()
-        )),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr(&format!(
+        "cannot read replay directory {}",
+        missing.display()
+    ));
 }
 
 #[test]
@@ -473,19 +378,11 @@ fn feeds_without_any_capture_are_an_error() {
     dir.feeds(&[ReplayFeed::new("zoom", "Zoom")]);
     let run = dir.replay(&[]);
     assert_code(&run, 1);
-    assert!(
-        run.stderr.contains("no captures for feed \"Zoom\""),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains(&format!(
-            "statuswatch: error: no captures to replay in {}",
-            dir.path().display()
-        )),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("no captures for feed \"Zoom\"");
+    run.assert_stderr(&format!(
+        "statuswatch: error: no captures to replay in {}",
+        dir.path().display()
+    ));
 }
 
 #[test]
@@ -497,19 +394,11 @@ fn a_broken_feeds_opml_names_its_line() {
     );
     let run = dir.replay(&[]);
     assert_code(&run, 1);
-    assert!(
-        run.stderr.contains(&format!(
+    run.assert_stderr(&format!(
             "{}: line 2, column 22: outline \"Zoom\" has xmlUrl \"my zoom\", which is not an absolute http(s) URL",
             dir.path().join("feeds.opml").display()
-        )),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("write the name of its capture folder"),
-        "{}",
-        run.stderr
-    );
+        ));
+    run.assert_stderr("write the name of its capture folder");
 }
 
 #[test]
@@ -542,14 +431,10 @@ fn a_database_that_holds_feeds_is_refused() {
     let before = std::fs::metadata(&db).unwrap().len();
     let run = dir.replay(&["--db", db_arg]);
     assert_code(&run, 1);
-    assert!(
-        run.stderr.contains(&format!(
+    run.assert_stderr(&format!(
             "statuswatch: error: database {} already holds 2 feeds: a replay writes only into a new or empty database",
             db.display()
-        )),
-        "{}",
-        run.stderr
-    );
+        ));
     assert!(run.stdout.is_empty(), "{:?}", run.stdout);
     let conn = rusqlite::Connection::open(&db).unwrap();
     let events: i64 = conn
@@ -731,24 +616,14 @@ fn deliver_reports_what_did_not_get_through() {
         .unwrap_or_else(|| panic!("{:?}", run.stdout));
     assert!(line.starts_with("Webhooks: 0 delivered, "), "{line}");
     assert!(line.contains(", 1 pending, "), "{line}");
-    assert!(
-        run.stderr
-            .contains("1 events were not delivered within --deliver-timeout 1s"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("1 events were not delivered within --deliver-timeout 1s");
 }
 
 #[test]
 fn deliver_without_webhooks_is_an_error_before_anything_runs() {
     let run = two_feeds().replay(&["--deliver"]);
     assert_code(&run, 1);
-    assert!(
-        run.stderr
-            .contains("statuswatch: error: --deliver needs webhooks: add a [[webhooks]] table"),
-        "{}",
-        run.stderr
-    );
+    run.assert_stderr("statuswatch: error: --deliver needs webhooks: add a [[webhooks]] table");
 }
 
 #[test]
@@ -927,7 +802,7 @@ fn a_correlated_outage_is_raised_at_replayed_time_and_stands_out_in_the_timeline
         "{clusters:#?}"
     );
     assert_eq!(phases.last().map(|p| p.0), Some("resolved"), "{phases:?}");
-    assert!(run.stderr.contains(", 1 cluster."), "{}", run.stderr);
+    run.assert_stderr(", 1 cluster.");
 
     let run = dir.replay(&[]);
     assert_code(&run, 0);
@@ -1055,30 +930,11 @@ fn json_status_apis_and_watched_pages_are_replayed_from_their_own_captures() {
     );
     let run = dir.replay(&["--format", "json"]);
     assert_code(&run, 0);
-    let changes: Vec<(String, String, String)> = run
-        .events_of("state_change")
-        .iter()
-        .map(|e| {
-            (
-                e["vendor"].as_str().unwrap().to_string(),
-                e["to_state"].as_str().unwrap().to_string(),
-                e["detected_at"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
     assert_eq!(
-        changes,
+        run.fields(Some("state_change"), &["vendor", "to_state", "detected_at"]),
         [
-            (
-                "paycorp".to_string(),
-                "outage".to_string(),
-                "2025-10-20T07:00:00Z".to_string()
-            ),
-            (
-                "signal".to_string(),
-                "outage".to_string(),
-                "2025-10-20T07:30:00Z".to_string()
-            )
+            ["paycorp", "outage", "2025-10-20T07:00:00Z"],
+            ["signal", "outage", "2025-10-20T07:30:00Z"]
         ],
         "{}",
         run.stderr

@@ -4,7 +4,7 @@
 
 mod common;
 use common::outbox::{event_ids, events, TestFeed};
-use common::receiver::{hook, Received, Receiver};
+use common::receiver::{hook, verify_signature, Received, Receiver};
 use common::{stderr, stdout, summary, Sandbox};
 use statuswatch::model::Status;
 
@@ -12,34 +12,6 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// Retries fast enough for a test: 50 ms, 100 ms, 200 ms, ...
 const FAST: &str = "[delivery]\ntimeout = \"2s\"\nfirst_retry = \"50ms\"\nmax_retry = \"200ms\"\nmax_attempts = 5\n";
-
-/// Standard Webhooks verification, from the spec: strip `whsec_`, base64-decode the key,
-/// HMAC-SHA256 over `id.timestamp.body`, base64, compare with each `v1,` signature.
-fn verify(secret: &str, r: &Received) -> Result<(), String> {
-    use base64::Engine;
-    use hmac::Mac;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let key = b64
-        .decode(secret.strip_prefix("whsec_").unwrap())
-        .map_err(|e| e.to_string())?;
-    let (id, ts) = (r.header("webhook-id"), r.header("webhook-timestamp"));
-    let ts_num: i64 = ts.parse().map_err(|_| format!("timestamp {ts:?}"))?;
-    let now = chrono::Utc::now().timestamp();
-    if (now - ts_num).abs() > 300 {
-        return Err(format!("timestamp {ts_num} is not now ({now})"));
-    }
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
-    mac.update(format!("{id}.{ts}.").as_bytes());
-    mac.update(&r.body);
-    let expected = b64.encode(mac.finalize().into_bytes());
-    let header = r.header("webhook-signature");
-    header
-        .split(' ')
-        .filter_map(|s| s.split_once(','))
-        .any(|(v, sig)| v == "v1" && sig == expected)
-        .then_some(())
-        .ok_or_else(|| format!("no v1 signature matches in {header:?}"))
-}
 
 fn poll(sandbox: &Sandbox) -> serde_json::Value {
     let out = sandbox.run(&["poll", "--format", "json"]);
@@ -80,7 +52,7 @@ fn poll_delivers_signed_events_that_verify_with_the_spec() {
     let outbox = events(&sandbox.db());
     assert_eq!(got.len(), 2);
     for (r, (_, id, _, _, payload)) in got.iter().zip(&outbox) {
-        verify(SECRET, r).unwrap();
+        verify_signature(SECRET, r).unwrap();
         assert_eq!(&r.id(), id, "webhook-id is the event id");
         assert_eq!(
             r.body,
@@ -94,7 +66,7 @@ fn poll_delivers_signed_events_that_verify_with_the_spec() {
     // A tampered body does not verify.
     let mut forged = got[0].clone();
     forged.body = br#"{"to":"operational"}"#.to_vec();
-    assert!(verify(SECRET, &forged).is_err());
+    assert!(verify_signature(SECRET, &forged).is_err());
 
     // Nothing is sent twice.
     assert_eq!(poll(&sandbox)["delivered"], 0);
@@ -307,7 +279,7 @@ fn webhooks_test_sends_a_signed_test_event_and_shows_the_answer() {
     );
     let got = receiver.received("/ops");
     assert_eq!(got.len(), 1);
-    verify(SECRET, &got[0]).unwrap();
+    verify_signature(SECRET, &got[0]).unwrap();
     assert_eq!(got[0].json()["type"], "test");
     assert_eq!(got[0].json()["id"], got[0].id().as_str());
     assert!(text.contains(&got[0].id()), "{text}");
@@ -340,7 +312,7 @@ fn a_webhook_can_take_its_url_and_secret_from_the_environment() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let got = receiver.received("/ops");
     assert_eq!(got.len(), 1);
-    verify(SECRET, &got[0]).unwrap();
+    verify_signature(SECRET, &got[0]).unwrap();
 
     // Without the variables the file is refused at start, naming the file, line and variable.
     let out = sandbox

@@ -5,35 +5,11 @@
 
 mod common;
 use chrono::Duration;
-use common::receiver::{Received, Receiver};
+use common::receiver::{verify_signature, Received, Receiver};
 use common::replay_day::{detected, replay};
 use common::Sandbox;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-/// Standard Webhooks verification: strip `whsec_`, base64-decode the key, HMAC-SHA256 over
-/// `id.timestamp.body`, base64, compare with each `v1,` signature.
-fn verify(secret: &str, r: &Received) -> Result<(), String> {
-    use base64::Engine;
-    use hmac::Mac;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let key = b64
-        .decode(secret.strip_prefix("whsec_").unwrap())
-        .map_err(|e| e.to_string())?;
-    let (id, ts) = (r.header("webhook-id"), r.header("webhook-timestamp"));
-    ts.parse::<i64>().map_err(|_| format!("timestamp {ts:?}"))?;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
-    mac.update(format!("{id}.{ts}.").as_bytes());
-    mac.update(&r.body);
-    let expected = b64.encode(mac.finalize().into_bytes());
-    let header = r.header("webhook-signature");
-    header
-        .split(' ')
-        .filter_map(|s| s.split_once(','))
-        .any(|(v, sig)| v == "v1" && sig == expected)
-        .then_some(())
-        .ok_or_else(|| format!("no v1 signature matches in {header:?}"))
-}
 
 #[test]
 fn the_aws_day_pages_once_grows_at_most_once_per_window_and_resolves_once() {
@@ -74,7 +50,7 @@ fn the_aws_day_pages_once_grows_at_most_once_per_window_and_resolves_once() {
         .join("\n");
     let context = format!("received:\n{shown}\nraised:\n{dump}");
     for r in &got {
-        verify(SECRET, r).unwrap_or_else(|e| panic!("{e}\n{context}"));
+        verify_signature(SECRET, r).unwrap_or_else(|e| panic!("{e}\n{context}"));
     }
     assert!(
         bodies.iter().all(|b| b["type"] == "correlated_outage"),

@@ -32,6 +32,32 @@ impl ReplayRun {
             .collect()
     }
 
+    /// Panics, showing stderr, unless stderr holds `text`.
+    pub fn assert_stderr(&self, text: &str) {
+        assert!(
+            self.stderr.contains(text),
+            "{text:?} not in stderr:\n{}",
+            self.stderr
+        );
+    }
+
+    /// These top-level fields of each event (of `kind`, or all), as text ("" when absent), for
+    /// comparing a replay's events with a table: `[["zoom", "2025-10-20T07:00:00Z"], ...]`.
+    pub fn fields(&self, kind: Option<&str>, keys: &[&str]) -> Vec<Vec<String>> {
+        let events = match kind {
+            Some(kind) => self.events_of(kind),
+            None => self.events(),
+        };
+        events
+            .iter()
+            .map(|e| {
+                keys.iter()
+                    .map(|k| e[*k].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
     /// The events of one kind (`state_change`, `correlated_outage`, `feed_failing`, ...).
     pub fn events_of(&self, kind: &str) -> Vec<serde_json::Value> {
         self.events()
