@@ -471,31 +471,16 @@ impl Pipeline {
         retry_after: Option<Duration>,
     ) -> Result<FeedReport, StoreError> {
         let message = err.to_string();
-        let now = Utc::now();
-        record.gone_since = backoff::gone_since(
-            feed.gone_since.as_deref().and_then(parse_time_text),
-            record.http_status,
-            record.started_at,
-        );
-        let failure = Failure {
-            consecutive: u32::try_from(feed.consecutive_failures.max(0))
-                .unwrap_or(u32::MAX)
-                .saturating_add(1),
-            // Backoff waits longer only while the server says "gone", not while it is unreached.
-            gone_since: record
-                .gone_since
-                .filter(|_| matches!(record.http_status, Some(404 | 410))),
+        let next = held_failure(
+            feed,
+            &mut record,
+            outcome,
+            &message,
             retry_after,
-        };
-        let next = backoff::next_attempt(
             &self.fetcher.config().backoff,
-            &failure,
-            now,
+            Utc::now(),
             &mut backoff::jitter,
         );
-        record.outcome = outcome;
-        record.error = Some(message.clone());
-        record.next_fetch_at = Some(next);
         self.write_fetch(feed, &record).await?;
         tracing::warn!(feed = %feed.spec.title, url = %feed.spec.url, error = %message, next_attempt = %time_text(next), "Feed failed.");
         Ok(base_report(
@@ -719,6 +704,42 @@ fn base_report(feed: &FeedRow, record: &FetchRecord, result: FeedResult) -> Feed
         moved_to: None,
         result,
     }
+}
+
+/// A failure held against `feed`, written into its fetch record at `now`: the outcome and
+/// error, since when the server says "gone", and the next attempt by `policy` (honouring the
+/// server's `retry_after`), which is returned. The one rule for live fetches and replays.
+#[allow(clippy::too_many_arguments)]
+pub fn held_failure(
+    feed: &FeedRow,
+    record: &mut FetchRecord,
+    outcome: FetchOutcome,
+    message: &str,
+    retry_after: Option<Duration>,
+    policy: &backoff::BackoffPolicy,
+    now: DateTime<Utc>,
+    jitter: &mut dyn FnMut() -> f64,
+) -> DateTime<Utc> {
+    record.gone_since = backoff::gone_since(
+        feed.gone_since.as_deref().and_then(parse_time_text),
+        record.http_status,
+        record.started_at,
+    );
+    let failure = Failure {
+        consecutive: u32::try_from(feed.consecutive_failures.max(0))
+            .unwrap_or(u32::MAX)
+            .saturating_add(1),
+        // Backoff waits longer only while the server says "gone", not while it is unreached.
+        gone_since: record
+            .gone_since
+            .filter(|_| matches!(record.http_status, Some(404 | 410))),
+        retry_after,
+    };
+    let next = backoff::next_attempt(policy, &failure, now, jitter);
+    record.outcome = outcome;
+    record.error = Some(message.to_string());
+    record.next_fetch_at = Some(next);
+    next
 }
 
 /// The fetch-log word for a document that did not parse.

@@ -14,10 +14,10 @@
 
 use crate::classify::Rules;
 use crate::correlate::CorrelationSettings;
-use crate::fetch::backoff::{self, BackoffPolicy, Failure};
+use crate::fetch::backoff::BackoffPolicy;
 use crate::model::{FetchOutcome, FetchRecord};
 use crate::pipeline::{self, feed_context, parse_options, prepare_document};
-use crate::store::{parse_time_text, FeedRow, Store, StoreError};
+use crate::store::{FeedRow, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -226,26 +226,16 @@ pub fn replay_capture(
             let error = err.to_string();
             // The feed's health as stored now: earlier captures may have failed too.
             let before = store.find_feed(&feed.id.to_string())?;
-            let failure = Failure {
-                consecutive: u32::try_from(before.consecutive_failures.max(0))
-                    .unwrap_or(u32::MAX)
-                    .saturating_add(1),
-                gone_since: None,
-                retry_after: None,
-            };
-            record.gone_since = backoff::gone_since(
-                before.gone_since.as_deref().and_then(parse_time_text),
-                record.http_status,
-                at,
-            );
-            record.outcome = pipeline::parse_outcome(&err);
-            record.error = Some(error.clone());
-            record.next_fetch_at = Some(backoff::next_attempt(
+            pipeline::held_failure(
+                &before,
+                &mut record,
+                pipeline::parse_outcome(&err),
+                &error,
+                None,
                 &settings.backoff,
-                &failure,
                 at,
                 &mut || 0.5,
-            ));
+            );
             pipeline::store_fetch(store, &context, &record, settings.failing_after, at)?;
             Ok(CaptureResult::Failed {
                 error,
