@@ -131,3 +131,45 @@ fn events_follow_streams_what_another_process_commits() {
     follower.kill().unwrap();
     follower.wait().unwrap();
 }
+
+#[test]
+fn events_after_a_seq_resume_where_a_reader_stopped() {
+    let (server, sandbox) = polled();
+    let listed = stdout(&sandbox.run(&["events", "--format", "json"]));
+    let first: serde_json::Value = serde_json::from_str(listed.lines().next().unwrap()).unwrap();
+    let seq = first["seq"].as_i64().expect("events carry their seq");
+    let after = |n: i64| {
+        stdout(&sandbox.run(&["events", "--format", "json", "--after", &n.to_string()]))
+            .lines()
+            .count()
+    };
+    assert_eq!(after(seq - 1), 1);
+    assert_eq!(after(seq), 0);
+    let table = stdout(&sandbox.run(&["events", "--after", &seq.to_string()]));
+    assert!(table.contains("(0 events)"), "{table}");
+
+    // A follower resuming after the event it has: only what comes next, not quillpay again.
+    let mut follower = Command::new(env!("CARGO_BIN_EXE_statuswatch"))
+        .args(["events", "--follow", "--after", &seq.to_string()])
+        .env("STATUSWATCH_DB", sandbox.db())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let reader = BufReader::new(follower.stdout.take().unwrap());
+    server.set(
+        "/skylark.atom",
+        Resource::feed(fixture("feeds/statuspage-v2.atom")),
+    );
+    assert_eq!(sandbox.run(&["poll"]).status.code(), Some(0));
+    let line = read_line_within(reader, Duration::from_secs(10));
+    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(event["vendor"], "skylark", "{line}");
+    assert!(event["seq"].as_i64() > Some(seq), "{line}");
+    follower.kill().unwrap();
+    follower.wait().unwrap();
+
+    let bad = sandbox.run(&["events", "--after=-3"]);
+    assert!(!bad.status.success(), "a negative --after is a usage error");
+    assert!(stderr(&bad).contains("--after"), "{}", stderr(&bad));
+}

@@ -26,6 +26,10 @@ pub struct EventsArgs {
     /// Keep running and print new events as they are stored (JSON lines).
     #[arg(long)]
     pub follow: bool,
+    /// Only events after this outbox sequence number (the `seq` of the last one you have), so
+    /// a restarted `--follow` resumes where it stopped instead of from the first event.
+    #[arg(long, value_name = "SEQ", value_parser = clap::value_parser!(i64).range(0..))]
+    pub after: Option<i64>,
     /// json: one event per line (the webhook payload plus outbox fields).
     #[arg(long, value_enum, default_value = "table")]
     pub format: EventsFormat,
@@ -46,7 +50,7 @@ pub fn run(global: &GlobalArgs, args: &EventsArgs) -> anyhow::Result<i32> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
     let vendor = args.vendor.as_deref();
     let batch = 1000;
-    let mut after = 0;
+    let mut after = args.after.unwrap_or(0);
     let mut rows = Vec::new();
     loop {
         let page = store.events_after(after, since.as_deref(), vendor, batch)?;
