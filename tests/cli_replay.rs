@@ -546,6 +546,19 @@ fn without_keep_the_temporary_database_is_gone() {
     assert!(replay_dirs(tmp.path()).is_empty());
 }
 
+/// Replays `dir` with `--deliver` to one webhook `ops` at `receiver`, waiting `timeout`.
+fn replay_delivering(dir: &ReplayDir, receiver: &Receiver, timeout: &str) -> ReplayRun {
+    let config = dir.beside("statuswatch.toml");
+    std::fs::write(&config, receiver.hook("ops", "")).unwrap();
+    dir.replay(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--deliver",
+        "--deliver-timeout",
+        timeout,
+    ])
+}
+
 #[test]
 fn deliver_sends_every_event_to_the_webhooks() {
     let dir = two_feeds();
@@ -556,15 +569,7 @@ fn deliver_sends_every_event_to_the_webhooks() {
         &with_outage("slack-status.com", "2025-10-20T07:20:00Z"),
     );
     let receiver = Receiver::start();
-    let config = dir.beside("statuswatch.toml");
-    std::fs::write(&config, receiver.hook("ops", "")).unwrap();
-    let run = dir.replay(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--deliver",
-        "--deliver-timeout",
-        "20s",
-    ]);
+    let run = replay_delivering(&dir, &receiver, "20s");
     assert_code(&run, 0);
     let got: Vec<(String, String)> = receiver
         .accepted("/ops")
@@ -598,15 +603,7 @@ fn deliver_reports_what_did_not_get_through() {
     let dir = two_feeds();
     let receiver = Receiver::start();
     receiver.set_status(500);
-    let config = dir.beside("statuswatch.toml");
-    std::fs::write(&config, receiver.hook("ops", "")).unwrap();
-    let run = dir.replay(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--deliver",
-        "--deliver-timeout",
-        "1s",
-    ]);
+    let run = replay_delivering(&dir, &receiver, "1s");
     assert_code(&run, 0);
     assert!(!receiver.received("/ops").is_empty());
     let line = run

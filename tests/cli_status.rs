@@ -102,17 +102,16 @@ fn history_lists_incidents_with_durations() {
     );
 }
 
-#[test]
-fn events_follow_streams_what_another_process_commits() {
-    let (server, sandbox) = polled();
-    let listed = stdout(&sandbox.run(&["events", "--format", "json"]));
-    assert_eq!(listed.lines().count(), 1, "{listed}");
-    let event: serde_json::Value = serde_json::from_str(listed.lines().next().unwrap()).unwrap();
-    assert_eq!(event["vendor"], "quillpay");
-    assert_eq!(event["payload"]["to"], "degraded");
-
+/// Starts `events --follow ARGS` as its own process, then skylark changes and another
+/// process polls: the follower and the first line it printed.
+fn follow_through_a_change(
+    server: &FeedServer,
+    sandbox: &Sandbox,
+    args: &[&str],
+) -> (std::process::Child, String) {
     let mut follower = Command::new(env!("CARGO_BIN_EXE_statuswatch"))
-        .args(["events", "--follow", "--vendor", "skylark"])
+        .args(["events", "--follow"])
+        .args(args)
         .env("STATUSWATCH_DB", sandbox.db())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -124,7 +123,19 @@ fn events_follow_streams_what_another_process_commits() {
         Resource::feed(fixture("feeds/statuspage-v2.atom")),
     );
     assert_eq!(sandbox.run(&["poll"]).status.code(), Some(0));
-    let line = read_line_within(reader, Duration::from_secs(10));
+    (follower, read_line_within(reader, Duration::from_secs(10)))
+}
+
+#[test]
+fn events_follow_streams_what_another_process_commits() {
+    let (server, sandbox) = polled();
+    let listed = stdout(&sandbox.run(&["events", "--format", "json"]));
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    let event: serde_json::Value = serde_json::from_str(listed.lines().next().unwrap()).unwrap();
+    assert_eq!(event["vendor"], "quillpay");
+    assert_eq!(event["payload"]["to"], "degraded");
+
+    let (mut follower, line) = follow_through_a_change(&server, &sandbox, &["--vendor", "skylark"]);
     let event: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(event["vendor"], "skylark");
     assert_eq!(event["to_state"], "degraded");
@@ -149,20 +160,8 @@ fn events_after_a_seq_resume_where_a_reader_stopped() {
     assert!(table.contains("(0 events)"), "{table}");
 
     // A follower resuming after the event it has: only what comes next, not quillpay again.
-    let mut follower = Command::new(env!("CARGO_BIN_EXE_statuswatch"))
-        .args(["events", "--follow", "--after", &seq.to_string()])
-        .env("STATUSWATCH_DB", sandbox.db())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let reader = BufReader::new(follower.stdout.take().unwrap());
-    server.set(
-        "/skylark.atom",
-        Resource::feed(fixture("feeds/statuspage-v2.atom")),
-    );
-    assert_eq!(sandbox.run(&["poll"]).status.code(), Some(0));
-    let line = read_line_within(reader, Duration::from_secs(10));
+    let (mut follower, line) =
+        follow_through_a_change(&server, &sandbox, &["--after", &seq.to_string()]);
     let event: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(event["vendor"], "skylark", "{line}");
     assert!(event["seq"].as_i64() > Some(seq), "{line}");
