@@ -26,4 +26,5 @@ pub mod pipeline;
 pub mod problems;
 pub mod replay;
 pub mod schedule;
+pub mod serve;
 pub mod store;

@@ -41,6 +41,8 @@ enum Command {
     Clusters(cli::clusters::ClustersArgs),
     /// Run the daemon: poll every feed on its cron schedule until SIGINT/SIGTERM.
     Run(cli::run::RunArgs),
+    /// Serve the JSON API, the status board and Prometheus metrics over the database, read-only.
+    Serve(cli::serve::ServeArgs),
     /// Classify the entries of feed files offline, without a database.
     Classify(cli::classify::ClassifyArgs),
     /// Re-run the current rules over every stored entry; update incidents and state (no events).
@@ -80,7 +82,7 @@ fn main() -> ExitCode {
     let db_on_command_line = matches.value_source("db") == Some(ValueSource::CommandLine);
     init_logging(
         args.global.log_format,
-        matches!(args.command, Command::Run(_)),
+        matches!(args.command, Command::Run(_) | Command::Serve(_)),
     );
     let result = match &args.command {
         Command::Init(a) => cli::init::run(&args.global, a),
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
         Command::History(a) => cli::history::run(&args.global, a),
         Command::Clusters(a) => cli::clusters::run(&args.global, a),
         Command::Run(a) => cli::run::run(&args.global, a),
+        Command::Serve(a) => cli::serve::run(&args.global, a),
         Command::Classify(a) => cli::classify::run(a),
         Command::Reclassify(a) => cli::reclassify::run(&args.global, a),
         Command::Override(a) => cli::overrides::run(&args.global, a),

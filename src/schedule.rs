@@ -304,6 +304,22 @@ impl CronSchedule {
             .min()
     }
 
+    /// The longest gap between the next few firings after `t`: how often the schedule fires at
+    /// worst (`*/2 * * * *`: 2 minutes; `0 9-17 * * *`: the night). `None` if it never fires.
+    pub fn longest_gap_after(&self, t: DateTime<Utc>) -> Option<chrono::Duration> {
+        let mut previous = self.next_after(t)?;
+        let mut longest = chrono::Duration::zero();
+        // A day's worth of an hourly schedule; enough to see a gap that repeats daily.
+        for _ in 0..24 {
+            let Some(next) = self.next_after(previous) else {
+                break;
+            };
+            longest = longest.max(next - previous);
+            previous = next;
+        }
+        Some(longest)
+    }
+
     /// The expression as the user wrote it.
     pub fn source(&self) -> &str {
         &self.source
@@ -339,6 +355,21 @@ mod tests {
             out.push(t);
         }
         out
+    }
+
+    #[test]
+    fn the_longest_gap_is_how_often_it_fires_at_worst() {
+        let every2 = CronSchedule::parse("*/2 * * * *", Tz::UTC).unwrap();
+        assert_eq!(
+            every2.longest_gap_after(saturday()),
+            Some(chrono::Duration::minutes(2))
+        );
+        // Hourly during the day: the night is the longest gap.
+        let office = CronSchedule::parse("0 9-17 * * *", Tz::UTC).unwrap();
+        assert_eq!(
+            office.longest_gap_after(saturday()),
+            Some(chrono::Duration::hours(16))
+        );
     }
 
     #[test]

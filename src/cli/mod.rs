@@ -15,6 +15,7 @@ pub mod query;
 pub mod reclassify;
 pub mod replay;
 pub mod run;
+pub mod serve;
 pub mod status;
 pub mod table;
 pub mod webhooks;

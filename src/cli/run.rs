@@ -53,6 +53,12 @@ pub struct RunArgs {
     /// Also write every new event to stdout as one JSON line (for piping into other tools).
     #[arg(long)]
     pub events_stdout: bool,
+    /// Also serve the API, the status board and /metrics on this address while polling
+    /// (what `serve` does, from the daemon itself), e.g. 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR", conflicts_with = "once")]
+    pub listen: Option<String>,
+    #[command(flatten)]
+    pub http: super::serve::HttpArgs,
     #[command(flatten)]
     pub cycle: CycleArgs,
 }
@@ -144,6 +150,11 @@ fn load_settings(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<Settings
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
     let settings = load_settings(global, args)?;
+    let listen = args
+        .listen
+        .as_deref()
+        .map(|l| super::serve::Listen::from_args(l, &args.http))
+        .transpose()?;
     // Before the lock and the network, so a broken rules file stops the daemon at once.
     let rules = Arc::new(super::load_rules(args.cycle.rules.as_deref())?);
     let housekeeping = CronSchedule::parse("17 * * * *", settings.timezone)?;
@@ -190,6 +201,12 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
             }
         };
         spawn_signal_handler(control_tx, reload)?;
+        let server = match listen {
+            Some(listen) => {
+                Some(start_server(listen, global, &settings, control_rx.clone()).await?)
+            }
+            None => None,
+        };
 
         // Webhooks are registered before the first tick, so they get its events.
         let current: Arc<Mutex<Option<Deliverer>>> = Arc::new(Mutex::new(None));
@@ -251,6 +268,9 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
         }
         // Attempts in flight finish within their request timeout and are recorded.
         let _ = tokio::time::timeout(grace, delivery).await;
+        if let Some(server) = server {
+            let _ = server.await;
+        }
         tracing::info!(
             fetched = counts.fetched.load(Ordering::Relaxed),
             not_modified = counts.not_modified.load(Ordering::Relaxed),
@@ -263,6 +283,34 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
     drop(pipeline);
     cycle::join_writer(writer_thread)?;
     Ok(code)
+}
+
+/// `--listen`: binds now (a taken port stops the daemon before it polls) and serves until the
+/// daemon stops.
+async fn start_server(
+    listen: super::serve::Listen,
+    global: &GlobalArgs,
+    settings: &Settings,
+    mut control: watch::Receiver<Control>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = super::serve::bind(&listen, &global.db).await?;
+    let state = crate::serve::AppState {
+        pool: crate::serve::ReadPool::open(&global.db)?,
+        ready_within: super::serve::ready_within(&settings.schedule),
+    };
+    let stopped = async move {
+        while *control.borrow_and_update() != Control::Stop {
+            if control.changed().await.is_err() {
+                return;
+            }
+        }
+    };
+    Ok(tokio::spawn(super::serve::serve_until(
+        listener,
+        listen.token,
+        state,
+        stopped,
+    )))
 }
 
 /// Runs the webhook deliverer for the current configuration, restarting it when a reloaded

@@ -127,6 +127,15 @@ impl Store {
             .query_row("SELECT count(*) FROM feeds", [], |r| r.get(0))?)
     }
 
+    /// The newest fetch of any enabled feed (stored time text), for readiness probes.
+    pub fn last_fetch_at(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT MAX(last_fetch_at) FROM feeds WHERE enabled",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Adds feeds, or updates the catalog fields of feeds already known by URL; keeps their
     /// validators, health and history. One transaction: all or nothing.
     /// `now` becomes a new feed's `added_at`, where its history in the archive begins (the

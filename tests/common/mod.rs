@@ -6,6 +6,7 @@ pub mod outbox;
 pub mod receiver;
 pub mod replay;
 pub mod replay_day;
+pub mod served;
 pub mod truth;
 
 use axum::body::Body;

@@ -1,0 +1,8 @@
+//! The status board: server-rendered HTML at `/`.
+
+use super::AppState;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
