@@ -172,3 +172,46 @@ fn events_after_a_seq_resume_where_a_reader_stopped() {
     assert!(!bad.status.success(), "a negative --after is a usage error");
     assert!(stderr(&bad).contains("--after"), "{}", stderr(&bad));
 }
+
+#[test]
+fn read_only_commands_never_create_a_database() {
+    let sandbox = Sandbox::new();
+    let typo = sandbox.dir.path().join("statuswach.db");
+    for args in [
+        vec!["status"],
+        vec!["history"],
+        vec!["events"],
+        vec!["clusters"],
+        vec!["query", "SELECT 1"],
+        vec!["feeds", "list"],
+        vec!["feeds", "export"],
+    ] {
+        let mut full = vec!["--db", typo.to_str().unwrap()];
+        full.extend(&args);
+        let out = sandbox.run(&full);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("no database at {}", typo.display()))
+                && err.contains("statuswatch poll"),
+            "{args:?}: {err}"
+        );
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
+}
+
+#[test]
+fn status_before_any_poll_says_so() {
+    let sandbox = Sandbox::new();
+    let url = common::refused_url("/never.atom");
+    assert!(sandbox
+        .run(&["feeds", "add", &url, "--no-check"])
+        .status
+        .success());
+    let table = stdout(&sandbox.run(&["status"]));
+    assert!(
+        table.starts_with("Not polled yet: none of the 1 feeds has been fetched."),
+        "{table}"
+    );
+    assert!(!table.contains("not operational"), "{table}");
+}

@@ -1,7 +1,7 @@
 //! `statuswatch clusters`: correlated outages, newest first, with members, times and cause.
 
 use super::table::render_items;
-use super::{open_store, parse_since, print, Format, GlobalArgs, EXIT_OK};
+use super::{open_existing_store, parse_since, print, Format, GlobalArgs, EXIT_OK};
 use crate::store::ClusterRow;
 
 /// Arguments of `clusters`.
@@ -68,7 +68,7 @@ fn short_time(text: &str) -> String {
 }
 
 pub fn run(global: &GlobalArgs, args: &ClustersArgs) -> anyhow::Result<i32> {
-    let store = open_store(&global.db)?;
+    let store = open_existing_store(&global.db)?;
     let since = args.since.as_deref().map(parse_since).transpose()?;
     let clusters = store.clusters(since.as_deref(), args.open, args.limit)?;
     let headers = [

@@ -2,7 +2,7 @@
 //! are committed, by whichever process writes them.
 
 use super::table::render;
-use super::{open_store, parse_since, print, GlobalArgs, EXIT_OK};
+use super::{open_existing_store, parse_since, print, GlobalArgs, EXIT_OK};
 use crate::model::StoredEvent;
 use crate::store::Store;
 use std::time::Duration;
@@ -45,7 +45,7 @@ fn json_line(e: &StoredEvent) -> anyhow::Result<String> {
 }
 
 pub fn run(global: &GlobalArgs, args: &EventsArgs) -> anyhow::Result<i32> {
-    drop(open_store(&global.db)?);
+    drop(open_existing_store(&global.db)?);
     let store = Store::open_read_only(&global.db)?;
     let since = args.since.as_deref().map(parse_since).transpose()?;
     let vendor = args.vendor.as_deref();

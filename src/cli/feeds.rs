@@ -168,7 +168,12 @@ pub fn describe_check(report: &FeedReport) -> String {
 }
 
 pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
-    let mut store = open_store(&global.db)?;
+    let mut store = match &args.command {
+        FeedsCommand::List { .. } | FeedsCommand::Export { .. } => {
+            super::open_existing_store(&global.db)?
+        }
+        _ => open_store(&global.db)?,
+    };
     match &args.command {
         FeedsCommand::Check { feed, cycle } => {
             let correlation = super::load_config(global)?.correlation;

@@ -1,7 +1,7 @@
 //! `statuswatch history [VENDOR]`: incidents with their durations.
 
 use super::table::render_items;
-use super::{open_store, parse_since, print, Format, GlobalArgs, EXIT_OK};
+use super::{open_existing_store, parse_since, print, Format, GlobalArgs, EXIT_OK};
 
 /// Arguments of `history`.
 #[derive(Debug, Clone, clap::Args)]
@@ -19,7 +19,7 @@ pub struct HistoryArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<i32> {
-    let store = open_store(&global.db)?;
+    let store = open_existing_store(&global.db)?;
     let since = args.since.as_deref().map(parse_since).transpose()?;
     let rows = store.history(args.vendor.as_deref(), since.as_deref(), args.limit)?;
     let duration = |m: Option<f64>, open: bool| -> String {

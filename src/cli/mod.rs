@@ -82,6 +82,19 @@ pub fn open_store(path: &Path) -> anyhow::Result<Store> {
     Store::open(path).with_context(|| format!("cannot use database {}", path.display()))
 }
 
+/// Opens a database that must already exist, for the commands that only read (`status`,
+/// `history`, `events`, `query`, `clusters`, `feeds list|export`): a mistyped `--db` is an
+/// error naming the path, never a new empty archive that answers "nothing happened".
+pub fn open_existing_store(path: &Path) -> anyhow::Result<Store> {
+    if !path.exists() {
+        anyhow::bail!(
+            "no database at {}: nothing has been polled into it; run `statuswatch poll` first, or give the right --db (or STATUSWATCH_DB)",
+            path.display()
+        );
+    }
+    open_store(path)
+}
+
 /// Imports the bundled `feeds.opml` into a database that has no feeds at all, so the main job
 /// needs no set-up. Returns how many feeds were added.
 pub fn seed_bundled_catalog(store: &mut Store) -> anyhow::Result<usize> {

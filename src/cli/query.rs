@@ -1,7 +1,7 @@
 //! `statuswatch query "SQL"`: run SQL on a read-only connection.
 
 use super::table::{csv_line, render};
-use super::{open_store, print, Format, GlobalArgs, EXIT_OK};
+use super::{open_existing_store, print, Format, GlobalArgs, EXIT_OK};
 use crate::store::{Store, Value};
 use anyhow::Context;
 
@@ -16,7 +16,7 @@ pub struct QueryArgs {
 
 pub fn run(global: &GlobalArgs, args: &QueryArgs) -> anyhow::Result<i32> {
     // Create the database (schema only) when missing, then read it through a read-only door.
-    drop(open_store(&global.db)?);
+    drop(open_existing_store(&global.db)?);
     let store = Store::open_read_only(&global.db)?;
     let result = store
         .query(&args.sql)

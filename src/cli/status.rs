@@ -1,7 +1,7 @@
 //! `statuswatch status`: current state per vendor and component, worst first.
 
 use super::table::render_items;
-use super::{open_store, print, Format, GlobalArgs, EXIT_OK};
+use super::{open_existing_store, print, Format, GlobalArgs, EXIT_OK};
 
 /// Arguments of `status`.
 #[derive(Debug, Clone, clap::Args)]
@@ -15,8 +15,15 @@ pub struct StatusArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<i32> {
-    let store = open_store(&global.db)?;
+    let store = open_existing_store(&global.db)?;
     let rows = store.current_status()?;
+    if args.format == Format::Table && store.last_fetch_at()?.is_none() {
+        let feeds = rows.iter().filter(|r| r.component.is_empty()).count();
+        print(&format!(
+            "Not polled yet: none of the {feeds} feeds has been fetched. Run `statuswatch poll` (or start `statuswatch run`).\n"
+        ))?;
+        return Ok(EXIT_OK);
+    }
     // Open correlated outages first: on a bad morning they are the news.
     let banner = match args.format {
         Format::Table => super::clusters::banner(&store.clusters(None, true, 20)?),
@@ -30,12 +37,18 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<i32> {
         String::new()
     } else {
         let feeds = rows.iter().filter(|r| r.component.is_empty()).count();
-        let down = rows
-            .iter()
-            .filter(|r| r.component.is_empty() && r.state != "operational")
+        let whole = || rows.iter().filter(|r| r.component.is_empty());
+        let unknown = whole().filter(|r| r.state == "unknown").count();
+        let down = whole()
+            .filter(|r| r.state != "operational" && r.state != "unknown")
             .count();
         let operational = rows.iter().filter(|r| r.state == "operational").count();
-        format!("{down} of {feeds} feeds not operational; {operational} operational rows hidden (--all shows them).\n")
+        let unchecked = if unknown > 0 {
+            format!(" ({unknown} with no state yet)")
+        } else {
+            String::new()
+        };
+        format!("{down} of {feeds} feeds not operational{unchecked}; {operational} operational rows hidden (--all shows them).\n")
     };
     let headers = ["VENDOR", "COMPONENT", "STATE", "SINCE", "INCIDENT", "LINK"];
     let text = render_items(
