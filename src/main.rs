@@ -72,10 +72,21 @@ fn init_logging(format: cli::LogFormat, daemon: bool) {
 }
 
 fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
-    let args = match Cli::from_arg_matches(&matches) {
-        Ok(args) => args,
-        Err(err) => err.exit(),
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|args| (m, args)));
+    let (matches, args) = match parsed {
+        Ok(parsed) => parsed,
+        // --help and --version print to stdout and succeed; a usage error is fatal (1), not
+        // clap's 2, which here means "some feeds failed".
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(cli::EXIT_FATAL as u8)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
     };
     // `replay` writes only into a database named on its command line, never into the one
     // STATUSWATCH_DB (a live archive) or the default names.

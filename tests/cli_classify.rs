@@ -164,7 +164,7 @@ fn engine_flag_forces_the_extractor() {
     assert!(out.status.success());
     assert!(json_lines(&out).iter().all(|l| l["engine"] == "slack"));
     let bad = classify(&["--engine", "nonsense", f.to_str().unwrap()]);
-    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8(bad.stderr)
         .unwrap()
         .contains("unknown engine"));

@@ -186,7 +186,11 @@ fn engine_wins_over_detection_and_a_bad_engine_lists_the_known_ones() {
     );
 
     let bad = sandbox.run(&["feeds", "add", &home, "--engine", "wordpress"]);
-    assert_eq!(bad.status.code(), Some(2), "a usage error");
+    assert_eq!(
+        bad.status.code(),
+        Some(1),
+        "a usage error is fatal (1), not \"some feeds failed\" (2)"
+    );
     let err = stderr(&bad);
     assert!(err.contains("unknown engine \"wordpress\""), "{err}");
     assert!(

@@ -188,7 +188,11 @@ fn bad_settings_are_refused_with_the_feed_or_line() {
         "feed http://127.0.0.1:9/page: --expect: \"(up\" is not a valid regular expression",
     );
     let out = sandbox.run(&["feeds", "add", "http://127.0.0.1:9/page", "--expect", "up"]);
-    assert_eq!(out.status.code(), Some(2), "clap refuses --expect alone");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "clap refuses --expect alone: a usage error"
+    );
     assert_eq!(sandbox.count("SELECT count(*) FROM feeds"), 0);
 
     let opml = "<?xml version=\"1.0\"?>\n<opml version=\"2.0\"><body>\n\

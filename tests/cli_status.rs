@@ -215,3 +215,20 @@ fn status_before_any_poll_says_so() {
     );
     assert!(!table.contains("not operational"), "{table}");
 }
+
+#[test]
+fn a_usage_error_exits_1_and_help_exits_0() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["status", "--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(1), "2 means some feeds failed");
+    assert!(
+        stderr(&out).contains("unexpected argument"),
+        "{}",
+        stderr(&out)
+    );
+    let help = sandbox.run(&["status", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("Usage:"));
+    assert_eq!(sandbox.run(&["--version"]).status.code(), Some(0));
+    assert!(!sandbox.db().exists());
+}

@@ -207,9 +207,14 @@ fn dead_letters_are_listed_and_can_be_sent_again() {
     );
     assert!(row["last_error"].as_str().unwrap().contains("500"), "{row}");
 
+    // Retried while the receiver still fails: dead again, and the exit code says so.
+    let seq = rows[1]["event_seq"].to_string();
+    let out = sandbox.run(&["webhooks", "retry", &seq]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 dead again"), "{}", stdout(&out));
+
     // The receiver is fixed; one dead letter by its seq, the other with --all.
     receiver.set_status(200);
-    let seq = rows[1]["event_seq"].to_string();
     let out = sandbox.run(&["webhooks", "retry", &seq]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains("Delivered 1"), "{}", stdout(&out));

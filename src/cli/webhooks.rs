@@ -324,7 +324,11 @@ fn retry(
         })?)
     };
     print(&retry_message(queued, report.as_ref()))?;
-    Ok(EXIT_OK)
+    // A letter that failed again is not a success, whatever else was delivered.
+    Ok(match report {
+        Some(r) if r.failed > 0 || r.pending > 0 || r.dead > 0 => EXIT_SOME_FAILED,
+        _ => EXIT_OK,
+    })
 }
 
 fn retry_message(queued: usize, report: Option<&DeliveryReport>) -> String {
