@@ -378,3 +378,24 @@ fn an_opml_runs_on_that_cannot_be_read_is_refused_at_import_naming_the_line() {
         "all or nothing"
     );
 }
+
+#[test]
+fn removing_the_last_feed_never_brings_the_bundled_catalog_back() {
+    let sandbox = Sandbox::new();
+    let url = common::refused_url("/mine.atom");
+    assert!(sandbox
+        .run(&["feeds", "add", &url, "--no-check"])
+        .status
+        .success());
+    assert!(sandbox.run(&["feeds", "remove", &url]).status.success());
+    assert_eq!(sandbox.count("SELECT count(*) FROM feeds"), 0);
+    // The database exists, so this poll must not import (and fetch) the real vendors.
+    let out = sandbox.run(&["poll"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("The database has no feeds: add some"),
+        "{}",
+        common::stderr(&out)
+    );
+    assert_eq!(sandbox.count("SELECT count(*) FROM feeds"), 0);
+}

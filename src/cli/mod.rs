@@ -95,8 +95,23 @@ pub fn open_existing_store(path: &Path) -> anyhow::Result<Store> {
     open_store(path)
 }
 
-/// Imports the bundled `feeds.opml` into a database that has no feeds at all, so the main job
-/// needs no set-up. Returns how many feeds were added.
+/// Opens the database for the commands that poll (`poll`, `run`). One this call creates gets
+/// the bundled catalog, so the main job needs no set-up; an existing one without feeds stays
+/// empty (its owner removed them: the catalog must not come back). Returns how many feeds
+/// were imported.
+pub fn open_store_seeded(path: &Path) -> anyhow::Result<(Store, usize)> {
+    let new = !path.exists();
+    let mut store = open_store(path)?;
+    let seeded = if new {
+        seed_bundled_catalog(&mut store)?
+    } else {
+        0
+    };
+    Ok((store, seeded))
+}
+
+/// Imports the bundled `feeds.opml` into a database that has no feeds at all. Returns how
+/// many feeds were added.
 pub fn seed_bundled_catalog(store: &mut Store) -> anyhow::Result<usize> {
     if store.feed_count()? > 0 {
         return Ok(0);
@@ -106,6 +121,9 @@ pub fn seed_bundled_catalog(store: &mut Store) -> anyhow::Result<usize> {
     let counts = store.import_feeds(&specs, chrono::Utc::now())?;
     Ok(counts.added)
 }
+
+/// What `poll` and `run` say about a database without feeds.
+pub const NO_FEEDS: &str = "The database has no feeds: add some (`statuswatch feeds add URL`, `feeds import FILE`), or import the bundled catalog with `statuswatch init`.";
 
 /// Writes text to stdout; a closed pipe (`| head`) is not an error.
 pub fn print(text: &str) -> anyhow::Result<()> {

@@ -2,8 +2,7 @@
 
 use super::cycle::{self, report_failures, CycleArgs};
 use super::{
-    load_config, open_store, parse_duration, print, seed_bundled_catalog, GlobalArgs, EXIT_OK,
-    EXIT_SOME_FAILED,
+    load_config, open_store_seeded, parse_duration, print, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED,
 };
 use crate::deliver::{Deliverer, DeliveryReport};
 use crate::pipeline::CycleOptions;
@@ -44,13 +43,14 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
     // Fail on a bad configuration or rules file before touching the network.
     let config = load_config(global)?;
     let rules = Arc::new(super::load_rules(args.cycle.rules.as_deref())?);
-    let mut store = open_store(&global.db)?;
+    let (mut store, seeded) = open_store_seeded(&global.db)?;
     // Before the cycle, so a webhook new in the configuration gets this cycle's events.
     let hooks: Vec<String> = config.webhooks.iter().map(|w| w.name.clone()).collect();
     store.register_webhooks(&hooks, Utc::now())?;
-    let seeded = seed_bundled_catalog(&mut store)?;
     if seeded > 0 {
-        eprintln!("The database had no feeds: imported {seeded} from the bundled catalog.");
+        eprintln!("A new database: imported {seeded} feeds from the bundled catalog.");
+    } else if store.feed_count()? == 0 {
+        eprintln!("{}", super::NO_FEEDS);
     }
     let feeds = match &args.feed {
         Some(which) => {

@@ -5,7 +5,7 @@
 //! stops new work and gives in-flight fetches a grace period; a second exits at once.
 
 use super::cycle::{self, CycleArgs};
-use super::{load_config, open_store, seed_bundled_catalog, GlobalArgs, EXIT_OK};
+use super::{load_config, open_store_seeded, GlobalArgs, EXIT_OK};
 use crate::config::Config;
 use crate::daemon::{self, Control, DaemonOptions};
 use crate::deliver::{write_event_line, Deliverer};
@@ -159,13 +159,15 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
     let rules = Arc::new(super::load_rules(args.cycle.rules.as_deref())?);
     let housekeeping = CronSchedule::parse("17 * * * *", settings.timezone)?;
     let _lock = lock_database(&global.db)?;
-    let mut store = open_store(&global.db)?;
-    let seeded = seed_bundled_catalog(&mut store)?;
+    let (store, seeded) = open_store_seeded(&global.db)?;
     if seeded > 0 {
         tracing::info!(
             feeds = seeded,
-            "The database had no feeds: imported the bundled catalog."
+            "A new database: imported the bundled catalog."
         );
+    } else if store.feed_count()? == 0 {
+        // Feeds added later are picked up on the next tick.
+        tracing::warn!("{}", super::NO_FEEDS);
     }
     let runtime = cycle::runtime()?;
     let (pipeline, writer_thread) =
