@@ -288,9 +288,16 @@ fn feeds_add_runs_on_is_stored_listed_and_exported() {
         "{exported}"
     );
 
-    // Added again without --runs-on: the flags describe the whole feed, the map goes too.
+    // Added again without --runs-on: only what is given changes, the map stays...
     let again = sandbox.run(&["feeds", "add", url, "--engine", "statuspage"]);
     assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(
+        sandbox.strings("SELECT runs_on FROM feeds"),
+        ["aws:us-east-1,cloudflare"]
+    );
+    // ...and an empty --runs-on clears it.
+    let cleared = sandbox.run(&["feeds", "add", url, "--runs-on", ""]);
+    assert!(cleared.status.success(), "{}", stderr(&cleared));
     assert_eq!(
         sandbox.count("SELECT count(*) FROM feeds WHERE runs_on IS NULL"),
         1
@@ -398,4 +405,64 @@ fn removing_the_last_feed_never_brings_the_bundled_catalog_back() {
         common::stderr(&out)
     );
     assert_eq!(sandbox.count("SELECT count(*) FROM feeds"), 0);
+}
+
+#[test]
+fn feeds_add_on_a_known_url_changes_only_what_it_is_given() {
+    let sandbox = Sandbox::new();
+    let url = common::refused_url("/known.atom");
+    let out = sandbox.run(&[
+        "feeds",
+        "add",
+        &url,
+        "--no-check",
+        "--vendor",
+        "skylark",
+        "--title",
+        "Skylark",
+        "--category",
+        "saas",
+        "--runs-on",
+        "aws:us-east-1",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    // No --no-check needed: a known URL is not fetched again.
+    let out = sandbox.run(&["feeds", "add", &url, "--title", "Skylark Cloud"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(common::stdout(&out).starts_with("Updated feed 1: Skylark Cloud"));
+    let row: Vec<String> = sandbox
+        .strings("SELECT title || '|' || vendor || '|' || category || '|' || runs_on FROM feeds");
+    assert_eq!(row, ["Skylark Cloud|skylark|saas|aws:us-east-1"]);
+}
+
+#[test]
+fn a_disabled_feed_is_not_fetched_until_enabled_again() {
+    let (server, sandbox) = common::one_feed_polled(
+        "/skylark.atom",
+        common::fixture("feeds/statuspage-v1.atom"),
+        "skylark",
+    );
+    let out = sandbox.run(&["feeds", "disable", "1"]);
+    assert!(
+        common::stdout(&out).contains("is disabled."),
+        "{}",
+        common::stdout(&out)
+    );
+    let list = common::stdout(&sandbox.run(&["feeds", "list", "--format", "json"]));
+    assert!(list.contains("disabled"), "{list}");
+    server.clear_seen();
+    sandbox.make_due();
+    assert_eq!(sandbox.run(&["poll"]).status.code(), Some(0));
+    assert!(server.seen("/skylark.atom").is_empty());
+    assert!(!common::stdout(&sandbox.run(&["status", "--all"])).contains("skylark"));
+
+    let again = sandbox.run(&["feeds", "disable", "1"]);
+    assert!(common::stdout(&again).contains("(it already was)"));
+    assert!(sandbox.run(&["feeds", "enable", "1"]).status.success());
+    sandbox.make_due();
+    assert_eq!(sandbox.run(&["poll"]).status.code(), Some(0));
+    assert_eq!(server.seen("/skylark.atom").len(), 1);
+    let missing = sandbox.run(&["feeds", "enable", "99"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(common::stderr(&missing).contains("no feed matches \"99\""));
 }

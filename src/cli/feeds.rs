@@ -83,6 +83,16 @@ pub enum FeedsCommand {
         #[arg(long, value_name = "PROVIDER[:REGION],...")]
         runs_on: Option<String>,
     },
+    /// Stop fetching a feed, keeping its history (it leaves `status` until enabled again).
+    Disable {
+        /// The feed's id (see `feeds list`) or its exact URL.
+        feed: String,
+    },
+    /// Fetch a disabled feed again.
+    Enable {
+        /// The feed's id (see `feeds list`) or its exact URL.
+        feed: String,
+    },
     /// Remove a feed and what is stored about it.
     Remove {
         /// The feed's id (see `feeds list`) or its exact URL.
@@ -195,6 +205,30 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
             runs_on,
             no_check,
         } => {
+            // A URL already stored: change only what the flags give (no fetch: it is known).
+            if let Ok(existing) = store.find_feed(url) {
+                let keep = existing.spec;
+                let given = |v: &Option<String>, old: Option<String>| v.clone().or(old);
+                let mut spec = new_feed(
+                    FeedSpec {
+                        url: keep.url.clone(),
+                        title: title.clone().unwrap_or(keep.title),
+                        vendor: vendor.clone().unwrap_or(keep.vendor),
+                        engine: engine.or(keep.engine),
+                        category: given(category, keep.category),
+                        html_url: given(html_url, keep.html_url),
+                        schedule: given(schedule, keep.schedule),
+                        selector: given(selector, keep.selector),
+                        expect: given(expect, keep.expect),
+                        runs_on: Vec::new(),
+                    },
+                    runs_on.as_deref(),
+                )?;
+                if runs_on.is_none() {
+                    spec.runs_on = keep.runs_on;
+                }
+                return add(&mut store, &spec, None);
+            }
             let spec = new_feed(
                 FeedSpec {
                     url: url.clone(),
@@ -218,7 +252,26 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
             }
         }
         FeedsCommand::Remove { feed } => remove(&mut store, feed),
+        FeedsCommand::Enable { feed } => set_enabled(&mut store, feed, true),
+        FeedsCommand::Disable { feed } => set_enabled(&mut store, feed, false),
     }
+}
+
+/// `feeds enable|disable`.
+fn set_enabled(store: &mut Store, feed: &str, enabled: bool) -> anyhow::Result<i32> {
+    let was = store.find_feed(feed)?.enabled;
+    let row = store.set_feed_enabled(feed, enabled)?;
+    let word = if enabled { "enabled" } else { "disabled" };
+    let already = if was == enabled {
+        " (it already was)"
+    } else {
+        ""
+    };
+    print(&format!(
+        "Feed {} {} ({}) is {word}{already}.\n",
+        row.id, row.spec.title, row.spec.url
+    ))?;
+    Ok(EXIT_OK)
 }
 
 /// `feeds check`: fetches now, ignoring backoff and validators, and says what happened.

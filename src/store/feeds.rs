@@ -273,6 +273,21 @@ impl Store {
         Ok(feeds)
     }
 
+    /// Enables or disables a feed (a disabled one is never fetched and leaves the status
+    /// views; its history stays). Returns the feed as it now is.
+    pub fn set_feed_enabled(
+        &mut self,
+        id_or_url: &str,
+        enabled: bool,
+    ) -> Result<FeedRow, StoreError> {
+        let feed = self.find_feed(id_or_url)?;
+        self.conn.execute(
+            "UPDATE feeds SET enabled = ?2 WHERE id = ?1",
+            params![feed.id, enabled],
+        )?;
+        Ok(FeedRow { enabled, ..feed })
+    }
+
     /// Removes a feed and everything stored about it (entries, incidents, state; events keep
     /// their text but lose the link to the feed).
     pub fn remove_feed(&mut self, id_or_url: &str) -> Result<FeedRow, StoreError> {
