@@ -84,13 +84,14 @@ fn nested_folders_export() {
     let want = vec![
         FeedSpec {
             engine: Some(Engine::Slack),
-            category: Some("saas".into()),
+            // Nested folders make a category path.
+            category: Some("Work/saas".into()),
             html_url: Some("https://slack-status.com".into()),
             ..feed("https://slack-status.com/feed/rss", "Slack", "slack")
         },
         FeedSpec {
             engine: Some(Engine::Statuspage),
-            category: Some("Vendors we pay".into()),
+            category: Some("Work/saas/Vendors we pay".into()),
             schedule: Some("*/2 * * * *".into()),
             ..feed(
                 "https://www.stripestatus.com/history.atom",
@@ -103,7 +104,7 @@ fn nested_folders_export() {
             ..feed("https://status.twilio.com/history.atom", "Twilio", "twilio")
         },
         FeedSpec {
-            category: Some("cloud".into()),
+            category: Some("Work/cloud".into()),
             ..feed(
                 "https://status.digitalocean.com/history.atom",
                 "DigitalOcean",

@@ -466,3 +466,30 @@ fn a_disabled_feed_is_not_fetched_until_enabled_again() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(common::stderr(&missing).contains("no feed matches \"99\""));
 }
+
+#[test]
+fn feeds_import_says_which_outlines_repeat_a_url() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.write(
+        "reader.opml",
+        r#"<?xml version="1.0"?>
+<opml version="2.0"><head><title>reader</title></head><body>
+<outline text="Work"><outline text="Ops">
+  <outline text="Skylark" xmlUrl="http://127.0.0.1:9/skylark.atom"/>
+</outline></outline>
+<outline text="Skylark again" xmlUrl="http://127.0.0.1:9/skylark.atom"/>
+</body></opml>
+"#,
+    );
+    let out = sandbox.run(&["feeds", "import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 feeds added"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains(
+            "line 6: outline \"Skylark again\" repeats the xmlUrl of line 4 (http://127.0.0.1:9/skylark.atom): kept the first"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(sandbox.strings("SELECT category FROM feeds"), ["Work/Ops"]);
+}

@@ -20,7 +20,7 @@ mod read;
 mod text;
 mod write;
 
-pub use read::{parse_opml, parse_replay_opml};
+pub use read::{parse_opml, parse_opml_noting, parse_replay_opml};
 pub use write::to_opml;
 
 use std::fmt;

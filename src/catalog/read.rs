@@ -5,7 +5,7 @@
 //! second pass see the whole tree (a folder's children, a feed's nearest folder) and report every
 //! problem at once instead of stopping at the first.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use quick_xml::events::{BytesStart, Event};
@@ -87,6 +87,16 @@ enum Open {
 /// [`crate::catalog`] for the statuswatch attributes; a feed without `vendor` gets a slug of its
 /// title, one without `category` the name of its nearest folder. Duplicate URLs keep the first.
 pub fn parse_opml(text: &str, source_name: &str) -> Result<Vec<FeedSpec>, CatalogError> {
+    parse_opml_as(text, source_name, Sources::Live).map(|(feeds, _)| feeds)
+}
+
+/// [`parse_opml`], with a note for each outline that was left out as a repeat of an earlier
+/// one's URL (`feeds.opml: line 9: outline "Zoom" repeats the xmlUrl of line 4 ...`), for the
+/// commands that tell the user.
+pub fn parse_opml_noting(
+    text: &str,
+    source_name: &str,
+) -> Result<(Vec<FeedSpec>, Vec<String>), CatalogError> {
     parse_opml_as(text, source_name, Sources::Live)
 }
 
@@ -96,7 +106,7 @@ pub fn parse_opml(text: &str, source_name: &str) -> Result<Vec<FeedSpec>, Catalo
 /// `replay:` one (an address given is kept behind it: `replay:https://...`), which nothing
 /// fetches.
 pub fn parse_replay_opml(text: &str, source_name: &str) -> Result<Vec<FeedSpec>, CatalogError> {
-    parse_opml_as(text, source_name, Sources::Replay)
+    parse_opml_as(text, source_name, Sources::Replay).map(|(feeds, _)| feeds)
 }
 
 /// Which `xmlUrl`s a catalog accepts: live feeds are http(s) only.
@@ -110,7 +120,7 @@ fn parse_opml_as(
     text: &str,
     source_name: &str,
     sources: Sources,
-) -> Result<Vec<FeedSpec>, CatalogError> {
+) -> Result<(Vec<FeedSpec>, Vec<String>), CatalogError> {
     // A byte-order mark is not markup; quick-xml would see it as text before the root element.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let outlines = read_outlines(text, source_name)?;
@@ -377,10 +387,12 @@ fn build_feeds(
     source_name: &str,
     outlines: &[RawOutline],
     sources: Sources,
-) -> Result<Vec<FeedSpec>, CatalogError> {
+) -> Result<(Vec<FeedSpec>, Vec<String>), CatalogError> {
     let mut problems = Vec::new();
     let mut feeds = Vec::new();
-    let mut seen_urls = HashSet::new();
+    let mut notes = Vec::new();
+    // Each URL with the line of the outline that gave it first.
+    let mut seen_urls: HashMap<String, usize> = HashMap::new();
 
     for outline in outlines {
         let outline_text = outline.display_text();
@@ -558,10 +570,15 @@ fn build_feeds(
             },
         };
 
-        if !seen_urls.insert(url.clone()) {
+        let (line, _) = line_col(text, outline.offset);
+        if let Some(first) = seen_urls.get(&url) {
             // Readers export a feed filed in two folders twice; it is one feed, the first wins.
+            notes.push(format!(
+                "{source_name}: line {line}: outline \"{outline_text}\" repeats the xmlUrl of line {first} ({url}): kept the first"
+            ));
             continue;
         }
+        seen_urls.insert(url.clone(), line);
         // A replayed feed given by its address keeps it behind `replay:`, so nothing ever
         // fetches it (the parser still reads it as a hint).
         let url = match sources {
@@ -596,7 +613,7 @@ fn build_feeds(
             source_name: source_name.to_string(),
         });
     }
-    Ok(feeds)
+    Ok((feeds, notes))
 }
 
 /// Why `url` is not a feed address statuswatch can fetch, if it is not.
@@ -616,25 +633,40 @@ fn host_of(url: &str) -> Option<String> {
     url::Url::parse(url).ok()?.host_str().map(str::to_string)
 }
 
-/// The feed's own `category`, else its nearest folder's name (lowercased when it is one of the
-/// standard categories). An explicitly empty `category` means "none" and stops the inheritance,
-/// which is how [`super::to_opml`] keeps uncategorised feeds uncategorised in its "other" folder.
+/// The feed's own `category`, else the path of the folders it sits in (`Cloud/Compute` for a
+/// feed in folder "Compute" inside folder "Cloud"); standard category names are lowercased. An
+/// OPML 2.0 `category` is a comma-separated list of slash-delimited paths (`/Cloud/Compute,/Ops`):
+/// the first path is the category. An explicitly empty `category` means "none" and stops the
+/// inheritance, which is how [`super::to_opml`] keeps uncategorised feeds uncategorised in its
+/// "other" folder.
 fn category_of(outline: &RawOutline, outlines: &[RawOutline]) -> Option<String> {
     if let Some(attr) = outline.attr("category") {
-        return match &attr.value {
-            Ok(v) if !v.trim().is_empty() => Some(normalize_category(v.trim())),
-            _ => None,
+        let first = match &attr.value {
+            Ok(v) => v.split(',').next().unwrap_or(""),
+            Err(_) => "",
         };
+        return category_path(first.split('/'));
     }
+    let mut folders = Vec::new();
     let mut parent = outline.parent;
     while let Some(p) = parent.and_then(|i| outlines.get(i)) {
         if !p.is_feed() {
-            let name = p.display_text();
-            return (!name.is_empty()).then(|| normalize_category(&name));
+            folders.push(p.display_text());
         }
         parent = p.parent;
     }
-    None
+    folders.reverse();
+    category_path(folders.iter().map(String::as_str))
+}
+
+/// Joins the non-empty segments with `/`, each standard category name lowercased.
+fn category_path<'a>(segments: impl Iterator<Item = &'a str>) -> Option<String> {
+    let path: Vec<String> = segments
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(normalize_category)
+        .collect();
+    (!path.is_empty()).then(|| path.join("/"))
 }
 
 fn normalize_category(name: &str) -> String {
@@ -746,11 +778,11 @@ mod tests {
                 feed(u, "Zoom", "zoom", Some("Work Tools")),
             ),
             (
-                "nearest folder wins",
+                "nested folders make a path",
                 format!(
                     r#"<outline text="Cloud"><outline title="Deep"><outline text="Zoom" xmlUrl="{u}"/></outline></outline>"#
                 ),
-                feed(u, "Zoom", "zoom", Some("Deep")),
+                feed(u, "Zoom", "zoom", Some("cloud/Deep")),
             ),
             (
                 "own category beats folder",
@@ -805,13 +837,37 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_urls_keep_the_first() {
+    fn duplicate_urls_keep_the_first_and_say_so() {
         let body = r#"<outline text="First" xmlUrl="https://a.example/feed"/>
 <outline text="Second" xmlUrl="https://a.example/feed"/>
 <outline text="Third" xmlUrl="https://b.example/feed"/>"#;
-        let feeds = parse_opml(&opml(body), "t").unwrap();
+        let (feeds, notes) = parse_opml_noting(&opml(body), "t.opml").unwrap();
         let titles: Vec<&str> = feeds.iter().map(|f| f.title.as_str()).collect();
         assert_eq!(titles, ["First", "Third"]);
+        assert_eq!(
+            notes,
+            ["t.opml: line 6: outline \"Second\" repeats the xmlUrl of line 5 (https://a.example/feed): kept the first"]
+        );
+    }
+
+    #[test]
+    fn nested_folders_and_opml2_categories_become_a_category_path() {
+        let body = r#"<outline text="Cloud"><outline text="Compute">
+  <outline text="A" xmlUrl="https://a.example/feed"/></outline></outline>
+<outline text="B" category="/Tech/Status Pages,/Other" xmlUrl="https://b.example/feed"/>
+<outline text="C" category="/SaaS/" xmlUrl="https://c.example/feed"/>
+<outline text="Outer"><outline text="D" category="//" xmlUrl="https://d.example/feed"/></outline>"#;
+        let feeds = parse_opml(&opml(body), "t").unwrap();
+        let categories: Vec<Option<&str>> = feeds.iter().map(|f| f.category.as_deref()).collect();
+        assert_eq!(
+            categories,
+            [
+                Some("cloud/Compute"),
+                Some("Tech/Status Pages"),
+                Some("saas"),
+                None
+            ]
+        );
     }
 
     #[test]

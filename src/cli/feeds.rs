@@ -325,7 +325,10 @@ fn check(
 fn import(store: &mut Store, file: &Path) -> anyhow::Result<i32> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read OPML file {}", file.display()))?;
-    let specs = catalog::parse_opml(&text, &file.display().to_string())?;
+    let (specs, notes) = catalog::parse_opml_noting(&text, &file.display().to_string())?;
+    for note in &notes {
+        eprintln!("{note}");
+    }
     let counts = store.import_feeds(&specs, chrono::Utc::now())?;
     print(&format!(
         "Imported {}: {} feeds added, {} updated, {} unchanged.\n",

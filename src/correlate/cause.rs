@@ -87,7 +87,11 @@ fn is_provider(
         || vendor
             .category
             .as_deref()
-            .is_some_and(|c| categories.iter().any(|p| p.eq_ignore_ascii_case(c)))
+            // A category path (`Work/cloud`, from nested folders) counts by any of its folders.
+            .is_some_and(|c| {
+                c.split('/')
+                    .any(|c| categories.iter().any(|p| p.eq_ignore_ascii_case(c)))
+            })
 }
 
 fn clock(t: DateTime<Utc>) -> String {
