@@ -54,6 +54,10 @@ enum Command {
     /// Replay a directory of captured feed documents, each at its own time, through parse,
     /// classify, store, events, correlation (and webhooks with --deliver), into a new database.
     Replay(cli::replay::ReplayArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(cli::manual::CompletionsArgs),
+    /// Print the manual page (roff): `statuswatch man | man -l -`.
+    Man(cli::manual::ManArgs),
 }
 
 /// Logs go to stderr; RUST_LOG overrides the level (the daemon logs at info; other commands print their own messages and log only errors).
@@ -110,6 +114,8 @@ fn main() -> ExitCode {
         Command::Reclassify(a) => cli::reclassify::run(&args.global, a),
         Command::Override(a) => cli::overrides::run(&args.global, a),
         Command::Webhooks(a) => cli::webhooks::run(&args.global, a),
+        Command::Completions(a) => cli::manual::completions(Cli::command(), a),
+        Command::Man(a) => cli::manual::man(Cli::command(), a),
         Command::Replay(a) => cli::replay::run(
             &args.global,
             a,

@@ -9,6 +9,7 @@ pub mod events;
 pub mod feeds;
 pub mod history;
 pub mod init;
+pub mod manual;
 pub mod overrides;
 pub mod poll;
 pub mod query;
