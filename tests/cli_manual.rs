@@ -53,3 +53,61 @@ fn manual_pages_for_the_program_and_each_command() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn every_commands_help_ends_with_examples_of_it() {
+    let sandbox = Sandbox::new();
+    let commands = [
+        "init",
+        "feeds",
+        "poll",
+        "status",
+        "query",
+        "events",
+        "history",
+        "clusters",
+        "run",
+        "serve",
+        "classify",
+        "reclassify",
+        "override",
+        "webhooks",
+        "replay",
+        "completions",
+        "man",
+    ];
+    for command in commands {
+        let help = stdout(&sandbox.run(&[command, "--help"]));
+        let examples = help
+            .rfind("Examples:\n")
+            .unwrap_or_else(|| panic!("{command} --help has no examples:\n{help}"));
+        let tail = &help[examples..];
+        assert!(
+            tail.lines()
+                .skip(1)
+                .all(|l| l.trim_start().starts_with("statuswatch ")
+                    || l.starts_with("    ")
+                    || l.starts_with("  STATUSWATCH_")
+                    || l.starts_with("  curl ")
+                    || l.trim().is_empty()),
+            "{command}: {tail}"
+        );
+        assert!(
+            tail.contains(&format!("statuswatch {command}")),
+            "{command}: {tail}"
+        );
+    }
+    // And the list above is every command there is.
+    let top = stdout(&sandbox.run(&["--help"]));
+    let listed = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        // Wrapped descriptions are indented further.
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .count();
+    assert_eq!(listed, commands.len(), "{top}");
+}

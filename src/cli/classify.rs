@@ -21,6 +21,10 @@ use crate::store::time_text;
 
 /// Arguments of `statuswatch classify`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch classify saved/history.atom
+  statuswatch classify --explain --rules my-rules.toml saved/*.rss
+  statuswatch classify --json saved/aws.rss | jq .status")]
 pub struct ClassifyArgs {
     /// Feed files (RSS or Atom) to classify.
     #[arg(required = true, value_name = "FILE")]

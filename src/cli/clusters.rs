@@ -6,6 +6,9 @@ use crate::store::ClusterRow;
 
 /// Arguments of `clusters`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch clusters --open
+  statuswatch clusters --since 30d --format json")]
 pub struct ClustersArgs {
     /// Only clusters that started since this time, date, or age (2025-10-01, 30d).
     #[arg(long)]

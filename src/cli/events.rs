@@ -16,6 +16,10 @@ pub enum EventsFormat {
 
 /// Arguments of `events`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch events --since 24h
+  statuswatch events --vendor zoom --format json
+  statuswatch events --follow --after 812 | jq -c .payload")]
 pub struct EventsArgs {
     /// Only events detected since this time, date, or age (2025-10-20, 36h, 7d).
     #[arg(long)]

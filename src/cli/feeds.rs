@@ -17,6 +17,12 @@ use std::path::{Path, PathBuf};
 
 /// Arguments of `feeds`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch feeds list
+  statuswatch feeds add https://status.example.com --vendor example --category saas
+  statuswatch feeds import my-feeds.opml
+  statuswatch feeds disable 12
+  statuswatch feeds check 12")]
 pub struct FeedsArgs {
     #[command(subcommand)]
     pub command: FeedsCommand,

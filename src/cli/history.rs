@@ -5,6 +5,9 @@ use super::{open_existing_store, parse_since, print, Format, GlobalArgs, EXIT_OK
 
 /// Arguments of `history`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch history zoom --since 90d
+  statuswatch history --since 2025-10-20 --format csv > incidents.csv")]
 pub struct HistoryArgs {
     /// Only this vendor (see `feeds list`).
     pub vendor: Option<String>,

@@ -5,6 +5,9 @@ use crate::catalog;
 
 /// Arguments of `init`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch init
+  statuswatch --db /var/lib/statuswatch/archive.db init")]
 pub struct InitArgs {}
 
 pub fn run(global: &GlobalArgs, _args: &InitArgs) -> anyhow::Result<i32> {

@@ -40,7 +40,8 @@ pub const EXIT_SOME_FAILED: i32 = 2;
 /// Options every subcommand takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
-    /// SQLite database file; created (schema only) when missing.
+    /// SQLite database file. Commands that write create it when missing; those that only read
+    /// (status, history, events, query, clusters, feeds list, serve) need it to exist.
     #[arg(
         long,
         global = true,

@@ -13,6 +13,11 @@ use anyhow::{bail, Context};
 
 /// Arguments of `override`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch override incident 42 --status resolved --reason \"vendor forgot to close it\"
+  statuswatch override vendor zoom --state operational --reason \"false alarm\"
+  statuswatch override list
+  statuswatch override remove 3")]
 pub struct OverrideArgs {
     #[command(subcommand)]
     pub command: OverrideCommand,

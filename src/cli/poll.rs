@@ -20,6 +20,10 @@ pub enum PollFormat {
 
 /// Arguments of `poll`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch poll
+  statuswatch poll --format json
+  statuswatch poll --feed 12 --timeout 5s")]
 pub struct PollArgs {
     /// Poll only this feed (its id or URL).
     #[arg(long, value_name = "ID|URL")]

@@ -10,6 +10,9 @@ use std::path::PathBuf;
 
 /// Arguments of `reclassify`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch reclassify --rules my-rules.toml --dry-run
+  statuswatch reclassify --feed 12")]
 pub struct ReclassifyArgs {
     /// A TOML rules file adding to or overriding the built-in rules.
     #[arg(long, value_name = "FILE")]

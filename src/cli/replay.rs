@@ -41,6 +41,10 @@ pub enum ReplayFormat {
 /// Arguments of `replay`. The database is the global `--db`, given on the command line (the
 /// `STATUSWATCH_DB` variable names a live archive, which a replay never writes into).
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch replay fixtures/replay/aws-day
+  statuswatch replay captures/ --db day.db --keep --format json
+  statuswatch replay captures/ --deliver --config statuswatch.toml")]
 pub struct ReplayArgs {
     /// The replay directory: feeds.opml and one folder of captures per feed, named by its
     /// vendor key, each capture named by its UTC time (20251020T064600Z.xml, .json, .html).

@@ -29,6 +29,10 @@ pub const DEFAULT_SCHEDULE: &str = "*/2 * * * *";
 
 /// Arguments of `run`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch run
+  statuswatch run --schedule \"*/30 * * * * *\" --listen 127.0.0.1:8080
+  statuswatch run --schedule \"0 9-17 * * 1-5\" --timezone Europe/London")]
 pub struct RunArgs {
     /// The global schedule: a classic 5-field crontab line ("*/2 * * * *") or 6-7 fields with
     /// seconds first ("*/30 * * * * *"). Per-feed schedules (OPML `schedule`, `feeds add

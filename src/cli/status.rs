@@ -5,6 +5,9 @@ use super::{open_existing_store, print, Format, GlobalArgs, EXIT_OK};
 
 /// Arguments of `status`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch status
+  statuswatch status --all --format json")]
 pub struct StatusArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,

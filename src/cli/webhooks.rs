@@ -22,6 +22,11 @@ pub enum ListFormat {
 
 /// Arguments of `webhooks`.
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "Examples:
+  statuswatch webhooks list
+  statuswatch webhooks test ops
+  statuswatch webhooks dead
+  statuswatch webhooks retry --all ops")]
 pub struct WebhooksArgs {
     #[command(subcommand)]
     pub command: WebhooksCommand,
