@@ -7,9 +7,9 @@
 use super::cycle::{self, CycleArgs};
 use super::{load_config, open_store, seed_bundled_catalog, GlobalArgs, EXIT_OK};
 use crate::config::Config;
-use crate::daemon::{self, Control, DaemonOptions};
+use crate::daemon::{self, Control, DaemonOptions, TickReport};
 use crate::deliver::{write_event_line, Deliverer};
-use crate::pipeline::{CycleOptions, FeedResult};
+use crate::pipeline::{CycleOptions, FeedReport, FeedResult};
 use crate::schedule::{parse_timezone, CronSchedule};
 use crate::store::writer::Writer;
 use anyhow::{bail, Context};
@@ -226,22 +226,11 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
         });
 
         let counts = Arc::new(CycleCounts::default());
-        let on_done = {
-            let counts = Arc::clone(&counts);
-            let current = Arc::clone(&current);
-            let wake_stdout = Arc::clone(&wake_stdout);
-            Arc::new(move |result: &FeedResult| {
-                counts.add(result);
-                if let FeedResult::Stored { events, .. } = result {
-                    if *events > 0 {
-                        if let Some(d) = current.lock().ok().and_then(|c| c.clone()) {
-                            d.notify();
-                        }
-                        wake_stdout.notify_one();
-                    }
-                }
-            })
-        };
+        let on_done = Arc::new(Finished {
+            counts: Arc::clone(&counts),
+            current: Arc::clone(&current),
+            wake_stdout: Arc::clone(&wake_stdout),
+        });
         let options = DaemonOptions {
             schedule: settings.schedule.clone(),
             timezone: settings.timezone,
@@ -414,6 +403,30 @@ async fn events_to_stdout(
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
+}
+
+/// What the daemon's finished work drives: the totals for the log, waking the deliverer and
+/// `--events-stdout` when events were stored.
+struct Finished {
+    counts: Arc<CycleCounts>,
+    current: Arc<Mutex<Option<Deliverer>>>,
+    wake_stdout: Arc<Notify>,
+}
+
+impl daemon::Observer for Finished {
+    fn feed_done(&self, report: &FeedReport) {
+        self.counts.add(&report.result);
+        if let FeedResult::Stored { events, .. } = &report.result {
+            if *events > 0 {
+                if let Some(d) = self.current.lock().ok().and_then(|c| c.clone()) {
+                    d.notify();
+                }
+                self.wake_stdout.notify_one();
+            }
+        }
+    }
+
+    fn tick_done(&self, _tick: &TickReport) {}
 }
 
 /// Running totals since start, for the log.
