@@ -532,3 +532,22 @@ fn run_listen_exports_the_pollers_own_counters() {
         "each dead letter failed once before: {failed:?} {dead:?}"
     );
 }
+
+#[test]
+fn metrics_need_the_token_when_one_is_set() {
+    let sandbox = Sandbox::new();
+    let _server = two_feeds(&sandbox);
+    let out = sandbox.poll(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let secret = "tok-metrics-5e1d";
+    let served = Served::start(
+        &sandbox,
+        &["serve", "--token-env", "SW_TEST_TOKEN"],
+        &[("SW_TEST_TOKEN", secret)],
+    );
+    assert_eq!(served.get("/metrics", &[]).status, 401);
+    let bearer = format!("Bearer {secret}");
+    let reply = served.get("/metrics", &[("authorization", &bearer)]);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(!parse_exposition(&reply.body).is_empty());
+}
