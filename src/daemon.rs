@@ -7,7 +7,7 @@
 //! than piling up). A small random delay spreads feeds that share a schedule so that one host
 //! does not see a burst. The feed work itself is [`Pipeline::poll_feed`].
 
-use crate::pipeline::{CycleOptions, Done, FeedResult, Pipeline, PollSummary};
+use crate::pipeline::{CycleOptions, Done, FeedReport, Pipeline, PollSummary};
 use crate::schedule::CronSchedule;
 use crate::store::{FeedRow, StoreError};
 use chrono::{DateTime, Utc};
@@ -40,6 +40,24 @@ pub enum Control {
     Run,
     /// Stop taking new work; in-flight fetches finish (or are abandoned after the grace).
     Stop,
+}
+
+/// What the caller hears as the daemon's work finishes (its totals, wake-ups, metrics).
+pub trait Observer: Send + Sync {
+    /// One feed is done: stored, failed or removed.
+    fn feed_done(&self, report: &FeedReport);
+    /// One tick's due feeds are all done and the cycle settled (unreached feeds written,
+    /// correlation judged).
+    fn tick_done(&self, tick: &TickReport);
+}
+
+/// One tick's work. The daemon has no global cycle (every feed keeps its own schedule), so a
+/// "cycle" is the feeds one tick found due: `duration` runs from the tick until the last of
+/// them is stored and the cycle settled, the jitter spreading them included.
+#[derive(Debug, Clone)]
+pub struct TickReport {
+    pub duration: Duration,
+    pub summary: PollSummary,
 }
 
 /// Per-feed schedules, parsed once per distinct expression; a bad one is logged once and the
@@ -101,7 +119,7 @@ pub async fn run(
     options: DaemonOptions,
     mut control: watch::Receiver<Control>,
     mut schedule_updates: watch::Receiver<(CronSchedule, Tz)>,
-    on_feed_done: Arc<dyn Fn(&FeedResult) + Send + Sync>,
+    observer: Arc<dyn Observer>,
 ) -> Result<JoinSet<()>, StoreError> {
     let mut schedules = Schedules {
         global: options.schedule.clone(),
@@ -210,7 +228,7 @@ pub async fn run(
                 pipeline.clone(),
                 due,
                 Arc::clone(&in_flight),
-                Arc::clone(&on_feed_done),
+                Arc::clone(&observer),
             ));
         }
         last_tick = now;
@@ -223,8 +241,9 @@ async fn run_tick(
     pipeline: Pipeline,
     due: Vec<(FeedRow, Duration)>,
     in_flight: Arc<Mutex<HashSet<i64>>>,
-    on_done: Arc<dyn Fn(&FeedResult) + Send + Sync>,
+    observer: Arc<dyn Observer>,
 ) {
+    let started = std::time::Instant::now();
     let total = due.len();
     let clear = |id: i64| {
         if let Ok(mut set) = in_flight.lock() {
@@ -248,7 +267,7 @@ async fn run_tick(
         match result {
             Ok(Done::Report(report)) => {
                 tracing::debug!(feed = %report.title, result = ?report.result, "Feed fetched.");
-                on_done(&report.result);
+                observer.feed_done(&report);
                 clear(id);
                 finished.push(Done::Report(report));
             }
@@ -264,7 +283,7 @@ async fn run_tick(
     let summary: PollSummary = match pipeline.settle(total, finished).await {
         Ok((summary, reports)) => {
             for report in reports.iter().filter(|r| ids.contains(&r.feed_id)) {
-                on_done(&report.result);
+                observer.feed_done(report);
             }
             summary
         }
@@ -287,6 +306,10 @@ async fn run_tick(
         network_down = summary.network_down,
         "Cycle done."
     );
+    observer.tick_done(&TickReport {
+        duration: started.elapsed(),
+        summary,
+    });
 }
 
 #[cfg(test)]

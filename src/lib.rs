@@ -20,6 +20,7 @@ pub mod entities;
 pub mod events;
 pub mod fetch;
 pub mod incidents;
+pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod pipeline;

@@ -78,6 +78,21 @@ pub struct FeedReport {
     pub moved_to: Option<String>,
     #[serde(flatten)]
     pub result: FeedResult,
+    /// How the work went, for the daemon's metrics; not part of the report's JSON.
+    #[serde(skip)]
+    pub work: FeedWork,
+}
+
+/// One feed's timings and the kinds of the events its write raised: plain data the daemon
+/// turns into metrics (the pipeline knows nothing of them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedWork {
+    /// The request, from sending it until the whole body was in (or it failed).
+    pub fetch: Duration,
+    /// Parse → classify → digests, when a body was parsed (successfully or not).
+    pub parse: Option<Duration>,
+    /// The kinds of the events stored with this feed's write, one per event.
+    pub event_kinds: Vec<&'static str>,
 }
 
 /// Totals of one cycle; the JSON keys are a stable interface (scripts and benchmarks read them).
@@ -93,10 +108,16 @@ pub struct PollSummary {
     pub events: usize,
     /// Most feeds could not be reached: the failures were not held against them.
     pub network_down: bool,
+    /// The kinds of the events the cycle as a whole raised (`network_down`,
+    /// `correlated_outage`), one per event; each feed's own are in its report. For the
+    /// daemon's metrics; not part of the JSON.
+    #[serde(skip)]
+    pub cycle_event_kinds: Vec<&'static str>,
 }
 
 impl PollSummary {
-    fn add(&mut self, result: &FeedResult) {
+    fn add(&mut self, report: &FeedReport) {
+        let result = &report.result;
         if *result == FeedResult::Removed {
             return;
         }
@@ -161,8 +182,14 @@ pub struct Unreached {
 /// One feed's work: either finished and stored, or unreached and waiting for
 /// [`Pipeline::settle`] to judge the cycle.
 pub enum Done {
-    Report(FeedReport),
+    Report(Box<FeedReport>),
     Unreached(Box<Unreached>),
+}
+
+impl Done {
+    fn report(report: FeedReport) -> Done {
+        Done::Report(Box::new(report))
+    }
 }
 
 impl Pipeline {
@@ -225,7 +252,7 @@ impl Pipeline {
         let mut unreached = Vec::new();
         for item in done {
             match item {
-                Done::Report(report) => reports.push(report),
+                Done::Report(report) => reports.push(*report),
                 Done::Unreached(u) => unreached.push(*u),
             }
         }
@@ -236,7 +263,14 @@ impl Pipeline {
             ..PollSummary::default()
         };
         if network_down {
-            reports.extend(self.record_network_down(total, unreached).await?);
+            let (down, raised) = self.record_network_down(total, unreached).await?;
+            reports.extend(down);
+            // Kept out of `events`, as it always was (the JSON's meaning stays).
+            if raised {
+                summary
+                    .cycle_event_kinds
+                    .push(crate::model::EventKind::NetworkDown.as_str());
+            }
         } else {
             for u in unreached {
                 let outcome = u.error.outcome();
@@ -248,22 +282,27 @@ impl Pipeline {
                 let report = self
                     .record_failure(&u.feed, u.record, outcome, &u.error, None)
                     .await
-                    .map(Done::Report);
+                    .map(Done::report);
                 if let Done::Report(report) = removed_as_report(report, id, title, url)? {
-                    reports.push(report);
+                    reports.push(*report);
                 }
             }
         }
         reports.sort_by_key(|r| r.feed_id);
         for report in &reports {
-            summary.add(&report.result);
+            summary.add(report);
         }
         // Every vendor's state of this cycle is stored: judge the bursts at once.
         let settings = Arc::clone(&self.correlation);
-        summary.events += self
+        let correlated = self
             .writer
             .run(move |store| correlate(store, &settings, Utc::now()))
             .await?;
+        summary.events += correlated;
+        summary.cycle_event_kinds.extend(std::iter::repeat_n(
+            crate::model::EventKind::CorrelatedOutage.as_str(),
+            correlated,
+        ));
         Ok((summary, reports))
     }
 
@@ -271,7 +310,7 @@ impl Pipeline {
         &self,
         total: usize,
         unreached: Vec<Unreached>,
-    ) -> Result<Vec<FeedReport>, StoreError> {
+    ) -> Result<(Vec<FeedReport>, bool), StoreError> {
         let samples: Vec<(String, String)> = unreached
             .iter()
             .take(5)
@@ -301,13 +340,15 @@ impl Pipeline {
             });
             rows.push((u.feed.id, record));
         }
-        self.writer
+        let raised = self
+            .writer
             .run(move |store| {
                 let event = (!store.network_down_open(&ids)?).then_some(event);
-                store.record_uncounted_fetches(&rows, event.as_ref())
+                store.record_uncounted_fetches(&rows, event.as_ref())?;
+                Ok(event.is_some())
             })
             .await?;
-        Ok(reports)
+        Ok((reports, raised))
     }
 
     /// Fetch, parse, classify and store one feed. Only a database failure is an `Err`: a feed
@@ -372,7 +413,7 @@ impl Pipeline {
                 return self
                     .record_failure(&feed, record, err.outcome(), &err, retry_after)
                     .await
-                    .map(Done::Report);
+                    .map(Done::report);
             }
         };
         if fetched.final_url() != feed.spec.url {
@@ -392,7 +433,8 @@ impl Pipeline {
                 let written = self.write_fetch(&feed, &record).await?;
                 let mut report = base_report(&feed, &record, FeedResult::NotModified);
                 report.moved_to = written.url_changed;
-                return Ok(Done::Report(report));
+                report.work.event_kinds = written.event_kinds;
+                return Ok(Done::report(report));
             }
             Fetched::Modified {
                 status,
@@ -410,23 +452,32 @@ impl Pipeline {
         let parsed = {
             // Never closed, so acquiring cannot fail; if it somehow did, parse unbounded.
             let _slot = self.parse_slots.acquire().await.ok();
-            tokio::task::spawn_blocking(move || prepare_document(&rules, &body, &options)).await
+            tokio::task::spawn_blocking(move || {
+                let clock = Instant::now();
+                let prepared = prepare_document(&rules, &body, &options);
+                (prepared, clock.elapsed())
+            })
+            .await
         };
-        let document = match parsed {
-            Ok(Ok(done)) => done,
-            Ok(Err(err)) => {
+        let fetch_time = Duration::from_millis(u64::try_from(record.duration_ms).unwrap_or(0));
+        let (document, parse_time) = match parsed {
+            Ok((Ok(done), took)) => (done, took),
+            Ok((Err(err), took)) => {
                 let outcome = parse_outcome(&err);
                 return self
                     .record_failure(&feed, record, outcome, &err, None)
                     .await
-                    .map(Done::Report);
+                    .map(|mut report| {
+                        report.work.parse = Some(took);
+                        Done::report(report)
+                    });
             }
             Err(join) => {
                 let err = ParseError::Invalid(format!("the parser stopped unexpectedly: {join}"));
                 return self
                     .record_failure(&feed, record, FetchOutcome::ParseError, &err, None)
                     .await
-                    .map(Done::Report);
+                    .map(Done::report);
             }
         };
         record.duration_ms = clock.elapsed().as_millis() as i64;
@@ -457,7 +508,12 @@ impl Pipeline {
             },
         );
         report.moved_to = counts.url_changed;
-        Ok(Done::Report(report))
+        report.work = FeedWork {
+            fetch: fetch_time,
+            parse: Some(parse_time),
+            event_kinds: counts.event_kinds,
+        };
+        Ok(Done::report(report))
     }
 
     /// Records a failure held against the feed: fetch-log row, failure count, backoff
@@ -481,9 +537,9 @@ impl Pipeline {
             Utc::now(),
             &mut backoff::jitter,
         );
-        self.write_fetch(feed, &record).await?;
+        let written = self.write_fetch(feed, &record).await?;
         tracing::warn!(feed = %feed.spec.title, url = %feed.spec.url, error = %message, next_attempt = %time_text(next), "Feed failed.");
-        Ok(base_report(
+        let mut report = base_report(
             feed,
             &record,
             FeedResult::Failed {
@@ -491,7 +547,9 @@ impl Pipeline {
                 error: message,
                 counted: true,
             },
-        ))
+        );
+        report.work.event_kinds = written.event_kinds;
+        Ok(report)
     }
 }
 
@@ -670,6 +728,7 @@ impl FeedReport {
             next_fetch_at: None,
             moved_to: None,
             result: FeedResult::Removed,
+            work: FeedWork::default(),
         }
     }
 }
@@ -685,7 +744,7 @@ fn removed_as_report(
     match done {
         Err(StoreError::NoSuchFeed(which)) if which == id.to_string() => {
             tracing::info!(feed = %title, "Feed removed while it was being fetched; nothing stored.");
-            Ok(Done::Report(FeedReport::removed(id, title, url)))
+            Ok(Done::report(FeedReport::removed(id, title, url)))
         }
         other => other,
     }
@@ -703,6 +762,11 @@ fn base_report(feed: &FeedRow, record: &FetchRecord, result: FeedResult) -> Feed
         next_fetch_at: record.next_fetch_at.map(time_text),
         moved_to: None,
         result,
+        // The record's duration is the fetch's until a parsed document's replaces it.
+        work: FeedWork {
+            fetch: Duration::from_millis(u64::try_from(record.duration_ms).unwrap_or(0)),
+            ..FeedWork::default()
+        },
     }
 }
 

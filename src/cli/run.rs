@@ -7,9 +7,10 @@
 use super::cycle::{self, CycleArgs};
 use super::{load_config, open_store_seeded, GlobalArgs, EXIT_OK};
 use crate::config::Config;
-use crate::daemon::{self, Control, DaemonOptions};
-use crate::deliver::{write_event_line, Deliverer};
-use crate::pipeline::{CycleOptions, FeedResult};
+use crate::daemon::{self, Control, DaemonOptions, TickReport};
+use crate::deliver::{write_event_line, AttemptObserver, Deliverer};
+use crate::metrics::PollerMetrics;
+use crate::pipeline::{CycleOptions, FeedReport, FeedResult};
 use crate::schedule::{parse_timezone, CronSchedule};
 use crate::store::writer::Writer;
 use anyhow::{bail, Context};
@@ -207,10 +208,19 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
             }
         };
         spawn_signal_handler(control_tx, reload)?;
+        // The poller's counters exist only to be served.
+        let metrics = listen.is_some().then(|| Arc::new(PollerMetrics::new()));
         let server = match listen {
-            Some(listen) => {
-                Some(start_server(listen, global, &settings, control_rx.clone()).await?)
-            }
+            Some(listen) => Some(
+                start_server(
+                    listen,
+                    global,
+                    &settings,
+                    control_rx.clone(),
+                    metrics.clone(),
+                )
+                .await?,
+            ),
             None => None,
         };
 
@@ -221,6 +231,9 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
             config_rx,
             control_rx.clone(),
             Arc::clone(&current),
+            metrics
+                .clone()
+                .map(|m| -> AttemptObserver { Arc::new(move |a| m.attempt(a)) }),
         ));
         let wake_stdout = Arc::new(Notify::new());
         let stdout_task = args.events_stdout.then(|| {
@@ -232,22 +245,12 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
         });
 
         let counts = Arc::new(CycleCounts::default());
-        let on_done = {
-            let counts = Arc::clone(&counts);
-            let current = Arc::clone(&current);
-            let wake_stdout = Arc::clone(&wake_stdout);
-            Arc::new(move |result: &FeedResult| {
-                counts.add(result);
-                if let FeedResult::Stored { events, .. } = result {
-                    if *events > 0 {
-                        if let Some(d) = current.lock().ok().and_then(|c| c.clone()) {
-                            d.notify();
-                        }
-                        wake_stdout.notify_one();
-                    }
-                }
-            })
-        };
+        let on_done = Arc::new(Finished {
+            counts: Arc::clone(&counts),
+            current: Arc::clone(&current),
+            wake_stdout: Arc::clone(&wake_stdout),
+            metrics,
+        });
         let options = DaemonOptions {
             schedule: settings.schedule.clone(),
             timezone: settings.timezone,
@@ -298,11 +301,13 @@ async fn start_server(
     global: &GlobalArgs,
     settings: &Settings,
     mut control: watch::Receiver<Control>,
+    metrics: Option<Arc<PollerMetrics>>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let listener = super::serve::bind(&listen, &global.db).await?;
     let state = crate::serve::AppState {
         pool: crate::serve::ReadPool::open(&global.db)?,
         ready_within: super::serve::ready_within(&settings.schedule),
+        metrics: crate::serve::metrics::MetricsState::new(metrics),
     };
     let stopped = async move {
         while *control.borrow_and_update() != Control::Stop {
@@ -326,6 +331,7 @@ async fn supervise_delivery(
     mut configs: watch::Receiver<Arc<Config>>,
     mut control: watch::Receiver<Control>,
     current: Arc<Mutex<Option<Deliverer>>>,
+    observer: Option<AttemptObserver>,
 ) {
     loop {
         let config = configs.borrow_and_update().clone();
@@ -346,6 +352,9 @@ async fn supervise_delivery(
                 }
             }
         };
+        if let (Some(d), Some(observer)) = (&deliverer, &observer) {
+            d.observe_attempts(Arc::clone(observer));
+        }
         if let Ok(mut slot) = current.lock() {
             slot.clone_from(&deliverer);
         }
@@ -418,6 +427,38 @@ async fn events_to_stdout(
             _ = control.changed() => {}
             // Events written by other processes (feeds check, poll) show up too.
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}
+
+/// What the daemon's finished work drives: the totals for the log, waking the deliverer and
+/// `--events-stdout` when events were stored, and `--listen`'s metrics.
+struct Finished {
+    counts: Arc<CycleCounts>,
+    current: Arc<Mutex<Option<Deliverer>>>,
+    wake_stdout: Arc<Notify>,
+    metrics: Option<Arc<PollerMetrics>>,
+}
+
+impl daemon::Observer for Finished {
+    fn feed_done(&self, report: &FeedReport) {
+        self.counts.add(&report.result);
+        if let Some(metrics) = &self.metrics {
+            metrics.feed_done(report);
+        }
+        if let FeedResult::Stored { events, .. } = &report.result {
+            if *events > 0 {
+                if let Some(d) = self.current.lock().ok().and_then(|c| c.clone()) {
+                    d.notify();
+                }
+                self.wake_stdout.notify_one();
+            }
+        }
+    }
+
+    fn tick_done(&self, tick: &TickReport) {
+        if let Some(metrics) = &self.metrics {
+            metrics.tick_done(tick);
         }
     }
 }

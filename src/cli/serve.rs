@@ -128,6 +128,8 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<i32> {
     let state = AppState {
         pool,
         ready_within: ready_within(&schedule),
+        // Another process polls: only what the database holds can be exported.
+        metrics: serve::metrics::MetricsState::new(None),
     };
     let runtime = cycle::runtime()?;
     runtime.block_on(async {

@@ -115,6 +115,10 @@ impl DeliveryReport {
     }
 }
 
+/// What a deliverer tells of each attempt once it is recorded (plain data: `run --listen`
+/// counts them for `/metrics`).
+pub type AttemptObserver = Arc<dyn Fn(&crate::store::AttemptRecord) + Send + Sync>;
+
 /// Sends outbox events to the configured webhooks. Cheap to clone.
 #[derive(Clone)]
 pub struct Deliverer {
@@ -137,6 +141,7 @@ impl Deliverer {
                 writer,
                 client,
                 wake: watch::channel(0).0,
+                observer: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -167,6 +172,12 @@ impl Deliverer {
             tracing::info!(webhook = %name, "New webhook: it gets events from now on.");
         }
         Ok(added)
+    }
+
+    /// Has `observer` told of every attempt recorded from now on. Only the first observer
+    /// set is kept.
+    pub fn observe_attempts(&self, observer: AttemptObserver) {
+        let _ = self.inner.observer.set(observer);
     }
 
     /// The configured webhooks.

@@ -25,6 +25,8 @@ pub(super) struct Inner {
     pub(super) writer: Writer,
     pub(super) client: reqwest::Client,
     pub(super) wake: watch::Sender<u64>,
+    /// Told of every recorded attempt (`run --listen`'s metrics).
+    pub(super) observer: std::sync::OnceLock<super::AttemptObserver>,
 }
 
 /// What one step of a webhook's task did.
@@ -122,7 +124,11 @@ impl Inner {
             error: result.error.clone(),
             outcome,
         };
+        let observed = self.observer.get().map(|f| (Arc::clone(f), record.clone()));
         self.writer.run(move |s| s.record_attempt(&record)).await?;
+        if let Some((observer, record)) = observed {
+            observer(&record);
+        }
         Ok(Step::Attempted(report))
     }
 

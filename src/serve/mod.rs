@@ -45,6 +45,9 @@ pub struct AppState {
     pub pool: Arc<ReadPool>,
     /// `/readyz` fails when the newest fetch is older than this (twice the schedule's interval).
     pub ready_within: chrono::Duration,
+    /// What `/metrics` keeps between scrapes: the poller's counters (`run --listen` only)
+    /// and the outbox tally.
+    pub metrics: Arc<metrics::MetricsState>,
 }
 
 /// Why the server cannot start.

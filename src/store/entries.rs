@@ -34,6 +34,8 @@ pub struct IngestCounts {
     pub updated: usize,
     pub unchanged: usize,
     pub events: usize,
+    /// The kinds of those events, one per event (for the daemon's metrics).
+    pub event_kinds: Vec<&'static str>,
     /// The stored URL changed to this (a confirmed permanent redirect).
     pub url_changed: Option<String>,
 }
@@ -236,6 +238,7 @@ impl Store {
         };
         let mut counts = IngestCounts {
             events: recorded.events,
+            event_kinds: recorded.event_kinds,
             url_changed: recorded.url_changed,
             ..IngestCounts::default()
         };
@@ -292,6 +295,9 @@ impl Store {
             insert_event_in(&tx, event)?;
         }
         counts.events += decided.events.len();
+        counts
+            .event_kinds
+            .extend(decided.events.iter().map(|e| e.payload.kind_name()));
         tx.commit()?;
         Ok(counts)
     }

@@ -45,6 +45,8 @@ pub struct RecordedFetch {
     pub fetch_id: Option<i64>,
     /// Health events written with it (0 or 1).
     pub events: usize,
+    /// Their kinds (for the daemon's metrics).
+    pub event_kinds: Vec<&'static str>,
     /// The stored URL changed to this (a confirmed permanent redirect).
     pub url_changed: Option<String>,
 }
@@ -489,6 +491,7 @@ pub(super) fn record_fetch_in(
                 .execute(params![feed_id, event.payload.detected_at])?;
         }
         done.events = 1;
+        done.event_kinds.push(event.payload.kind_name());
     }
     done.url_changed = track_redirect(tx, feed_id, rec)?;
     Ok(done)

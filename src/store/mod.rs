@@ -5,12 +5,13 @@
 //! their own read-only connections. Tables are grouped by file: `feeds.rs`, `entries.rs`
 //! (entries, revisions, updates, incidents), `state.rs` (service state and the events outbox),
 //! `query.rs` (read-only SQL for people), `deliveries.rs` (webhook registry, delivery queue and
-//! attempt log).
+//! attempt log), `metrics.rs` (what `/metrics` reads at scrape time).
 
 mod clusters;
 mod deliveries;
 mod entries;
 mod feeds;
+mod metrics;
 mod migrations;
 mod overrides;
 mod query;
@@ -21,6 +22,7 @@ pub use clusters::{ClusterMemberRow, ClusterRow};
 pub use deliveries::{AttemptOutcome, AttemptRecord, Claim, QueuedDelivery, WebhookStats};
 pub use entries::{EntryOutcome, IngestCounts, StorableEntry, StoredEntry};
 pub use feeds::{FeedRow, ImportCounts, RecordedFetch};
+pub use metrics::{ArchiveMetrics, FeedHealthRow, WebhookQueueRow};
 pub use migrations::{MIGRATIONS, SCHEMA_SQL};
 pub use overrides::{OverrideRow, OverrideTarget};
 pub use query::{QueryResult, Value};
