@@ -248,11 +248,11 @@ fn encode_archive(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{FeedHealthRow, WebhookQueueRow};
+    use crate::store::{FeedGaugeRow, WebhookQueueRow};
 
     fn read() -> ArchiveMetrics {
         ArchiveMetrics {
-            feeds: vec![FeedHealthRow {
+            feeds: vec![FeedGaugeRow {
                 id: 7,
                 vendor: "a\"b".into(),
                 title: "back\\slash\nnext".into(),

@@ -11,7 +11,7 @@ use std::path::Path;
 
 /// One enabled feed's health.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedHealthRow {
+pub struct FeedGaugeRow {
     pub id: i64,
     pub vendor: String,
     pub title: String,
@@ -32,7 +32,7 @@ pub struct WebhookQueueRow {
 /// What a scrape reads from the database.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ArchiveMetrics {
-    pub feeds: Vec<FeedHealthRow>,
+    pub feeds: Vec<FeedGaugeRow>,
     /// Every vendor with an enabled feed and its overall state: the worst of its feeds'
     /// service-wide states as `current_status` ranks them (`unknown` before any fetch).
     pub vendor_states: Vec<(String, String)>,
@@ -82,7 +82,7 @@ impl Store {
             .prepare_cached(FEEDS_SQL)?
             .query_map([], |r| {
                 let last: Option<String> = r.get(3)?;
-                Ok(FeedHealthRow {
+                Ok(FeedGaugeRow {
                     id: r.get(0)?,
                     vendor: r.get(1)?,
                     title: r.get(2)?,

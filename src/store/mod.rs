@@ -4,8 +4,9 @@
 //! connection at a time (the pipeline funnels them through [`writer::Writer`]); readers open
 //! their own read-only connections. Tables are grouped by file: `feeds.rs`, `entries.rs`
 //! (entries, revisions, updates, incidents), `state.rs` (service state and the events outbox),
-//! `query.rs` (read-only SQL for people), `deliveries.rs` (webhook registry, delivery queue and
-//! attempt log), `metrics.rs` (what `/metrics` reads at scrape time).
+//! `query.rs` (read-only SQL for people), `reads.rs` (the server's reads: incidents, timelines,
+//! outages, feed health), `metrics.rs` (what `/metrics` reads at scrape time),
+//! `deliveries.rs` (webhook registry, delivery queue and attempt log).
 
 mod clusters;
 mod deliveries;
@@ -15,6 +16,7 @@ mod metrics;
 mod migrations;
 mod overrides;
 mod query;
+mod reads;
 mod state;
 pub mod writer;
 
@@ -22,10 +24,14 @@ pub use clusters::{ClusterMemberRow, ClusterRow};
 pub use deliveries::{AttemptOutcome, AttemptRecord, Claim, QueuedDelivery, WebhookStats};
 pub use entries::{EntryOutcome, IngestCounts, StorableEntry, StoredEntry};
 pub use feeds::{FeedRow, ImportCounts, RecordedFetch};
-pub use metrics::{ArchiveMetrics, FeedHealthRow, WebhookQueueRow};
+pub use metrics::{ArchiveMetrics, FeedGaugeRow, WebhookQueueRow};
 pub use migrations::{MIGRATIONS, SCHEMA_SQL};
 pub use overrides::{OverrideRow, OverrideTarget};
 pub use query::{QueryResult, Value};
+pub use reads::{
+    DayRow, FeedHealthRow, IncidentFilter, IncidentRow, OutageFilter, OutageRow, RevisionRow,
+    UpdateRow,
+};
 pub use state::{HistoryRow, StatusRow};
 
 use chrono::{DateTime, SecondsFormat, Utc};
