@@ -7,9 +7,7 @@ use anyhow::Context;
 
 /// Arguments of `query`.
 #[derive(Debug, Clone, clap::Args)]
-#[command(after_help = "Examples:
-  statuswatch query \"SELECT vendor, state, since FROM current_status WHERE state <> 'operational'\"
-  statuswatch query \"SELECT vendor, SUM(duration_minutes) FROM outages GROUP BY vendor\" --format csv")]
+#[command(after_help = crate::store::QUERY_EXAMPLES)]
 pub struct QueryArgs {
     /// One SQL statement, e.g. "SELECT * FROM current_status". The connection is read-only.
     pub sql: String,

@@ -27,7 +27,7 @@ pub use feeds::{FeedRow, ImportCounts, RecordedFetch};
 pub use metrics::{ArchiveMetrics, FeedGaugeRow, WebhookQueueRow};
 pub use migrations::{MIGRATIONS, SCHEMA_SQL};
 pub use overrides::{OverrideRow, OverrideTarget};
-pub use query::{QueryResult, Value};
+pub use query::{QueryResult, Value, QUERY_EXAMPLES};
 pub use reads::{
     DayRow, FeedHealthRow, IncidentFilter, IncidentRow, OutageFilter, OutageRow, RevisionRow,
     UpdateRow,

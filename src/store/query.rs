@@ -3,6 +3,11 @@
 use super::{Store, StoreError};
 use rusqlite::types::ValueRef;
 
+/// The examples `statuswatch query --help` ends with (SQL lives in the store).
+pub const QUERY_EXAMPLES: &str = "Examples:
+  statuswatch query \"SELECT vendor, state, since FROM current_status WHERE state <> 'operational'\"
+  statuswatch query \"SELECT vendor, SUM(duration_minutes) FROM outages GROUP BY vendor\" --format csv";
+
 /// One cell of a query result.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
