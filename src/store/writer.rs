@@ -231,32 +231,27 @@ mod tests {
         let path = dir.path().join("c.db");
         let (writer, handle) = writer_with_one_feed(&path);
         // Hold the writer so that the three writes below wait together and form one group.
+        // Each future is polled once, which queues its job: no sleep decides the order.
+        let (started, running) = std::sync::mpsc::channel::<()>();
         let (release, held) = std::sync::mpsc::channel::<()>();
-        let busy = {
-            let writer = writer.clone();
-            tokio::spawn(async move {
-                writer
-                    .run(move |_| {
-                        held.recv().unwrap();
-                        Ok(())
-                    })
-                    .await
-            })
-        };
-        let jobs: Vec<_> = [1, 999, 1]
+        let mut busy = Box::pin(writer.run(move |_| {
+            started.send(()).unwrap();
+            held.recv().unwrap();
+            Ok(())
+        }));
+        assert!(futures::poll!(&mut busy).is_pending());
+        running.recv().unwrap();
+        let mut jobs: Vec<_> = [1, 999, 1]
             .into_iter()
-            .map(|feed_id| {
-                let writer = writer.clone();
-                tokio::spawn(
-                    async move { writer.run_grouped(move |s| log_fetch(s, feed_id)).await },
-                )
-            })
+            .map(|feed_id| Box::pin(writer.run_grouped(move |s| log_fetch(s, feed_id))))
             .collect();
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        for job in &mut jobs {
+            assert!(futures::poll!(job).is_pending());
+        }
         release.send(()).unwrap();
-        busy.await.unwrap().unwrap();
+        busy.await.unwrap();
         for job in jobs {
-            let err = job.await.unwrap().unwrap_err();
+            let err = job.await.unwrap_err();
             assert!(matches!(err, StoreError::GroupCommit(_)), "{err}");
             assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
         }
