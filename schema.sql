@@ -88,6 +88,8 @@ CREATE INDEX incidents_chain ON incidents (feed_id, chain_key, started_at) WHERE
 CREATE INDEX incidents_worst ON incidents (worst_status, started_at, feed_id, resolved_at);
 -- Finding the same incident through another source of the vendor (`same_as`).
 CREATE INDEX incidents_link ON incidents (link) WHERE link IS NOT NULL;
+-- A vendor's incidents newest first (the API's and the board's lists, a vendor's days).
+CREATE INDEX incidents_feed_started ON incidents (feed_id, started_at);
 
 -- One row per (feed, entry id), with its current classification.
 CREATE TABLE entries (

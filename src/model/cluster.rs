@@ -159,7 +159,7 @@ pub struct ClusterMember {
 }
 
 /// The likely cause of a cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SuspectedCause {
     /// The provider's vendor key.
     pub vendor: String,

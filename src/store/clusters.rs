@@ -433,7 +433,7 @@ fn write_cluster_in(tx: &Connection, c: &ClusterWrite) -> Result<(), StoreError>
 }
 
 /// One cluster as `statuswatch clusters` and `status` show it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ClusterRow {
     pub id: i64,
     pub started_at: String,
@@ -447,7 +447,7 @@ pub struct ClusterRow {
 }
 
 /// One member of a listed cluster.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ClusterMemberRow {
     pub vendor: String,
     pub state: String,

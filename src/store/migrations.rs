@@ -46,6 +46,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0010_correlation",
         include_str!("../../migrations/0010_correlation.sql"),
     ),
+    (
+        "0011_incident_reads",
+        include_str!("../../migrations/0011_incident_reads.sql"),
+    ),
 ];
 
 /// The whole current schema, as people read it.

@@ -4,7 +4,8 @@
 //! connection at a time (the pipeline funnels them through [`writer::Writer`]); readers open
 //! their own read-only connections. Tables are grouped by file: `feeds.rs`, `entries.rs`
 //! (entries, revisions, updates, incidents), `state.rs` (service state and the events outbox),
-//! `query.rs` (read-only SQL for people), `deliveries.rs` (webhook registry, delivery queue and
+//! `query.rs` (read-only SQL for people), `reads.rs` (the server's reads: incidents, timelines,
+//! outages, feed health), `deliveries.rs` (webhook registry, delivery queue and
 //! attempt log).
 
 mod clusters;
@@ -14,6 +15,7 @@ mod feeds;
 mod migrations;
 mod overrides;
 mod query;
+mod reads;
 mod state;
 pub mod writer;
 
@@ -24,6 +26,10 @@ pub use feeds::{FeedRow, ImportCounts, RecordedFetch};
 pub use migrations::{MIGRATIONS, SCHEMA_SQL};
 pub use overrides::{OverrideRow, OverrideTarget};
 pub use query::{QueryResult, Value};
+pub use reads::{
+    DayRow, FeedHealthRow, IncidentFilter, IncidentRow, OutageFilter, OutageRow, RevisionRow,
+    UpdateRow,
+};
 pub use state::{HistoryRow, StatusRow};
 
 use chrono::{DateTime, SecondsFormat, Utc};

@@ -6,7 +6,7 @@ use crate::model::{NewEvent, Reported, ServiceState, StateInputs, StateRow, Stor
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// One line of `statuswatch status`: the `current_status` view.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct StatusRow {
     pub vendor: String,
     pub feed: String,
@@ -20,6 +20,22 @@ pub struct StatusRow {
     /// The reason a person gave, where an override decides this state.
     #[serde(rename = "override")]
     pub override_reason: Option<String>,
+}
+
+/// One row of the `current_status` view, in the column order `current_status` selects.
+pub(super) fn status_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StatusRow> {
+    Ok(StatusRow {
+        vendor: r.get(0)?,
+        feed: r.get(1)?,
+        category: r.get(2)?,
+        component: r.get(3)?,
+        state: r.get(4)?,
+        since: r.get(5)?,
+        incident: r.get(6)?,
+        link: r.get(7)?,
+        checked_at: r.get(8)?,
+        override_reason: r.get(9)?,
+    })
 }
 
 /// What the state planner plans from, read inside the transaction: the previous states, the
@@ -140,20 +156,7 @@ impl Store {
                     override
              FROM current_status ORDER BY severity DESC, vendor, feed, component",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(StatusRow {
-                vendor: r.get(0)?,
-                feed: r.get(1)?,
-                category: r.get(2)?,
-                component: r.get(3)?,
-                state: r.get(4)?,
-                since: r.get(5)?,
-                incident: r.get(6)?,
-                link: r.get(7)?,
-                checked_at: r.get(8)?,
-                override_reason: r.get(9)?,
-            })
-        })?;
+        let rows = stmt.query_map([], status_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
