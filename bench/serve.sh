@@ -39,6 +39,7 @@ THREADS=${THREADS:-2}
 DURATION=${DURATION:-30s}
 RUNS=${RUNS:-3}
 PROBES=${PROBES:-200}
+TIMEOUT=${TIMEOUT:-10s}    # wrk counts an answer slower than this as a timeout, not a latency
 MODES=${MODES:-serve}
 ONLY=${ONLY:-}             # a regular expression: only the endpoints whose name matches
 CACHE=${CACHE:-$ROOT/bench/cache}
@@ -209,6 +210,18 @@ wait_http() { # URL
     say "no answer at $1"
     exit 1
 }
+# drain PID: waits (at most 120 s) until the server is idle, so that answers still being
+# computed for the last load do not count against the next.
+drain() {
+    local a b
+    for _ in $(seq 120); do
+        a=$(cpu_of "$1")
+        sleep 1
+        b=$(cpu_of "$1")
+        awk "BEGIN { exit !($b - $a < 0.15) }" && return 0
+    done
+    say "the server stayed busy for 120 s after the load"
+}
 # Seconds of CPU (user + system) a process has used so far.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 to_ms() { # wrk's 1.23ms / 456.00us / 1.02s
@@ -264,7 +277,7 @@ for mode in $MODES; do
             t0=$(date +%s.%N)
             python3 "$ROOT/bench/serve_probe.py" "$url" --requests "$PROBES" --seconds "${DURATION%s}" --accept "$accept" >"$WORK/probe.json" &
             probe=$!
-            wrk -t"$THREADS" -c"$CLIENTS" -d"$DURATION" --latency -H "Accept: $accept" "$url" >"$WORK/wrk.txt" 2>&1
+            wrk -t"$THREADS" -c"$CLIENTS" -d"$DURATION" --timeout "$TIMEOUT" --latency -H "Accept: $accept" "$url" >"$WORK/wrk.txt" 2>&1
             wait "$probe" || true
             t1=$(date +%s.%N)
             scpu1=$(cpu_of "$SERVE_PID")
@@ -280,6 +293,7 @@ for mode in $MODES; do
             scores=$(awk "BEGIN { printf \"%.2f\", ($scpu1 - $scpu0) / $wall }")
             rcores=$(awk "BEGIN { printf \"%.2f\", ($rcpu1 - $rcpu0) / $wall }")
             written=$((entries1 - entries0))
+            drain "$SERVE_PID"
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
                 "$mode" "$name" "$path" "$run" "$p50" "$p99" "$rps" "${bad:-0}" "${errors:-}" \
                 "$scores" "$rcores" "$written" "$load0/$load1" "$unloaded" "$(cat "$WORK/probe.json")" >>"$RESULTS"
@@ -295,7 +309,7 @@ WRITER=$(awk '/Cycle done/ {
         c++; for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] += kv[2] }
         if ($0 ~ /network_down=true/) down++
     } END { printf "%d cycles of run: %d fetched (200), %d not modified, %d failed, %d new entries, %d revised, %d events; %d cycles with the network down", c, v["fetched"], v["not_modified"], v["failed"], v["new"], v["updated"], v["events"], down }' "$WORK/run.err")
-RESTARTS=$(cat "$WORK/nginx-restarts" 2>/dev/null | wc -l)
+RESTARTS=$( (cat "$WORK/nginx-restarts" 2>/dev/null || true) | wc -l)
 say "writer: $WRITER; nginx restarts: $RESTARTS"
 
 mkdir -p "$OUT"
@@ -314,8 +328,11 @@ for line in open(path):
 print(f"{when}; {machine}. Archive: {n} feeds, {int(archive):,} archived entries + {n} × {m} served; "
       f"`run --schedule '{schedule}'` with {changed} % of the feeds changing every {every} s. "
       f"wrk: {clients} connections, {duration}, median of {runs} runs (by p99).\n")
-print("| mode | endpoint | p50 ms | p99 ms | req/s | non-2xx | unloaded p50 / p99 ms | render ms unloaded p50 / p99 | render ms under load p50 / p99 | server cores | run cores | written/run | load 1m |")
+print("| mode | endpoint | p50 ms | p99 ms | req/s | non-2xx / timeouts | unloaded p50 / p99 ms | render ms unloaded p50 / p99 | render ms under load p50 / p99 | server cores | run cores | written/run | load 1m |")
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+def timeouts(errors):
+    words = errors.replace(",", "").split()
+    return words[words.index("timeout") + 1] if "timeout" in words else "0"
 def pair(d, key):
     s = d.get(key)
     return f"{s['p50']} / {s['p99']}" if s else "–"
@@ -323,7 +340,7 @@ for (mode, name), rows in groups.items():
     rows.sort(key=lambda r: float(r[5]))
     r = rows[len(rows) // 2]
     unloaded, probe = json.loads(r[13]), json.loads(r[14])
-    print(f"| {mode} | {name} | {float(r[4]):.1f} | {float(r[5]):.1f} | {float(r[6]):,.0f} | {r[7]} | {pair(unloaded, 'latency_ms')} | "
+    print(f"| {mode} | {name} | {float(r[4]):.1f} | {float(r[5]):.1f} | {float(r[6]):,.0f} | {r[7]} / {timeouts(r[8])} | {pair(unloaded, 'latency_ms')} | "
           f"{pair(unloaded, 'render_ms')} | {pair(probe, 'render_ms')} | {r[9]} | {r[10]} | {r[11]} | {r[12]} |")
     if len(rows) > 1:
         print(f"|  | (all runs: p99 {', '.join(x[5] for x in sorted(rows, key=lambda x: int(x[3])))}; req/s {', '.join(x[6] for x in sorted(rows, key=lambda x: int(x[3])))}) | | | | | | | | | | | |")
