@@ -41,6 +41,7 @@ RUNS=${RUNS:-3}
 PROBES=${PROBES:-200}
 TIMEOUT=${TIMEOUT:-10s}    # wrk counts an answer slower than this as a timeout, not a latency
 MODES=${MODES:-serve}
+FLOOR=${FLOOR:-1}          # 0: no static-file floor rows
 ONLY=${ONLY:-}             # a regular expression: only the endpoints whose name matches
 CACHE=${CACHE:-$ROOT/bench/cache}
 OUT=${OUT:-$ROOT/bench/results}
@@ -174,6 +175,12 @@ DB=$WORK/archive.db
 say "copying the archive ($(du -h "$ARCHIVE_DB" | cut -f1))"
 cp "$ARCHIVE_DB" "$DB"
 only_local "$DB" # also migrates it to this build's schema, so `serve` opens it
+# Statistics for every index, as the housekeeping's PRAGMA optimize leaves an archive built by
+# this build (a migration's new index has none until then, and the planner guesses without).
+# ANALYZE=0 measures the archive as just migrated instead.
+if [ "${ANALYZE:-1}" != 0 ]; then
+    say "ANALYZE ($(python3 -c 'import sys, sqlite3, time; c = sqlite3.connect(sys.argv[1]); t = time.time(); c.execute("ANALYZE"); c.commit(); print(f"{time.time() - t:.0f} s")' "$DB"))"
+fi
 q() { sw --db "$DB" query --format csv "$1" | tail -n 1; }
 say "archive: $(q "SELECT (SELECT count(*) FROM entries) || ' entries, ' || (SELECT count(*) FROM incidents) || ' incidents, ' || (SELECT count(*) FROM updates) || ' updates, ' || (SELECT count(*) FROM entry_revisions) || ' revisions, ' || (SELECT count(*) FROM events) || ' events'")"
 
@@ -300,6 +307,24 @@ for mode in $MODES; do
             say "$mode: $name run $run: p50 ${p50} ms, p99 ${p99} ms, ${rps} req/s, non-2xx ${bad:-0}; server ${scores} cores, run ${rcores} cores, ${written} entries+revisions written, load $load0→$load1"
         done
     done
+    # The floor: the same bodies as static files from nginx (what an answer cached whole would
+    # cost to send, on this machine, with this load generator).
+    if [ "$FLOOR" != 0 ]; then
+        mkdir -p "$WORK/corpus/_floor"
+        for endpoint in "${ENDPOINTS[@]}"; do
+            IFS='|' read -r name path accept <<<"$endpoint"
+            case $name in status | board) ;; *) continue ;; esac
+            if [ -n "$ONLY" ] && ! [[ $name =~ $ONLY ]]; then continue; fi
+            curl -s -o "$WORK/corpus/_floor/$name" -H "Accept: $accept" "$API$path" || continue
+            wrk -t"$THREADS" -c"$CLIENTS" -d"$DURATION" --timeout "$TIMEOUT" --latency "$BASE/_floor/$name" >"$WORK/wrk.txt" 2>&1
+            p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$WORK/wrk.txt")")
+            p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$WORK/wrk.txt")")
+            rps=$(awk '/^Requests\/sec:/ { print $2 }' "$WORK/wrk.txt")
+            size=$(stat -c %s "$WORK/corpus/_floor/$name")
+            printf 'floor\t%s\t%s\t%s\n' "$name" "$size" "$p50 $p99 $rps" >>"$WORK/floor.tsv"
+            say "floor: $name as a static file ($size bytes) from nginx: p50 $p50 ms, p99 $p99 ms, $rps req/s"
+        done
+    fi
     if [ "$mode" = serve ]; then stop "$SERVE_PID"; fi
     stop "$RUN_PID"
 done
@@ -347,6 +372,15 @@ for (mode, name), rows in groups.items():
 for mode, name, p, why in skipped:
     print(f"| {mode} | {name} (`{p}`) | {why} | | | | | | | | | | |")
 print(f"\nMeanwhile: {writer}.")
+import os
+floor = os.path.join(os.path.dirname(path), "floor.tsv")
+if os.path.exists(floor):
+    print("\n| the same body as a static file from nginx (the floor) | bytes | p50 ms | p99 ms | req/s |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for line in open(floor):
+        _, name, size, figures = line.rstrip("\n").split("\t")
+        p50, p99, rps = figures.split()
+        print(f"| {name} | {int(size):,} | {float(p50):.1f} | {float(p99):.1f} | {float(rps):,.0f} |")
 EOF
 echo
 cat "$REPORT"
