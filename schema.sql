@@ -90,6 +90,8 @@ CREATE INDEX incidents_worst ON incidents (worst_status, started_at, feed_id, re
 CREATE INDEX incidents_link ON incidents (link) WHERE link IS NOT NULL;
 -- A vendor's incidents newest first (the API's and the board's lists, a vendor's days).
 CREATE INDEX incidents_feed_started ON incidents (feed_id, started_at);
+-- Incidents of one status newest first (the API's status filter).
+CREATE INDEX incidents_status_started ON incidents (status, started_at);
 
 -- One row per (feed, entry id), with its current classification.
 CREATE TABLE entries (
