@@ -190,8 +190,7 @@ fn bar(days: &[DayRow], first_day: NaiveDate) -> Markup {
                 }
             }
             p.scale aria-hidden="true" {
-                span.far { (BAR_DAYS) " days ago" }
-                span.near { "30 days ago" }
+                span { (BAR_DAYS) " days ago" }
                 span { "Today" }
             }
         }
