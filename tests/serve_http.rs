@@ -225,3 +225,46 @@ fn a_taken_port_stops_the_daemon_before_it_polls() {
     );
     assert!(server.seen("/skylark.atom").is_empty());
 }
+
+#[test]
+fn status_is_built_once_per_database_change() {
+    let (server, sandbox) = one_feed_polled(
+        "/skylark.atom",
+        fixture("feeds/statuspage-v1.atom"),
+        "skylark",
+    );
+    let served = Served::start(&sandbox, &["serve"], &[]);
+    let state = |body: &serde_json::Value| {
+        body["status"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["vendor"] == "skylark" && r["component"] == "")
+            .map(|r| r["state"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let first = served.get("/api/v1/status", &[]);
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("content-type"), Some("application/json"));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // Nothing committed since: the same snapshot, built at the same second.
+    let again = served.get("/api/v1/status", &[]);
+    assert_eq!(again.body, first.body);
+    let before = state(&first.json());
+
+    // Another process commits a change: the next request sees it at once.
+    server.set(
+        "/skylark.atom",
+        common::Resource::feed(fixture("feeds/statuspage-v2.atom")),
+    );
+    assert_eq!(sandbox.run(&["poll"]).status.code(), Some(0));
+    let after = served.get("/api/v1/status", &[]).json();
+    assert_ne!(after["generated_at"], first.json()["generated_at"]);
+    assert_eq!(
+        sandbox.strings(
+            "SELECT state FROM current_status WHERE vendor = 'skylark' AND component = ''"
+        ),
+        [state(&after)]
+    );
+    assert_ne!(state(&after), before, "the fixture pair changes the state");
+}

@@ -308,6 +308,7 @@ async fn start_server(
         pool: crate::serve::ReadPool::open(&global.db)?,
         ready_within: super::serve::ready_within(&settings.schedule),
         metrics: crate::serve::metrics::MetricsState::new(metrics),
+        snapshots: Arc::new(crate::serve::Snapshots::open(&global.db)?),
     };
     let stopped = async move {
         while *control.borrow_and_update() != Control::Stop {

@@ -130,6 +130,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<i32> {
         ready_within: ready_within(&schedule),
         // Another process polls: only what the database holds can be exported.
         metrics: serve::metrics::MetricsState::new(None),
+        snapshots: std::sync::Arc::new(serve::Snapshots::open(&global.db)?),
     };
     let runtime = cycle::runtime()?;
     runtime.block_on(async {

@@ -434,21 +434,38 @@ pub struct NoParams {}
 async fn status(
     State(state): State<AppState>,
     ApiQuery(NoParams {}): ApiQuery<NoParams>,
-) -> Result<Json<StatusResponse>, Problem> {
-    let (rows, clusters) = state
-        .pool
-        .read(|s| {
-            Ok((
-                s.current_status()?,
-                s.clusters(None, true, STATUS_CLUSTERS)?,
-            ))
+) -> Result<Response, Problem> {
+    // Every client asks for this at once on a bad morning: built once per database change.
+    let body = state
+        .snapshots
+        .get(&state.snapshots.status, || async {
+            let (rows, clusters) = state
+                .pool
+                .read(|s| {
+                    Ok((
+                        s.current_status()?,
+                        s.clusters(None, true, STATUS_CLUSTERS)?,
+                    ))
+                })
+                .await?;
+            let response = StatusResponse {
+                generated_at: crate::store::time_text(Utc::now()),
+                status: rows,
+                correlated_outages: clusters,
+            };
+            serde_json::to_vec(&response)
+                .map(axum::body::Bytes::from)
+                .map_err(|e| Problem::internal(&e))
         })
         .await?;
-    Ok(Json(StatusResponse {
-        generated_at: crate::store::time_text(Utc::now()),
-        status: rows,
-        correlated_outages: clusters,
-    }))
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 /// The worst of a vendor's states, by the `current_status` view's order.

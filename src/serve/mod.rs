@@ -13,9 +13,11 @@ pub mod metrics;
 mod pool;
 pub mod problem;
 mod security;
+mod snapshot;
 
 pub use pool::{PoolError, ReadPool};
 pub use security::{Token, CONTENT_SECURITY_POLICY, MAX_QUERY_BYTES};
+pub use snapshot::Snapshots;
 
 use axum::middleware;
 use axum::Router;
@@ -48,6 +50,8 @@ pub struct AppState {
     /// What `/metrics` keeps between scrapes: the poller's counters (`run --listen` only)
     /// and the outbox tally.
     pub metrics: Arc<metrics::MetricsState>,
+    /// The answers built once per database change (`status`, the board's `/`).
+    pub snapshots: Arc<Snapshots>,
 }
 
 /// Why the server cannot start.

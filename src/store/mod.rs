@@ -251,6 +251,14 @@ impl Store {
         &self.path
     }
 
+    /// SQLite's change counter for this connection: it moves when another connection commits
+    /// (`PRAGMA data_version`), so a reader can tell whether what it built is still current.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     /// The schema version (`PRAGMA user_version`).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self

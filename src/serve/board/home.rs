@@ -30,8 +30,16 @@ fn load(store: &Store) -> Result<Board, StoreError> {
 
 pub(super) async fn page(State(state): State<AppState>) -> Response {
     let started = Instant::now();
-    match state.pool.read(load).await {
-        Ok(board) => Page::new(started, render(&board, Utc::now())).into_response(),
+    // Built once per database change (and every 15 s, for its clock), not per viewer.
+    let built = state
+        .snapshots
+        .get(&state.snapshots.board, || async {
+            let board = state.pool.read(load).await?;
+            Ok::<_, crate::serve::PoolError>(render(&board, Utc::now()).into_string().into())
+        })
+        .await;
+    match built {
+        Ok(body) => Page::rendered(started, body).into_response(),
         Err(error) => read_failed(started, error).into_response(),
     }
 }

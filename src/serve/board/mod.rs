@@ -16,6 +16,7 @@ mod layout;
 mod vendor;
 
 use super::{AppState, PoolError};
+use axum::body::Bytes;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -36,15 +37,20 @@ pub fn routes() -> Router<AppState> {
 /// a benchmark can tell the server's share of a page's time from the network's.
 pub(crate) struct Page {
     status: StatusCode,
-    markup: Markup,
+    body: Bytes,
     started: Instant,
 }
 
 impl Page {
     fn new(started: Instant, markup: Markup) -> Page {
+        Page::rendered(started, Bytes::from(markup.into_string()))
+    }
+
+    /// A page already rendered (a snapshot).
+    fn rendered(started: Instant, body: Bytes) -> Page {
         Page {
             status: StatusCode::OK,
-            markup,
+            body,
             started,
         }
     }
@@ -57,7 +63,7 @@ impl Page {
 
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
-        let body = self.markup.into_string();
+        let body = self.body;
         let millis = self.started.elapsed().as_secs_f64() * 1000.0;
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
