@@ -2,6 +2,9 @@
 # generated corpus with nginx on 127.0.0.1, and measures a command (wall, CPU, peak RSS).
 # Sourced with ROOT, N, M, PORT set; defines WORK (removed on exit), SW, GEN, BASE, BYTES.
 
+# shellcheck source=bench/nginx.sh
+source "$ROOT/bench/nginx.sh"
+
 need_apt=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
 [ -x /usr/bin/time ] || need_apt+=(time)
@@ -40,32 +43,7 @@ BASE="http://127.0.0.1:$PORT"
 "$GEN" --out "$WORK/corpus" --feeds "$N" --entries "$M" --base-url "$BASE"
 BYTES=$(find "$WORK/corpus" -type f ! -name feeds.opml -printf '%s\n' | awk '{ s += $1 } END { print s }')
 
-mkdir -p "$WORK/nginx/tmp"
-cat >"$WORK/nginx/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/nginx/tmp/body;
-    proxy_temp_path $WORK/nginx/tmp/proxy;
-    fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
-    uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
-    scgi_temp_path $WORK/nginx/tmp/scgi;
-    sendfile on;
-    keepalive_requests 100000;
-    keepalive_timeout 60s;
-    default_type application/xml;
-    types { application/atom+xml atom; application/rss+xml rss; }
-    server {
-        listen 127.0.0.1:$PORT;
-        root $WORK/corpus;
-        etag on;
-    }
-}
-EOF
+write_nginx_conf "$WORK" "$PORT"
 "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
 NGINX_PID=$!
 for _ in $(seq 50); do

@@ -25,6 +25,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# shellcheck source=bench/nginx.sh
+source "$ROOT/bench/nginx.sh"
 
 N=${N:-2000}
 M=${M:-25}
@@ -101,32 +103,7 @@ BASE="http://127.0.0.1:$PORT"
 "$GEN" --out "$WORK/corpus" --feeds "$N" --entries "$M" --base-url "$BASE" 2>/dev/null
 find "$WORK/corpus" -type f -exec touch -d '2026-01-01 00:00:00 UTC' {} +
 
-mkdir -p "$WORK/nginx/tmp"
-cat >"$WORK/nginx/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/nginx/tmp/body;
-    proxy_temp_path $WORK/nginx/tmp/proxy;
-    fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
-    uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
-    scgi_temp_path $WORK/nginx/tmp/scgi;
-    sendfile on;
-    keepalive_requests 100000;
-    keepalive_timeout 60s;
-    default_type application/xml;
-    types { application/atom+xml atom; application/rss+xml rss; }
-    server {
-        listen 127.0.0.1:$PORT;
-        root $WORK/corpus;
-        etag on;
-    }
-}
-EOF
+write_nginx_conf "$WORK" "$PORT"
 # Kept up by a loop: on this shared machine something else once stopped it mid-run.
 (
     while true; do
