@@ -268,3 +268,29 @@ fn status_is_built_once_per_database_change() {
     );
     assert_ne!(state(&after), before, "the fixture pair changes the state");
 }
+
+#[test]
+fn serve_refuses_a_database_of_another_schema_version() {
+    let (_server, sandbox) = polled();
+    let known: i64 = sandbox
+        .sql()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    for (version, says) in [
+        (
+            known - 1,
+            "run `statuswatch poll` (or `run`) with this build once to migrate it",
+        ),
+        (known + 1, "upgrade statuswatch"),
+    ] {
+        sandbox
+            .sql()
+            .pragma_update(None, "user_version", version)
+            .unwrap();
+        let out = sandbox.run(&["serve", "--listen", "127.0.0.1:0"]);
+        assert_eq!(out.status.code(), Some(1), "version {version}");
+        let err = stderr(&out);
+        assert!(err.contains(&format!("schema version {version}")), "{err}");
+        assert!(err.contains(says), "{err}");
+    }
+}

@@ -212,7 +212,12 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
             no_check,
         } => {
             // A URL already stored: change only what the flags give (no fetch: it is known).
-            if let Ok(existing) = store.find_feed(url) {
+            let known = match store.find_feed(url) {
+                Ok(feed) => Some(feed),
+                Err(crate::store::StoreError::NoSuchFeed(_)) => None,
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(existing) = known {
                 let keep = existing.spec;
                 let given = |v: &Option<String>, old: Option<String>| v.clone().or(old);
                 let mut spec = new_feed(
@@ -265,8 +270,7 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
 
 /// `feeds enable|disable`.
 fn set_enabled(store: &mut Store, feed: &str, enabled: bool) -> anyhow::Result<i32> {
-    let was = store.find_feed(feed)?.enabled;
-    let row = store.set_feed_enabled(feed, enabled)?;
+    let (row, was) = store.set_feed_enabled(feed, enabled)?;
     let word = if enabled { "enabled" } else { "disabled" };
     let already = if was == enabled {
         " (it already was)"

@@ -276,18 +276,19 @@ impl Store {
     }
 
     /// Enables or disables a feed (a disabled one is never fetched and leaves the status
-    /// views; its history stays). Returns the feed as it now is.
+    /// views; its history stays). Returns the feed as it now is, and whether it was enabled.
     pub fn set_feed_enabled(
         &mut self,
         id_or_url: &str,
         enabled: bool,
-    ) -> Result<FeedRow, StoreError> {
+    ) -> Result<(FeedRow, bool), StoreError> {
         let feed = self.find_feed(id_or_url)?;
         self.conn.execute(
             "UPDATE feeds SET enabled = ?2 WHERE id = ?1",
             params![feed.id, enabled],
         )?;
-        Ok(FeedRow { enabled, ..feed })
+        let was = feed.enabled;
+        Ok((FeedRow { enabled, ..feed }, was))
     }
 
     /// Removes a feed and everything stored about it (entries, incidents, state; events keep
