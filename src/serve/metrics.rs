@@ -27,15 +27,14 @@ use std::sync::Arc;
 /// The OpenMetrics text format's content type.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Every service state a vendor gauge has a series for (`unknown`: never fetched).
-pub const STATES: [&str; 6] = [
-    "operational",
-    "informational",
-    "maintenance",
-    "degraded",
-    "outage",
-    "unknown",
-];
+/// Every service state a vendor gauge has a series for: the model's, and `unknown` (never
+/// fetched), as the `current_status` view names them.
+fn states() -> impl Iterator<Item = &'static str> {
+    use strum::IntoEnumIterator;
+    crate::model::ServiceState::iter()
+        .map(crate::model::ServiceState::as_str)
+        .chain(["unknown"])
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/metrics", get(scrape))
@@ -176,7 +175,7 @@ fn encode_archive(
 
     let vendor_state = Family::<VendorStateLabels, Gauge>::default();
     for (vendor, current) in &read.vendor_states {
-        for state in STATES {
+        for state in states() {
             vendor_state
                 .get_or_create(&VendorStateLabels {
                     vendor: vendor.clone(),
