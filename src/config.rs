@@ -14,6 +14,8 @@ use crate::correlate::settings::RawCorrelation;
 use crate::correlate::CorrelationSettings;
 use crate::deliver::config::{RawDelivery, RawWebhook};
 use crate::deliver::{DeliveryPolicy, Webhook};
+use crate::fetch::network::RawNetwork;
+use crate::fetch::NetworkPolicy;
 use crate::problems::{line_col, Problems};
 use crate::schedule::{self, CronSchedule};
 use chrono_tz::Tz;
@@ -52,6 +54,8 @@ pub struct Config {
     pub delivery: DeliveryPolicy,
     /// How correlated outages are judged (`[correlation]`).
     pub correlation: CorrelationSettings,
+    /// Where feeds and webhooks may connect beyond the defaults (`[network]`).
+    pub network: NetworkPolicy,
 }
 
 /// The file as written: every key optional except a webhook's `name` and `url`.
@@ -72,6 +76,9 @@ pub struct RawConfig {
     /// [`CorrelationSettings::default`]).
     #[serde(default)]
     pub correlation: RawCorrelation,
+    /// `[network]`: address ranges statuswatch may connect to beyond the defaults.
+    #[serde(default)]
+    pub network: RawNetwork,
 }
 
 impl RawConfig {
@@ -116,6 +123,7 @@ impl RawConfig {
         let (webhooks, delivery) =
             crate::deliver::config::build(self.webhooks, self.delivery, env, &mut problems);
         let correlation = crate::correlate::settings::build(self.correlation, &mut problems);
+        let network = crate::fetch::network::build(self.network, &mut problems);
         if problems.count() > 0 {
             return Err(ConfigError::Invalid {
                 problems: problems.into_list(),
@@ -128,6 +136,7 @@ impl RawConfig {
             webhooks,
             delivery,
             correlation,
+            network,
         })
     }
 }

@@ -2,8 +2,8 @@
 //! over a list of feeds on a runtime with the single database writer.
 
 use crate::classify::Rules;
-use crate::correlate::CorrelationSettings;
-use crate::fetch::{FetchConfig, Fetcher};
+use crate::config::Config;
+use crate::fetch::{FetchConfig, Fetcher, NetworkPolicy};
 use crate::pipeline::{CycleOptions, FeedReport, FeedResult, Pipeline, PollSummary};
 use crate::store::writer::Writer;
 use crate::store::{FeedRow, Store};
@@ -48,9 +48,11 @@ pub struct CycleArgs {
 }
 
 impl CycleArgs {
-    /// The fetch config these flags describe (the rest at its defaults).
-    pub fn fetch_config(&self) -> FetchConfig {
+    /// The fetch config these flags describe, connecting where `network` allows (the rest at
+    /// its defaults).
+    pub fn fetch_config(&self, network: &NetworkPolicy) -> FetchConfig {
         FetchConfig {
+            network: network.clone(),
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
             max_body_bytes: self.max_body_size,
@@ -70,11 +72,12 @@ pub fn build_pipeline(
     store: Store,
     args: &CycleArgs,
     rules: Arc<Rules>,
-    correlation: &CorrelationSettings,
+    config: &Config,
 ) -> anyhow::Result<(Pipeline, std::thread::JoinHandle<Store>)> {
+    let correlation = &config.correlation;
     let (writer, writer_thread) = Writer::spawn(store)?;
     let mut pipeline = Pipeline::new(
-        Fetcher::new(args.fetch_config())?,
+        Fetcher::new(args.fetch_config(&config.network))?,
         rules,
         writer,
         args.failing_after,
@@ -104,11 +107,11 @@ pub fn run_cycle(
     feeds: Vec<FeedRow>,
     args: &CycleArgs,
     options: CycleOptions,
-    correlation: &CorrelationSettings,
+    config: &Config,
 ) -> anyhow::Result<(Store, PollSummary, Vec<FeedReport>)> {
     let rules = Arc::new(super::load_rules(args.rules.as_deref())?);
     let runtime = runtime()?;
-    let (pipeline, writer_thread) = build_pipeline(store, args, rules, correlation)?;
+    let (pipeline, writer_thread) = build_pipeline(store, args, rules, config)?;
     let result = runtime.block_on(pipeline.poll(feeds, options));
     drop(pipeline);
     let store = join_writer(writer_thread)?;

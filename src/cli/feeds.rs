@@ -192,8 +192,8 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
     };
     match &args.command {
         FeedsCommand::Check { feed, cycle } => {
-            let correlation = super::load_config(global)?.correlation;
-            check(store, feed.as_deref(), cycle, &correlation)
+            let config = super::load_config(global)?;
+            check(store, feed.as_deref(), cycle, &config)
         }
         FeedsCommand::Import { file } => import(&mut store, file),
         FeedsCommand::Export { output } => export(&store, output.as_deref()),
@@ -255,11 +255,19 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
                 },
                 runs_on.as_deref(),
             )?;
+            // Refused now rather than at every poll: where it points, nothing may connect.
+            let network = super::load_config(global)?.network;
+            if let Ok(parsed) = url::Url::parse(&spec.url) {
+                let here = crate::fetch::names_this_machine(&parsed);
+                if let Err(refused) = network.check_url(&parsed, here) {
+                    anyhow::bail!("cannot add {}: {refused}", spec.url);
+                }
+            }
             // A named engine (a selector names `page`) says what the URL is: no looking.
             if spec.engine.is_some() || *no_check {
                 add(&mut store, &spec, None)
             } else {
-                add_checked(&mut store, spec, title.is_some())
+                add_checked(&mut store, spec, title.is_some(), &network)
             }
         }
         FeedsCommand::Remove { feed } => remove(&mut store, feed),
@@ -289,7 +297,7 @@ fn check(
     store: Store,
     feed: Option<&str>,
     cycle: &CycleArgs,
-    correlation: &crate::correlate::CorrelationSettings,
+    config: &crate::config::Config,
 ) -> anyhow::Result<i32> {
     let feeds = match feed {
         Some(which) => vec![store.find_feed(which)?],
@@ -314,7 +322,7 @@ fn check(
     let options = CycleOptions {
         ignore_validators: true,
     };
-    let (_store, summary, reports) = run_cycle(store, feeds, cycle, options, correlation)?;
+    let (_store, summary, reports) = run_cycle(store, feeds, cycle, options, config)?;
     let mut out = String::new();
     for report in &reports {
         out.push_str(&describe_check(report));
@@ -524,8 +532,13 @@ fn add(store: &mut Store, spec: &FeedSpec, checked: Option<String>) -> anyhow::R
 /// Nothing is stored when nothing usable is found.
 /// `feeds add URL` with the check: the URL's own source, or the one its page leads to. With no
 /// `--title`, the source's own title names the feed (better than its host).
-fn add_checked(store: &mut Store, mut spec: FeedSpec, titled: bool) -> anyhow::Result<i32> {
-    let resolved = discover::resolve(&spec.url)?;
+fn add_checked(
+    store: &mut Store,
+    mut spec: FeedSpec,
+    titled: bool,
+    network: &crate::fetch::NetworkPolicy,
+) -> anyhow::Result<i32> {
+    let resolved = discover::resolve(&spec.url, network)?;
     let (Resolved::Direct { title, .. } | Resolved::Found { title, .. }) = &resolved;
     if let Some(title) = title
         .as_deref()
