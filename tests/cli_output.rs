@@ -5,41 +5,12 @@
 //! remove` asking first.
 
 mod common;
-use common::{fixture, opml, stderr, stdout, FeedServer, Resource, Sandbox};
+use common::{stderr, stdout, FeedServer, Sandbox};
 use std::io::Write;
 use std::process::Stdio;
 
 fn polled() -> (FeedServer, Sandbox) {
-    let server = FeedServer::start();
-    server.set(
-        "/skylark.atom",
-        Resource::feed(fixture("feeds/statuspage-v1.atom")),
-    );
-    server.set(
-        "/quillpay.rss",
-        Resource::feed(fixture("feeds/statuspage.rss")),
-    );
-    let sandbox = Sandbox::new();
-    let file = sandbox.write(
-        "feeds.opml",
-        &opml(&[
-            (
-                "Skylark",
-                "skylark",
-                "statuspage",
-                server.url("/skylark.atom"),
-            ),
-            (
-                "Quillpay",
-                "quillpay",
-                "statuspage",
-                server.url("/quillpay.rss"),
-            ),
-        ]),
-    );
-    ok(&sandbox, &["feeds", "import", file.to_str().unwrap()]);
-    ok(&sandbox, &["poll"]);
-    (server, sandbox)
+    common::skylark_and_quillpay_polled()
 }
 
 /// Every feed due now, so the next `poll` fetches them all.
