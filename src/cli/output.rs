@@ -30,7 +30,9 @@ pub enum Format {
 pub enum ColorChoice {
     /// Colour when the stream is a terminal and `NO_COLOR` is unset or empty.
     Auto,
+    /// Colour even into a pipe or file (for `less -R`).
     Always,
+    /// No colour anywhere.
     Never,
 }
 
