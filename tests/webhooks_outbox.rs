@@ -40,7 +40,7 @@ fn a_feed_renamed_and_removed_after_its_event_changes_nothing_delivered() {
             [aws.feed_id],
         )
         .unwrap();
-    let removed = sandbox.run(&["feeds", "remove", &aws.feed_id.to_string()]);
+    let removed = sandbox.run(&["feeds", "remove", &aws.feed_id.to_string(), "--yes"]);
     assert!(removed.status.success(), "{}", stderr(&removed));
     assert_eq!(sandbox.count("SELECT count(*) FROM incidents"), 0);
 

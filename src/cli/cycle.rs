@@ -112,11 +112,22 @@ pub fn run_cycle(
     let rules = Arc::new(super::load_rules(args.rules.as_deref())?);
     let runtime = runtime()?;
     let (pipeline, writer_thread) = build_pipeline(store, args, rules, config)?;
-    let result = runtime.block_on(pipeline.poll(feeds, options));
+    let bar = progress_for(&feeds);
+    let result = runtime.block_on(pipeline.poll_observed(feeds, options, || bar.inc(1)));
+    bar.finish_and_clear();
     drop(pipeline);
     let store = join_writer(writer_thread)?;
     let (summary, reports) = result?;
     Ok((store, summary, reports))
+}
+
+/// A progress bar over a cycle of `feeds` (drawn only at a terminal, without -q, for more
+/// than one feed: one feed's fetch is its own progress).
+pub fn progress_for(feeds: &[FeedRow]) -> indicatif::ProgressBar {
+    if feeds.len() < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    super::output::progress(feeds.len(), "feeds")
 }
 
 /// Reports failures on stderr, one line per feed.

@@ -1,9 +1,9 @@
 //! `statuswatch webhooks`: the configured webhooks with their delivery counts, a signed test
 //! event, dead letters, and re-driving them.
 
-use super::table::render;
+use super::output::{render, render_items, Listing};
 use super::{
-    load_config, open_store, parse_duration, print, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED,
+    load_config, open_store, parse_duration, print, Format, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED,
 };
 use crate::config::Config;
 use crate::deliver::{redact_url, Deliverer, DeliveryReport};
@@ -12,13 +12,6 @@ use crate::store::{QueuedDelivery, Store};
 use anyhow::{bail, Context};
 use chrono::Utc;
 use std::time::Duration;
-
-/// Output of the listing subcommands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ListFormat {
-    Table,
-    Json,
-}
 
 /// Arguments of `webhooks`.
 #[derive(Debug, Clone, clap::Args)]
@@ -38,8 +31,9 @@ pub enum WebhooksCommand {
     /// The configured webhooks: format, URL (host only), filters, delivered/pending/dead counts
     /// and the last error.
     List {
+        /// table; json: one webhook per line (JSON Lines); csv: a header row, then the rows.
         #[arg(long, value_enum, default_value = "table")]
-        format: ListFormat,
+        format: Format,
     },
     /// Send a signed synthetic `test` event to one webhook and show the answer (exit 2 when
     /// it is not a 2xx).
@@ -52,8 +46,9 @@ pub enum WebhooksCommand {
         /// Only this webhook's.
         #[arg(long, value_name = "NAME")]
         webhook: Option<String>,
+        /// table; json: one dead letter per line (JSON Lines); csv: a header row, then the rows.
         #[arg(long, value_enum, default_value = "table")]
-        format: ListFormat,
+        format: Format,
     },
     /// Queue dead letters again with a fresh retry budget, then deliver for a bounded time:
     /// `retry SEQ|EVENT-ID [--webhook NAME]`, or `retry --all [NAME]`.
@@ -104,34 +99,10 @@ fn config_name(config: &Config) -> String {
     }
 }
 
-fn list(config: &Config, store: &Store, format: ListFormat) -> anyhow::Result<i32> {
+fn list(config: &Config, store: &Store, format: Format) -> anyhow::Result<i32> {
     let names: Vec<String> = config.webhooks.iter().map(|w| w.name.clone()).collect();
     let stats = store.webhook_stats(&names)?;
-    if format == ListFormat::Json {
-        let mut out = String::new();
-        for (hook, s) in config.webhooks.iter().zip(&stats) {
-            let line = serde_json::json!({
-                "name": hook.name,
-                "format": hook.format.as_str(),
-                "url": redact_url(&hook.url),
-                "signed": hook.secret.is_some(),
-                "filter": hook.filter.to_string(),
-                "added_at": s.added_at,
-                "delivered": s.delivered,
-                "pending": s.pending,
-                "dead": s.dead,
-                "last_delivered_at": s.last_delivered_at,
-                "next_attempt_at": s.next_attempt_at,
-                "last_error_at": s.last_error_at,
-                "last_error": s.last_error,
-            });
-            out.push_str(&line.to_string());
-            out.push('\n');
-        }
-        print(&out)?;
-        return Ok(EXIT_OK);
-    }
-    if config.webhooks.is_empty() {
+    if format == Format::Table && config.webhooks.is_empty() {
         print(&format!(
             "No webhooks configured ({}). See config.example.toml.\n",
             config_name(config)
@@ -149,11 +120,13 @@ fn list(config: &Config, store: &Store, format: ListFormat) -> anyhow::Result<i3
         "DEAD",
         "LAST ERROR",
     ];
-    let rows: Vec<Vec<String>> = config
-        .webhooks
-        .iter()
-        .zip(&stats)
-        .map(|(hook, s)| {
+    let hooks: Vec<_> = config.webhooks.iter().zip(&stats).collect();
+    let footer = format!("(configuration: {})\n", config_name(config));
+    let text = render(
+        format,
+        &Listing::new(&headers, 60).footer(&footer),
+        &hooks,
+        |(hook, s)| {
             vec![
                 hook.name.clone(),
                 hook.format.to_string(),
@@ -168,44 +141,52 @@ fn list(config: &Config, store: &Store, format: ListFormat) -> anyhow::Result<i3
                     _ => String::new(),
                 },
             ]
-        })
-        .collect();
-    let mut out = render(&headers, &rows, 60);
-    out.push_str(&format!("(configuration: {})\n", config_name(config)));
-    print(&out)?;
+        },
+        |(hook, s)| {
+            Ok(serde_json::json!({
+                "name": hook.name,
+                "format": hook.format.as_str(),
+                "url": redact_url(&hook.url),
+                "signed": hook.secret.is_some(),
+                "filter": hook.filter.to_string(),
+                "added_at": s.added_at,
+                "delivered": s.delivered,
+                "pending": s.pending,
+                "dead": s.dead,
+                "last_delivered_at": s.last_delivered_at,
+                "next_attempt_at": s.next_attempt_at,
+                "last_error_at": s.last_error_at,
+                "last_error": s.last_error,
+            })
+            .to_string())
+        },
+    )?;
+    print(&text)?;
     Ok(EXIT_OK)
 }
 
-fn dead(store: &Store, webhook: Option<&str>, format: ListFormat) -> anyhow::Result<i32> {
+fn dead(store: &Store, webhook: Option<&str>, format: Format) -> anyhow::Result<i32> {
     let rows = store.queued_deliveries("dead", webhook)?;
-    match format {
-        ListFormat::Json => {
-            let mut out = String::new();
-            for r in &rows {
-                out.push_str(&serde_json::to_string(r)?);
-                out.push('\n');
-            }
-            print(&out)?;
-        }
-        ListFormat::Table => {
-            let headers = [
-                "WEBHOOK",
-                "SEQ",
-                "EVENT ID",
-                "ATTEMPTS",
-                "LAST ATTEMPT",
-                "LAST ERROR",
-                "TITLE",
-            ];
-            let cells: Vec<Vec<String>> = rows.iter().map(dead_row).collect();
-            let mut out = render(&headers, &cells, 60);
-            out.push_str(&format!(
-                "({} dead letters; `statuswatch webhooks retry SEQ` sends one again)\n",
-                rows.len()
-            ));
-            print(&out)?;
-        }
-    }
+    let headers = [
+        "WEBHOOK",
+        "SEQ",
+        "EVENT ID",
+        "ATTEMPTS",
+        "LAST ATTEMPT",
+        "LAST ERROR",
+        "TITLE",
+    ];
+    let footer = format!(
+        "({} dead letters; `statuswatch webhooks retry SEQ` sends one again)\n",
+        rows.len()
+    );
+    let text = render_items(
+        format,
+        &Listing::new(&headers, 60).footer(&footer),
+        &rows,
+        dead_row,
+    )?;
+    print(&text)?;
     Ok(EXIT_OK)
 }
 
