@@ -113,8 +113,13 @@ impl RawConfig {
                 .ok()
         });
         // Deliver validates its own tables; this file only hands them over.
-        let (webhooks, delivery) =
-            crate::deliver::config::build(self.webhooks, self.delivery, env, &mut problems);
+        let (webhooks, delivery) = crate::deliver::config::build_in(
+            self.webhooks,
+            self.delivery,
+            env,
+            source.as_deref().and_then(std::path::Path::parent),
+            &mut problems,
+        );
         let correlation = crate::correlate::settings::build(self.correlation, &mut problems);
         if problems.count() > 0 {
             return Err(ConfigError::Invalid {

@@ -26,7 +26,8 @@ pub enum ListFormat {
   statuswatch webhooks list
   statuswatch webhooks test ops
   statuswatch webhooks dead
-  statuswatch webhooks retry --all ops")]
+  statuswatch webhooks retry --all ops
+  statuswatch webhooks enable ops")]
 pub struct WebhooksArgs {
     #[command(subcommand)]
     pub command: WebhooksCommand,
@@ -55,6 +56,12 @@ pub enum WebhooksCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: ListFormat,
     },
+    /// Turn a webhook back on after its receiver answered 410 Gone: its kept queue goes out
+    /// with the next `poll` or `run`.
+    Enable {
+        /// The webhook's name.
+        name: String,
+    },
     /// Queue dead letters again with a fresh retry budget, then deliver for a bounded time:
     /// `retry SEQ|EVENT-ID [--webhook NAME]`, or `retry --all [NAME]`.
     Retry {
@@ -81,6 +88,7 @@ pub fn run(global: &GlobalArgs, args: &WebhooksArgs) -> anyhow::Result<i32> {
         WebhooksCommand::List { format } => list(&config, &store, *format),
         WebhooksCommand::Dead { webhook, format } => dead(&store, webhook.as_deref(), *format),
         WebhooksCommand::Test { name } => test(&config, store, name),
+        WebhooksCommand::Enable { name } => enable(&config, store, name),
         WebhooksCommand::Retry {
             target,
             all,
@@ -124,6 +132,9 @@ fn list(config: &Config, store: &Store, format: ListFormat) -> anyhow::Result<i3
                 "next_attempt_at": s.next_attempt_at,
                 "last_error_at": s.last_error_at,
                 "last_error": s.last_error,
+                "enabled": s.disabled_at.is_none(),
+                "disabled_at": s.disabled_at,
+                "disabled_reason": s.disabled_reason,
             });
             out.push_str(&line.to_string());
             out.push('\n');
@@ -147,6 +158,7 @@ fn list(config: &Config, store: &Store, format: ListFormat) -> anyhow::Result<i3
         "DELIVERED",
         "PENDING",
         "DEAD",
+        "STATE",
         "LAST ERROR",
     ];
     let rows: Vec<Vec<String>> = config
@@ -163,6 +175,14 @@ fn list(config: &Config, store: &Store, format: ListFormat) -> anyhow::Result<i3
                 s.delivered.to_string(),
                 s.pending.to_string(),
                 s.dead.to_string(),
+                match (&s.disabled_at, &s.disabled_reason) {
+                    (None, _) => "enabled".to_string(),
+                    (Some(at), reason) => format!(
+                        "disabled since {at} ({}; `webhooks enable {}`)",
+                        reason.as_deref().unwrap_or("HTTP 410 Gone"),
+                        hook.name
+                    ),
+                },
                 match (&s.last_error_at, &s.last_error) {
                     (Some(at), Some(e)) => format!("{at} {e}"),
                     _ => String::new(),
@@ -272,6 +292,26 @@ fn test(config: &Config, store: Store, name: &str) -> anyhow::Result<i32> {
     } else {
         EXIT_SOME_FAILED
     })
+}
+
+fn enable(config: &Config, mut store: Store, name: &str) -> anyhow::Result<i32> {
+    if config.webhook(name).is_none() {
+        bail!(
+            "no webhook named {name:?} in {} (configured: {})",
+            config_name(config),
+            names_or_none(config)
+        );
+    }
+    match store.enable_webhook(name)? {
+        Some(true) => {
+            let pending = store.pending_deliveries(&[name.to_string()])?;
+            print(&format!(
+                "Webhook {name} is enabled again: its {pending} queued events, then the events since it stopped, go out with the next `poll` or `run`.\n"
+            ))?;
+        }
+        _ => print(&format!("Webhook {name} is not disabled; nothing to do.\n"))?,
+    }
+    Ok(EXIT_OK)
 }
 
 fn names_or_none(config: &Config) -> String {
