@@ -175,13 +175,9 @@ fn list(config: &Config, store: &Store, format: ListFormat) -> anyhow::Result<i3
                 s.delivered.to_string(),
                 s.pending.to_string(),
                 s.dead.to_string(),
-                match (&s.disabled_at, &s.disabled_reason) {
-                    (None, _) => "enabled".to_string(),
-                    (Some(at), reason) => format!(
-                        "disabled since {at} ({}; `webhooks enable {}`)",
-                        reason.as_deref().unwrap_or("HTTP 410 Gone"),
-                        hook.name
-                    ),
+                match &s.disabled_at {
+                    None => "enabled".to_string(),
+                    Some(at) => format!("disabled {at}"),
                 },
                 match (&s.last_error_at, &s.last_error) {
                     (Some(at), Some(e)) => format!("{at} {e}"),
@@ -191,6 +187,14 @@ fn list(config: &Config, store: &Store, format: ListFormat) -> anyhow::Result<i3
         })
         .collect();
     let mut out = render(&headers, &rows, 60);
+    for s in stats.iter().filter(|s| s.disabled_at.is_some()) {
+        out.push_str(&format!(
+            "({} is disabled: its receiver answered {}; `statuswatch webhooks enable {}` turns it back on)\n",
+            s.name,
+            s.disabled_reason.as_deref().unwrap_or("HTTP 410 Gone"),
+            s.name
+        ));
+    }
     out.push_str(&format!("(configuration: {})\n", config_name(config)));
     print(&out)?;
     Ok(EXIT_OK)
