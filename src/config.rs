@@ -226,8 +226,16 @@ mod tests {
         assert!(config.webhooks.len() >= 3);
         assert!(config.webhooks.iter().any(|w| w.format == Format::Slack));
         assert!(config.webhooks.iter().any(|w| w.format == Format::Discord));
-        for format in [Format::Teams, Format::GoogleChat, Format::Ntfy, Format::Template] {
-            assert!(config.webhooks.iter().any(|w| w.format == format), "{format}");
+        for format in [
+            Format::Teams,
+            Format::GoogleChat,
+            Format::Ntfy,
+            Format::Template,
+        ] {
+            assert!(
+                config.webhooks.iter().any(|w| w.format == format),
+                "{format}"
+            );
         }
         assert!(config.webhooks.iter().any(|w| w.secret.is_some()));
     }

@@ -119,7 +119,10 @@ fn slack_bodies_are_block_kit_with_a_text_fallback_and_a_coloured_attachment() {
     );
     let context = blocks[2]["elements"].to_string();
     assert!(context.contains("*Components:* EC2, S3"), "{context}");
-    assert!(context.contains("*State:* operational → outage"), "{context}");
+    assert!(
+        context.contains("*State:* operational → outage"),
+        "{context}"
+    );
     assert_eq!(
         blocks[3]["elements"][0]["url"],
         "https://status.aws.example/incidents/i1"
