@@ -119,7 +119,7 @@ fn every_channel_gets_its_body_saying_what_the_vendor_said() {
     );
     assert_eq!(
         slack[1]["blocks"][0]["text"]["text"],
-        "🟢 ZOOM: operational again (was outage)"
+        "🟢 ZOOM: operational again (was outage since 06:01 UTC)"
     );
 
     // discord: markdown and mentions from the feed escaped; cut to 4,096.
@@ -205,6 +205,23 @@ fn every_channel_gets_its_body_saying_what_the_vendor_said() {
     assert_eq!(ntfy[0]["title"], "ZOOM: outage (major) since 06:01 UTC");
     assert!(ntfy[0]["message"].as_str().unwrap().len() <= 4096);
     assert_eq!(ntfy[1]["tags"][0], "white_check_mark");
+
+    // `webhooks test` to PagerDuty resolves a key no alert has: nobody is paged.
+    let out = sandbox
+        .command(&["webhooks", "test", "pd"])
+        .env("SW_TEST_PD_KEY", "R0UT1NGKEY0123456789")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let test = bodies(&receiver, "/pd").pop().unwrap();
+    assert_eq!(test["event_action"], "resolve");
+    assert!(
+        test["dedup_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("statuswatch/test/pd/"),
+        "{test}"
+    );
 
     // template: rendered with the payload, seq and message helpers, in its content type.
     let tpl = receiver.received("/tpl");
@@ -335,6 +352,44 @@ fn a_receiver_answering_410_disables_its_webhook_until_enabled() {
         stderr(&out).contains("no webhook named \"nope\""),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn retrying_dead_letters_of_a_disabled_webhook_says_they_wait_for_enable() {
+    let sandbox = Sandbox::new();
+    let receiver = Receiver::start();
+    let mut zoom = TestFeed::new(&sandbox.db(), "zoom", "saas");
+    sandbox.write(
+        "statuswatch.toml",
+        &(receiver.hook("gone", "") + "[delivery]\nmax_attempts = 1\n"),
+    );
+    poll(&sandbox);
+    receiver.script(&[500, 410]);
+    zoom.publish(&[("i1", Status::Outage, &[])]);
+    zoom.publish(&[("i1", Status::Resolved, &[])]);
+    let s = poll(&sandbox);
+    assert_eq!(
+        (s["dead_letters"].as_i64(), s["delivery_pending"].as_i64()),
+        (Some(1), Some(1)),
+        "{s}"
+    );
+    let out = sandbox.run(&["webhooks", "retry", "--all", "gone"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "nothing was delivered: {}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("gone is disabled (its receiver answered 410 Gone): its letters wait until `statuswatch webhooks enable gone`."),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        receiver.received("/gone").len(),
+        2,
+        "no attempt while disabled"
     );
 }
 

@@ -136,7 +136,7 @@ fn slack_bodies_are_block_kit_with_a_text_fallback_and_a_coloured_attachment() {
     assert!(recovery["text"]
         .as_str()
         .unwrap()
-        .contains("AWS: operational again (was outage)"));
+        .contains("AWS: operational again (was outage since 06:01 UTC)"));
     assert_eq!(slack[0].header("content-type"), "application/json");
 }
 

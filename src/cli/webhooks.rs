@@ -364,6 +364,17 @@ fn retry(
         print("No dead letters matched; `statuswatch webhooks dead` lists them.\n")?;
         return Ok(EXIT_OK);
     }
+    // A webhook a 410 Gone disabled keeps what is re-queued until it is enabled: say so.
+    let names: Vec<String> = match webhook {
+        Some(name) => vec![name.to_string()],
+        None => config.webhooks.iter().map(|w| w.name.clone()).collect(),
+    };
+    let disabled: Vec<String> = store
+        .webhook_stats(&names)?
+        .into_iter()
+        .filter(|s| s.disabled_at.is_some())
+        .map(|s| s.name)
+        .collect();
     let report = if deliver_timeout.is_zero() {
         None
     } else {
@@ -373,6 +384,11 @@ fn retry(
         })?)
     };
     print(&retry_message(queued, report.as_ref()))?;
+    for name in &disabled {
+        print(&format!(
+            "{name} is disabled (its receiver answered 410 Gone): its letters wait until `statuswatch webhooks enable {name}`.\n"
+        ))?;
+    }
     // A letter that failed again is not a success, whatever else was delivered.
     Ok(match report {
         Some(r) if r.failed > 0 || r.pending > 0 || r.dead > 0 => EXIT_SOME_FAILED,

@@ -262,7 +262,7 @@ fn subject(event: &EventPayload) -> String {
 }
 
 /// The state in one line: `Zoom: outage (major) since 07:19 UTC`, `Zoom: operational again
-/// (was outage)`; other kinds: their title.
+/// (was outage since 07:19 UTC)`; other kinds: their title.
 pub fn headline(event: &EventPayload) -> String {
     let Some((from, to)) = event.transition() else {
         return match one_line(&event.title) {
@@ -272,7 +272,11 @@ pub fn headline(event: &EventPayload) -> String {
     };
     let who = subject(event);
     if to == ServiceState::Operational {
-        return format!("{who}: operational again (was {from})");
+        let began = event
+            .incident()
+            .map(|i| format!(" since {}", clock(&i.started_at)))
+            .unwrap_or_default();
+        return format!("{who}: operational again (was {from}{began})");
     }
     let severity = severity_word(event)
         .filter(|w| !w.eq_ignore_ascii_case(to.as_str()))
@@ -659,7 +663,7 @@ mod tests {
         assert!(short.ends_with('…'), "{short}");
         assert_eq!(
             headline(&recovery()),
-            "Zoom: operational again (was outage)"
+            "Zoom: operational again (was outage since 07:19 UTC)"
         );
         // Cut on a char boundary, whatever the script.
         let wide = outage_saying(&"障害".repeat(400)).payload;
