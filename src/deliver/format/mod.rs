@@ -757,3 +757,69 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod documented {
+    use super::fixtures::outage;
+    use super::*;
+
+    /// The ```json example under `#### NAME` in docs/webhooks.md's Formats section.
+    fn example(name: &str) -> Value {
+        let doc = include_str!("../../../docs/webhooks.md");
+        let start = doc
+            .find(&format!("#### {name}\n"))
+            .unwrap_or_else(|| panic!("docs/webhooks.md has no section for {name}"));
+        let section = &doc[start + 5..];
+        let section = &section[..section.find("\n###").unwrap_or(section.len())];
+        let block = section
+            .split("```json")
+            .nth(1)
+            .unwrap_or_else(|| panic!("the {name} section has no json example"));
+        let json = &block[..block.find("```").expect("a closed code block")];
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{name}'s example: {e}"))
+    }
+
+    /// The key paths of a JSON value, arrays read through their first item.
+    fn shape(value: &Value, path: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    let here = format!("{path}.{key}");
+                    out.push(here.clone());
+                    shape(inner, &here, out);
+                }
+            }
+            Value::Array(items) => {
+                if let Some(first) = items.first() {
+                    shape(first, &format!("{path}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn paths(value: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        shape(value, "", &mut out);
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn every_documented_body_has_only_fields_the_format_writes() {
+        let event = outage();
+        for (name, built) in [
+            ("slack", slack(&event.payload)),
+            ("pagerduty", pagerduty(&event.payload, "key")),
+            ("teams", teams(&event.payload)),
+            ("google_chat", google_chat(&event.payload)),
+            ("ntfy", ntfy(&event.payload, "my-team-status")),
+        ] {
+            let built = paths(&built);
+            for path in paths(&example(name)) {
+                assert!(built.contains(&path), "docs/webhooks.md's {name} example has {path}, which {name} does not write: {built:?}");
+            }
+        }
+    }
+}
