@@ -120,8 +120,13 @@ impl RawConfig {
                 .ok()
         });
         // Deliver validates its own tables; this file only hands them over.
-        let (webhooks, delivery) =
-            crate::deliver::config::build(self.webhooks, self.delivery, env, &mut problems);
+        let (webhooks, delivery) = crate::deliver::config::build_in(
+            self.webhooks,
+            self.delivery,
+            env,
+            source.as_deref().and_then(std::path::Path::parent),
+            &mut problems,
+        );
         let correlation = crate::correlate::settings::build(self.correlation, &mut problems);
         let network = crate::fetch::network::build(self.network, &mut problems);
         if problems.count() > 0 {
@@ -230,6 +235,17 @@ mod tests {
         assert!(config.webhooks.len() >= 3);
         assert!(config.webhooks.iter().any(|w| w.format == Format::Slack));
         assert!(config.webhooks.iter().any(|w| w.format == Format::Discord));
+        for format in [
+            Format::Teams,
+            Format::GoogleChat,
+            Format::Ntfy,
+            Format::Template,
+        ] {
+            assert!(
+                config.webhooks.iter().any(|w| w.format == format),
+                "{format}"
+            );
+        }
         assert!(config.webhooks.iter().any(|w| w.secret.is_some()));
     }
 

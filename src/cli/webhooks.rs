@@ -19,7 +19,8 @@ use std::time::Duration;
   statuswatch webhooks list
   statuswatch webhooks test ops
   statuswatch webhooks dead
-  statuswatch webhooks retry --all ops")]
+  statuswatch webhooks retry --all ops
+  statuswatch webhooks enable ops")]
 pub struct WebhooksArgs {
     #[command(subcommand)]
     pub command: WebhooksCommand,
@@ -50,6 +51,12 @@ pub enum WebhooksCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Turn a webhook back on after its receiver answered 410 Gone: its kept queue goes out
+    /// with the next `poll` or `run`.
+    Enable {
+        /// The webhook's name.
+        name: String,
+    },
     /// Queue dead letters again with a fresh retry budget, then deliver for a bounded time:
     /// `retry SEQ|EVENT-ID [--webhook NAME]`, or `retry --all [NAME]`.
     Retry {
@@ -76,6 +83,7 @@ pub fn run(global: &GlobalArgs, args: &WebhooksArgs) -> anyhow::Result<i32> {
         WebhooksCommand::List { format } => list(&config, &store, *format),
         WebhooksCommand::Dead { webhook, format } => dead(&store, webhook.as_deref(), *format),
         WebhooksCommand::Test { name } => test(&config, store, name),
+        WebhooksCommand::Enable { name } => enable(&config, store, name),
         WebhooksCommand::Retry {
             target,
             all,
@@ -118,10 +126,20 @@ fn list(config: &Config, store: &Store, format: Format) -> anyhow::Result<i32> {
         "DELIVERED",
         "PENDING",
         "DEAD",
+        "STATE",
         "LAST ERROR",
     ];
     let hooks: Vec<_> = config.webhooks.iter().zip(&stats).collect();
-    let footer = format!("(configuration: {})\n", config_name(config));
+    let mut footer = String::new();
+    for s in stats.iter().filter(|s| s.disabled_at.is_some()) {
+        footer.push_str(&format!(
+            "({} is disabled: its receiver answered {}; `statuswatch webhooks enable {}` turns it back on)\n",
+            s.name,
+            s.disabled_reason.as_deref().unwrap_or("HTTP 410 Gone"),
+            s.name
+        ));
+    }
+    footer.push_str(&format!("(configuration: {})\n", config_name(config)));
     let text = render(
         format,
         &Listing::new(&headers, 60).footer(&footer),
@@ -136,6 +154,10 @@ fn list(config: &Config, store: &Store, format: Format) -> anyhow::Result<i32> {
                 s.delivered.to_string(),
                 s.pending.to_string(),
                 s.dead.to_string(),
+                match &s.disabled_at {
+                    None => "enabled".to_string(),
+                    Some(at) => format!("disabled {at}"),
+                },
                 match (&s.last_error_at, &s.last_error) {
                     (Some(at), Some(e)) => format!("{at} {e}"),
                     _ => String::new(),
@@ -157,6 +179,9 @@ fn list(config: &Config, store: &Store, format: Format) -> anyhow::Result<i32> {
                 "next_attempt_at": s.next_attempt_at,
                 "last_error_at": s.last_error_at,
                 "last_error": s.last_error,
+                "enabled": s.disabled_at.is_none(),
+                "disabled_at": s.disabled_at,
+                "disabled_reason": s.disabled_reason,
             })
             .to_string())
         },
@@ -255,6 +280,26 @@ fn test(config: &Config, store: Store, name: &str) -> anyhow::Result<i32> {
     })
 }
 
+fn enable(config: &Config, mut store: Store, name: &str) -> anyhow::Result<i32> {
+    if config.webhook(name).is_none() {
+        bail!(
+            "no webhook named {name:?} in {} (configured: {})",
+            config_name(config),
+            names_or_none(config)
+        );
+    }
+    match store.enable_webhook(name)? {
+        Some(true) => {
+            let pending = store.pending_deliveries(&[name.to_string()])?;
+            print(&format!(
+                "Webhook {name} is enabled again: its {pending} queued events, then the events since it stopped, go out with the next `poll` or `run`.\n"
+            ))?;
+        }
+        _ => print(&format!("Webhook {name} is not disabled; nothing to do.\n"))?,
+    }
+    Ok(EXIT_OK)
+}
+
 fn names_or_none(config: &Config) -> String {
     if config.webhooks.is_empty() {
         "none".to_string()
@@ -301,6 +346,17 @@ fn retry(
         print("No dead letters matched; `statuswatch webhooks dead` lists them.\n")?;
         return Ok(EXIT_OK);
     }
+    // A webhook a 410 Gone disabled keeps what is re-queued until it is enabled: say so.
+    let names: Vec<String> = match webhook {
+        Some(name) => vec![name.to_string()],
+        None => config.webhooks.iter().map(|w| w.name.clone()).collect(),
+    };
+    let disabled: Vec<String> = store
+        .webhook_stats(&names)?
+        .into_iter()
+        .filter(|s| s.disabled_at.is_some())
+        .map(|s| s.name)
+        .collect();
     let report = if deliver_timeout.is_zero() {
         None
     } else {
@@ -310,6 +366,11 @@ fn retry(
         })?)
     };
     print(&retry_message(queued, report.as_ref()))?;
+    for name in &disabled {
+        print(&format!(
+            "{name} is disabled (its receiver answered 410 Gone): its letters wait until `statuswatch webhooks enable {name}`.\n"
+        ))?;
+    }
     // A letter that failed again is not a success, whatever else was delivered.
     Ok(match report {
         Some(r) if r.failed > 0 || r.pending > 0 || r.dead > 0 => EXIT_SOME_FAILED,

@@ -95,7 +95,15 @@ impl Inner {
         let result = send::send(&self.client, hook, &event, timeout).await;
         let failures = failures + 1;
         let mut report = DeliveryReport::default();
-        let outcome = if result.is_success() {
+        let outcome = if result.status == Some(410) {
+            // Standard Webhooks: 410 Gone means the endpoint is no more; stop sending, keep the
+            // queue for a person to re-enable.
+            report.failed = 1;
+            tracing::warn!(webhook = %hook.name, event = %event.payload.id, seq = event.seq,
+                error = result.error.as_deref().unwrap_or(""),
+                "The receiver answered 410 Gone: webhook disabled, its queue kept (`statuswatch webhooks enable NAME` turns it back on).");
+            AttemptOutcome::Gone
+        } else if result.is_success() {
             report.delivered = 1;
             tracing::info!(webhook = %hook.name, event = %event.payload.id, seq = event.seq,
                 status = result.status, "Delivered event.");

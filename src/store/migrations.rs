@@ -50,6 +50,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_incident_reads",
         include_str!("../../migrations/0011_incident_reads.sql"),
     ),
+    (
+        "0012_webhook_gone",
+        include_str!("../../migrations/0012_webhook_gone.sql"),
+    ),
 ];
 
 /// The whole current schema, as people read it.
