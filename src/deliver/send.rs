@@ -40,6 +40,10 @@ pub(super) fn client(policy: &DeliveryPolicy) -> Result<reqwest::Client, Deliver
         .connect_timeout(policy.timeout)
         // A redirect is not an acceptance: the receiver's URL should be the final one.
         .redirect(reqwest::redirect::Policy::none())
+        // A receiver's name is checked on the addresses it resolves to, as a feed's is.
+        .dns_resolver(std::sync::Arc::new(crate::fetch::CheckedResolver::new(
+            policy.network.clone(),
+        )))
         .build()
         .map_err(DeliverError::Client)
 }
