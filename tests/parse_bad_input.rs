@@ -412,3 +412,19 @@ fn entries_the_parser_cannot_see_are_an_error_not_an_empty_feed() {
         other => panic!("expected an error, got {other:?}"),
     }
 }
+
+#[test]
+fn a_doctype_with_an_internal_subset_is_read_and_its_entities_never_expanded() {
+    // The first `>` is inside the subset; the entities (a "billion laughs" among them) are
+    // left as the text they are: expanding declared entities is how XML bombs work.
+    let doc = concat!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n  <!ENTITY lol \"lol\">\n",
+        "  <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n",
+        "  <!ENTITY company \"Example Corp\">\n]>\n",
+        "<rss version=\"2.0\"><channel><title>T</title><item><title>Major outage at &company; &lol2;</title>",
+        "<guid>1</guid></item></channel></rss>"
+    );
+    let feed = parse(doc.as_bytes()).unwrap();
+    assert_eq!(feed.entries.len(), 1);
+    assert_eq!(feed.entries[0].title, "Major outage at &company; &lol2;");
+}

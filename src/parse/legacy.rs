@@ -36,7 +36,8 @@ fn root_tag(text: &str) -> Option<(usize, usize)> {
         } else if rest.starts_with("<!--") {
             "-->"
         } else if rest.starts_with("<!") {
-            ">"
+            at += declaration_len(rest)?;
+            continue;
         } else if rest.starts_with('<') {
             let end = at + rest.find('>')? + 1;
             return Some((at, end));
@@ -44,6 +45,19 @@ fn root_tag(text: &str) -> Option<(usize, usize)> {
             return None;
         };
         at += rest.find(close)? + close.len();
+    }
+}
+
+/// The length of a `<!DOCTYPE …>` (or other `<!…>`) declaration at the start of `rest`,
+/// its internal subset (`[ <!ENTITY …> ]`) included: the first `>` may be inside it.
+pub(super) fn declaration_len(rest: &str) -> Option<usize> {
+    let first_close = rest.find('>')?;
+    match rest.find('[') {
+        Some(open) if open < first_close => {
+            let subset_end = open + rest[open..].find(']')?;
+            Some(subset_end + rest[subset_end..].find('>')? + 1)
+        }
+        _ => Some(first_close + 1),
     }
 }
 

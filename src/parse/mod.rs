@@ -406,7 +406,7 @@ fn root_name(body: &str) -> Option<String> {
             {
                 return Some("html".into());
             }
-            rest = &r[r.find('>')? + 1..];
+            rest = &rest[legacy::declaration_len(rest)?..];
         } else if let Some(r) = rest.strip_prefix('<') {
             let end = r
                 .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
