@@ -223,8 +223,9 @@ fn cluster_details(cluster: &CorrelatedOutage) -> Vec<String> {
     lines
 }
 
-/// The detail lines under the title: transition, components, vendor and when.
-fn details(event: &EventPayload) -> Vec<String> {
+/// The detail lines under the title: transition, components, vendor and when (also the
+/// body of an email, `mail.rs`).
+pub(crate) fn details(event: &EventPayload) -> Vec<String> {
     if let EventDetail::CorrelatedOutage(cluster) = &event.detail {
         return cluster_details(cluster);
     }

@@ -20,6 +20,9 @@ pub struct AttemptResult {
     /// The receiver's `Retry-After`, if it gave one.
     #[serde(skip)]
     pub retry_after: Option<Duration>,
+    /// The receiver refused for good (an SMTP 5yz reply): no retry, a dead letter at once.
+    #[serde(skip)]
+    pub permanent: bool,
 }
 
 impl AttemptResult {
@@ -66,6 +69,7 @@ pub(super) async fn send(
         error: None,
         duration_ms: 0,
         retry_after: None,
+        permanent: false,
     };
     match request.body(body).send().await {
         Ok(mut response) => {

@@ -1,0 +1,436 @@
+//! The email channel: a webhook with `format = "email"` sends each event as one mail over
+//! SMTP (lettre, rustls) instead of an HTTP POST, through the same queue, retries and dead
+//! letters.
+//!
+//! The message says what the vendor said: a subject such as `Zoom: outage since 07:19 UTC —
+//! Login failures`, a text/plain body with the detail lines every chat format shows (state,
+//! components, since when, the link) and an HTML alternative of the same, escaped. Its
+//! `Message-ID` is the event id, so a retried send is recognisable as the same mail.
+//!
+//! SMTP's answer maps onto an [`AttemptResult`]: the reply code is the status (2yz is
+//! accepted), a 4yz reply or a broken connection is a failure retried like any other, and a
+//! 5yz reply (a refused recipient, sender or message) is permanent: the event becomes a dead
+//! letter at once, since RFC 5321 says not to repeat the same request. The password never
+//! appears in `Debug`, logs or errors.
+
+use super::format;
+use super::AttemptResult;
+use crate::model::{EventDetail, EventPayload, ServiceState, StoredEvent};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::fmt;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// `smtps://`: TLS from the first byte (port 465 by default).
+    Tls,
+    /// `smtp://` with `starttls = true` (the default): plain, then STARTTLS, which the server
+    /// must offer; nothing is sent before it (port 587 by default).
+    StartTls,
+    /// `smtp://` with `starttls = false`: a trusted relay; a password only to loopback.
+    Plain,
+}
+
+impl Security {
+    /// How `webhooks list` and `test` name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Security::Tls => "TLS",
+            Security::StartTls => "STARTTLS",
+            Security::Plain => "plain",
+        }
+    }
+}
+
+/// An SMTP password; its `Debug` is redacted so no log or printed configuration shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(text: String) -> Password {
+        Password(text)
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// Where and how an email channel sends, validated (`deliver/config.rs` builds it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Email {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub from: Mailbox,
+    pub to: Vec<Mailbox>,
+    /// `username` and the password (`password` or `password_env`), for SMTP AUTH.
+    pub login: Option<(String, Password)>,
+}
+
+impl Email {
+    /// The recipients as a list for people: `ops@example.com, oncall@example.com`.
+    pub fn recipients(&self) -> String {
+        self.to
+            .iter()
+            .map(|m| m.email.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn server(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// Subjects longer than this are cut (RFC 5322 advises lines under 78 characters; mail
+/// clients show about this much).
+const SUBJECT_CHARS: usize = 150;
+
+/// The vendor's name as people read it: the feed's title, else the vendor key.
+fn vendor_name(event: &EventPayload) -> Option<String> {
+    event
+        .feed()
+        .map(|f| f.title.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .or_else(|| event.vendor().map(str::to_string))
+}
+
+/// The subject line: `Zoom: outage since 07:19 UTC — Login failures` for a change, the
+/// event's title for the other kinds.
+pub fn subject(event: &EventPayload) -> String {
+    let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = match (&event.detail, vendor_name(event)) {
+        (EventDetail::StateChange(_) | EventDetail::ComponentChange(_), Some(vendor)) => {
+            let to = event
+                .transition()
+                .map_or(ServiceState::Operational, |t| t.1);
+            let component = event
+                .component()
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default();
+            let when = clock(&event.occurred_at);
+            let state = match to {
+                ServiceState::Operational => format!("operational again at {when}"),
+                other => format!("{other} since {when}"),
+            };
+            match event.incident().map(|i| one_line(&i.title)) {
+                Some(said) if !said.is_empty() => format!("{vendor}{component}: {state} — {said}"),
+                _ => format!("{vendor}{component}: {state}"),
+            }
+        }
+        _ => match one_line(&event.title) {
+            t if t.is_empty() => format!("statuswatch: {}", event.kind_name().replace('_', " ")),
+            t => t,
+        },
+    };
+    cut(&text, SUBJECT_CHARS)
+}
+
+/// HH:MM UTC of a stored time, or the text as it is.
+fn clock(text: &str) -> String {
+    crate::store::parse_time_text(text)
+        .map_or_else(|| text.to_string(), |t| t.format("%H:%M UTC").to_string())
+}
+
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The link, when it is http(s) (a feed's text never puts `javascript:` in a mail).
+fn safe_link(event: &EventPayload) -> Option<String> {
+    let url = url::Url::parse(event.link.as_deref()?).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+/// The text/plain body: the readable summary, what the vendor called it, the detail lines
+/// (state, components, feed, since; a correlated outage's members), the link and a footer.
+pub fn text_body(event: &StoredEvent) -> String {
+    let p = &event.payload;
+    let mut out = String::new();
+    out.push_str(&format::summary(p));
+    out.push_str("\n\n");
+    if let Some(incident) = p.incident() {
+        out.push_str(&format!("Incident: {}\n", incident.title.trim()));
+    }
+    for line in format::details(p) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if let Some(link) = safe_link(p) {
+        out.push_str(&format!("Link: {link}\n"));
+    }
+    out.push_str(&format!(
+        "\n-- \nstatuswatch · event {} (seq {})\n",
+        p.id, event.seq
+    ));
+    out
+}
+
+/// The HTML alternative: the same lines, every piece of feed text escaped.
+pub fn html_body(event: &StoredEvent) -> String {
+    let p = &event.payload;
+    let text = |s: &str| html_escape::encode_text(s).into_owned();
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html><body>\n<h2>{}</h2>\n",
+        text(&subject(p))
+    );
+    if let Some(incident) = p.incident() {
+        out.push_str(&format!("<p><b>{}</b></p>\n", text(incident.title.trim())));
+    }
+    out.push_str("<ul>\n");
+    for line in format::details(p) {
+        out.push_str(&format!("<li>{}</li>\n", text(&line)));
+    }
+    out.push_str("</ul>\n");
+    if let Some(link) = safe_link(p) {
+        out.push_str(&format!(
+            "<p><a href=\"{}\">{}</a></p>\n",
+            html_escape::encode_double_quoted_attribute(&link),
+            text(&link)
+        ));
+    }
+    out.push_str(&format!(
+        "<p style=\"color:#607d8b\">statuswatch · event {} (seq {})</p>\n</body></html>\n",
+        text(&p.id),
+        event.seq
+    ));
+    out
+}
+
+/// The mail for one event.
+fn message(email: &Email, event: &StoredEvent) -> Result<Message, lettre::error::Error> {
+    let mut builder = Message::builder()
+        .from(email.from.clone())
+        .subject(subject(&event.payload))
+        .message_id(Some(format!("<{}@statuswatch>", event.payload.id)));
+    for to in &email.to {
+        builder = builder.to(to.clone());
+    }
+    builder.multipart(MultiPart::alternative_plain_html(
+        text_body(event),
+        html_body(event),
+    ))
+}
+
+fn transport(
+    email: &Email,
+    timeout: Duration,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    let tls = || {
+        TlsParameters::new_rustls(email.host.clone())
+            .map_err(|e| format!("cannot set up TLS for {}: {}", email.server(), chain(&e)))
+    };
+    let tls = match email.security {
+        Security::Tls => Tls::Wrapper(tls()?),
+        Security::StartTls => Tls::Required(tls()?),
+        Security::Plain => Tls::None,
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(email.host.clone())
+        .port(email.port)
+        .tls(tls)
+        .timeout(Some(timeout));
+    if let Some((user, Password(password))) = &email.login {
+        builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+    }
+    Ok(builder.build())
+}
+
+/// An error and its causes on one line.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// One attempt: the event as a mail to every recipient, within `timeout`.
+pub(super) async fn send(email: &Email, event: &StoredEvent, timeout: Duration) -> AttemptResult {
+    let started = Instant::now();
+    let mut result = AttemptResult {
+        status: None,
+        error: None,
+        duration_ms: 0,
+        retry_after: None,
+        permanent: false,
+    };
+    let outcome = match (message(email, event), transport(email, timeout)) {
+        (Err(e), _) => Err(format!("cannot build the mail: {e}")),
+        (_, Err(e)) => Err(e),
+        (Ok(message), Ok(transport)) => {
+            match tokio::time::timeout(timeout, transport.send(message)).await {
+                Err(_) => Err(format!(
+                    "no answer from SMTP server {} within {} ms",
+                    email.server(),
+                    timeout.as_millis()
+                )),
+                Ok(Ok(response)) => {
+                    result.status = Some(u16::from(response.code()));
+                    Ok(())
+                }
+                Ok(Err(e)) => {
+                    result.status = e.status().map(u16::from);
+                    result.permanent = e.is_permanent();
+                    Err(describe(email, &e))
+                }
+            }
+        }
+    };
+    if let Err(e) = outcome {
+        result.error = Some(e);
+        // A reply of 2yz with an error would read as delivered: an error is never a success.
+        if result.is_success() {
+            result.status = None;
+        }
+    }
+    result.duration_ms = started.elapsed().as_millis() as u64;
+    result
+}
+
+/// An SMTP error as a line naming the server: `SMTP 550 from mail.example.com:587: 5.1.1
+/// <nobody@example.com>: Recipient address rejected`, `cannot connect to SMTP server ...`.
+fn describe(email: &Email, err: &lettre::transport::smtp::Error) -> String {
+    let server = email.server();
+    if let Some(code) = err.status() {
+        // The server's own words are the error's source; lettre's prefix names the class.
+        let said = std::error::Error::source(err)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
+        return cut(&format!("SMTP {code} from {server}: {said}"), 300);
+    }
+    let what = if err.is_timeout() {
+        format!("no answer from SMTP server {server}")
+    } else if err.is_tls() {
+        format!("TLS with SMTP server {server} failed")
+    } else if err.is_client() {
+        format!("SMTP server {server}")
+    } else {
+        format!("cannot connect to SMTP server {server}")
+    };
+    let why = std::error::Error::source(err)
+        .map(chain)
+        .unwrap_or_else(|| err.to_string());
+    let hint = if why.contains("STARTTLS") {
+        " (starttls is required unless the webhook says starttls = false, for a trusted relay)"
+    } else {
+        ""
+    };
+    cut(&format!("{what}: {why}{hint}"), 300)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outage() -> StoredEvent {
+        let mut payload = crate::model::event::samples::payload(
+            "state_change",
+            "zoom",
+            "operational",
+            "outage",
+            &["API", "Web"],
+        );
+        payload.link = Some("https://status.zoom.us/incidents/abc".into());
+        if let EventDetail::StateChange(change) = &mut payload.detail {
+            change.feed.title = "Zoom".into();
+            change.incident = Some(crate::model::event::IncidentRef {
+                id: 1,
+                title: "Login <failures> & more".into(),
+                link: None,
+                status: crate::model::Status::Outage,
+                phase: None,
+                started_at: "2025-10-20T07:11:00Z".into(),
+                components: Vec::new(),
+            });
+        }
+        StoredEvent {
+            seq: 7,
+            body: String::new(),
+            payload,
+        }
+    }
+
+    #[test]
+    fn the_subject_names_the_vendor_the_state_since_when_and_what_the_vendor_said() {
+        let e = outage();
+        assert_eq!(
+            subject(&e.payload),
+            "Zoom: outage since 07:11 UTC — Login <failures> & more"
+        );
+        let mut back = e.payload.clone();
+        if let EventDetail::StateChange(change) = &mut back.detail {
+            change.from = ServiceState::Outage;
+            change.to = ServiceState::Operational;
+        }
+        assert!(
+            subject(&back).starts_with("Zoom: operational again at 07:11 UTC"),
+            "{}",
+            subject(&back)
+        );
+        let mut long = e.payload;
+        long.title = "x".repeat(500);
+        if let EventDetail::StateChange(change) = &mut long.detail {
+            change.incident.as_mut().unwrap().title = "y\n".repeat(500);
+        }
+        let s = subject(&long);
+        assert_eq!(s.chars().count(), SUBJECT_CHARS);
+        assert!(!s.contains('\n'));
+    }
+
+    #[test]
+    fn the_bodies_carry_the_details_and_the_html_one_escapes_feed_text() {
+        let e = outage();
+        let text = text_body(&e);
+        for want in [
+            "Incident: Login <failures> & more",
+            "Components: API, Web",
+            "Link: https://status.zoom.us/incidents/abc",
+            "(seq 7)",
+        ] {
+            assert!(text.contains(want), "{want} in {text}");
+        }
+        let html = html_body(&e);
+        assert!(html.contains("Login &lt;failures&gt; &amp; more"), "{html}");
+        assert!(!html.contains("<failures>"), "{html}");
+        let mut bad = outage();
+        bad.payload.link = Some("javascript:alert(1)".into());
+        assert!(!html_body(&bad).contains("javascript"));
+        assert!(!text_body(&bad).contains("javascript"));
+    }
+
+    #[test]
+    fn the_password_is_never_in_debug_output() {
+        let email = Email {
+            host: "mail.example.com".into(),
+            port: 587,
+            security: Security::StartTls,
+            from: "statuswatch <alerts@example.com>".parse().unwrap(),
+            to: vec!["ops@example.com".parse().unwrap()],
+            login: Some(("alerts".into(), Password::new("hunter2-secret".into()))),
+        };
+        let shown = format!("{email:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+        assert_eq!(email.recipients(), "ops@example.com");
+    }
+}
