@@ -115,12 +115,12 @@ fn transition(event: &EventPayload) -> Option<String> {
         .map(|(from, to)| format!("{from} → {to}"))
 }
 
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Cuts to at most `max` characters, with an ellipsis when cut.
-fn cut(s: &str, max: usize) -> String {
+pub(super) fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }
@@ -167,7 +167,7 @@ fn odds(p: f64) -> String {
 }
 
 /// HH:MM UTC of a stored time, or the text as it is.
-fn clock(text: &str) -> String {
+pub(super) fn clock(text: &str) -> String {
     crate::store::parse_time_text(text)
         .map_or_else(|| text.to_string(), |t| t.format("%H:%M UTC").to_string())
 }

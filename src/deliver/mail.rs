@@ -13,7 +13,8 @@
 //! letter at once, since RFC 5321 says not to repeat the same request. The password never
 //! appears in `Debug`, logs or errors.
 
-use super::format;
+use super::format::{self, clock, cut, one_line};
+use super::send::with_causes;
 use super::AttemptResult;
 use crate::model::{EventDetail, EventPayload, ServiceState, StoredEvent};
 use lettre::message::{Mailbox, MultiPart};
@@ -106,7 +107,6 @@ fn vendor_name(event: &EventPayload) -> Option<String> {
 /// The subject line: `Zoom: outage since 07:19 UTC — Login failures` for a change, the
 /// event's title for the other kinds.
 pub fn subject(event: &EventPayload) -> String {
-    let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     let text = match (&event.detail, vendor_name(event)) {
         (EventDetail::StateChange(_) | EventDetail::ComponentChange(_), Some(vendor)) => {
             let to = event
@@ -132,21 +132,6 @@ pub fn subject(event: &EventPayload) -> String {
         },
     };
     cut(&text, SUBJECT_CHARS)
-}
-
-/// HH:MM UTC of a stored time, or the text as it is.
-fn clock(text: &str) -> String {
-    crate::store::parse_time_text(text)
-        .map_or_else(|| text.to_string(), |t| t.format("%H:%M UTC").to_string())
-}
-
-fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// The link, when it is http(s) (a feed's text never puts `javascript:` in a mail).
@@ -230,8 +215,12 @@ fn transport(
     timeout: Duration,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let tls = || {
-        TlsParameters::new_rustls(email.host.clone())
-            .map_err(|e| format!("cannot set up TLS for {}: {}", email.server(), chain(&e)))
+        TlsParameters::new_rustls(email.host.clone()).map_err(|e| {
+            with_causes(
+                format!("cannot set up TLS for {}: {e}", email.server()),
+                std::error::Error::source(&e),
+            )
+        })
     };
     let tls = match email.security {
         Security::Tls => Tls::Wrapper(tls()?),
@@ -246,21 +235,6 @@ fn transport(
         builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
     }
     Ok(builder.build())
-}
-
-/// An error and its causes on one line.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let line = cause.to_string();
-        if !text.contains(&line) {
-            text.push_str(": ");
-            text.push_str(&line);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// One attempt: the event as a mail to every recipient, within `timeout`.
@@ -315,8 +289,10 @@ fn describe(email: &Email, err: &lettre::transport::smtp::Error) -> String {
         let said = std::error::Error::source(err)
             .map(|s| s.to_string())
             .unwrap_or_default();
-        let said = said.split_whitespace().collect::<Vec<_>>().join(" ");
-        return cut(&format!("SMTP {code} from {server}: {said}"), 300);
+        return cut(
+            &format!("SMTP {code} from {server}: {}", one_line(&said)),
+            300,
+        );
     }
     let what = if err.is_timeout() {
         format!("no answer from SMTP server {server}")
@@ -327,9 +303,10 @@ fn describe(email: &Email, err: &lettre::transport::smtp::Error) -> String {
     } else {
         format!("cannot connect to SMTP server {server}")
     };
-    let why = std::error::Error::source(err)
-        .map(chain)
-        .unwrap_or_else(|| err.to_string());
+    let why = match std::error::Error::source(err) {
+        Some(cause) => with_causes(cause.to_string(), cause.source()),
+        None => err.to_string(),
+    };
     let hint = if why.contains("STARTTLS") {
         " (starttls is required unless the webhook says starttls = false, for a trusted relay)"
     } else {

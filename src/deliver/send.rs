@@ -114,12 +114,20 @@ fn describe(err: reqwest::Error, timeout: Duration) -> String {
         return format!("no answer within {} ms", timeout.as_millis());
     }
     let err = err.without_url();
-    let mut text = if err.is_connect() {
+    let text = if err.is_connect() {
         "cannot connect".to_string()
     } else {
         err.to_string()
     };
-    let mut source = std::error::Error::source(&err);
+    with_causes(text, std::error::Error::source(&err))
+}
+
+/// `text` followed by each cause's words (`: cause: its cause`), a cause `text` already ends
+/// with left out.
+pub(super) fn with_causes(
+    mut text: String,
+    mut source: Option<&(dyn std::error::Error + 'static)>,
+) -> String {
     while let Some(cause) = source {
         let line = cause.to_string();
         if !text.ends_with(&line) {
