@@ -240,13 +240,7 @@ fn transport(
 /// One attempt: the event as a mail to every recipient, within `timeout`.
 pub(super) async fn send(email: &Email, event: &StoredEvent, timeout: Duration) -> AttemptResult {
     let started = Instant::now();
-    let mut result = AttemptResult {
-        status: None,
-        error: None,
-        duration_ms: 0,
-        retry_after: None,
-        permanent: false,
-    };
+    let mut result = AttemptResult::default();
     let outcome = match (message(email, event), transport(email, timeout)) {
         (Err(e), _) => Err(format!("cannot build the mail: {e}")),
         (_, Err(e)) => Err(e),
