@@ -278,14 +278,39 @@ fn starttls_is_required_by_default_so_nothing_is_sent_to_a_server_without_it() {
     let mut zoom = TestFeed::new(&sandbox.db(), "zoom", "saas");
     sandbox.write(
         "statuswatch.toml",
-        &(email_hook("mail", &smtp.url(), &["ops@example.com"], "") + FAST),
+        &(email_hook("mail", &smtp.url(), &["ops@example.com"], "")
+            + &email_hook(
+                "tls",
+                &format!("smtps://127.0.0.1:{}", smtp.port),
+                &["ops@example.com"],
+                "",
+            )
+            + FAST),
     );
     poll(&sandbox, &[]);
     zoom.publish(&[("i1", Status::Outage, &[])]);
     let s = poll(&sandbox, &["--deliver-timeout", "300ms"]);
     assert_eq!(s["delivered"], 0, "{s}");
-    let log = attempts(&sandbox);
-    let error = log[0].2.as_deref().unwrap();
+    let first_error = |webhook: &str| -> String {
+        sandbox
+            .sql()
+            .query_row(
+                "SELECT error FROM deliveries WHERE webhook = ?1 ORDER BY id LIMIT 1",
+                [webhook],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    // smtps:// starts with a TLS handshake, which a plain server cannot answer.
+    let error = first_error("tls");
+    assert!(
+        error.starts_with(&format!(
+            "cannot connect to SMTP server 127.0.0.1:{}",
+            smtp.port
+        )) && error.contains("corrupt message"),
+        "rustls read the plain greeting as a bad TLS record: {error}"
+    );
+    let error = first_error("mail");
     assert!(
         error.contains(&format!("SMTP server 127.0.0.1:{}", smtp.port))
             && error.contains("STARTTLS"),
