@@ -359,3 +359,66 @@ fn webhooks_test_sends_a_test_mail_and_reports_the_smtp_answer() {
         stdout(&out)
     );
 }
+
+#[test]
+fn starttls_with_the_relays_own_ca_sends_the_login_and_the_mail_encrypted_and_checks_the_certificate(
+) {
+    let sandbox = Sandbox::new();
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert_file = sandbox.write("relay.pem", &cert.cert.pem());
+    let key_file = sandbox.write("relay.key", &cert.signing_key.serialize_pem());
+    let smtp = SmtpServer::start(SmtpOptions {
+        login: Some(("alerts".into(), "tls-only-pw".into())),
+        tls: Some((cert_file.clone(), key_file)),
+        ..SmtpOptions::default()
+    });
+    let mut zoom = TestFeed::new(&sandbox.db(), "zoom", "saas");
+    let login = "username = \"alerts\"\npassword_env = \"SW_PW\"";
+    sandbox.write(
+        "statuswatch.toml",
+        &(email_hook(
+            "trusted",
+            &smtp.url(),
+            &["ops@example.com"],
+            &format!(
+                "tls_ca_file = {:?}\n{login}",
+                cert_file.display().to_string()
+            ),
+        ) + &email_hook("untrusted", &smtp.url(), &["ops@example.com"], login)
+            + FAST),
+    );
+    let poll_with_pw = |extra: &[&str]| {
+        let mut args = vec!["poll", "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = sandbox
+            .command(&args)
+            .env("SW_PW", "tls-only-pw")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        summary(&out)
+    };
+    poll_with_pw(&[]);
+    zoom.publish(&[("i1", Status::Outage, &[])]);
+    let s = poll_with_pw(&["--deliver-timeout", "1s"]);
+    assert_eq!(s["delivered"], 1, "{s}");
+
+    let got = smtp.messages();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["tls"], true, "the mail went over STARTTLS");
+    assert_eq!(got[0]["auth_login"], "alerts");
+    // Without the relay's CA the certificate is not trusted, and nothing is sent.
+    let error: String = sandbox
+        .sql()
+        .query_row(
+            "SELECT error FROM deliveries WHERE webhook = 'untrusted' ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        error.contains(&format!("SMTP server 127.0.0.1:{}", smtp.port))
+            && error.contains("UnknownIssuer"),
+        "{error}"
+    );
+}

@@ -9,7 +9,7 @@
 
 use super::filter::{parse_kind, Filter, Transition, ALL_KINDS};
 use super::format::Format;
-use super::mail::{Email, Password, Security};
+use super::mail::{CaFile, Email, Password, Security};
 use super::sign::Secret;
 use super::{DeliveryPolicy, Webhook};
 use crate::duration::parse_duration;
@@ -63,6 +63,9 @@ pub struct RawWebhook {
     pub password: Option<Spanned<String>>,
     /// Email only: the name of an environment variable holding the password.
     pub password_env: Option<Spanned<String>>,
+    /// Email only: a PEM file of CA certificates to trust besides the usual roots (a relay
+    /// with a private CA).
+    pub tls_ca_file: Option<Spanned<String>>,
 }
 
 /// The `[delivery]` table; durations are strings such as `"500ms"`, `"30s"`, `"10m"`, `"8h"`.
@@ -302,6 +305,7 @@ fn build_webhook(
         username: raw.username,
         password: raw.password,
         password_env: raw.password_env,
+        tls_ca_file: raw.tls_ca_file,
     };
     // An email channel's url is smtp(s)://, and its mail settings are checked together.
     let (url, email) = if is_email {
@@ -408,6 +412,7 @@ struct EmailKeys {
     username: Option<Spanned<String>>,
     password: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
+    tls_ca_file: Option<Spanned<String>>,
 }
 
 impl EmailKeys {
@@ -592,6 +597,9 @@ fn build_email(
             problems.at(span, format!("webhook {name:?}: the password would cross the network unencrypted: use smtps://, or leave starttls on (starttls = false with a password is only for localhost)"));
         }
     }
+    let ca = keys
+        .tls_ca_file
+        .and_then(|file| ca_file(file, security, name, problems));
     if problems.count() > before {
         return None;
     }
@@ -602,8 +610,41 @@ fn build_email(
         from: from?,
         to,
         login,
+        ca,
     };
     Some((parsed, email))
+}
+
+/// Reads `tls_ca_file` (a path as written, relative ones from the working directory) and
+/// checks that it holds PEM certificates, so a wrong path fails at start, not at the first
+/// outage.
+fn ca_file(
+    file: Spanned<String>,
+    security: Security,
+    name: &str,
+    problems: &mut Problems<'_>,
+) -> Option<CaFile> {
+    let span = file.span();
+    let path = std::path::PathBuf::from(file.into_inner().trim());
+    if security == Security::Plain {
+        problems.at(span, format!("webhook {name:?}: tls_ca_file is for TLS, but starttls = false: leave one of them out"));
+        return None;
+    }
+    let problem = match std::fs::read(&path) {
+        Ok(pem) => match CaFile::new(path.clone(), pem) {
+            Ok(ca) => return Some(ca),
+            Err(e) => format!(
+                "webhook {name:?}: tls_ca_file {} holds no PEM certificate ({e})",
+                path.display()
+            ),
+        },
+        Err(e) => format!(
+            "webhook {name:?}: cannot read tls_ca_file {}: {e}",
+            path.display()
+        ),
+    };
+    problems.at(span, problem);
+    None
 }
 
 #[cfg(test)]
@@ -910,6 +951,45 @@ vendors = []
         let err = problems("[[webhooks]]\nname = \"a\"\nurl = \"smtp://mail.example.com\"\n");
         assert!(
             err.contains("line 3: webhook \"a\": url must be http or https, not \"smtp\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_tls_ca_file_must_be_readable_pem_and_needs_tls() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("ca.txt");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let missing = dir.path().join("missing.pem");
+        let base = format!("{MAIL}from = \"a@example.com\"\nto = [\"b@example.com\"]\n");
+        let err = problems(&format!(
+            "{base}url = \"smtp://mail.example.com\"\ntls_ca_file = {:?}\n",
+            missing.display().to_string()
+        ));
+        assert!(
+            err.contains(&format!(
+                "line 7: webhook \"mail\": cannot read tls_ca_file {}",
+                missing.display()
+            )),
+            "{err}"
+        );
+        let err = problems(&format!(
+            "{base}url = \"smtp://mail.example.com\"\ntls_ca_file = {:?}\n",
+            not_pem.display().to_string()
+        ));
+        assert!(
+            err.contains(&format!(
+                "line 7: webhook \"mail\": tls_ca_file {} holds no PEM certificate",
+                not_pem.display()
+            )),
+            "{err}"
+        );
+        let err = problems(&format!(
+            "{base}url = \"smtp://localhost\"\nstarttls = false\ntls_ca_file = {:?}\n",
+            not_pem.display().to_string()
+        ));
+        assert!(
+            err.contains("line 8: webhook \"mail\": tls_ca_file is for TLS, but starttls = false"),
             "{err}"
         );
     }

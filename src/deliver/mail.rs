@@ -19,7 +19,7 @@ use super::AttemptResult;
 use crate::model::{EventDetail, EventPayload, ServiceState, StoredEvent};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::fmt;
 use std::time::Duration;
@@ -74,6 +74,33 @@ pub struct Email {
     pub to: Vec<Mailbox>,
     /// `username` and the password (`password` or `password_env`), for SMTP AUTH.
     pub login: Option<(String, Password)>,
+    /// `tls_ca_file`: certificates trusted besides Mozilla's roots.
+    pub ca: Option<CaFile>,
+}
+
+/// The CA certificates of `tls_ca_file`, checked when the configuration is read.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CaFile {
+    path: std::path::PathBuf,
+    pem: Vec<u8>,
+}
+
+impl CaFile {
+    /// The file's certificates, or why they cannot be used.
+    pub fn new(path: std::path::PathBuf, pem: Vec<u8>) -> Result<CaFile, String> {
+        // lettre takes a file with no certificate at all as an empty list.
+        if memchr::memmem::find(&pem, b"-----BEGIN CERTIFICATE-----").is_none() {
+            return Err("no -----BEGIN CERTIFICATE----- block".to_string());
+        }
+        Certificate::from_pem(&pem).map_err(|e| e.to_string())?;
+        Ok(CaFile { path, pem })
+    }
+}
+
+impl fmt::Debug for CaFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CaFile({})", self.path.display())
+    }
 }
 
 impl Email {
@@ -215,7 +242,13 @@ fn transport(
     timeout: Duration,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let tls = || {
-        TlsParameters::new_rustls(email.host.clone()).map_err(|e| {
+        let mut params = TlsParameters::builder(email.host.clone());
+        if let Some(ca) = &email.ca {
+            let cert = Certificate::from_pem(&ca.pem)
+                .map_err(|e| format!("tls_ca_file {}: {e}", ca.path.display()))?;
+            params = params.add_root_certificate(cert);
+        }
+        params.build_rustls().map_err(|e| {
             with_causes(
                 format!("cannot set up TLS for {}: {e}", email.server()),
                 std::error::Error::source(&e),
@@ -398,6 +431,7 @@ mod tests {
             from: "statuswatch <alerts@example.com>".parse().unwrap(),
             to: vec!["ops@example.com".parse().unwrap()],
             login: Some(("alerts".into(), Password::new("hunter2-secret".into()))),
+            ca: None,
         };
         let shown = format!("{email:?}");
         assert!(!shown.contains("hunter2"), "{shown}");

@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,8 +17,10 @@ pub struct SmtpOptions {
     pub refuse: Vec<String>,
     /// The first this many DATA commands are answered with 451.
     pub tempfail: usize,
-    /// `(user, password)`: AUTH required (over plain loopback).
+    /// `(user, password)`: AUTH required (over plain loopback, or after STARTTLS with `tls`).
     pub login: Option<(String, String)>,
+    /// `(certificate PEM file, key PEM file)`: STARTTLS offered and required.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// One running server; killed when dropped.
@@ -42,6 +44,9 @@ impl SmtpServer {
         }
         if let Some((user, password)) = &options.login {
             cmd.args(["--login", &format!("{user}:{password}")]);
+        }
+        if let Some((cert, key)) = &options.tls {
+            cmd.arg("--cert").arg(cert).arg("--key").arg(key);
         }
         let mut child = cmd
             .stdin(Stdio::piped())

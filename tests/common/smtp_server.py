@@ -7,7 +7,9 @@ text/plain and text/html parts (decoded), and the login that authenticated the s
 
   --refuse ADDR      answer RCPT TO ADDR with 550 (repeatable)
   --tempfail N       answer the first N DATA commands with 451
-  --login USER:PASS  offer AUTH (PLAIN, LOGIN) over plain loopback and require it
+  --login USER:PASS  offer AUTH (PLAIN, LOGIN) and require it (over plain loopback, unless
+                     --cert is given: then only after STARTTLS)
+  --cert PEM --key PEM  offer STARTTLS with this certificate and require it before MAIL
 """
 
 import argparse
@@ -16,6 +18,7 @@ import email
 import email.policy
 import json
 import os
+import ssl
 import sys
 
 try:
@@ -56,6 +59,7 @@ class Handler:
             "date": str(msg["Date"]),
             "text": plain.get_content() if plain else None,
             "html": html.get_content() if html else None,
+            "tls": session.ssl is not None,
             "auth_login": login.login.decode() if isinstance(login, LoginPassword) else None,
             "auth_password": login.password.decode() if isinstance(login, LoginPassword) else None,
         }
@@ -84,7 +88,14 @@ async def main():
     parser.add_argument("--refuse", action="append", default=[])
     parser.add_argument("--tempfail", type=int, default=0)
     parser.add_argument("--login")
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
     args = parser.parse_args()
+    tls = {}
+    if args.cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
+        tls = {"tls_context": context, "require_starttls": True}
     handler = Handler(args.dir, args.refuse, args.tempfail)
 
     def protocol():
@@ -94,9 +105,10 @@ async def main():
                 handler,
                 authenticator=authenticator((user, password)),
                 auth_required=True,
-                auth_require_tls=False,
+                auth_require_tls=bool(tls),
+                **tls,
             )
-        return SMTP(handler)
+        return SMTP(handler, **tls)
 
     loop = asyncio.get_running_loop()
     server = await loop.create_server(protocol, host="127.0.0.1", port=0)
