@@ -191,7 +191,9 @@ CREATE TABLE webhooks (
     added_at   TEXT    NOT NULL,
     start_seq  INTEGER NOT NULL,                     -- events after this one are its to send
     cursor_seq INTEGER NOT NULL,                     -- events up to this one are queued or filtered out
-    seen_at    TEXT    NOT NULL                      -- the last time a configuration named it
+    seen_at    TEXT    NOT NULL,                     -- the last time a configuration named it
+    disabled_at     TEXT,                            -- the receiver answered 410 Gone: nothing is sent
+    disabled_reason TEXT                             -- the answer, for `webhooks list`
 ) WITHOUT ROWID;
 
 -- What each webhook still owes: pending events (sent in seq order, one at a time; a pending

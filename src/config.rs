@@ -14,6 +14,8 @@ use crate::correlate::settings::RawCorrelation;
 use crate::correlate::CorrelationSettings;
 use crate::deliver::config::{RawDelivery, RawWebhook};
 use crate::deliver::{DeliveryPolicy, Webhook};
+use crate::fetch::network::RawNetwork;
+use crate::fetch::NetworkPolicy;
 use crate::problems::{line_col, Problems};
 use crate::schedule::{self, CronSchedule};
 use chrono_tz::Tz;
@@ -52,6 +54,8 @@ pub struct Config {
     pub delivery: DeliveryPolicy,
     /// How correlated outages are judged (`[correlation]`).
     pub correlation: CorrelationSettings,
+    /// Where feeds and webhooks may connect beyond the defaults (`[network]`).
+    pub network: NetworkPolicy,
 }
 
 /// The file as written: every key optional except a webhook's `name` and `url`.
@@ -72,6 +76,9 @@ pub struct RawConfig {
     /// [`CorrelationSettings::default`]).
     #[serde(default)]
     pub correlation: RawCorrelation,
+    /// `[network]`: address ranges statuswatch may connect to beyond the defaults.
+    #[serde(default)]
+    pub network: RawNetwork,
 }
 
 impl RawConfig {
@@ -113,9 +120,15 @@ impl RawConfig {
                 .ok()
         });
         // Deliver validates its own tables; this file only hands them over.
-        let (webhooks, delivery) =
-            crate::deliver::config::build(self.webhooks, self.delivery, env, &mut problems);
+        let (webhooks, delivery) = crate::deliver::config::build_in(
+            self.webhooks,
+            self.delivery,
+            env,
+            source.as_deref().and_then(std::path::Path::parent),
+            &mut problems,
+        );
         let correlation = crate::correlate::settings::build(self.correlation, &mut problems);
+        let network = crate::fetch::network::build(self.network, &mut problems);
         if problems.count() > 0 {
             return Err(ConfigError::Invalid {
                 problems: problems.into_list(),
@@ -128,6 +141,7 @@ impl RawConfig {
             webhooks,
             delivery,
             correlation,
+            network,
         })
     }
 }
@@ -221,6 +235,17 @@ mod tests {
         assert!(config.webhooks.len() >= 3);
         assert!(config.webhooks.iter().any(|w| w.format == Format::Slack));
         assert!(config.webhooks.iter().any(|w| w.format == Format::Discord));
+        for format in [
+            Format::Teams,
+            Format::GoogleChat,
+            Format::Ntfy,
+            Format::Template,
+        ] {
+            assert!(
+                config.webhooks.iter().any(|w| w.format == format),
+                "{format}"
+            );
+        }
         assert!(config.webhooks.iter().any(|w| w.secret.is_some()));
     }
 

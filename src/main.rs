@@ -60,16 +60,28 @@ enum Command {
     Man(cli::manual::ManArgs),
 }
 
-/// Logs go to stderr; RUST_LOG overrides the level (the daemon logs at info; other commands print their own messages and log only errors).
-fn init_logging(format: cli::LogFormat, daemon: bool) {
-    let default = if daemon { "info" } else { "error" };
+/// Logs go to stderr. The level: the daemon logs at info, other commands print their own
+/// messages and log only errors; -q keeps errors only, -v debug and -vv trace (statuswatch's
+/// own, the libraries' at warn and debug); RUST_LOG, when set, overrides all of these.
+fn init_logging(global: &GlobalArgs, daemon: bool) {
+    let default = match (global.quiet, global.verbose) {
+        (true, _) => "error",
+        (false, 0) if daemon => "info",
+        (false, 0) => "error",
+        (false, 1) => "warn,statuswatch=debug",
+        (false, _) => "debug,statuswatch=trace",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    match format {
+        .with_ansi(
+            global
+                .color
+                .for_stream(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        );
+    match global.log_format {
         cli::LogFormat::Json => builder.json().init(),
         cli::LogFormat::Text => builder.init(),
     }
@@ -99,9 +111,10 @@ fn main() -> ExitCode {
         args.global.db = cli::default_db();
     }
     init_logging(
-        args.global.log_format,
+        &args.global,
         matches!(args.command, Command::Run(_) | Command::Serve(_)),
     );
+    cli::output::configure(args.global.quiet, args.global.color);
     let result = match &args.command {
         Command::Init(a) => cli::init::run(&args.global, a),
         Command::Feeds(a) => cli::feeds::run(&args.global, a),

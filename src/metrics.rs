@@ -164,7 +164,7 @@ impl PollerMetrics {
     pub fn attempt(&self, record: &AttemptRecord) {
         let outcome = match record.outcome {
             AttemptOutcome::Delivered => "delivered",
-            AttemptOutcome::Failed { .. } => "failed",
+            AttemptOutcome::Failed { .. } | AttemptOutcome::Gone => "failed",
             AttemptOutcome::Dead => "dead",
         };
         self.deliveries

@@ -232,12 +232,27 @@ impl Pipeline {
         feeds: Vec<FeedRow>,
         options: CycleOptions,
     ) -> Result<(PollSummary, Vec<FeedReport>), StoreError> {
+        self.poll_observed(feeds, options, || {}).await
+    }
+
+    /// [`Pipeline::poll`], calling `feed_done` as each feed's work ends (a command's
+    /// progress bar counts them).
+    pub async fn poll_observed(
+        &self,
+        feeds: Vec<FeedRow>,
+        options: CycleOptions,
+        feed_done: impl Fn(),
+    ) -> Result<(PollSummary, Vec<FeedReport>), StoreError> {
         let total = feeds.len();
-        let done =
-            futures::future::join_all(feeds.into_iter().map(|feed| self.poll_feed(feed, options)))
-                .await
-                .into_iter()
-                .collect::<Result<Vec<Done>, StoreError>>()?;
+        let feed_done = &feed_done;
+        let done = futures::future::join_all(feeds.into_iter().map(|feed| async move {
+            let done = self.poll_feed(feed, options).await;
+            feed_done();
+            done
+        }))
+        .await
+        .into_iter()
+        .collect::<Result<Vec<Done>, StoreError>>()?;
         self.settle(total, done).await
     }
 

@@ -39,6 +39,17 @@ impl<'a> Problems<'a> {
             .push(format!("{}: line {line}: {}", self.origin, message.into()));
     }
 
+    /// Records a problem on a line found otherwise (inside a value: a template's own line).
+    pub fn at_line(&mut self, line: usize, message: impl Into<String>) {
+        self.list
+            .push(format!("{}: line {line}: {}", self.origin, message.into()));
+    }
+
+    /// The file's text under `span` (empty when it is out of range).
+    pub fn text_at(&self, span: Range<usize>) -> &'a str {
+        self.text.get(span).unwrap_or("")
+    }
+
     /// The 1-based line of a byte offset in the file.
     pub fn line(&self, offset: usize) -> usize {
         line_col(self.text, offset).0

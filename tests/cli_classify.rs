@@ -169,3 +169,61 @@ fn engine_flag_forces_the_extractor() {
         .unwrap()
         .contains("unknown engine"));
 }
+
+#[test]
+fn format_csv_has_a_row_per_entry_with_the_json_fields_and_format_json_is_json() {
+    let f = fixture_path("parse/statuspage_history.atom");
+    let g = fixture_path("parse/generic_pagerduty.rss");
+    let files = [f.to_str().unwrap(), g.to_str().unwrap()];
+    let json = json_lines(&classify(&[&["--json"][..], &files].concat()));
+    assert_eq!(
+        json,
+        json_lines(&classify(&[&["--format", "json"][..], &files].concat())),
+        "--json is --format json"
+    );
+    let out = classify(&[&["--format", "csv"][..], &files].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = csv::Reader::from_reader(&out.stdout[..]);
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(
+        rows.len(),
+        json.len(),
+        "one header, then a row per entry of every file"
+    );
+    for (row, line) in rows.iter().zip(&json) {
+        for (name, cell) in headers.iter().zip(row) {
+            let expected = match &line[name.as_str()] {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            };
+            assert_eq!(cell, expected, "{name} of {line}");
+        }
+    }
+}
+
+#[test]
+fn explain_cannot_be_csv_and_json_cannot_contradict_format() {
+    let f = fixture_path("parse/statuspage_history.atom");
+    let out = classify(&["--explain", "--format", "csv", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--explain lists every matching rule, which a CSV row cannot hold"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let both = classify(&["--json", "--format", "csv", f.to_str().unwrap()]);
+    assert_eq!(both.status.code(), Some(1), "a usage error");
+    assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
+}

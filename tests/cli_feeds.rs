@@ -128,7 +128,7 @@ fn add_list_and_remove_one_feed() {
     assert_eq!(line["engine"], "statuspage");
     assert_eq!(line["health"], "never fetched");
     let table = stdout(&sandbox.run(&["feeds", "list"]));
-    assert!(table.starts_with("ID  VENDOR"), "{table}");
+    assert!(table.starts_with("ID\tVENDOR"), "{table}");
 
     let bad = sandbox.run(&["feeds", "add", "ftp://example.com/feed"]);
     assert_eq!(bad.status.code(), Some(1));
@@ -151,10 +151,10 @@ fn add_list_and_remove_one_feed() {
         stderr(&bad_engine)
     );
 
-    let gone = sandbox.run(&["feeds", "remove", "1"]);
+    let gone = sandbox.run(&["feeds", "remove", "1", "--yes"]);
     assert!(gone.status.success(), "{}", stderr(&gone));
     assert_eq!(sandbox.count("SELECT count(*) FROM feeds"), 0);
-    let missing = sandbox.run(&["feeds", "remove", "1"]);
+    let missing = sandbox.run(&["feeds", "remove", "1", "--yes"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(
         stderr(&missing).contains("no feed matches \"1\""),
@@ -279,7 +279,7 @@ fn feeds_add_runs_on_is_stored_listed_and_exported() {
     assert!(header.trim_end().ends_with("RUNS ON"), "{table}");
     assert!(table.contains("aws:us-east-1,cloudflare"), "{table}");
     let csv = stdout(&sandbox.run(&["feeds", "list", "--format", "csv"]));
-    assert!(csv.lines().next().unwrap().ends_with(",runs on"), "{csv}");
+    assert!(csv.lines().next().unwrap().ends_with(",runs_on"), "{csv}");
     assert!(csv.contains("\"aws:us-east-1,cloudflare\""), "{csv}");
 
     let exported = stdout(&sandbox.run(&["feeds", "export"]));
@@ -394,7 +394,10 @@ fn removing_the_last_feed_never_brings_the_bundled_catalog_back() {
         .run(&["feeds", "add", &url, "--no-check"])
         .status
         .success());
-    assert!(sandbox.run(&["feeds", "remove", &url]).status.success());
+    assert!(sandbox
+        .run(&["feeds", "remove", &url, "--yes"])
+        .status
+        .success());
     assert_eq!(sandbox.count("SELECT count(*) FROM feeds"), 0);
     // The database exists, so this poll must not import (and fetch) the real vendors.
     let out = sandbox.run(&["poll"]);

@@ -209,7 +209,7 @@ fn a_feed_removed_while_it_is_fetched_is_skipped_and_the_cycle_goes_on() {
     while server.seen(AWS).is_empty() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let removed = sandbox.run(&["feeds", "remove", &aws.to_string()]);
+    let removed = sandbox.run(&["feeds", "remove", &aws.to_string(), "--yes"]);
     assert!(removed.status.success(), "{}", stderr(&removed));
     let out = poll.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));

@@ -1,46 +1,13 @@
 //! `status`, `history` and `events` (with `--follow`) on a database filled by a real poll.
 
 mod common;
-use common::{fixture, opml, read_line_within, stderr, stdout, FeedServer, Resource, Sandbox};
+use common::{fixture, read_line_within, stderr, stdout, FeedServer, Resource, Sandbox};
 use std::io::BufReader;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn polled() -> (FeedServer, Sandbox) {
-    let server = FeedServer::start();
-    server.set(
-        "/skylark.atom",
-        Resource::feed(fixture("feeds/statuspage-v1.atom")),
-    );
-    server.set(
-        "/quillpay.rss",
-        Resource::feed(fixture("feeds/statuspage.rss")),
-    );
-    let sandbox = Sandbox::new();
-    let file = sandbox.write(
-        "feeds.opml",
-        &opml(&[
-            (
-                "Skylark",
-                "skylark",
-                "statuspage",
-                server.url("/skylark.atom"),
-            ),
-            (
-                "Quillpay",
-                "quillpay",
-                "statuspage",
-                server.url("/quillpay.rss"),
-            ),
-        ]),
-    );
-    assert!(sandbox
-        .run(&["feeds", "import", file.to_str().unwrap()])
-        .status
-        .success());
-    let out = sandbox.run(&["poll"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    (server, sandbox)
+    common::skylark_and_quillpay_polled()
 }
 
 #[test]

@@ -325,7 +325,7 @@ fn poll_removing(
         std::thread::sleep(Duration::from_millis(20));
     }
     for id in feeds {
-        let out = sandbox.run(&["feeds", "remove", &id.to_string()]);
+        let out = sandbox.run(&["feeds", "remove", &id.to_string(), "--yes"]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
     poll.wait_with_output().unwrap()

@@ -7,7 +7,7 @@
 mod common;
 
 use common::served::Served;
-use common::{fixture, opml, stderr, FeedServer, Resource, Sandbox};
+use common::{fixture, stderr, FeedServer, Resource, Sandbox};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::sync::mpsc;
@@ -62,44 +62,12 @@ fn pelican_feed() -> String {
 
 /// Three vendors (Skylark at v1, Quillpay, Pelican) polled once, and the server over them.
 fn archive() -> (FeedServer, Sandbox, Served) {
-    let server = FeedServer::start();
-    server.set(
-        "/skylark.atom",
-        Resource::feed(fixture("feeds/statuspage-v1.atom")),
-    );
-    server.set(
-        "/quillpay.rss",
-        Resource::feed(fixture("feeds/statuspage.rss")),
-    );
-    server.set("/pelican.atom", Resource::feed(pelican_feed().into_bytes()));
-    let sandbox = Sandbox::new();
-    let file = sandbox.write(
-        "feeds.opml",
-        &opml(&[
-            (
-                "Skylark",
-                "skylark",
-                "statuspage",
-                server.url("/skylark.atom"),
-            ),
-            (
-                "Quillpay",
-                "quillpay",
-                "statuspage",
-                server.url("/quillpay.rss"),
-            ),
-            (
-                "Pelican",
-                "pelican",
-                "statuspage",
-                server.url("/pelican.atom"),
-            ),
-        ]),
-    );
-    let out = sandbox.run(&["feeds", "import", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = sandbox.run(&["poll"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (server, sandbox) = common::skylark_and_quillpay_polled_with(vec![(
+        "Pelican",
+        "pelican",
+        "/pelican.atom",
+        Resource::feed(pelican_feed().into_bytes()),
+    )]);
     let served = Served::start(&sandbox, &["serve"], &[]);
     (server, sandbox, served)
 }

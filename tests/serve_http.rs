@@ -294,3 +294,111 @@ fn serve_refuses_a_database_of_another_schema_version() {
         assert!(err.contains(says), "{err}");
     }
 }
+
+/// gunzip of `bytes`.
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    #[allow(clippy::disallowed_methods)] // bounded by take
+    flate2::read::GzDecoder::new(bytes)
+        .take(64 << 20)
+        .read_to_end(&mut out)
+        .expect("a gzip body");
+    out
+}
+
+#[test]
+fn status_and_the_board_come_gzipped_on_request_and_revalidate_by_etag() {
+    // Eight vendors: enough text for gzip to be worth it on both answers.
+    let server = common::FeedServer::start();
+    let vendors = [
+        "skylark", "pelican", "heron", "osprey", "kestrel", "plover", "egret", "ibis",
+    ];
+    let rows: Vec<(&str, &str, &str, String)> = vendors
+        .iter()
+        .map(|v| {
+            let path = format!("/{v}.atom");
+            server.set(
+                &path,
+                common::Resource::feed(fixture("feeds/statuspage-v2.atom")),
+            );
+            (*v, *v, "", server.url(&path))
+        })
+        .collect();
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("feeds.opml", &common::opml(&rows));
+    assert!(sandbox
+        .run(&["feeds", "import", file.to_str().unwrap()])
+        .status
+        .success());
+    assert_eq!(sandbox.run(&["poll"]).status.code(), Some(0));
+    let served = Served::start(&sandbox, &["serve"], &[]);
+    for (path, kind) in [
+        ("/api/v1/status", "application/json"),
+        ("/", "text/html; charset=utf-8"),
+    ] {
+        let url = served.url(path);
+        let (status, plain_headers, plain) = common::served::get_bytes(&url, &[]);
+        assert_eq!(status, 200, "{path}");
+        let header = |h: &reqwest::header::HeaderMap, name: &str| {
+            h.get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        assert_eq!(header(&plain_headers, "content-encoding"), None, "{path}");
+        assert_eq!(
+            header(&plain_headers, "content-type").as_deref(),
+            Some(kind)
+        );
+        assert_eq!(
+            header(&plain_headers, "vary").as_deref(),
+            Some("accept-encoding")
+        );
+        assert_eq!(
+            header(&plain_headers, "cache-status").as_deref(),
+            Some("statuswatch; fwd=miss; stored"),
+            "{path}: the first request builds it"
+        );
+        let etag = header(&plain_headers, "etag").expect("an ETag");
+
+        let (status, gz_headers, packed) =
+            common::served::get_bytes(&url, &[("accept-encoding", "gzip, br")]);
+        assert_eq!(status, 200);
+        assert_eq!(
+            header(&gz_headers, "content-encoding").as_deref(),
+            Some("gzip")
+        );
+        assert_eq!(
+            header(&gz_headers, "cache-status").as_deref(),
+            Some("statuswatch; hit")
+        );
+        assert_eq!(header(&gz_headers, "etag").as_ref(), Some(&etag));
+        assert!(packed.len() < plain.len(), "{path}: gzip is smaller");
+        assert_eq!(gunzip(&packed), plain, "{path}: the same answer");
+        let refused = common::served::get_bytes(&url, &[("accept-encoding", "gzip;q=0")]);
+        assert_eq!(refused.2, plain, "{path}: q=0 refuses gzip");
+
+        let (status, headers, body) =
+            common::served::get_bytes(&url, &[("if-none-match", etag.as_str())]);
+        assert_eq!(status, 304, "{path}: the browser's copy is current");
+        assert!(body.is_empty());
+        assert_eq!(header(&headers, "etag").as_ref(), Some(&etag));
+        // A security header is on every answer, a 304 too.
+        assert!(header(&headers, "x-content-type-options").is_some());
+    }
+
+    // Another process commits: the old tag no longer matches, and the new body is sent.
+    let old_etag = served
+        .get("/api/v1/status", &[])
+        .header("etag")
+        .unwrap()
+        .to_string();
+    server.set(
+        "/skylark.atom",
+        common::Resource::feed(fixture("feeds/statuspage-v1.atom")),
+    );
+    assert_eq!(sandbox.run(&["poll"]).status.code(), Some(0));
+    let changed = served.get("/api/v1/status", &[("if-none-match", old_etag.as_str())]);
+    assert_eq!(changed.status, 200);
+    assert_ne!(changed.header("etag"), Some(old_etag.as_str()));
+}

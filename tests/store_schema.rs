@@ -180,3 +180,58 @@ fn the_query_door_is_read_only() {
     let result = store.query("SELECT count(*) AS n FROM feeds").unwrap();
     assert_eq!(result.columns, vec!["n".to_string()]);
 }
+
+#[test]
+fn an_upgrade_gathers_statistics_for_the_indexes_it_adds() {
+    // An archive from before the migration that adds an index of incidents, already
+    // analysed once, with incidents in it.
+    let added = "incidents_feed_started";
+    let old = MIGRATIONS
+        .iter()
+        .position(|(_, sql)| sql.contains(&format!("CREATE INDEX {added} ")))
+        .expect("a migration adds the index");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        for (_, sql) in &MIGRATIONS[..old] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {old}"))
+            .unwrap();
+        conn.execute(
+            "INSERT INTO feeds (id, url, title, vendor, added_at)
+             VALUES (1, 'http://127.0.0.1:9/a.atom', 'a', 'a', '2026-01-01T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+        for i in 0..50 {
+            conn.execute(
+                "INSERT INTO incidents (feed_id, incident_key, title, status, worst_status, started_at, updated_at)
+                 VALUES (1, ?1, 't', 'resolved', 'outage', ?2, ?2)",
+                rusqlite::params![format!("k{i}"), format!("2026-01-{:02}T00:00:00Z", i % 28 + 1)],
+            )
+            .unwrap();
+        }
+        conn.execute_batch("ANALYZE").unwrap();
+    }
+    let stats_for = |index: &str| -> i64 {
+        Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM sqlite_stat1 WHERE idx = ?1",
+                [index],
+                |r| r.get(0),
+            )
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        stats_for("incidents_started"),
+        1,
+        "analysed before the upgrade"
+    );
+    assert_eq!(stats_for(added), 0);
+
+    drop(Store::open(&path).unwrap());
+    assert_eq!(stats_for(added), 1, "the upgrade analysed the new index");
+}

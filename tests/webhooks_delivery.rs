@@ -51,13 +51,16 @@ fn poll_delivers_signed_events_that_verify_with_the_spec() {
     let got = receiver.received("/hook");
     let outbox = events(&sandbox.db());
     assert_eq!(got.len(), 2);
-    for (r, (_, id, _, _, payload)) in got.iter().zip(&outbox) {
+    for (r, (seq, id, _, _, payload)) in got.iter().zip(&outbox) {
+        assert_eq!(r.json()["seq"], *seq, "the outbox seq");
         verify_signature(SECRET, r).unwrap();
         assert_eq!(&r.id(), id, "webhook-id is the event id");
+        // The payload as stored, with the outbox seq put first.
+        let seq = r.json()["seq"].as_i64().unwrap();
         assert_eq!(
-            r.body,
-            payload.as_bytes(),
-            "json sends the payload as stored"
+            String::from_utf8(r.body.clone()).unwrap(),
+            format!("{{\"seq\":{seq},{}", &payload[1..]),
+            "json sends the payload as stored, seq first"
         );
         assert_eq!(r.header("content-type"), "application/json");
     }

@@ -129,12 +129,13 @@ fn an_outage_polled_from_a_feed_arrives_as_a_mail_sent_with_the_password_from_th
     assert_eq!(
         subject,
         format!(
-            "Zoom: {state} since {} — Meetings fail to start",
+            "Zoom: {state} since {} — Investigating: We are seeing a major outage: meetings fail to start.",
             now.format("%H:%M UTC")
         )
     );
     let text = mail["text"].as_str().unwrap();
     for want in [
+        "\nInvestigating: We are seeing a major outage: meetings fail to start.",
         "Incident: Meetings fail to start",
         &format!("State: operational → {state}"),
         "Link: https://status.zoom.test/incidents/101",

@@ -98,7 +98,7 @@ fn shapes(sandbox: &Sandbox, r: &Receiver) -> (Vec<Received>, Vec<Received>) {
 }
 
 #[test]
-fn slack_bodies_have_text_and_a_coloured_attachment() {
+fn slack_bodies_are_block_kit_with_a_text_fallback_and_a_coloured_attachment() {
     let sandbox = Sandbox::new();
     let r = Receiver::start();
     let (slack, _) = shapes(&sandbox, &r);
@@ -106,17 +106,29 @@ fn slack_bodies_have_text_and_a_coloured_attachment() {
     let outage = slack[0].json();
     let text = outage["text"].as_str().unwrap();
     assert!(!text.contains('\n'), "one line: {text}");
-    assert!(text.contains("AWS is outage"), "{text}");
-    assert!(text.contains("operational → outage"), "{text}");
+    assert_eq!(
+        text,
+        "<https://status.aws.example/incidents/i1|🔴 AWS: outage since 06:01 UTC — Investigating: i1 is outage>",
+        "the headline and what the vendor said, linked"
+    );
+    let blocks = outage["blocks"].as_array().unwrap();
+    assert_eq!(blocks[0]["text"]["text"], "🔴 AWS: outage since 06:01 UTC");
+    assert_eq!(
+        blocks[1]["text"]["text"],
+        "*Investigating:* i1 is outage\n_aws incident i1_"
+    );
+    let context = blocks[2]["elements"].to_string();
+    assert!(context.contains("*Components:* EC2, S3"), "{context}");
     assert!(
-        text.starts_with("<https://status.aws.example/incidents/i1|"),
-        "a link: {text}"
+        context.contains("*State:* operational → outage"),
+        "{context}"
+    );
+    assert_eq!(
+        blocks[3]["elements"][0]["url"],
+        "https://status.aws.example/incidents/i1"
     );
     let a = &outage["attachments"][0];
     assert_eq!(a["color"], "#d32f2f");
-    assert_eq!(a["title_link"], "https://status.aws.example/incidents/i1");
-    assert!(a["title"].as_str().unwrap().contains("aws incident i1"));
-    assert!(a["text"].as_str().unwrap().contains("Components: EC2, S3"));
     assert!(a["ts"].is_i64());
     assert!(a["fallback"].is_string());
     let recovery = slack[1].json();
@@ -124,7 +136,7 @@ fn slack_bodies_have_text_and_a_coloured_attachment() {
     assert!(recovery["text"]
         .as_str()
         .unwrap()
-        .contains("operational again"));
+        .contains("AWS: operational again (was outage since 06:01 UTC)"));
     assert_eq!(slack[0].header("content-type"), "application/json");
 }
 
@@ -137,17 +149,18 @@ fn discord_bodies_have_content_and_an_embed_with_an_integer_colour() {
     let outage = discord[0].json();
     let content = outage["content"].as_str().unwrap();
     assert!(
-        content.contains("AWS is outage") && !content.contains('\n'),
+        content.contains("AWS: outage since 06:01 UTC — Investigating: i1 is outage")
+            && !content.contains('\n'),
         "{content}"
     );
     let e = &outage["embeds"][0];
     assert_eq!(e["color"].as_u64(), Some(0xD32F2F));
     assert_eq!(e["url"], "https://status.aws.example/incidents/i1");
-    assert!(e["title"].as_str().unwrap().contains("aws incident i1"));
-    assert!(e["description"]
-        .as_str()
-        .unwrap()
-        .contains("operational → outage"));
+    assert_eq!(e["title"], "AWS: outage since 06:01 UTC");
+    assert_eq!(e["description"], "**Investigating:** i1 is outage");
+    let fields = e["fields"].to_string();
+    assert!(fields.contains("operational → outage"), "{fields}");
+    assert!(fields.contains("aws incident i1"), "{fields}");
     let ts = e["timestamp"].as_str().unwrap();
     assert!(chrono::DateTime::parse_from_rfc3339(ts).is_ok(), "{ts}");
     assert_eq!(outage["allowed_mentions"]["parse"], serde_json::json!([]));

@@ -40,7 +40,7 @@ fn a_feed_renamed_and_removed_after_its_event_changes_nothing_delivered() {
             [aws.feed_id],
         )
         .unwrap();
-    let removed = sandbox.run(&["feeds", "remove", &aws.feed_id.to_string()]);
+    let removed = sandbox.run(&["feeds", "remove", &aws.feed_id.to_string(), "--yes"]);
     assert!(removed.status.success(), "{}", stderr(&removed));
     assert_eq!(sandbox.count("SELECT count(*) FROM incidents"), 0);
 
@@ -53,12 +53,13 @@ fn a_feed_renamed_and_removed_after_its_event_changes_nothing_delivered() {
         "the category filter still matches the event"
     );
     let slack = cloud[0].json();
-    let details = slack["attachments"][0]["text"].as_str().unwrap();
+    // The Block Kit context lists the feed and components.
+    let details = slack["blocks"][2]["elements"].to_string();
     assert!(
-        details.contains("Feed: AWS"),
+        details.contains("*Feed:* AWS"),
         "the feed as it was: {details}"
     );
-    assert!(details.contains("Components: EC2"), "{details}");
+    assert!(details.contains("*Components:* EC2"), "{details}");
 
     let raw = r.received("/raw");
     assert_eq!(raw.len(), 1);

@@ -2,8 +2,9 @@
 //!
 //! For trying rules before a deploy, for bug reports ("this entry is classified wrong"), and for the
 //! corpus test, which runs this command over real feeds and compares with labels. Output is a table for
-//! people or, with `--json`, one JSON object per entry per line (keys stable: `file`, `id`, `id_derived`,
-//! `title`, `status`, `phase`, `rule`, `engine`, `components`, and more). A file that cannot be read or
+//! people, with `--format json` (or `--json`) one JSON object per entry per line (keys stable: `file`, `id`, `id_derived`,
+//! `title`, `status`, `phase`, `rule`, `engine`, `components`, and more), or with `--format csv` a
+//! header row and one row per entry of the same fields (components joined by `; `). A file that cannot be read or
 //! parsed is reported on stderr, naming the file and the cause; the other files are still processed and
 //! the exit code is 2. A rules file that does not load is fatal (exit 1): classifying with rules other
 //! than the ones asked for would mislead.
@@ -24,13 +25,18 @@ use crate::store::time_text;
 #[command(after_help = "Examples:
   statuswatch classify saved/history.atom
   statuswatch classify --explain --rules my-rules.toml saved/*.rss
-  statuswatch classify --json saved/aws.rss | jq .status")]
+  statuswatch classify --format json saved/aws.rss | jq .status
+  statuswatch classify --format csv saved/*.rss > verdicts.csv")]
 pub struct ClassifyArgs {
     /// Feed files (RSS or Atom) to classify.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// One JSON object per entry per line instead of a table.
-    #[arg(long)]
+    /// table: per file, one line per entry; json: one object per entry (JSON Lines); csv: a
+    /// header row, then one row per entry.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: super::Format,
+    /// The same as --format json (kept for scripts written before --format).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// Show every rule that matched each entry and the text it matched.
     #[arg(long)]
@@ -96,6 +102,15 @@ struct JsonMatch<'a> {
 
 /// Runs the command; returns the exit code (0 all files classified, 2 some failed).
 pub fn run(args: &ClassifyArgs) -> anyhow::Result<i32> {
+    let format = if args.json {
+        super::Format::Json
+    } else {
+        args.format
+    };
+    if format == super::Format::Csv && args.explain {
+        anyhow::bail!("--explain lists every matching rule, which a CSV row cannot hold: use --explain with the table or --format json");
+    }
+    let mut csv_rows = Vec::new();
     let rules = super::load_rules(args.rules.as_deref())?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -110,10 +125,16 @@ pub fn run(args: &ClassifyArgs) -> anyhow::Result<i32> {
                 continue;
             }
         };
-        let result = if args.json {
-            write_json(&mut out, &name, &feed, &rules, args.explain)
-        } else {
-            write_table(&mut out, &name, &feed, &rules, args.explain)
+        let result = match format {
+            super::Format::Json => write_json(&mut out, &name, &feed, &rules, args.explain),
+            super::Format::Table => write_table(&mut out, &name, &feed, &rules, args.explain),
+            super::Format::Csv => {
+                csv_rows.extend(feed.entries.iter().map(|entry| {
+                    let x = rules.explain(feed.engine, entry);
+                    csv_row(&json_line(&name, &feed, entry, &x, &rules, false))
+                }));
+                Ok(())
+            }
         };
         if let Err(e) = result {
             // A closed pipe (`| head`) is the reader's choice, not a failure.
@@ -121,6 +142,13 @@ pub fn run(args: &ClassifyArgs) -> anyhow::Result<i32> {
                 return Ok(0);
             }
             return Err(e).context("cannot write output");
+        }
+    }
+    if format == super::Format::Csv {
+        let text = super::output::csv(&CSV_HEADERS.map(String::from), &csv_rows)?;
+        match out.write_all(text.as_bytes()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+            result => result.context("cannot write output")?,
         }
     }
     match out.flush() {
@@ -151,59 +179,116 @@ fn write_json(
 ) -> std::io::Result<()> {
     for entry in &feed.entries {
         let x = rules.explain(feed.engine, entry);
-        let matches = explain.then(|| {
-            x.matches
-                .iter()
-                .map(|m| JsonMatch {
-                    rule: &m.rule,
-                    field: m.field.as_str(),
-                    status: m.status.as_str(),
-                    priority: m.priority,
-                    matched: &m.matched,
-                    decided: m.decided,
-                })
-                .collect()
-        });
-        let line = JsonLine {
-            file,
-            id: &entry.id,
-            id_derived: entry.id_derived,
-            title: &entry.title,
-            status: x.class.status.as_str(),
-            phase: x.class.phase.map(|p| p.as_str()),
-            rule: &x.class.rule,
-            engine: feed.engine.as_str(),
-            components: &entry.components,
-            link: entry.link.as_deref(),
-            published: entry.published.map(|d| d.to_rfc3339()),
-            updated: entry.updated.map(|d| d.to_rfc3339()),
-            severity: entry.severity.as_deref(),
-            incident_key: entry.incident_key.as_deref(),
-            label: entry
-                .updates
-                .first()
-                .map(|u| u.label.as_str())
-                .filter(|l| !l.is_empty()),
-            updates: entry.updates.len(),
-            repaired: feed.repaired,
-            matches,
-            timeline: explain.then(|| {
-                entry
-                    .updates
-                    .iter()
-                    .map(|u| JsonUpdate {
-                        label: &u.label,
-                        at: u.at.map(time_text),
-                        text: &u.text,
-                    })
-                    .collect()
-            }),
-            languages: explain.then(|| rules.languages(entry)),
-        };
+        let line = json_line(file, feed, entry, &x, rules, explain);
         serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::other)?;
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// One entry's verdict with what `--json` and `--format csv` show of it.
+fn json_line<'a>(
+    file: &'a str,
+    feed: &'a ParsedFeed,
+    entry: &'a Entry,
+    x: &'a Explanation,
+    rules: &Rules,
+    explain: bool,
+) -> JsonLine<'a> {
+    let matches = explain.then(|| {
+        x.matches
+            .iter()
+            .map(|m| JsonMatch {
+                rule: &m.rule,
+                field: m.field.as_str(),
+                status: m.status.as_str(),
+                priority: m.priority,
+                matched: &m.matched,
+                decided: m.decided,
+            })
+            .collect()
+    });
+    JsonLine {
+        file,
+        id: &entry.id,
+        id_derived: entry.id_derived,
+        title: &entry.title,
+        status: x.class.status.as_str(),
+        phase: x.class.phase.map(|p| p.as_str()),
+        rule: &x.class.rule,
+        engine: feed.engine.as_str(),
+        components: &entry.components,
+        link: entry.link.as_deref(),
+        published: entry.published.map(|d| d.to_rfc3339()),
+        updated: entry.updated.map(|d| d.to_rfc3339()),
+        severity: entry.severity.as_deref(),
+        incident_key: entry.incident_key.as_deref(),
+        label: entry
+            .updates
+            .first()
+            .map(|u| u.label.as_str())
+            .filter(|l| !l.is_empty()),
+        updates: entry.updates.len(),
+        repaired: feed.repaired,
+        matches,
+        timeline: explain.then(|| {
+            entry
+                .updates
+                .iter()
+                .map(|u| JsonUpdate {
+                    label: &u.label,
+                    at: u.at.map(time_text),
+                    text: &u.text,
+                })
+                .collect()
+        }),
+        languages: explain.then(|| rules.languages(entry)),
+    }
+}
+
+/// The CSV columns of `--format csv`: the JSON line's fields without `--explain`'s.
+const CSV_HEADERS: [&str; 17] = [
+    "file",
+    "id",
+    "id_derived",
+    "title",
+    "status",
+    "phase",
+    "rule",
+    "engine",
+    "components",
+    "link",
+    "published",
+    "updated",
+    "severity",
+    "incident_key",
+    "label",
+    "updates",
+    "repaired",
+];
+
+/// One entry as a CSV row (components joined by `; `).
+fn csv_row(l: &JsonLine) -> Vec<String> {
+    let text = |v: Option<&str>| v.unwrap_or_default().to_string();
+    vec![
+        l.file.to_string(),
+        l.id.to_string(),
+        l.id_derived.to_string(),
+        l.title.to_string(),
+        l.status.to_string(),
+        text(l.phase),
+        l.rule.to_string(),
+        l.engine.to_string(),
+        l.components.join("; "),
+        text(l.link),
+        l.published.clone().unwrap_or_default(),
+        l.updated.clone().unwrap_or_default(),
+        text(l.severity),
+        text(l.incident_key),
+        text(l.label),
+        l.updates.to_string(),
+        l.repaired.to_string(),
+    ]
 }
 
 fn write_table(

@@ -1,6 +1,6 @@
 //! `statuswatch clusters`: correlated outages, newest first, with members, times and cause.
 
-use super::table::render_items;
+use super::output::{render_items, Listing};
 use super::{open_existing_store, parse_since, print, Format, GlobalArgs, EXIT_OK};
 use crate::store::ClusterRow;
 
@@ -16,7 +16,8 @@ pub struct ClustersArgs {
     /// Only clusters still open.
     #[arg(long)]
     pub open: bool,
-    /// json: one object per cluster (JSON Lines), its members included.
+    /// table; json: one object per cluster (JSON Lines), its members included; csv: a header
+    /// row, then one row per cluster (members in one cell).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// At most this many clusters, newest first.
@@ -82,30 +83,24 @@ pub fn run(global: &GlobalArgs, args: &ClustersArgs) -> anyhow::Result<i32> {
     } else {
         String::new()
     };
-    let text = render_items(
-        args.format,
-        &headers,
-        &clusters,
-        |c| {
-            vec![
-                c.id.to_string(),
-                short_time(&c.started_at),
-                c.resolved_at
-                    .as_deref()
-                    .map_or_else(|| "(open)".to_string(), short_time),
-                c.phase.clone(),
-                cause(c),
-                c.members.len().to_string(),
-                c.members
-                    .iter()
-                    .map(|m| format!("{} ({})", m.vendor, m.state))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ]
-        },
-        80,
-        &footer,
-    )?;
+    let listing = Listing::new(&headers, 80).footer(&footer);
+    let text = render_items(args.format, &listing, &clusters, |c| {
+        vec![
+            c.id.to_string(),
+            short_time(&c.started_at),
+            c.resolved_at
+                .as_deref()
+                .map_or_else(|| "(open)".to_string(), short_time),
+            c.phase.clone(),
+            cause(c),
+            c.members.len().to_string(),
+            c.members
+                .iter()
+                .map(|m| format!("{} ({})", m.vendor, m.state))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]
+    })?;
     print(&text)?;
     Ok(EXIT_OK)
 }

@@ -2,8 +2,8 @@
 //! over a list of feeds on a runtime with the single database writer.
 
 use crate::classify::Rules;
-use crate::correlate::CorrelationSettings;
-use crate::fetch::{FetchConfig, Fetcher};
+use crate::config::Config;
+use crate::fetch::{FetchConfig, Fetcher, NetworkPolicy};
 use crate::pipeline::{CycleOptions, FeedReport, FeedResult, Pipeline, PollSummary};
 use crate::store::writer::Writer;
 use crate::store::{FeedRow, Store};
@@ -48,9 +48,11 @@ pub struct CycleArgs {
 }
 
 impl CycleArgs {
-    /// The fetch config these flags describe (the rest at its defaults).
-    pub fn fetch_config(&self) -> FetchConfig {
+    /// The fetch config these flags describe, connecting where `network` allows (the rest at
+    /// its defaults).
+    pub fn fetch_config(&self, network: &NetworkPolicy) -> FetchConfig {
         FetchConfig {
+            network: network.clone(),
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
             max_body_bytes: self.max_body_size,
@@ -70,11 +72,12 @@ pub fn build_pipeline(
     store: Store,
     args: &CycleArgs,
     rules: Arc<Rules>,
-    correlation: &CorrelationSettings,
+    config: &Config,
 ) -> anyhow::Result<(Pipeline, std::thread::JoinHandle<Store>)> {
+    let correlation = &config.correlation;
     let (writer, writer_thread) = Writer::spawn(store)?;
     let mut pipeline = Pipeline::new(
-        Fetcher::new(args.fetch_config())?,
+        Fetcher::new(args.fetch_config(&config.network))?,
         rules,
         writer,
         args.failing_after,
@@ -104,16 +107,27 @@ pub fn run_cycle(
     feeds: Vec<FeedRow>,
     args: &CycleArgs,
     options: CycleOptions,
-    correlation: &CorrelationSettings,
+    config: &Config,
 ) -> anyhow::Result<(Store, PollSummary, Vec<FeedReport>)> {
     let rules = Arc::new(super::load_rules(args.rules.as_deref())?);
     let runtime = runtime()?;
-    let (pipeline, writer_thread) = build_pipeline(store, args, rules, correlation)?;
-    let result = runtime.block_on(pipeline.poll(feeds, options));
+    let (pipeline, writer_thread) = build_pipeline(store, args, rules, config)?;
+    let bar = progress_for(&feeds);
+    let result = runtime.block_on(pipeline.poll_observed(feeds, options, || bar.inc(1)));
+    bar.finish_and_clear();
     drop(pipeline);
     let store = join_writer(writer_thread)?;
     let (summary, reports) = result?;
     Ok((store, summary, reports))
+}
+
+/// A progress bar over a cycle of `feeds` (drawn only at a terminal, without -q, for more
+/// than one feed: one feed's fetch is its own progress).
+pub fn progress_for(feeds: &[FeedRow]) -> indicatif::ProgressBar {
+    if feeds.len() < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    super::output::progress(feeds.len(), "feeds")
 }
 
 /// Reports failures on stderr, one line per feed.

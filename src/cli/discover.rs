@@ -5,7 +5,9 @@
 //! timeouts and redirect rules of a poll apply here too.
 
 use crate::catalog::discover::{discover, Candidate};
-use crate::fetch::{is_html_page, FetchConfig, FetchError, Fetched, Fetcher, Validators};
+use crate::fetch::{
+    is_html_page, FetchConfig, FetchError, Fetched, Fetcher, NetworkPolicy, Validators,
+};
 use crate::model::{Engine, ParsedFeed};
 use crate::parse::{parse_feed, ParseError, ParseOptions};
 use anyhow::{bail, Context};
@@ -31,8 +33,11 @@ pub enum Resolved {
 }
 
 /// Fetches `url` and says what to add for it (see the module's doc).
-pub fn resolve(url: &str) -> anyhow::Result<Resolved> {
-    let fetcher = Fetcher::new(FetchConfig::default())?;
+pub fn resolve(url: &str, network: &NetworkPolicy) -> anyhow::Result<Resolved> {
+    let fetcher = Fetcher::new(FetchConfig {
+        network: network.clone(),
+        ..FetchConfig::default()
+    })?;
     super::cycle::runtime()?.block_on(resolve_with(&fetcher, url))
 }
 

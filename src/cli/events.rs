@@ -1,18 +1,11 @@
 //! `statuswatch events`: read the outbox; `--follow` streams new events as JSON lines as they
 //! are committed, by whichever process writes them.
 
-use super::table::render;
-use super::{open_existing_store, parse_since, print, GlobalArgs, EXIT_OK};
+use super::output::{render, Listing};
+use super::{open_existing_store, parse_since, print, Format, GlobalArgs, EXIT_OK};
 use crate::model::StoredEvent;
 use crate::store::Store;
 use std::time::Duration;
-
-/// Output of `events`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum EventsFormat {
-    Json,
-    Table,
-}
 
 /// Arguments of `events`.
 #[derive(Debug, Clone, clap::Args)]
@@ -34,9 +27,10 @@ pub struct EventsArgs {
     /// a restarted `--follow` resumes where it stopped instead of from the first event.
     #[arg(long, value_name = "SEQ", value_parser = clap::value_parser!(i64).range(0..))]
     pub after: Option<i64>,
-    /// json: one event per line (the webhook payload plus outbox fields).
+    /// table; json: one event per line (JSON Lines: the webhook payload plus outbox fields);
+    /// csv: a header row, then the table's columns. --follow always streams JSON Lines.
     #[arg(long, value_enum, default_value = "table")]
-    pub format: EventsFormat,
+    pub format: Format,
     /// How often --follow looks for new events, in milliseconds.
     #[arg(long, default_value_t = 500, hide = true)]
     pub poll_ms: u64,
@@ -49,6 +43,9 @@ fn json_line(e: &StoredEvent) -> anyhow::Result<String> {
 }
 
 pub fn run(global: &GlobalArgs, args: &EventsArgs) -> anyhow::Result<i32> {
+    if args.follow && args.format == Format::Csv {
+        anyhow::bail!("--follow streams events as JSON Lines, not CSV: drop --format csv (or --follow, for a CSV of the events so far)");
+    }
     drop(open_existing_store(&global.db)?);
     let store = Store::open_read_only(&global.db)?;
     let since = args.since.as_deref().map(parse_since).transpose()?;
@@ -67,35 +64,35 @@ pub fn run(global: &GlobalArgs, args: &EventsArgs) -> anyhow::Result<i32> {
             break;
         }
     }
-    if args.follow || args.format == EventsFormat::Json {
-        let mut out = String::new();
-        for e in &rows {
-            out.push_str(&json_line(e)?);
-        }
-        print(&out)?;
+    let format = if args.follow {
+        Format::Json
     } else {
-        let headers = ["SEQ", "DETECTED", "OCCURRED", "VENDOR", "CHANGE", "TITLE"];
-        let cells: Vec<Vec<String>> = rows
-            .iter()
-            .map(|e| {
-                let p = &e.payload;
-                vec![
-                    e.seq.to_string(),
-                    p.detected_at.clone(),
-                    p.occurred_at.clone(),
-                    p.vendor().unwrap_or_default().to_string(),
-                    match p.transition() {
-                        Some((from, to)) => format!("{from} → {to}"),
-                        None => e.kind_name(),
-                    },
-                    p.title.clone(),
-                ]
-            })
-            .collect();
-        let mut out = render(&headers, &cells, 70);
-        out.push_str(&format!("({} events)\n", rows.len()));
-        print(&out)?;
-    }
+        args.format
+    };
+    let headers = ["SEQ", "DETECTED", "OCCURRED", "VENDOR", "CHANGE", "TITLE"];
+    let footer = format!("({} events)\n", rows.len());
+    let listing = Listing::new(&headers, 70).footer(&footer);
+    let text = render(
+        format,
+        &listing,
+        &rows,
+        |e| {
+            let p = &e.payload;
+            vec![
+                e.seq.to_string(),
+                p.detected_at.clone(),
+                p.occurred_at.clone(),
+                p.vendor().unwrap_or_default().to_string(),
+                match p.transition() {
+                    Some((from, to)) => format!("{from} → {to}"),
+                    None => e.kind_name(),
+                },
+                p.title.clone(),
+            ]
+        },
+        |e| e.json_line(),
+    )?;
+    print(&text)?;
     if !args.follow {
         return Ok(EXIT_OK);
     }

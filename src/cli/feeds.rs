@@ -3,7 +3,7 @@
 
 use super::cycle::{human_size, run_cycle, CycleArgs};
 use super::discover::{self, Resolved};
-use super::table::{csv_line, render};
+use super::output::{render, Listing};
 use super::{open_store, print, Format, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED};
 use crate::catalog;
 use crate::model::{Dependency, Engine, FeedSpec};
@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
   statuswatch feeds add https://status.example.com --vendor example --category saas
   statuswatch feeds import my-feeds.opml
   statuswatch feeds disable 12
-  statuswatch feeds check 12")]
+  statuswatch feeds check 12
+  statuswatch feeds remove 12 --yes")]
 pub struct FeedsArgs {
     #[command(subcommand)]
     pub command: FeedsCommand,
@@ -42,6 +43,8 @@ pub enum FeedsCommand {
     },
     /// List feeds with their health.
     List {
+        /// table; json: one feed per line (JSON Lines, more fields than the table); csv: a
+        /// header row, then the table's columns.
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -99,10 +102,14 @@ pub enum FeedsCommand {
         /// The feed's id (see `feeds list`) or its exact URL.
         feed: String,
     },
-    /// Remove a feed and what is stored about it.
+    /// Remove a feed and what is stored about it. Asks first on a terminal; elsewhere
+    /// (scripts, pipes) refuses without --yes.
     Remove {
         /// The feed's id (see `feeds list`) or its exact URL.
         feed: String,
+        /// Remove without asking (needed when stdin is not a terminal).
+        #[arg(long, short)]
+        yes: bool,
     },
     /// Fetch feeds now, ignoring backoff and stored validators (a real download), store the
     /// result like `poll` does, and say what happened to each.
@@ -192,8 +199,8 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
     };
     match &args.command {
         FeedsCommand::Check { feed, cycle } => {
-            let correlation = super::load_config(global)?.correlation;
-            check(store, feed.as_deref(), cycle, &correlation)
+            let config = super::load_config(global)?;
+            check(store, feed.as_deref(), cycle, &config)
         }
         FeedsCommand::Import { file } => import(&mut store, file),
         FeedsCommand::Export { output } => export(&store, output.as_deref()),
@@ -255,14 +262,22 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
                 },
                 runs_on.as_deref(),
             )?;
+            // Refused now rather than at every poll: where it points, nothing may connect.
+            let network = super::load_config(global)?.network;
+            if let Ok(parsed) = url::Url::parse(&spec.url) {
+                let here = crate::fetch::names_this_machine(&parsed);
+                if let Err(refused) = network.check_url(&parsed, here) {
+                    anyhow::bail!("cannot add {}: {refused}", spec.url);
+                }
+            }
             // A named engine (a selector names `page`) says what the URL is: no looking.
             if spec.engine.is_some() || *no_check {
                 add(&mut store, &spec, None)
             } else {
-                add_checked(&mut store, spec, title.is_some())
+                add_checked(&mut store, spec, title.is_some(), &network)
             }
         }
-        FeedsCommand::Remove { feed } => remove(&mut store, feed),
+        FeedsCommand::Remove { feed, yes } => remove(&mut store, feed, *yes),
         FeedsCommand::Enable { feed } => set_enabled(&mut store, feed, true),
         FeedsCommand::Disable { feed } => set_enabled(&mut store, feed, false),
     }
@@ -289,7 +304,7 @@ fn check(
     store: Store,
     feed: Option<&str>,
     cycle: &CycleArgs,
-    correlation: &crate::correlate::CorrelationSettings,
+    config: &crate::config::Config,
 ) -> anyhow::Result<i32> {
     let feeds = match feed {
         Some(which) => vec![store.find_feed(which)?],
@@ -302,10 +317,10 @@ fn check(
     // A replayed feed's documents come only from its replay directory: nothing fetches it.
     let (replayed, feeds): (Vec<_>, Vec<_>) = feeds.into_iter().partition(|f| f.spec.is_replay());
     for f in &replayed {
-        eprintln!(
+        super::note(&format!(
             "Feed {} \"{}\" ({}) is a replayed feed: it is never fetched.",
             f.id, f.spec.title, f.spec.url
-        );
+        ));
     }
     if feeds.is_empty() {
         print("No enabled feeds to check.\n")?;
@@ -314,7 +329,7 @@ fn check(
     let options = CycleOptions {
         ignore_validators: true,
     };
-    let (_store, summary, reports) = run_cycle(store, feeds, cycle, options, correlation)?;
+    let (_store, summary, reports) = run_cycle(store, feeds, cycle, options, config)?;
     let mut out = String::new();
     for report in &reports {
         out.push_str(&describe_check(report));
@@ -365,43 +380,30 @@ fn export(store: &Store, output: Option<&Path>) -> anyhow::Result<i32> {
 /// `feeds list`: every feed with its health.
 fn list(store: &Store, format: Format) -> anyhow::Result<i32> {
     let feeds = store.list_feeds()?;
-    match format {
-        Format::Json => {
-            let mut out = String::new();
-            for f in &feeds {
-                out.push_str(&list_json(f).to_string());
-                out.push('\n');
-            }
-            print(&out)?;
-        }
-        Format::Table | Format::Csv => {
-            let headers = [
-                "ID",
-                "VENDOR",
-                "TITLE",
-                "ENGINE",
-                "HEALTH",
-                "LAST SUCCESS",
-                "FAILURES",
-                "LAST ERROR",
-                "NEXT ATTEMPT",
-                "URL",
-                "PAGE WATCH",
-                "RUNS ON",
-            ];
-            let rows: Vec<Vec<String>> = feeds.iter().map(list_row).collect();
-            if format == Format::Csv {
-                let header: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
-                let mut out = csv_line(&header);
-                for row in &rows {
-                    out.push_str(&csv_line(row));
-                }
-                print(&out)?;
-            } else {
-                print(&render(&headers, &rows, 48))?;
-            }
-        }
-    }
+    let headers = [
+        "ID",
+        "VENDOR",
+        "TITLE",
+        "ENGINE",
+        "HEALTH",
+        "LAST SUCCESS",
+        "FAILURES",
+        "LAST ERROR",
+        "NEXT ATTEMPT",
+        "URL",
+        "PAGE WATCH",
+        "RUNS ON",
+    ];
+    let empty = format!("{}\n", super::NO_FEEDS);
+    let footer = if feeds.is_empty() { empty.as_str() } else { "" };
+    let text = render(
+        format,
+        &Listing::new(&headers, 48).footer(footer),
+        &feeds,
+        list_row,
+        |f| Ok(list_json(f).to_string()),
+    )?;
+    print(&text)?;
     Ok(EXIT_OK)
 }
 
@@ -524,8 +526,13 @@ fn add(store: &mut Store, spec: &FeedSpec, checked: Option<String>) -> anyhow::R
 /// Nothing is stored when nothing usable is found.
 /// `feeds add URL` with the check: the URL's own source, or the one its page leads to. With no
 /// `--title`, the source's own title names the feed (better than its host).
-fn add_checked(store: &mut Store, mut spec: FeedSpec, titled: bool) -> anyhow::Result<i32> {
-    let resolved = discover::resolve(&spec.url)?;
+fn add_checked(
+    store: &mut Store,
+    mut spec: FeedSpec,
+    titled: bool,
+    network: &crate::fetch::NetworkPolicy,
+) -> anyhow::Result<i32> {
+    let resolved = discover::resolve(&spec.url, network)?;
     let (Resolved::Direct { title, .. } | Resolved::Found { title, .. }) = &resolved;
     if let Some(title) = title
         .as_deref()
@@ -575,9 +582,26 @@ fn store_feed(store: &mut Store, spec: &FeedSpec) -> anyhow::Result<(&'static st
     Ok((verb, feed))
 }
 
-/// `feeds remove FEED`: the feed and everything stored about it.
-fn remove(store: &mut Store, feed: &str) -> anyhow::Result<i32> {
-    let removed = store.remove_feed(feed)?;
+/// `feeds remove FEED`: the feed and everything stored about it, once confirmed (`--yes`, or
+/// a "y" on the terminal). Removing the last feed leaves the database without feeds: only a
+/// new database gets the bundled catalog, so it never comes back by itself.
+fn remove(store: &mut Store, feed: &str, yes: bool) -> anyhow::Result<i32> {
+    let row = store.find_feed(feed)?;
+    if !yes {
+        let entries = store.feed_entry_count(row.id)?;
+        let what = format!(
+            "feed {} ({}) and its {entries} stored entries",
+            row.id, row.spec.vendor
+        );
+        if !super::output::stdin_is_terminal() {
+            bail!("not removing {what}: stdin is not a terminal, so there is no one to ask; pass --yes to remove it");
+        }
+        if !super::output::confirm(&format!("Remove {what}?"))? {
+            print("Nothing removed.\n")?;
+            return Ok(EXIT_OK);
+        }
+    }
+    let removed = store.remove_feed(&row.id.to_string())?;
     print(&format!(
         "Removed feed {}: {} ({}) and its stored entries.\n",
         removed.id, removed.spec.title, removed.spec.url

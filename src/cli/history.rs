@@ -1,6 +1,7 @@
 //! `statuswatch history [VENDOR]`: incidents with their durations.
 
-use super::table::render_items;
+use super::output::{render_items, Listing};
+use super::table::{state_colour, Style};
 use super::{open_existing_store, parse_since, print, Format, GlobalArgs, EXIT_OK};
 
 /// Arguments of `history`.
@@ -14,6 +15,7 @@ pub struct HistoryArgs {
     /// Only incidents that started since this time, date, or age (2025-10-01, 30d).
     #[arg(long)]
     pub since: Option<String>,
+    /// table; json: one incident per line (JSON Lines); csv: a header row, then the rows.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// At most this many incidents, newest first.
@@ -43,28 +45,28 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<i32> {
     let headers = [
         "ID", "VENDOR", "STARTED", "RESOLVED", "DURATION", "WORST", "NOW", "TITLE",
     ];
-    let text = render_items(
-        args.format,
-        &headers,
-        &rows,
-        |r| {
-            vec![
-                r.incident_id.to_string(),
-                r.vendor.clone(),
-                r.started_at.clone(),
-                r.resolved_at.clone().unwrap_or_default(),
-                duration(r.duration_minutes, r.resolved_at.is_none()),
-                r.worst_status.clone(),
-                match &r.override_status {
-                    Some(s) => format!("{s} (override)"),
-                    None => r.status.clone(),
-                },
-                r.title.clone(),
-            ]
-        },
-        60,
-        &format!("({} incidents)\n", rows.len()),
-    )?;
+    let footer = format!("({} incidents)\n", rows.len());
+    let style: Style = |column, text| {
+        (column == 5 || column == 6)
+            .then(|| state_colour(text))
+            .flatten()
+    };
+    let listing = Listing::new(&headers, 60).footer(&footer).style(style);
+    let text = render_items(args.format, &listing, &rows, |r| {
+        vec![
+            r.incident_id.to_string(),
+            r.vendor.clone(),
+            r.started_at.clone(),
+            r.resolved_at.clone().unwrap_or_default(),
+            duration(r.duration_minutes, r.resolved_at.is_none()),
+            r.worst_status.clone(),
+            match &r.override_status {
+                Some(s) => format!("{s} (override)"),
+                None => r.status.clone(),
+            },
+            r.title.clone(),
+        ]
+    })?;
     print(&text)?;
     Ok(EXIT_OK)
 }

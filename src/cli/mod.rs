@@ -10,6 +10,7 @@ pub mod feeds;
 pub mod history;
 pub mod init;
 pub mod manual;
+pub mod output;
 pub mod overrides;
 pub mod poll;
 pub mod query;
@@ -22,6 +23,7 @@ pub mod table;
 pub mod webhooks;
 
 pub use crate::duration::parse_duration;
+pub use output::{note, ColorChoice, Format};
 
 use crate::catalog;
 use crate::config::Config;
@@ -60,6 +62,21 @@ pub struct GlobalArgs {
     /// ./statuswatch.toml, else $XDG_CONFIG_HOME/statuswatch/config.toml, else none.
     #[arg(long, global = true, env = "STATUSWATCH_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Errors only: no notes or summaries (listings and requested data still print).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More logging on stderr: -v debug, -vv trace (RUST_LOG, when set, wins).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Colour on stdout and stderr: auto (a terminal, unless NO_COLOR is set), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
 }
 
 /// How log lines are written.
@@ -72,14 +89,6 @@ pub enum LogFormat {
 /// Loads and validates the configuration file (see [`Config::load`]).
 pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
     Ok(Config::load(global.config.as_deref())?)
-}
-
-/// Output format of listing commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Csv,
 }
 
 /// The database's file name, in the working directory or the data directory.

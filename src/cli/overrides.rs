@@ -4,7 +4,7 @@
 //! the views, and is removed by id. Setting or removing one re-plans the state and raises the
 //! event that change means (someone paged for the outage hears it is over).
 
-use super::table::render_items;
+use super::output::{render_items, Listing};
 use super::{open_store, print, Format, GlobalArgs, EXIT_OK};
 use crate::model::{ServiceState, Status};
 use crate::pipeline::{feed_context, state_planner};
@@ -50,6 +50,7 @@ pub enum OverrideCommand {
     },
     /// List the overrides in force.
     List {
+        /// table; json: one override per line (JSON Lines); csv: a header row, then the rows.
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -101,28 +102,23 @@ pub fn run(global: &GlobalArgs, args: &OverrideArgs) -> anyhow::Result<i32> {
         OverrideCommand::List { format } => {
             let rows = store.overrides()?;
             let headers = ["ID", "VENDOR", "TARGET", "STATUS", "SINCE", "REASON"];
-            let text = render_items(
-                *format,
-                &headers,
-                &rows,
-                |o| {
-                    vec![
-                        o.id.to_string(),
-                        o.vendor.clone(),
-                        match (o.incident_id, &o.incident) {
-                            (Some(id), Some(title)) => format!("incident {id}: {title}"),
-                            (Some(id), None) => format!("incident {id}"),
-                            (None, _) if o.component.is_empty() => "(all)".into(),
-                            (None, _) => o.component.clone(),
-                        },
-                        o.status.clone(),
-                        o.created_at.clone(),
-                        o.reason.clone(),
-                    ]
-                },
-                60,
-                &format!("({} overrides)\n", rows.len()),
-            )?;
+            let footer = format!("({} overrides)\n", rows.len());
+            let listing = Listing::new(&headers, 60).footer(&footer);
+            let text = render_items(*format, &listing, &rows, |o| {
+                vec![
+                    o.id.to_string(),
+                    o.vendor.clone(),
+                    match (o.incident_id, &o.incident) {
+                        (Some(id), Some(title)) => format!("incident {id}: {title}"),
+                        (Some(id), None) => format!("incident {id}"),
+                        (None, _) if o.component.is_empty() => "(all)".into(),
+                        (None, _) => o.component.clone(),
+                    },
+                    o.status.clone(),
+                    o.created_at.clone(),
+                    o.reason.clone(),
+                ]
+            })?;
             print(&text)?;
         }
         OverrideCommand::Remove { id } => {

@@ -1,6 +1,7 @@
 //! `statuswatch poll`: one fetch cycle over the enabled feeds that are due, then exit.
 
 use super::cycle::{self, report_failures, CycleArgs};
+use super::output::{note, quiet};
 use super::{
     load_config, open_store_seeded, parse_duration, print, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED,
 };
@@ -28,7 +29,8 @@ pub struct PollArgs {
     /// Poll only this feed (its id or URL).
     #[arg(long, value_name = "ID|URL")]
     pub feed: Option<String>,
-    /// `json`: the summary as one JSON object on the last line.
+    /// `json`: the summary as one JSON object on the last line (printed even with -q, which
+    /// silences the table's summary lines).
     #[arg(long, value_enum, default_value = "table")]
     pub format: PollFormat,
     /// Fetch-log rows and finished delivery attempts older than this many days are deleted
@@ -52,31 +54,33 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
     let hooks: Vec<String> = config.webhooks.iter().map(|w| w.name.clone()).collect();
     store.register_webhooks(&hooks, Utc::now())?;
     if seeded > 0 {
-        eprintln!("A new database: imported {seeded} feeds from the bundled catalog.");
+        note(&format!(
+            "A new database: imported {seeded} feeds from the bundled catalog."
+        ));
     } else if store.feed_count()? == 0 {
-        eprintln!("{}", super::NO_FEEDS);
+        note(super::NO_FEEDS);
     }
     let feeds = match &args.feed {
         Some(which) => {
             let feed = store.find_feed(which)?;
             if !feed.enabled {
-                eprintln!("Feed {} is disabled.", feed.spec.title);
+                note(&format!("Feed {} is disabled.", feed.spec.title));
                 return Ok(EXIT_OK);
             }
             if feed.spec.is_replay() {
-                eprintln!(
+                note(&format!(
                     "Feed {} ({}) is a replayed feed: its documents come only from a replay directory (`statuswatch replay`), never from the network.",
                     feed.spec.title, feed.spec.url
-                );
+                ));
                 return Ok(EXIT_OK);
             }
             if feed.is_backing_off(Utc::now()) {
-                eprintln!(
+                note(&format!(
                     "Feed {} is backing off until {}; `statuswatch feeds check {}` fetches it now.",
                     feed.spec.title,
                     feed.next_fetch_at.as_deref().unwrap_or_default(),
                     feed.id
-                );
+                ));
                 return Ok(EXIT_OK);
             }
             vec![feed]
@@ -84,8 +88,7 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
         None => store.due_feeds(Utc::now())?,
     };
     let runtime = cycle::runtime()?;
-    let (pipeline, writer_thread) =
-        cycle::build_pipeline(store, &args.cycle, rules, &config.correlation)?;
+    let (pipeline, writer_thread) = cycle::build_pipeline(store, &args.cycle, rules, &config)?;
     let deliverer = match config.webhooks.is_empty() {
         true => None,
         false => Some(Deliverer::new(
@@ -94,7 +97,10 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
             pipeline.writer.clone(),
         )?),
     };
-    let result = runtime.block_on(pipeline.poll(feeds, CycleOptions::default()));
+    let bar = cycle::progress_for(&feeds);
+    let result =
+        runtime.block_on(pipeline.poll_observed(feeds, CycleOptions::default(), || bar.inc(1)));
+    bar.finish_and_clear();
     drop(pipeline);
     let delivery = match &deliverer {
         Some(d) if result.is_ok() && !args.deliver_timeout.is_zero() => {
@@ -121,6 +127,9 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
         .housekeeping(cutoff)
         .context("cannot prune the fetch and delivery logs")?;
     tracing::info!(fetches, deliveries, "Pruned old log rows.");
+    for report in &reports {
+        tracing::debug!(feed = %report.title, result = ?report.result, "Feed fetched.");
+    }
     report_failures(&reports);
     if summary.network_down {
         eprintln!(
@@ -143,6 +152,8 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
                 delivery.delivered, delivery.pending, delivery.dead
             ))?
         }
+        // -q: the summary is a note; the exit code and the failures on stderr still tell.
+        PollFormat::Table if quiet() => {}
         PollFormat::Table => print(&format!(
             "Polled {} feeds: {} fetched, {} not modified, {} failed. Entries: {} new, {} revised, {} unchanged. Events: {}.\n",
             summary.feeds,
@@ -155,7 +166,7 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
             summary.events
         ))?,
     }
-    if args.format == PollFormat::Table && !hooks.is_empty() {
+    if args.format == PollFormat::Table && !hooks.is_empty() && !quiet() {
         print(&format!(
             "Webhooks: {} delivered, {} pending, {} dead letters.\n",
             delivery.delivered, delivery.pending, delivery.dead

@@ -20,7 +20,7 @@ pub struct ReclassifyArgs {
     /// Only this feed (id or URL).
     #[arg(long, value_name = "ID|URL")]
     pub feed: Option<String>,
-    /// Report what would change, write nothing.
+    /// Report what would change, write nothing (the report prints even with -q).
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -39,7 +39,9 @@ pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
     let mut incidents_removed = 0;
     let mut incidents_added = 0;
     let mut overrides_dropped = 0;
+    let bar = super::output::progress(feeds.len(), "feeds");
     for feed in &feeds {
+        bar.inc(1);
         let stored = store.feed_entries(feed.id)?;
         let engine = feed
             .spec
@@ -110,6 +112,7 @@ pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
         ));
     }
     out.push_str(".\n");
+    bar.finish_and_clear();
     if overrides_dropped > 0 {
         out.push_str(&format!(
             "  {overrides_dropped} incident override(s) removed with their incidents: under the new rules \
@@ -119,6 +122,9 @@ pub fn run(global: &GlobalArgs, args: &ReclassifyArgs) -> anyhow::Result<i32> {
     for ((from, to), n) in &changes {
         out.push_str(&format!("  {from} → {to}: {n}\n"));
     }
-    print(&out)?;
+    // -q silences the summary, unless it is what was asked for (--dry-run).
+    if !super::output::quiet() || args.dry_run {
+        print(&out)?;
+    }
     Ok(EXIT_OK)
 }

@@ -177,7 +177,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
     }
     let runtime = cycle::runtime()?;
     let (pipeline, writer_thread) =
-        cycle::build_pipeline(store, &args.cycle, rules, &settings.config.correlation)?;
+        cycle::build_pipeline(store, &args.cycle, rules, &settings.config)?;
 
     let code = runtime.block_on(async {
         if args.once {

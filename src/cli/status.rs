@@ -1,6 +1,7 @@
 //! `statuswatch status`: current state per vendor and component, worst first.
 
-use super::table::render_items;
+use super::output::{render_items, Listing};
+use super::table::{state_colour, Style};
 use super::{open_existing_store, print, Format, GlobalArgs, EXIT_OK};
 
 /// Arguments of `status`.
@@ -9,6 +10,7 @@ use super::{open_existing_store, print, Format, GlobalArgs, EXIT_OK};
   statuswatch status
   statuswatch status --all --format json")]
 pub struct StatusArgs {
+    /// table; json: one object per row (JSON Lines); csv: a header row, then the rows.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Show every feed, operational ones included (by default only those not operational,
@@ -54,30 +56,25 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<i32> {
         format!("{down} of {feeds} feeds not operational{unchecked}; {operational} operational rows hidden (--all shows them).\n")
     };
     let headers = ["VENDOR", "COMPONENT", "STATE", "SINCE", "INCIDENT", "LINK"];
-    let text = render_items(
-        args.format,
-        &headers,
-        &shown,
-        |r| {
-            vec![
-                r.vendor.clone(),
-                if r.component.is_empty() {
-                    "(all)".into()
-                } else {
-                    r.component.clone()
-                },
-                match &r.override_reason {
-                    Some(_) => format!("{} (override)", r.state),
-                    None => r.state.clone(),
-                },
-                r.since.clone().unwrap_or_default(),
-                r.incident.clone().unwrap_or_default(),
-                r.link.clone().unwrap_or_default(),
-            ]
-        },
-        60,
-        &footer,
-    )?;
+    let style: Style = |column, text| (column == 2).then(|| state_colour(text)).flatten();
+    let listing = Listing::new(&headers, 60).footer(&footer).style(style);
+    let text = render_items(args.format, &listing, &shown, |r| {
+        vec![
+            r.vendor.clone(),
+            if r.component.is_empty() {
+                "(all)".into()
+            } else {
+                r.component.clone()
+            },
+            match &r.override_reason {
+                Some(_) => format!("{} (override)", r.state),
+                None => r.state.clone(),
+            },
+            r.since.clone().unwrap_or_default(),
+            r.incident.clone().unwrap_or_default(),
+            r.link.clone().unwrap_or_default(),
+        ]
+    })?;
     print(&format!("{banner}{text}"))?;
     Ok(EXIT_OK)
 }

@@ -1,11 +1,89 @@
-//! Plain-text tables and CSV for the listing commands.
+//! Plain-text tables for the listing commands: aligned for a terminal, tab-separated for a
+//! pipe, optionally with coloured cells. (Formats and the choice between layouts: `output.rs`.)
 
 use unicode_width::UnicodeWidthStr;
+
+/// How a table is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Columns padded to their widest cell, cells cut at this many terminal columns.
+    Aligned(usize),
+    /// Cells separated by one tab, nothing padded or cut (for programs reading a pipe).
+    Tabs,
+}
+
+/// The ANSI colour of a cell (its column index and text), or none.
+pub type Style = fn(usize, &str) -> Option<Colour>;
+
+/// The colours a table cell may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colour {
+    Red,
+    Yellow,
+    Green,
+    Blue,
+}
+
+impl Colour {
+    fn code(self) -> &'static str {
+        match self {
+            Colour::Red => "31",
+            Colour::Yellow => "33",
+            Colour::Green => "32",
+            Colour::Blue => "34",
+        }
+    }
+}
+
+/// The colour of a service state's word (`outage`, `degraded (override)`, ...).
+pub fn state_colour(text: &str) -> Option<Colour> {
+    match text.split_whitespace().next()? {
+        "outage" => Some(Colour::Red),
+        "degraded" => Some(Colour::Yellow),
+        "maintenance" => Some(Colour::Blue),
+        "operational" | "resolved" => Some(Colour::Green),
+        _ => None,
+    }
+}
 
 /// Renders rows under headers with columns padded to their widest cell, in terminal columns (a CJK
 /// character or an emoji takes two). Cells wider than `max_width` are cut with an ellipsis so one
 /// long title cannot wreck the table.
 pub fn render(headers: &[&str], rows: &[Vec<String>], max_width: usize) -> String {
+    render_styled(headers, rows, Layout::Aligned(max_width), None)
+}
+
+/// Renders rows under headers in `layout`, colouring the cells `style` picks (the padding
+/// counts the text only, so coloured columns stay aligned).
+pub fn render_styled(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    layout: Layout,
+    style: Option<Style>,
+) -> String {
+    let paint = |column: usize, cell: &str| -> String {
+        match style.and_then(|s| s(column, cell)) {
+            Some(colour) => format!("\x1b[{}m{cell}\x1b[0m", colour.code()),
+            None => cell.to_string(),
+        }
+    };
+    let max_width = match layout {
+        Layout::Tabs => {
+            let mut out = headers.join("\t");
+            out.push('\n');
+            for row in rows {
+                let cells: Vec<String> = row
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| paint(i, &c.replace(['\n', '\r', '\t'], " ")))
+                    .collect();
+                out.push_str(&cells.join("\t"));
+                out.push('\n');
+            }
+            return out;
+        }
+        Layout::Aligned(max_width) => max_width,
+    };
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| r.iter().map(|c| cut(c, max_width)).collect())
@@ -19,7 +97,7 @@ pub fn render(headers: &[&str], rows: &[Vec<String>], max_width: usize) -> Strin
         }
     }
     let mut out = String::new();
-    let line = |out: &mut String, cells: &mut dyn Iterator<Item = &str>| {
+    let line = |out: &mut String, cells: &mut dyn Iterator<Item = &str>, styled: bool| {
         let mut parts = Vec::new();
         for (i, cell) in cells.enumerate() {
             let pad = widths
@@ -27,14 +105,19 @@ pub fn render(headers: &[&str], rows: &[Vec<String>], max_width: usize) -> Strin
                 .copied()
                 .unwrap_or(0)
                 .saturating_sub(cell.width());
-            parts.push(format!("{cell}{}", " ".repeat(pad)));
+            let text = if styled {
+                paint(i, cell)
+            } else {
+                cell.to_string()
+            };
+            parts.push(format!("{text}{}", " ".repeat(pad)));
         }
         out.push_str(parts.join("  ").trim_end());
         out.push('\n');
     };
-    line(&mut out, &mut headers.iter().copied());
+    line(&mut out, &mut headers.iter().copied(), false);
     for row in &cells {
-        line(&mut out, &mut row.iter().map(String::as_str));
+        line(&mut out, &mut row.iter().map(String::as_str), true);
     }
     out
 }
@@ -56,57 +139,6 @@ fn cut(s: &str, max_width: usize) -> String {
     let mut short = one_line[..end].to_string();
     short.push('…');
     short
-}
-
-/// One CSV record (RFC 4180 quoting).
-pub fn csv_line(cells: &[String]) -> String {
-    let quoted: Vec<String> = cells
-        .iter()
-        .map(|c| {
-            if c.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", c.replace('"', "\"\""))
-            } else {
-                c.clone()
-            }
-        })
-        .collect();
-    format!("{}\n", quoted.join(","))
-}
-
-/// Renders items in the chosen format: one JSON object per line (the item serialized), CSV
-/// with lowercase headers, or a table. `footer` follows a table only.
-pub fn render_items<T: serde::Serialize>(
-    format: super::Format,
-    headers: &[&str],
-    items: &[T],
-    cells: impl Fn(&T) -> Vec<String>,
-    max_width: usize,
-    footer: &str,
-) -> Result<String, serde_json::Error> {
-    let mut out = String::new();
-    match format {
-        super::Format::Json => {
-            for item in items {
-                out.push_str(&serde_json::to_string(item)?);
-                out.push('\n');
-            }
-        }
-        super::Format::Csv => {
-            let header: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
-            out.push_str(&csv_line(&header));
-            for item in items {
-                out.push_str(&csv_line(&cells(item)));
-            }
-        }
-        super::Format::Table => {
-            if !items.is_empty() {
-                let rows: Vec<Vec<String>> = items.iter().map(&cells).collect();
-                out.push_str(&render(headers, &rows, max_width));
-            }
-            out.push_str(footer);
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -152,8 +184,26 @@ mod tests {
     }
 
     #[test]
-    fn csv_quotes_only_when_needed() {
-        let line = csv_line(&["a".into(), "b,c".into(), "say \"hi\"".into()]);
-        assert_eq!(line, "a,\"b,c\",\"say \"\"hi\"\"\"\n");
+    fn piped_tables_are_tab_separated_and_uncut() {
+        let rows = vec![vec!["zoom".to_string(), "x".repeat(50) + "\tend"]];
+        let text = render_styled(&["VENDOR", "TITLE"], &rows, Layout::Tabs, None);
+        assert_eq!(
+            text,
+            format!("VENDOR\tTITLE\nzoom\t{} end\n", "x".repeat(50))
+        );
+    }
+
+    #[test]
+    fn coloured_cells_keep_the_columns_aligned() {
+        let rows = vec![
+            vec!["outage".to_string(), "a".to_string()],
+            vec!["operational".to_string(), "b".to_string()],
+        ];
+        let style: Style = |i, text| if i == 0 { state_colour(text) } else { None };
+        let text = render_styled(&["STATE", "X"], &rows, Layout::Aligned(40), Some(style));
+        assert_eq!(
+            text,
+            "STATE        X\n\x1b[31moutage\x1b[0m       a\n\x1b[32moperational\x1b[0m  b\n"
+        );
     }
 }

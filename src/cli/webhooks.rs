@@ -1,9 +1,9 @@
 //! `statuswatch webhooks`: the configured webhooks with their delivery counts, a signed test
 //! event, dead letters, and re-driving them.
 
-use super::table::render;
+use super::output::{render, render_items, Listing};
 use super::{
-    load_config, open_store, parse_duration, print, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED,
+    load_config, open_store, parse_duration, print, Format, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED,
 };
 use crate::config::Config;
 use crate::deliver::{redact_url, Deliverer, DeliveryReport};
@@ -13,20 +13,14 @@ use anyhow::{bail, Context};
 use chrono::Utc;
 use std::time::Duration;
 
-/// Output of the listing subcommands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ListFormat {
-    Table,
-    Json,
-}
-
 /// Arguments of `webhooks`.
 #[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "Examples:
   statuswatch webhooks list
   statuswatch webhooks test ops
   statuswatch webhooks dead
-  statuswatch webhooks retry --all ops")]
+  statuswatch webhooks retry --all ops
+  statuswatch webhooks enable ops")]
 pub struct WebhooksArgs {
     #[command(subcommand)]
     pub command: WebhooksCommand,
@@ -38,8 +32,9 @@ pub enum WebhooksCommand {
     /// The configured webhooks: format, URL (host only), filters, delivered/pending/dead counts
     /// and the last error.
     List {
+        /// table; json: one webhook per line (JSON Lines); csv: a header row, then the rows.
         #[arg(long, value_enum, default_value = "table")]
-        format: ListFormat,
+        format: Format,
     },
     /// Send a signed synthetic `test` event to one webhook and show the answer (exit 2 when
     /// it is not a 2xx).
@@ -52,8 +47,15 @@ pub enum WebhooksCommand {
         /// Only this webhook's.
         #[arg(long, value_name = "NAME")]
         webhook: Option<String>,
+        /// table; json: one dead letter per line (JSON Lines); csv: a header row, then the rows.
         #[arg(long, value_enum, default_value = "table")]
-        format: ListFormat,
+        format: Format,
+    },
+    /// Turn a webhook back on after its receiver answered 410 Gone: its kept queue goes out
+    /// with the next `poll` or `run`.
+    Enable {
+        /// The webhook's name.
+        name: String,
     },
     /// Queue dead letters again with a fresh retry budget, then deliver for a bounded time:
     /// `retry SEQ|EVENT-ID [--webhook NAME]`, or `retry --all [NAME]`.
@@ -81,6 +83,7 @@ pub fn run(global: &GlobalArgs, args: &WebhooksArgs) -> anyhow::Result<i32> {
         WebhooksCommand::List { format } => list(&config, &store, *format),
         WebhooksCommand::Dead { webhook, format } => dead(&store, webhook.as_deref(), *format),
         WebhooksCommand::Test { name } => test(&config, store, name),
+        WebhooksCommand::Enable { name } => enable(&config, store, name),
         WebhooksCommand::Retry {
             target,
             all,
@@ -104,34 +107,10 @@ fn config_name(config: &Config) -> String {
     }
 }
 
-fn list(config: &Config, store: &Store, format: ListFormat) -> anyhow::Result<i32> {
+fn list(config: &Config, store: &Store, format: Format) -> anyhow::Result<i32> {
     let names: Vec<String> = config.webhooks.iter().map(|w| w.name.clone()).collect();
     let stats = store.webhook_stats(&names)?;
-    if format == ListFormat::Json {
-        let mut out = String::new();
-        for (hook, s) in config.webhooks.iter().zip(&stats) {
-            let line = serde_json::json!({
-                "name": hook.name,
-                "format": hook.format_name(),
-                "url": redact_url(&hook.url),
-                "signed": hook.secret.is_some(),
-                "filter": hook.filter.to_string(),
-                "added_at": s.added_at,
-                "delivered": s.delivered,
-                "pending": s.pending,
-                "dead": s.dead,
-                "last_delivered_at": s.last_delivered_at,
-                "next_attempt_at": s.next_attempt_at,
-                "last_error_at": s.last_error_at,
-                "last_error": s.last_error,
-            });
-            out.push_str(&line.to_string());
-            out.push('\n');
-        }
-        print(&out)?;
-        return Ok(EXIT_OK);
-    }
-    if config.webhooks.is_empty() {
+    if format == Format::Table && config.webhooks.is_empty() {
         print(&format!(
             "No webhooks configured ({}). See config.example.toml.\n",
             config_name(config)
@@ -147,13 +126,25 @@ fn list(config: &Config, store: &Store, format: ListFormat) -> anyhow::Result<i3
         "DELIVERED",
         "PENDING",
         "DEAD",
+        "STATE",
         "LAST ERROR",
     ];
-    let rows: Vec<Vec<String>> = config
-        .webhooks
-        .iter()
-        .zip(&stats)
-        .map(|(hook, s)| {
+    let hooks: Vec<_> = config.webhooks.iter().zip(&stats).collect();
+    let mut footer = String::new();
+    for s in stats.iter().filter(|s| s.disabled_at.is_some()) {
+        footer.push_str(&format!(
+            "({} is disabled: its receiver answered {}; `statuswatch webhooks enable {}` turns it back on)\n",
+            s.name,
+            s.disabled_reason.as_deref().unwrap_or("HTTP 410 Gone"),
+            s.name
+        ));
+    }
+    footer.push_str(&format!("(configuration: {})\n", config_name(config)));
+    let text = render(
+        format,
+        &Listing::new(&headers, 60).footer(&footer),
+        &hooks,
+        |(hook, s)| {
             vec![
                 hook.name.clone(),
                 hook.format_name().to_string(),
@@ -163,49 +154,64 @@ fn list(config: &Config, store: &Store, format: ListFormat) -> anyhow::Result<i3
                 s.delivered.to_string(),
                 s.pending.to_string(),
                 s.dead.to_string(),
+                match &s.disabled_at {
+                    None => "enabled".to_string(),
+                    Some(at) => format!("disabled {at}"),
+                },
                 match (&s.last_error_at, &s.last_error) {
                     (Some(at), Some(e)) => format!("{at} {e}"),
                     _ => String::new(),
                 },
             ]
-        })
-        .collect();
-    let mut out = render(&headers, &rows, 60);
-    out.push_str(&format!("(configuration: {})\n", config_name(config)));
-    print(&out)?;
+        },
+        |(hook, s)| {
+            Ok(serde_json::json!({
+                "name": hook.name,
+                "format": hook.format_name(),
+                "url": redact_url(&hook.url),
+                "signed": hook.secret.is_some(),
+                "filter": hook.filter.to_string(),
+                "added_at": s.added_at,
+                "delivered": s.delivered,
+                "pending": s.pending,
+                "dead": s.dead,
+                "last_delivered_at": s.last_delivered_at,
+                "next_attempt_at": s.next_attempt_at,
+                "last_error_at": s.last_error_at,
+                "last_error": s.last_error,
+                "enabled": s.disabled_at.is_none(),
+                "disabled_at": s.disabled_at,
+                "disabled_reason": s.disabled_reason,
+            })
+            .to_string())
+        },
+    )?;
+    print(&text)?;
     Ok(EXIT_OK)
 }
 
-fn dead(store: &Store, webhook: Option<&str>, format: ListFormat) -> anyhow::Result<i32> {
+fn dead(store: &Store, webhook: Option<&str>, format: Format) -> anyhow::Result<i32> {
     let rows = store.queued_deliveries("dead", webhook)?;
-    match format {
-        ListFormat::Json => {
-            let mut out = String::new();
-            for r in &rows {
-                out.push_str(&serde_json::to_string(r)?);
-                out.push('\n');
-            }
-            print(&out)?;
-        }
-        ListFormat::Table => {
-            let headers = [
-                "WEBHOOK",
-                "SEQ",
-                "EVENT ID",
-                "ATTEMPTS",
-                "LAST ATTEMPT",
-                "LAST ERROR",
-                "TITLE",
-            ];
-            let cells: Vec<Vec<String>> = rows.iter().map(dead_row).collect();
-            let mut out = render(&headers, &cells, 60);
-            out.push_str(&format!(
-                "({} dead letters; `statuswatch webhooks retry SEQ` sends one again)\n",
-                rows.len()
-            ));
-            print(&out)?;
-        }
-    }
+    let headers = [
+        "WEBHOOK",
+        "SEQ",
+        "EVENT ID",
+        "ATTEMPTS",
+        "LAST ATTEMPT",
+        "LAST ERROR",
+        "TITLE",
+    ];
+    let footer = format!(
+        "({} dead letters; `statuswatch webhooks retry SEQ` sends one again)\n",
+        rows.len()
+    );
+    let text = render_items(
+        format,
+        &Listing::new(&headers, 60).footer(&footer),
+        &rows,
+        dead_row,
+    )?;
+    print(&text)?;
     Ok(EXIT_OK)
 }
 
@@ -278,6 +284,26 @@ fn test(config: &Config, store: Store, name: &str) -> anyhow::Result<i32> {
     })
 }
 
+fn enable(config: &Config, mut store: Store, name: &str) -> anyhow::Result<i32> {
+    if config.webhook(name).is_none() {
+        bail!(
+            "no webhook named {name:?} in {} (configured: {})",
+            config_name(config),
+            names_or_none(config)
+        );
+    }
+    match store.enable_webhook(name)? {
+        Some(true) => {
+            let pending = store.pending_deliveries(&[name.to_string()])?;
+            print(&format!(
+                "Webhook {name} is enabled again: its {pending} queued events, then the events since it stopped, go out with the next `poll` or `run`.\n"
+            ))?;
+        }
+        _ => print(&format!("Webhook {name} is not disabled; nothing to do.\n"))?,
+    }
+    Ok(EXIT_OK)
+}
+
 fn names_or_none(config: &Config) -> String {
     if config.webhooks.is_empty() {
         "none".to_string()
@@ -324,6 +350,17 @@ fn retry(
         print("No dead letters matched; `statuswatch webhooks dead` lists them.\n")?;
         return Ok(EXIT_OK);
     }
+    // A webhook a 410 Gone disabled keeps what is re-queued until it is enabled: say so.
+    let names: Vec<String> = match webhook {
+        Some(name) => vec![name.to_string()],
+        None => config.webhooks.iter().map(|w| w.name.clone()).collect(),
+    };
+    let disabled: Vec<String> = store
+        .webhook_stats(&names)?
+        .into_iter()
+        .filter(|s| s.disabled_at.is_some())
+        .map(|s| s.name)
+        .collect();
     let report = if deliver_timeout.is_zero() {
         None
     } else {
@@ -333,6 +370,11 @@ fn retry(
         })?)
     };
     print(&retry_message(queued, report.as_ref()))?;
+    for name in &disabled {
+        print(&format!(
+            "{name} is disabled (its receiver answered 410 Gone): its letters wait until `statuswatch webhooks enable {name}`.\n"
+        ))?;
+    }
     // A letter that failed again is not a success, whatever else was delivered.
     Ok(match report {
         Some(r) if r.failed > 0 || r.pending > 0 || r.dead > 0 => EXIT_SOME_FAILED,

@@ -8,7 +8,7 @@
 //! (a URL with a token, a signing key) is never echoed.
 
 use super::filter::{parse_kind, Filter, Transition, ALL_KINDS};
-use super::format::Format;
+use super::format::{Format, FormatOptions, RoutingKey, UserTemplate};
 use super::mail::{CaFile, Email, Password, Security};
 use super::sign::Secret;
 use super::{DeliveryPolicy, Webhook};
@@ -51,6 +51,19 @@ pub struct RawWebhook {
     pub min_status: Option<Spanned<String>>,
     /// `FROM->TO` patterns (default: any).
     pub transitions: Option<Spanned<Vec<String>>>,
+    /// `pagerduty`: refused when written here (a routing key pages people: keep it out of
+    /// files); the message says to use `routing_key_env`.
+    pub routing_key: Option<Spanned<String>>,
+    /// `pagerduty`: the environment variable holding the integration's routing key.
+    pub routing_key_env: Option<Spanned<String>>,
+    /// `ntfy`: the topic (default: the URL's last path segment).
+    pub topic: Option<Spanned<String>>,
+    /// `template`: the template's text (minijinja).
+    pub template: Option<Spanned<String>>,
+    /// `template`: a file holding the template, relative to the configuration file.
+    pub template_file: Option<Spanned<String>>,
+    /// `template`: the body's `Content-Type` (default `application/json`).
+    pub content_type: Option<Spanned<String>>,
     /// Email only: the sender, `alerts@example.com` or `statuswatch <alerts@example.com>`.
     pub from: Option<Spanned<String>>,
     /// Email only: the recipients.
@@ -91,6 +104,18 @@ pub fn build(
     env: &dyn Fn(&str) -> Option<String>,
     problems: &mut Problems<'_>,
 ) -> (Vec<Webhook>, DeliveryPolicy) {
+    build_in(webhooks, delivery, env, None, problems)
+}
+
+/// [`build`], with `template_file` paths read relative to `base` (the configuration file's
+/// folder; `None`: the working directory).
+pub fn build_in(
+    webhooks: Vec<RawWebhook>,
+    delivery: RawDelivery,
+    env: &dyn Fn(&str) -> Option<String>,
+    base: Option<&std::path::Path>,
+    problems: &mut Problems<'_>,
+) -> (Vec<Webhook>, DeliveryPolicy) {
     let delivery = build_delivery(delivery, problems);
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut built = Vec::new();
@@ -108,7 +133,7 @@ pub fn build(
         } else {
             seen.insert(name.clone(), line);
         }
-        if let Some(webhook) = build_webhook(raw, &name, env, problems) {
+        if let Some(webhook) = build_webhook(raw, &name, env, base, problems) {
             built.push(webhook);
         }
     }
@@ -267,10 +292,248 @@ fn webhook_url(url: Setting, name: &str, problems: &mut Problems<'_>) -> Option<
     None
 }
 
+/// A PagerDuty webhook gets what can be an alert: by default `state_change` and
+/// `correlated_outage` (`component_change` when asked for); feed health and `network_down` are
+/// about our sources, not a vendor, and are refused in `kinds`. Every recovery passes, so an
+/// alert is always resolved.
+fn pagerduty_filter(
+    filter: &mut Filter,
+    kinds_span: Option<Range<usize>>,
+    name: &str,
+    problems: &mut Problems<'_>,
+) {
+    use crate::model::EventKind;
+    let alerts = [
+        EventKind::StateChange,
+        EventKind::ComponentChange,
+        EventKind::CorrelatedOutage,
+    ];
+    match kinds_span {
+        None => filter.kinds = vec![EventKind::StateChange, EventKind::CorrelatedOutage],
+        Some(span) => {
+            let refused: Vec<&str> = filter
+                .kinds
+                .iter()
+                .filter(|k| !alerts.contains(k))
+                .map(|k| k.as_str())
+                .collect();
+            if !refused.is_empty() {
+                problems.at(
+                    span,
+                    format!(
+                        "webhook {name:?}: format pagerduty sends alerts about vendors; {} cannot be one (use state_change, component_change, correlated_outage; send feed health to another webhook)",
+                        refused.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    filter.every_recovery = true;
+}
+
+/// Says that `key` was given to a format that does not read it.
+fn only_for(
+    value: Option<Range<usize>>,
+    key: &str,
+    wanted: Format,
+    format: Format,
+    name: &str,
+    problems: &mut Problems<'_>,
+) {
+    if let Some(span) = value {
+        if format != wanted {
+            problems.at(
+                span,
+                format!("webhook {name:?}: {key} is only read by format {wanted}, not {format}"),
+            );
+        }
+    }
+}
+
+/// The options the webhook's format needs (and the URL an `ntfy` topic leaves): PagerDuty's
+/// routing key, ntfy's topic, the user's template; each key refused on other formats.
+fn channel_options(
+    raw: &mut RawWebhook,
+    name: &str,
+    format: Format,
+    mut url: Option<url::Url>,
+    env: &dyn Fn(&str) -> Option<String>,
+    base: Option<&std::path::Path>,
+    problems: &mut Problems<'_>,
+) -> (FormatOptions, Option<url::Url>) {
+    let mut options = FormatOptions::default();
+    let span = |v: &Option<Spanned<String>>| v.as_ref().map(|v| v.span());
+    for (value, key, wanted) in [
+        (
+            span(&raw.routing_key_env),
+            "routing_key_env",
+            Format::PagerDuty,
+        ),
+        (span(&raw.topic), "topic", Format::Ntfy),
+        (span(&raw.template), "template", Format::Template),
+        (span(&raw.template_file), "template_file", Format::Template),
+        (span(&raw.content_type), "content_type", Format::Template),
+    ] {
+        only_for(value, key, wanted, format, name, problems);
+    }
+    if let Some(written) = &raw.routing_key {
+        problems.at(
+            written.span(),
+            format!("webhook {name:?}: a routing key pages people: keep it out of the file and name the environment variable holding it, routing_key_env = \"VARIABLE\""),
+        );
+    }
+    match format {
+        Format::PagerDuty => {
+            if raw.routing_key_env.is_none() && raw.routing_key.is_none() {
+                problems.at(
+                    raw.name.span(),
+                    format!("webhook {name:?}: format pagerduty needs the integration's routing key: add routing_key_env = \"VARIABLE\" naming the environment variable holding it"),
+                );
+            }
+            let key = setting(
+                None,
+                raw.routing_key_env.take(),
+                "routing_key",
+                name,
+                env,
+                problems,
+            );
+            options.routing_key = key.map(|k| RoutingKey::new(&k.value));
+        }
+        Format::Ntfy => match raw.topic.take() {
+            Some(topic) => {
+                let text = topic.get_ref().trim().to_string();
+                if text.is_empty() || text.contains('/') {
+                    problems.at(
+                        topic.span(),
+                        format!("webhook {name:?}: topic must be one word (ntfy's topic name), not {text:?}"),
+                    );
+                }
+                options.topic = Some(text);
+            }
+            None => {
+                // `https://ntfy.sh/alerts`: the topic is the last segment, and JSON is posted to
+                // the server's root (the path before it).
+                if let Some(u) = url.as_mut() {
+                    let path = u.path().trim_end_matches('/').to_string();
+                    match path.rsplit_once('/') {
+                        Some((parent, topic)) if !topic.is_empty() => {
+                            options.topic = Some(topic.to_string());
+                            u.set_path(&format!("{parent}/"));
+                        }
+                        _ => problems.at(
+                            raw.name.span(),
+                            format!("webhook {name:?}: format ntfy needs a topic: write it as the URL's path (https://ntfy.sh/TOPIC) or add topic = \"TOPIC\""),
+                        ),
+                    }
+                }
+            }
+        },
+        Format::Template => {
+            options.template = user_template(raw, name, base, problems).map(std::sync::Arc::new);
+            if let Some(ct) = raw.content_type.take() {
+                let text = ct.get_ref().trim().to_string();
+                let valid =
+                    text.contains('/') && reqwest::header::HeaderValue::from_str(&text).is_ok();
+                if valid {
+                    options.content_type = Some(text);
+                } else {
+                    problems.at(
+                        ct.span(),
+                        format!("webhook {name:?}: content_type {text:?} is not a media type (for example \"application/json\" or \"text/plain; charset=utf-8\")"),
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+    (options, url)
+}
+
+/// Compiles the webhook's `template` or `template_file` (exactly one is needed); a syntax
+/// error names the file's line (an inline template's line counted from its key's line).
+fn user_template(
+    raw: &mut RawWebhook,
+    name: &str,
+    base: Option<&std::path::Path>,
+    problems: &mut Problems<'_>,
+) -> Option<UserTemplate> {
+    match (raw.template.take(), raw.template_file.take()) {
+        (None, None) => {
+            problems.at(
+                raw.name.span(),
+                format!("webhook {name:?}: format template needs template = \"...\" or template_file = \"PATH\""),
+            );
+            None
+        }
+        (Some(_), Some(file)) => {
+            problems.at(
+                file.span(),
+                format!("webhook {name:?}: give template or template_file, not both"),
+            );
+            None
+        }
+        (Some(text), None) => {
+            let span = text.span();
+            let e = match UserTemplate::compile(
+                text.get_ref(),
+                &format!("webhook {name:?}'s template"),
+            ) {
+                Ok(t) => return Some(t),
+                Err(e) => e,
+            };
+            // The template's line N is on the file's line of the key + N - 1, + 1 when a
+            // multi-line string starts with a line break (which TOML drops).
+            let key_line = problems.line(span.start);
+            let opening = problems.text_at(span);
+            let skipped =
+                usize::from(opening.starts_with("\"\"\"\n") || opening.starts_with("'''\n"));
+            let line = e.line.map_or(key_line, |n| key_line + n - 1 + skipped);
+            let within = e.line.map(|n| format!(" line {n}")).unwrap_or_default();
+            problems.at_line(
+                line,
+                format!("webhook {name:?}: template{within}: {}", e.message),
+            );
+            None
+        }
+        (None, Some(file)) => {
+            let given = file.get_ref().trim().to_string();
+            let path = match base {
+                Some(dir) if std::path::Path::new(&given).is_relative() => dir.join(&given),
+                _ => std::path::PathBuf::from(&given),
+            };
+            let origin = format!("template_file {:?}", path.display().to_string());
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    match UserTemplate::compile(&text, &format!("webhook {name:?}'s {origin}")) {
+                        Ok(t) => Some(t),
+                        Err(e) => {
+                            let at = e.line.map(|n| format!(" line {n}")).unwrap_or_default();
+                            problems.at(
+                                file.span(),
+                                format!("webhook {name:?}: {origin}{at}: {}", e.message),
+                            );
+                            None
+                        }
+                    }
+                }
+                Err(e) => {
+                    problems.at(
+                        file.span(),
+                        format!("webhook {name:?}: cannot read {origin}: {e}"),
+                    );
+                    None
+                }
+            }
+        }
+    }
+}
+
 fn build_webhook(
-    raw: RawWebhook,
+    mut raw: RawWebhook,
     name: &str,
     env: &dyn Fn(&str) -> Option<String>,
+    base: Option<&std::path::Path>,
     problems: &mut Problems<'_>,
 ) -> Option<Webhook> {
     let before = problems.count();
@@ -284,49 +547,11 @@ fn build_webhook(
             format!("webhook name {name:?} must be letters, digits, '-', '_' or '.'"),
         );
     }
-    let url_given = raw.url.is_some() || raw.url_env.is_some();
-    let url = setting(raw.url, raw.url_env, "url", name, env, problems);
-    if !url_given {
-        problems.at(
-            raw.name.span(),
-            format!(
-                "webhook {name:?} has no url: add url = \"https://...\" or url_env = \"VARIABLE\""
-            ),
-        );
-    }
+    // An email channel is not an HTTP format: its url is smtp(s)://, its keys its own.
     let is_email = raw
         .format
         .as_ref()
         .is_some_and(|f| f.get_ref().trim().eq_ignore_ascii_case("email"));
-    let email_keys = EmailKeys {
-        from: raw.from,
-        to: raw.to,
-        starttls: raw.starttls,
-        username: raw.username,
-        password: raw.password,
-        password_env: raw.password_env,
-        tls_ca_file: raw.tls_ca_file,
-    };
-    // An email channel's url is smtp(s)://, and its mail settings are checked together.
-    let (url, email) = if is_email {
-        let signed = raw.secret.as_ref().or(raw.secret_env.as_ref());
-        if let Some(key) = signed {
-            problems.at(
-                key.span(),
-                format!(
-                    "webhook {name:?}: an email is not signed: leave secret and secret_env out"
-                ),
-            );
-        }
-        match url.and_then(|url| build_email(url, email_keys, raw.name.span(), name, env, problems))
-        {
-            Some((url, email)) => (Some(url), Some(Arc::new(email))),
-            None => (None, None),
-        }
-    } else {
-        email_keys.refuse_outside_email(name, problems);
-        (url.and_then(|url| webhook_url(url, name, problems)), None)
-    };
     let format = match &raw.format {
         _ if is_email => Format::Json,
         None => Format::Json,
@@ -334,6 +559,59 @@ fn build_webhook(
             problems.at(f.span(), format!("webhook {name:?}: {e}"));
             Format::Json
         }),
+    };
+    let url_given = raw.url.is_some() || raw.url_env.is_some();
+    let url = setting(
+        raw.url.take(),
+        raw.url_env.take(),
+        "url",
+        name,
+        env,
+        problems,
+    );
+    if !url_given && format != Format::PagerDuty {
+        let example = if is_email {
+            "smtp://HOST"
+        } else {
+            "https://..."
+        };
+        problems.at(
+            raw.name.span(),
+            format!(
+                "webhook {name:?} has no url: add url = \"{example}\" or url_env = \"VARIABLE\""
+            ),
+        );
+    }
+    let email_keys = EmailKeys {
+        from: raw.from.take(),
+        to: raw.to.take(),
+        starttls: raw.starttls.take(),
+        username: raw.username.take(),
+        password: raw.password.take(),
+        password_env: raw.password_env.take(),
+        tls_ca_file: raw.tls_ca_file.take(),
+    };
+    let (url, options, email) = if is_email {
+        refuse_http_keys_on_email(&raw, name, problems);
+        let built = url.and_then(|url| {
+            build_email(url, email_keys, raw.name.span(), name, env, base, problems)
+        });
+        match built {
+            Some((url, email)) => (Some(url), FormatOptions::default(), Some(Arc::new(email))),
+            None => (None, FormatOptions::default(), None),
+        }
+    } else {
+        email_keys.refuse_outside_email(name, problems);
+        let url = match url {
+            Some(url) => webhook_url(url, name, problems),
+            // PagerDuty's own endpoint, only when no URL is given.
+            None if !url_given && format == Format::PagerDuty => {
+                url::Url::parse(super::format::PAGERDUTY_ENQUEUE_URL).ok()
+            }
+            None => None,
+        };
+        let (options, url) = channel_options(&mut raw, name, format, url, env, base, problems);
+        (url, options, None)
     };
     let secret =
         setting(raw.secret, raw.secret_env, "secret", name, env, problems).and_then(|secret| {
@@ -347,6 +625,7 @@ fn build_webhook(
                 .ok()
         });
     let mut filter = Filter::default();
+    let kinds_span = raw.kinds.as_ref().map(|k| k.span());
     if let Some((span, words)) = word_list(raw.kinds, "kinds", name, problems) {
         filter.kinds.clear();
         for word in words {
@@ -391,6 +670,9 @@ fn build_webhook(
             }
         }
     }
+    if format == Format::PagerDuty {
+        pagerduty_filter(&mut filter, kinds_span, name, problems);
+    }
     if problems.count() > before {
         return None;
     }
@@ -398,6 +680,7 @@ fn build_webhook(
         name: name.to_string(),
         url: url?,
         format,
+        options,
         secret,
         filter,
         email,
@@ -436,6 +719,31 @@ impl EmailKeys {
                     format!("webhook {name:?}: {key} is for format = \"email\" only"),
                 );
             }
+        }
+    }
+}
+
+/// Names each key of an HTTP channel given to an email one (a mail is not signed, and the
+/// other formats' keys mean nothing to it).
+fn refuse_http_keys_on_email(raw: &RawWebhook, name: &str, problems: &mut Problems<'_>) {
+    let span = |v: &Option<Spanned<String>>| v.as_ref().map(|v| v.span());
+    for (span, key) in [
+        (span(&raw.secret), "secret"),
+        (span(&raw.secret_env), "secret_env"),
+        (span(&raw.routing_key), "routing_key"),
+        (span(&raw.routing_key_env), "routing_key_env"),
+        (span(&raw.topic), "topic"),
+        (span(&raw.template), "template"),
+        (span(&raw.template_file), "template_file"),
+        (span(&raw.content_type), "content_type"),
+    ] {
+        if let Some(span) = span {
+            let why = if key.starts_with("secret") {
+                "an email is not signed"
+            } else {
+                "it is not read by format email"
+            };
+            problems.at(span, format!("webhook {name:?}: leave {key} out: {why}"));
         }
     }
 }
@@ -485,6 +793,7 @@ fn build_email(
     name_span: Range<usize>,
     name: &str,
     env: &dyn Fn(&str) -> Option<String>,
+    base: Option<&std::path::Path>,
     problems: &mut Problems<'_>,
 ) -> Option<(url::Url, Email)> {
     let before = problems.count();
@@ -599,7 +908,7 @@ fn build_email(
     }
     let ca = keys
         .tls_ca_file
-        .and_then(|file| ca_file(file, security, name, problems));
+        .and_then(|file| ca_file(file, security, name, base, problems));
     if problems.count() > before {
         return None;
     }
@@ -615,17 +924,21 @@ fn build_email(
     Some((parsed, email))
 }
 
-/// Reads `tls_ca_file` (a path as written, relative ones from the working directory) and
-/// checks that it holds PEM certificates, so a wrong path fails at start, not at the first
-/// outage.
+/// Reads `tls_ca_file` (relative to the configuration file, like `template_file`) and checks
+/// that it holds PEM certificates, so a wrong path fails at start, not at the first outage.
 fn ca_file(
     file: Spanned<String>,
     security: Security,
     name: &str,
+    base: Option<&std::path::Path>,
     problems: &mut Problems<'_>,
 ) -> Option<CaFile> {
     let span = file.span();
-    let path = std::path::PathBuf::from(file.into_inner().trim());
+    let given = std::path::PathBuf::from(file.into_inner().trim());
+    let path = match base {
+        Some(dir) if given.is_relative() => dir.join(&given),
+        _ => given,
+    };
     if security == Security::Plain {
         problems.at(span, format!("webhook {name:?}: tls_ca_file is for TLS, but starttls = false: leave one of them out"));
         return None;
@@ -698,7 +1011,7 @@ mod tests {
             r#"[[webhooks]]
 name = "a"
 url = "https://a.example"
-format = "teams"
+format = "matrix"
 
 [[webhooks]]
 name = "a"
@@ -712,7 +1025,7 @@ vendors = []
         );
         let lines: Vec<&str> = err.lines().collect();
         assert!(
-            lines[0].contains("line 4") && lines[0].contains("unknown format \"teams\""),
+            lines[0].contains("line 4") && lines[0].contains("unknown format \"matrix\""),
             "{err}"
         );
         assert!(
@@ -842,6 +1155,124 @@ vendors = []
         );
     }
 
+    #[test]
+    fn pagerduty_reads_its_routing_key_from_the_environment_and_defaults_its_url() {
+        let text = "[[webhooks]]\nname = \"pd\"\nformat = \"pagerduty\"\nrouting_key_env = \"PD_KEY\"\nmin_status = \"outage\"\n";
+        let hooks = with_env(text, &[("PD_KEY", "R0UT1NGKEY")]).unwrap();
+        let hook = &hooks[0];
+        assert_eq!(
+            hook.url.as_str(),
+            super::super::format::PAGERDUTY_ENQUEUE_URL
+        );
+        assert_eq!(
+            hook.options.routing_key,
+            Some(RoutingKey::new("R0UT1NGKEY"))
+        );
+        assert!(!format!("{hook:?}").contains("R0UT1NGKEY"), "{hook:?}");
+        use crate::model::EventKind;
+        assert_eq!(
+            hook.filter.kinds,
+            [EventKind::StateChange, EventKind::CorrelatedOutage]
+        );
+        assert!(hook.filter.every_recovery);
+        // A given URL is kept (tests and proxies).
+        let text2 = format!("{text}url = \"http://127.0.0.1:9/enqueue\"\n");
+        let hooks = with_env(&text2, &[("PD_KEY", "k")]).unwrap();
+        assert_eq!(hooks[0].url.as_str(), "http://127.0.0.1:9/enqueue");
+    }
+
+    #[test]
+    fn pagerduty_refuses_a_written_key_a_missing_key_and_feed_health_kinds() {
+        let err = problems("[[webhooks]]\nname = \"pd\"\nformat = \"pagerduty\"\nrouting_key = \"R0UT1NGKEY\"\nkinds = [\"state_change\", \"feed_failing\"]\n");
+        assert!(
+            err.contains(
+                "line 4: webhook \"pd\": a routing key pages people: keep it out of the file"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("R0UT1NGKEY"), "{err}");
+        assert!(err.contains("line 5: webhook \"pd\": format pagerduty sends alerts about vendors; feed_failing cannot be one"), "{err}");
+        let err = problems("[[webhooks]]\nname = \"pd\"\nformat = \"pagerduty\"\n");
+        assert!(err.contains("line 2: webhook \"pd\": format pagerduty needs the integration's routing key: add routing_key_env"), "{err}");
+        let err = problems(
+            "[[webhooks]]\nname = \"pd\"\nformat = \"pagerduty\"\nrouting_key_env = \"PD_UNSET\"\n",
+        );
+        assert!(
+            err.contains(
+                "line 4: webhook \"pd\": routing_key_env names PD_UNSET, which is not set"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn ntfy_takes_its_topic_from_the_url_or_a_key() {
+        let hooks = with_env("[[webhooks]]\nname = \"n\"\nformat = \"ntfy\"\nurl = \"https://ntfy.example/alerts\"\n", &[]).unwrap();
+        assert_eq!(hooks[0].options.topic.as_deref(), Some("alerts"));
+        assert_eq!(hooks[0].url.as_str(), "https://ntfy.example/");
+        let hooks = with_env("[[webhooks]]\nname = \"n\"\nformat = \"ntfy\"\nurl = \"https://ntfy.example/\"\ntopic = \"ops\"\n", &[]).unwrap();
+        assert_eq!(hooks[0].options.topic.as_deref(), Some("ops"));
+        let err = problems(
+            "[[webhooks]]\nname = \"n\"\nformat = \"ntfy\"\nurl = \"https://ntfy.example/\"\n",
+        );
+        assert!(
+            err.contains("line 2: webhook \"n\": format ntfy needs a topic"),
+            "{err}"
+        );
+        let err = problems("[[webhooks]]\nname = \"s\"\nformat = \"slack\"\nurl = \"https://a.example/\"\ntopic = \"ops\"\n");
+        assert!(
+            err.contains("line 5: webhook \"s\": topic is only read by format ntfy, not slack"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_template_syntax_error_names_the_webhook_and_the_files_line() {
+        let err = problems("[[webhooks]]\nname = \"t\"\nformat = \"template\"\nurl = \"https://a.example/\"\ntemplate = \"\"\"\n{\"a\": 1,\n \"b\": {{ oops( }}\n}\"\"\"\n");
+        assert!(
+            err.starts_with("test.toml: line 7: webhook \"t\": template line 2: syntax error"),
+            "{err}"
+        );
+        let err = problems(
+            "[[webhooks]]\nname = \"t\"\nformat = \"template\"\nurl = \"https://a.example/\"\n",
+        );
+        assert!(
+            err.contains("line 2: webhook \"t\": format template needs template = "),
+            "{err}"
+        );
+        let err = problems("[[webhooks]]\nname = \"t\"\nformat = \"template\"\nurl = \"https://a.example/\"\ntemplate_file = \"/nonexistent/t.j2\"\ncontent_type = \"json\"\n");
+        assert!(
+            err.contains("line 5: webhook \"t\": cannot read template_file \"/nonexistent/t.j2\""),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 6: webhook \"t\": content_type \"json\" is not a media type"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_template_file_is_read_relative_to_the_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.j2"), "{{ title }}\n{% if %}").unwrap();
+        let text = "[[webhooks]]\nname = \"t\"\nformat = \"template\"\nurl = \"https://a.example/\"\ntemplate_file = \"t.j2\"\n";
+        let tables: Tables = toml::from_str(text).unwrap();
+        let mut problems = Problems::new("test.toml", text);
+        let _ = build_in(
+            tables.webhooks,
+            tables.delivery,
+            &|_| None,
+            Some(dir.path()),
+            &mut problems,
+        );
+        let err = problems.into_list().join("\n");
+        assert!(
+            err.contains("line 5: webhook \"t\": template_file ")
+                && err.contains("t.j2\" line 2: syntax error"),
+            "{err}"
+        );
+    }
+
     const MAIL: &str = "[[webhooks]]\nname = \"mail\"\nformat = \"email\"\n";
 
     #[test]
@@ -896,7 +1327,7 @@ vendors = []
             "{err}"
         );
         assert!(
-            err.contains("line 7: webhook \"mail\": an email is not signed"),
+            err.contains("line 7: webhook \"mail\": leave secret out: an email is not signed"),
             "{err}"
         );
         assert!(!err.contains("hunter2"), "{err}");

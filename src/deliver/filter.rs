@@ -116,6 +116,9 @@ pub struct Filter {
     pub min_status: Option<ServiceState>,
     /// Transition patterns; empty means any.
     pub transitions: Vec<Transition>,
+    /// Every change back to operational passes `min_status` (set for `pagerduty`, whose
+    /// alerts a recovery must resolve even after the state eased below `min_status` first).
+    pub every_recovery: bool,
 }
 
 impl Default for Filter {
@@ -127,6 +130,7 @@ impl Default for Filter {
             components: Vec::new(),
             min_status: None,
             transitions: Vec::new(),
+            every_recovery: false,
         }
     }
 }
@@ -200,7 +204,8 @@ impl Filter {
         {
             return false;
         }
-        if self.min_status.is_some_and(|min| from.max(to) < min) {
+        let recovery = self.every_recovery && to == ServiceState::Operational;
+        if !recovery && self.min_status.is_some_and(|min| from.max(to) < min) {
             return false;
         }
         self.transitions.is_empty() || self.transitions.iter().any(|t| t.matches(from, to))

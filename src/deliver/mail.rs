@@ -13,10 +13,10 @@
 //! letter at once, since RFC 5321 says not to repeat the same request. The password never
 //! appears in `Debug`, logs or errors.
 
-use super::format::{self, clock, cut, one_line};
+use super::format::{self, cut, one_line};
 use super::send::with_causes;
 use super::AttemptResult;
-use crate::model::{EventDetail, EventPayload, ServiceState, StoredEvent};
+use crate::model::{EventDetail, EventPayload, StoredEvent};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -118,70 +118,45 @@ impl Email {
     }
 }
 
-/// Subjects longer than this are cut (RFC 5322 advises lines under 78 characters; mail
-/// clients show about this much).
+/// Subjects longer than this are cut (mail clients show about this much of a subject).
 const SUBJECT_CHARS: usize = 150;
 
-/// The vendor's name as people read it: the feed's title, else the vendor key.
-fn vendor_name(event: &EventPayload) -> Option<String> {
-    event
-        .feed()
-        .map(|f| f.title.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .or_else(|| event.vendor().map(str::to_string))
-}
-
-/// The subject line: `Zoom: outage since 07:19 UTC — Login failures` for a change, the
-/// event's title for the other kinds.
+/// The subject line: the headline and what the vendor said, as every channel words it
+/// ([`format::brief`]): `Zoom: outage (major) since 07:19 UTC — Investigating: We are seeing…`.
 pub fn subject(event: &EventPayload) -> String {
-    let text = match (&event.detail, vendor_name(event)) {
-        (EventDetail::StateChange(_) | EventDetail::ComponentChange(_), Some(vendor)) => {
-            let to = event
-                .transition()
-                .map_or(ServiceState::Operational, |t| t.1);
-            let component = event
-                .component()
-                .map(|c| format!(" {c}"))
-                .unwrap_or_default();
-            let when = clock(&event.occurred_at);
-            let state = match to {
-                ServiceState::Operational => format!("operational again at {when}"),
-                other => format!("{other} since {when}"),
-            };
-            match event.incident().map(|i| one_line(&i.title)) {
-                Some(said) if !said.is_empty() => format!("{vendor}{component}: {state} — {said}"),
-                _ => format!("{vendor}{component}: {state}"),
-            }
-        }
-        _ => match one_line(&event.title) {
-            t if t.is_empty() => format!("statuswatch: {}", event.kind_name().replace('_', " ")),
-            t => t,
-        },
-    };
-    cut(&text, SUBJECT_CHARS)
+    format::brief(event, SUBJECT_CHARS)
 }
 
-/// The link, when it is http(s) (a feed's text never puts `javascript:` in a mail).
-fn safe_link(event: &EventPayload) -> Option<String> {
-    let url = url::Url::parse(event.link.as_deref()?).ok()?;
-    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+/// The detail lines: the facts every channel shows (state, severity, incident, components,
+/// since, feed), and for a correlated outage its members and cause.
+fn lines(event: &EventPayload) -> Vec<String> {
+    if let EventDetail::CorrelatedOutage(_) = &event.detail {
+        return format::details(event);
+    }
+    format::facts(event)
+        .into_iter()
+        .map(|(name, value)| format!("{name}: {value}"))
+        .collect()
 }
 
-/// The text/plain body: the readable summary, what the vendor called it, the detail lines
-/// (state, components, feed, since; a correlated outage's members), the link and a footer.
+/// What the vendor said, whole: a mail has room for the newest update's full text.
+const SAID_CHARS: usize = 10_000;
+
+/// The text/plain body: the headline, the vendor's newest update, the facts, the link and a
+/// footer naming the event.
 pub fn text_body(event: &StoredEvent) -> String {
     let p = &event.payload;
-    let mut out = String::new();
-    out.push_str(&format::summary(p));
+    let mut out = format::headline(p);
     out.push_str("\n\n");
-    if let Some(incident) = p.incident() {
-        out.push_str(&format!("Incident: {}\n", incident.title.trim()));
+    if let Some(said) = format::said(p) {
+        out.push_str(&said.line(SAID_CHARS));
+        out.push_str("\n\n");
     }
-    for line in format::details(p) {
+    for line in lines(p) {
         out.push_str(&line);
         out.push('\n');
     }
-    if let Some(link) = safe_link(p) {
+    if let Some(link) = format::safe_link(p) {
         out.push_str(&format!("Link: {link}\n"));
     }
     out.push_str(&format!(
@@ -191,23 +166,30 @@ pub fn text_body(event: &StoredEvent) -> String {
     out
 }
 
-/// The HTML alternative: the same lines, every piece of feed text escaped.
+/// The HTML alternative: the same, every piece of feed text escaped.
 pub fn html_body(event: &StoredEvent) -> String {
     let p = &event.payload;
     let text = |s: &str| html_escape::encode_text(s).into_owned();
     let mut out = format!(
         "<!DOCTYPE html>\n<html><body>\n<h2>{}</h2>\n",
-        text(&subject(p))
+        text(&format::headline(p))
     );
-    if let Some(incident) = p.incident() {
-        out.push_str(&format!("<p><b>{}</b></p>\n", text(incident.title.trim())));
+    if let Some(said) = format::said(p) {
+        let label = match said.label.is_empty() {
+            true => String::new(),
+            false => format!("<b>{}:</b> ", text(&said.label)),
+        };
+        out.push_str(&format!(
+            "<p>{label}{}</p>\n",
+            text(&format::cut(&said.text, SAID_CHARS))
+        ));
     }
     out.push_str("<ul>\n");
-    for line in format::details(p) {
+    for line in lines(p) {
         out.push_str(&format!("<li>{}</li>\n", text(&line)));
     }
     out.push_str("</ul>\n");
-    if let Some(link) = safe_link(p) {
+    if let Some(link) = format::safe_link(p) {
         out.push_str(&format!(
             "<p><a href=\"{}\">{}</a></p>\n",
             html_escape::encode_double_quoted_attribute(&link),
@@ -346,80 +328,66 @@ fn describe(email: &Email, err: &lettre::transport::smtp::Error) -> String {
 mod tests {
     use super::*;
 
-    fn outage() -> StoredEvent {
-        let mut payload = crate::model::event::samples::payload(
-            "state_change",
-            "zoom",
-            "operational",
-            "outage",
-            &["API", "Web"],
-        );
-        payload.link = Some("https://status.zoom.us/incidents/abc".into());
-        if let EventDetail::StateChange(change) = &mut payload.detail {
-            change.feed.title = "Zoom".into();
-            change.incident = Some(crate::model::event::IncidentRef {
-                id: 1,
-                title: "Login <failures> & more".into(),
-                link: None,
-                status: crate::model::Status::Outage,
-                phase: None,
-                started_at: "2025-10-20T07:11:00Z".into(),
-                components: Vec::new(),
-            });
-        }
-        StoredEvent {
-            seq: 7,
-            body: String::new(),
-            payload,
-        }
-    }
+    use crate::deliver::format::fixtures;
 
     #[test]
-    fn the_subject_names_the_vendor_the_state_since_when_and_what_the_vendor_said() {
-        let e = outage();
+    fn the_subject_is_the_headline_and_what_the_vendor_said() {
+        let e = fixtures::outage();
         assert_eq!(
             subject(&e.payload),
-            "Zoom: outage since 07:11 UTC — Login <failures> & more"
+            "Zoom: outage (major) since 07:19 UTC — Investigating: We are seeing elevated errors on meetings."
         );
-        let mut back = e.payload.clone();
-        if let EventDetail::StateChange(change) = &mut back.detail {
-            change.from = ServiceState::Outage;
-            change.to = ServiceState::Operational;
-        }
-        assert!(
-            subject(&back).starts_with("Zoom: operational again at 07:11 UTC"),
-            "{}",
-            subject(&back)
-        );
-        let mut long = e.payload;
-        long.title = "x".repeat(500);
-        if let EventDetail::StateChange(change) = &mut long.detail {
-            change.incident.as_mut().unwrap().title = "y\n".repeat(500);
-        }
-        let s = subject(&long);
+        assert!(subject(&fixtures::recovery())
+            .starts_with("Zoom: operational again (was outage since 07:19 UTC)"));
+        let long = fixtures::outage_saying(&"y\n".repeat(500));
+        let s = subject(&long.payload);
         assert_eq!(s.chars().count(), SUBJECT_CHARS);
         assert!(!s.contains('\n'));
     }
 
     #[test]
-    fn the_bodies_carry_the_details_and_the_html_one_escapes_feed_text() {
-        let e = outage();
+    fn the_bodies_carry_the_vendors_words_and_the_html_one_escapes_them() {
+        let long = format!("Meetings <fail> & {}", "x".repeat(3000));
+        let e = fixtures::outage_saying(&long);
         let text = text_body(&e);
         for want in [
+            "Zoom: outage (major) since 07:19 UTC\n",
+            &format!("Investigating: {long}\n"),
+            "State: operational → outage",
+            "Severity: major",
             "Incident: Login <failures> & more",
             "Components: API, Web",
             "Link: https://status.zoom.us/incidents/abc",
-            "(seq 7)",
+            "(seq 3)",
         ] {
             assert!(text.contains(want), "{want} in {text}");
         }
         let html = html_body(&e);
+        assert!(
+            html.contains("<b>Investigating:</b> Meetings &lt;fail&gt; &amp; xxx"),
+            "{html}"
+        );
         assert!(html.contains("Login &lt;failures&gt; &amp; more"), "{html}");
-        assert!(!html.contains("<failures>"), "{html}");
-        let mut bad = outage();
+        assert!(
+            !html.contains("<fail>") && !html.contains("<failures>"),
+            "{html}"
+        );
+        let mut bad = fixtures::outage();
         bad.payload.link = Some("javascript:alert(1)".into());
         assert!(!html_body(&bad).contains("javascript"));
         assert!(!text_body(&bad).contains("javascript"));
+        // A correlated outage reads as one mail: members, cause, odds.
+        let cluster = StoredEvent {
+            seq: 9,
+            body: String::new(),
+            payload: fixtures::cluster(),
+        };
+        let text = text_body(&cluster);
+        assert!(
+            text.contains("• Slack: outage since 06:52 UTC: Messages <fail> to send"),
+            "{text}"
+        );
+        assert!(text.contains("Likely cause: aws us-east-1."), "{text}");
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub struct Webhook {
     pub name: String,
     pub url: url::Url,
     pub format: Format,
+    /// What the format needs beyond the event (routing key, topic, template).
+    pub options: format::FormatOptions,
     pub secret: Option<Secret>,
     pub filter: Filter,
     /// Set for `format = "email"`: the event goes out as a mail over SMTP to `url`
@@ -78,6 +80,7 @@ impl fmt::Debug for Webhook {
             .field("name", &self.name)
             .field("url", &redact_url(&self.url))
             .field("format", &self.format)
+            .field("options", &self.options)
             .field("secret", &self.secret)
             .field("filter", &self.filter)
             .field("email", &self.email)

@@ -54,16 +54,6 @@ pub(super) async fn send(
     event: &StoredEvent,
     timeout: Duration,
 ) -> AttemptResult {
-    let body = format::body(hook.format, event);
-    let timestamp = Utc::now().timestamp();
-    let mut request = client
-        .post(hook.url.clone())
-        .timeout(timeout)
-        .header(reqwest::header::CONTENT_TYPE, "application/json");
-    for (name, value) in sign::headers(&event.payload.id, timestamp, &body, hook.secret.as_ref()) {
-        request = request.header(name, value);
-    }
-    let started = Instant::now();
     let mut result = AttemptResult {
         status: None,
         error: None,
@@ -71,7 +61,30 @@ pub(super) async fn send(
         retry_after: None,
         permanent: false,
     };
-    match request.body(body).send().await {
+    let body = match format::body(hook.format, &hook.options, event) {
+        Ok(body) => body,
+        Err(why) => {
+            // Nothing was sent: the attempt fails with the reason, and is retried (a fixed
+            // template and a SIGHUP or restart deliver it).
+            result.error = Some(why);
+            return result;
+        }
+    };
+    let timestamp = Utc::now().timestamp();
+    let mut request = client
+        .post(hook.url.clone())
+        .timeout(timeout)
+        .header(reqwest::header::CONTENT_TYPE, body.content_type.as_str());
+    for (name, value) in sign::headers(
+        &event.payload.id,
+        timestamp,
+        &body.bytes,
+        hook.secret.as_ref(),
+    ) {
+        request = request.header(name, value);
+    }
+    let started = Instant::now();
+    match request.body(body.bytes).send().await {
         Ok(mut response) => {
             let status = response.status();
             result.status = Some(status.as_u16());

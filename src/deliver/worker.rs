@@ -109,7 +109,16 @@ impl Inner {
         let result = self.attempt(hook, &event, timeout).await;
         let failures = failures + 1;
         let mut report = DeliveryReport::default();
-        let outcome = if result.is_success() {
+        // (An SMTP reply is never 410, but the rule is HTTP's: it is not applied to mail.)
+        let outcome = if result.status == Some(410) && hook.email.is_none() {
+            // Standard Webhooks: 410 Gone means the endpoint is no more; stop sending, keep the
+            // queue for a person to re-enable.
+            report.failed = 1;
+            tracing::warn!(webhook = %hook.name, event = %event.payload.id, seq = event.seq,
+                error = result.error.as_deref().unwrap_or(""),
+                "The receiver answered 410 Gone: webhook disabled, its queue kept (`statuswatch webhooks enable NAME` turns it back on).");
+            AttemptOutcome::Gone
+        } else if result.is_success() {
             report.delivered = 1;
             tracing::info!(webhook = %hook.name, event = %event.payload.id, seq = event.seq,
                 status = result.status, "Delivered event.");

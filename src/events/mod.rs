@@ -227,6 +227,8 @@ fn incident_ref(i: &OpenIncident) -> IncidentRef {
         phase: i.phase,
         started_at: i.started_at.clone(),
         components: i.components.clone(),
+        severity: i.severity.clone(),
+        latest_update: i.latest_update.clone(),
     }
 }
 
@@ -344,6 +346,8 @@ mod tests {
             components: components.iter().map(|c| c.to_string()).collect(),
             started_at: "2025-10-20T07:00:00Z".into(),
             updated_at: "2025-10-20T07:11:00Z".into(),
+            severity: None,
+            latest_update: None,
         }
     }
 

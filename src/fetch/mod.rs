@@ -10,6 +10,7 @@
 //! fetches run at once, overall and per host.
 
 pub mod backoff;
+pub mod network;
 pub mod politeness;
 
 use crate::model::FetchOutcome;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use backoff::BackoffPolicy;
+pub use network::{names_this_machine, CheckedResolver, NetworkPolicy, Refused};
 
 /// Limits and identity of the HTTP client; every field has a safe default.
 #[derive(Debug, Clone)]
@@ -47,6 +49,8 @@ pub struct FetchConfig {
     pub moved_after: u32,
     /// When failed feeds are tried again.
     pub backoff: BackoffPolicy,
+    /// Where connections may go (`[network]` in the configuration; see `network.rs`).
+    pub network: NetworkPolicy,
 }
 
 /// The user agent: names statuswatch, its version and where to read about it.
@@ -69,6 +73,7 @@ impl Default for FetchConfig {
             per_host: 2,
             moved_after: 3,
             backoff: BackoffPolicy::default(),
+            network: NetworkPolicy::default(),
         }
     }
 }
@@ -343,6 +348,10 @@ impl Fetcher {
             .brotli(true)
             .deflate(true)
             .pool_max_idle_per_host(config.per_host.max(1))
+            // Names are checked on the addresses their lookup returned, the ones dialled.
+            .dns_resolver(std::sync::Arc::new(CheckedResolver::new(
+                config.network.clone(),
+            )))
             .build()
             .map_err(|e| FetchError::Client(error_chain(&e)))?;
         Ok(Fetcher { client, config })
@@ -398,6 +407,12 @@ impl Fetcher {
         if current.scheme() != "http" && current.scheme() != "https" {
             return Err(bad_url("only http and https URLs can be fetched".into()));
         }
+        // A URL that names this machine may reach it, through every hop that stays here.
+        let mut this_machine = names_this_machine(&current);
+        self.config
+            .network
+            .check_url(&current, this_machine)
+            .map_err(|refused| bad_url(refused.to_string()))?;
         let mut visited = vec![current.clone()];
         let mut redirects = Vec::new();
         let mut response = loop {
@@ -423,6 +438,11 @@ impl Fetcher {
                 .map_err(|e| FetchError::Redirect(format!("bad Location {location:?}: {e}")))?;
             check_redirect(&current, &next, &visited, self.config.max_redirects)
                 .map_err(FetchError::Redirect)?;
+            this_machine = this_machine && names_this_machine(&next);
+            self.config
+                .network
+                .check_url(&next, this_machine)
+                .map_err(|refused| FetchError::Redirect(format!("to {next}: {refused}")))?;
             redirects.push(Hop {
                 status,
                 to: next.to_string(),

@@ -67,6 +67,24 @@ pub struct IncidentRef {
     /// The components the incident names, so a recovery still says what recovered.
     #[serde(default)]
     pub components: Vec<String>,
+    /// The vendor's own severity word, where it states one (Statuspage's impact `major`,
+    /// GCP's `high`, ...).
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// What the vendor said last: the incident's newest update, so a message can quote it.
+    #[serde(default)]
+    pub latest_update: Option<UpdateRef>,
+}
+
+/// One update of an incident's timeline, as the vendor wrote it (plain text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateRef {
+    /// The status word as written (`Investigating`, `Identified`), empty when there is none.
+    pub label: String,
+    pub text: String,
+    /// The vendor's time of the update, when it gives one.
+    #[serde(default)]
+    pub posted_at: Option<String>,
 }
 
 /// One component's state after a change.
@@ -506,6 +524,8 @@ mod tests {
                     phase: Some(Phase::Resolved),
                     started_at: "a".into(),
                     components: vec!["Meetings".into(), "Chat".into()],
+                    severity: None,
+                    latest_update: None,
                 }),
                 components: vec![],
             }),

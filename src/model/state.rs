@@ -1,6 +1,7 @@
 //! What the events stage plans from and what it decides: a feed's service states, its open
 //! incidents, and the plan the store writes in the ingest transaction.
 
+use super::event::UpdateRef;
 use super::{ComponentStatus, NewEvent, Phase, ServiceState, Status};
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,10 @@ pub struct OpenIncident {
     pub started_at: String,
     /// The vendor's time of the newest update.
     pub updated_at: String,
+    /// The vendor's own severity word, where stated.
+    pub severity: Option<String>,
+    /// The newest update of the incident's timeline (label and text), when it has one.
+    pub latest_update: Option<UpdateRef>,
 }
 
 /// The inputs the events stage needs to plan state changes, read inside the transaction.

@@ -433,10 +433,11 @@ pub struct NoParams {}
 )]
 async fn status(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     ApiQuery(NoParams {}): ApiQuery<NoParams>,
 ) -> Result<Response, Problem> {
     // Every client asks for this at once on a bad morning: built once per database change.
-    let body = state
+    let snapshot = state
         .snapshots
         .get(&state.snapshots.status, || async {
             let (rows, clusters) = state
@@ -458,14 +459,7 @@ async fn status(
                 .map_err(|e| Problem::internal(&e))
         })
         .await?;
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response())
+    Ok(snapshot.respond(&headers, "application/json"))
 }
 
 /// The worst of a vendor's states, by the `current_status` view's order.

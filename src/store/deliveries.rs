@@ -35,8 +35,13 @@ pub enum Claim {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptOutcome {
     Delivered,
-    Failed { next_attempt_at: DateTime<Utc> },
+    Failed {
+        next_attempt_at: DateTime<Utc>,
+    },
     Dead,
+    /// The receiver answered 410 Gone: the attempt failed, the event stays pending (due at
+    /// once) and the webhook is disabled until `webhooks enable`.
+    Gone,
 }
 
 /// One attempt, to be logged and applied to the queue.
@@ -63,6 +68,9 @@ pub struct WebhookStats {
     pub last_error_at: Option<String>,
     pub last_error: Option<String>,
     pub next_attempt_at: Option<String>,
+    /// When a 410 Gone disabled the webhook (None: enabled).
+    pub disabled_at: Option<String>,
+    pub disabled_reason: Option<String>,
 }
 
 /// One dead letter (or, from [`Store::queued_deliveries`], any queued delivery).
@@ -122,8 +130,11 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // A disabled webhook queues nothing: its cursor waits where it stopped.
         let cursor: Option<i64> = tx
-            .prepare_cached("SELECT cursor_seq FROM webhooks WHERE name = ?1")?
+            .prepare_cached(
+                "SELECT cursor_seq FROM webhooks WHERE name = ?1 AND disabled_at IS NULL",
+            )?
             .query_row([webhook], |r| r.get(0))
             .optional()?;
         let Some(cursor) = cursor else {
@@ -168,6 +179,14 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let disabled: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM webhooks WHERE name = ?1 AND disabled_at IS NOT NULL)",
+            )?
+            .query_row([webhook], |r| r.get(0))?;
+        if disabled {
+            return Ok(Claim::Empty);
+        }
         let head: Option<(i64, i64, i64, String, Option<String>)> = tx
             .prepare_cached(
                 "SELECT event_seq, attempts, budget_from, next_attempt_at, leased_until
@@ -215,6 +234,7 @@ impl Store {
             AttemptOutcome::Delivered => ("delivered", None),
             AttemptOutcome::Failed { next_attempt_at } => ("failed", Some(next_attempt_at)),
             AttemptOutcome::Dead => ("dead", None),
+            AttemptOutcome::Gone => ("failed", None),
         };
         let attempted_at = time_text(rec.attempted_at);
         tx.prepare_cached(
@@ -240,7 +260,7 @@ impl Store {
                 )?
                 .execute(params![rec.webhook, rec.event_seq])?;
             }
-            AttemptOutcome::Failed { .. } | AttemptOutcome::Dead => {
+            AttemptOutcome::Failed { .. } | AttemptOutcome::Dead | AttemptOutcome::Gone => {
                 tx.prepare_cached(
                     "UPDATE webhook_queue SET
                          state = CASE WHEN ?3 THEN 'dead' ELSE 'pending' END,
@@ -261,8 +281,39 @@ impl Store {
                 ])?;
             }
         }
+        if rec.outcome == AttemptOutcome::Gone {
+            tx.prepare_cached(
+                "UPDATE webhooks SET disabled_at = ?2, disabled_reason = ?3 WHERE name = ?1",
+            )?
+            .execute(params![
+                rec.webhook,
+                attempted_at,
+                rec.error.as_deref().unwrap_or("HTTP 410 Gone")
+            ])?;
+        }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Turns a webhook a 410 Gone disabled back on: its queue (kept pending) goes out again
+    /// and it reads the outbox from where it stopped. Returns whether it was disabled; `None`
+    /// when no webhook has that name.
+    pub fn enable_webhook(&mut self, webhook: &str) -> Result<Option<bool>, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let was: Option<bool> = tx
+            .prepare_cached("SELECT disabled_at IS NOT NULL FROM webhooks WHERE name = ?1")?
+            .query_row([webhook], |r| r.get(0))
+            .optional()?;
+        if was == Some(true) {
+            tx.prepare_cached(
+                "UPDATE webhooks SET disabled_at = NULL, disabled_reason = NULL WHERE name = ?1",
+            )?
+            .execute([webhook])?;
+        }
+        tx.commit()?;
+        Ok(was)
     }
 
     /// Gives up a lease without counting an attempt (the attempt never started).
@@ -292,7 +343,8 @@ impl Store {
                         (SELECT max(attempted_at) FROM deliveries d
                           WHERE d.webhook = w.name AND d.outcome = 'delivered'),
                         (SELECT min(next_attempt_at) FROM webhook_queue q
-                          WHERE q.webhook = w.name AND q.state = 'pending')
+                          WHERE q.webhook = w.name AND q.state = 'pending'),
+                        w.disabled_at, w.disabled_reason
                      FROM webhooks w WHERE w.name = ?1",
                 )?
                 .query_row([name], |r| {
@@ -304,6 +356,8 @@ impl Store {
                         dead: r.get(3)?,
                         last_delivered_at: r.get(4)?,
                         next_attempt_at: r.get(5)?,
+                        disabled_at: r.get(6)?,
+                        disabled_reason: r.get(7)?,
                         ..WebhookStats::default()
                     })
                 })

@@ -11,6 +11,7 @@ use super::{parse_time_text, time_text, Store, StoreError, WriteScope};
 use crate::incidents::{
     earlier_start, entry_start, entry_time, incident_title, resolved_time, speaks_for_now, worse,
 };
+use crate::model::event::UpdateRef;
 use crate::model::{
     ClassifiedEntry, DocumentFacts, Entry, FeedHealth, FetchRecord, NewEvent, OpenIncident, Phase,
     StateInputs, StatePlan, Status,
@@ -651,7 +652,7 @@ pub(super) fn load_incidents(
 ) -> Result<Vec<OpenIncident>, StoreError> {
     const COLUMNS: &str = "i.id, i.title, i.link, i.status, i.phase, i.components, i.started_at,
          COALESCE(i.resolved_at, o.created_at, i.updated_at), i.updated_at,
-         i.resolved_at IS NULL, o.status";
+         i.resolved_at IS NULL, o.status, i.severity";
     // The open ones come from the partial index; overridden ones are few.
     let sql = match only {
         None => format!(
@@ -692,6 +693,8 @@ pub(super) fn load_incidents(
                 components: serde_json::from_str(&components).unwrap_or_default(),
                 started_at: r.get(6)?,
                 updated_at: if open { updated_at } else { closed_at },
+                severity: r.get(11)?,
+                latest_update: None,
             },
             open,
         ))
@@ -705,14 +708,18 @@ pub(super) fn load_incidents(
                     out.push(incident);
                 }
             }
+            for incident in &mut out {
+                incident.latest_update = latest_update(tx, incident.id)?;
+            }
             out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
         }
         Some(ids) => {
             for id in ids {
-                if let Some((incident, open)) =
+                if let Some((mut incident, open)) =
                     stmt.query_row(params![feed_id, id], read).optional()?
                 {
                     if !open {
+                        incident.latest_update = latest_update(tx, incident.id)?;
                         out.push(incident);
                     }
                 }
@@ -720,6 +727,26 @@ pub(super) fn load_incidents(
         }
     }
     Ok(out)
+}
+
+/// The newest update of an incident's entries: by the vendor's time, else the newest revision's
+/// first (timelines are stored newest first), so an event can quote what the vendor said last.
+fn latest_update(tx: &Connection, incident_id: i64) -> Result<Option<UpdateRef>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT u.label, u.text, u.posted_at FROM updates u JOIN entries e ON e.id = u.entry_id
+             WHERE e.incident_id = ?1
+             ORDER BY u.posted_at IS NULL, u.posted_at DESC, u.first_seen_at DESC, u.id
+             LIMIT 1",
+        )?
+        .query_row([incident_id], |r| {
+            Ok(UpdateRef {
+                label: r.get(0)?,
+                text: r.get(1)?,
+                posted_at: r.get(2)?,
+            })
+        })
+        .optional()?)
 }
 
 /// An entry as stored: its newest revision, parsed back, and its current verdict.

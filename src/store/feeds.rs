@@ -291,6 +291,15 @@ impl Store {
         Ok((FeedRow { enabled, ..feed }, was))
     }
 
+    /// How many entries are stored for a feed (what `feeds remove` would delete).
+    pub fn feed_entry_count(&self, feed_id: i64) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM entries WHERE feed_id = ?1",
+            [feed_id],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Removes a feed and everything stored about it (entries, incidents, state; events keep
     /// their text but lose the link to the feed).
     pub fn remove_feed(&mut self, id_or_url: &str) -> Result<FeedRow, StoreError> {

@@ -50,6 +50,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_incident_reads",
         include_str!("../../migrations/0011_incident_reads.sql"),
     ),
+    (
+        "0012_webhook_gone",
+        include_str!("../../migrations/0012_webhook_gone.sql"),
+    ),
 ];
 
 /// The whole current schema, as people read it.
@@ -66,6 +70,7 @@ pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError
             known,
         });
     }
+    let mut upgraded = false;
     for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -82,6 +87,16 @@ pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError
             .map_err(|source| StoreError::Migration { name, source })?;
         tx.commit()
             .map_err(|source| StoreError::Migration { name, source })?;
+        upgraded = found > 0;
+    }
+    if upgraded {
+        // An archive that was analysed before has statistics for its old indexes only, and
+        // the planner may then pass over a new index for a scan of a million rows. Sampled
+        // (analysis_limit) so an upgrade of a large archive takes moments; statistics only
+        // steer the planner, so failing to gather them is not a reason to refuse the file.
+        if let Err(error) = conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;") {
+            tracing::warn!(%error, path = %path.display(), "Could not refresh the query planner's statistics after the upgrade.");
+        }
     }
     Ok(())
 }

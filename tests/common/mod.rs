@@ -654,6 +654,46 @@ pub fn corpus_dir(marker: &str) -> PathBuf {
     );
 }
 
+/// Two statuspage feeds served and polled once: Skylark (operational, four incidents in its
+/// history) and Quillpay (degraded). The server must outlive the test.
+pub fn skylark_and_quillpay_polled() -> (FeedServer, Sandbox) {
+    skylark_and_quillpay_polled_with(Vec::new())
+}
+
+/// [`skylark_and_quillpay_polled`] with more statuspage feeds: (title, vendor, path, answer).
+pub fn skylark_and_quillpay_polled_with(
+    extra: Vec<(&str, &str, &str, Resource)>,
+) -> (FeedServer, Sandbox) {
+    let server = FeedServer::start();
+    let mut feeds = vec![
+        (
+            "Skylark",
+            "skylark",
+            "/skylark.atom",
+            Resource::feed(fixture("feeds/statuspage-v1.atom")),
+        ),
+        (
+            "Quillpay",
+            "quillpay",
+            "/quillpay.rss",
+            Resource::feed(fixture("feeds/statuspage.rss")),
+        ),
+    ];
+    feeds.extend(extra);
+    let mut outlines = Vec::new();
+    for (title, vendor, path, answer) in feeds {
+        server.set(path, answer);
+        outlines.push((title, vendor, "statuspage", server.url(path)));
+    }
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("feeds.opml", &opml(&outlines));
+    let out = sandbox.run(&["feeds", "import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = sandbox.run(&["poll"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    (server, sandbox)
+}
+
 /// Serves `body` at `path` and imports it as the one feed of a new sandbox, vendor `vendor`,
 /// engine detected from the document; then polls once (the server must outlive the test).
 pub fn one_feed_polled(path: &str, body: Vec<u8>, vendor: &str) -> (FeedServer, Sandbox) {

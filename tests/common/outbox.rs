@@ -38,6 +38,10 @@ pub struct TestFeed {
     vendor: String,
     category: String,
     clock: i64,
+    /// The text of every update published from now on (default: "ID is STATUS").
+    pub said: Option<String>,
+    /// The vendor's severity word of every entry published from now on.
+    pub severity: Option<String>,
 }
 
 impl TestFeed {
@@ -67,6 +71,8 @@ impl TestFeed {
             vendor: vendor.into(),
             category: category.into(),
             clock: 0,
+            said: None,
+            severity: None,
         }
     }
 
@@ -103,7 +109,10 @@ impl TestFeed {
         let updates = vec![Update {
             at: Some(t(self.clock)),
             label: label.into(),
-            text: format!("{id} is {status}"),
+            text: self
+                .said
+                .clone()
+                .unwrap_or_else(|| format!("{id} is {status}")),
         }];
         ClassifiedEntry {
             entry: Entry {
@@ -120,7 +129,7 @@ impl TestFeed {
                 updates,
                 components: components.iter().map(|c| c.to_string()).collect(),
                 incident_key: None,
-                severity: None,
+                severity: self.severity.clone(),
                 language: None,
             },
             class: Classification {

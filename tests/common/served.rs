@@ -121,6 +121,19 @@ impl Reply {
 
 /// A blocking GET to a loopback URL.
 pub fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
+    let (status, headers, body) = get_bytes(url, headers);
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// A blocking GET to a loopback URL, the body as sent (this client never decompresses).
+pub fn get_bytes(
+    url: &str,
+    headers: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     assert!(
         url.starts_with("http://127.0.0.1:"),
         "tests talk to loopback only: {url}"
@@ -129,6 +142,10 @@ pub fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
         .no_proxy()
         .timeout(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none())
+        // The package's reqwest features reach this client too: keep bodies as sent.
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
         .build()
         .unwrap();
     let mut request = client.get(url);
@@ -136,9 +153,7 @@ pub fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
         request = request.header(*k, *v);
     }
     let response = request.send().unwrap();
-    Reply {
-        status: response.status().as_u16(),
-        headers: response.headers().clone(),
-        body: response.text().unwrap(),
-    }
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.bytes().unwrap().to_vec())
 }

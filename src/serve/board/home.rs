@@ -3,10 +3,11 @@
 //! the open clusters.
 
 use super::layout::{self, badge, linked, time, vendor_href, Nav};
-use super::{read_failed, Page};
+use super::read_failed;
 use crate::serve::AppState;
 use crate::store::{ClusterRow, StatusRow, Store, StoreError};
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use maud::{html, Markup};
@@ -28,7 +29,7 @@ fn load(store: &Store) -> Result<Board, StoreError> {
     })
 }
 
-pub(super) async fn page(State(state): State<AppState>) -> Response {
+pub(super) async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let started = Instant::now();
     // Built once per database change (and every 15 s, for its clock), not per viewer.
     let built = state
@@ -39,7 +40,10 @@ pub(super) async fn page(State(state): State<AppState>) -> Response {
         })
         .await;
     match built {
-        Ok(body) => Page::rendered(started, body).into_response(),
+        Ok(snapshot) => {
+            let response = snapshot.respond(&headers, "text/html; charset=utf-8");
+            super::with_server_timing(response, started)
+        }
         Err(error) => read_failed(started, error).into_response(),
     }
 }

@@ -43,14 +43,9 @@ pub(crate) struct Page {
 
 impl Page {
     fn new(started: Instant, markup: Markup) -> Page {
-        Page::rendered(started, Bytes::from(markup.into_string()))
-    }
-
-    /// A page already rendered (a snapshot).
-    fn rendered(started: Instant, body: Bytes) -> Page {
         Page {
             status: StatusCode::OK,
-            body,
+            body: Bytes::from(markup.into_string()),
             started,
         }
     }
@@ -64,7 +59,6 @@ impl Page {
 impl IntoResponse for Page {
     fn into_response(self) -> Response {
         let body = self.body;
-        let millis = self.started.elapsed().as_secs_f64() * 1000.0;
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -73,11 +67,17 @@ impl IntoResponse for Page {
         );
         // The page is the archive now: a browser may keep it but must ask again before reuse.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        if let Ok(value) = HeaderValue::from_str(&format!("render;dur={millis:.1}")) {
-            headers.insert("server-timing", value);
-        }
-        response
+        with_server_timing(response, self.started)
     }
+}
+
+/// `response` with the time since `started` as `Server-Timing` (the browser's dev tools show it).
+fn with_server_timing(mut response: Response, started: Instant) -> Response {
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(value) = HeaderValue::from_str(&format!("render;dur={millis:.1}")) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    response
 }
 
 /// The page for a read that failed: the board's own error page, not the API's JSON.

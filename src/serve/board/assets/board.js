@@ -14,6 +14,10 @@
   var busy = false;
   var again = false;
   var everOpen = false;
+  // A page built before the change this refresh was for (the server was still rebuilding):
+  // ask again shortly, a few times, rather than show it as current.
+  var staleTries = 0;
+  var STALE_RETRIES = 8;
 
   // One re-fetch for a burst of events (a poll cycle writes many at once).
   function soon() {
@@ -25,6 +29,7 @@
 
   function refresh() {
     timer = null;
+    var stale = false;
     if (busy) {
       again = true;
       return;
@@ -39,6 +44,7 @@
         if (!response.ok) {
           throw new Error('HTTP ' + response.status);
         }
+        stale = /detail=stale/.test(response.headers.get('Cache-Status') || '');
         return response.text();
       })
       .then(swap)
@@ -49,7 +55,13 @@
         busy = false;
         if (again) {
           again = false;
+          staleTries = 0;
           soon();
+        } else if (stale && staleTries < STALE_RETRIES) {
+          staleTries += 1;
+          timer = setTimeout(refresh, 400);
+        } else {
+          staleTries = 0;
         }
       });
   }
