@@ -44,6 +44,18 @@ fn attempts(sandbox: &Sandbox) -> Vec<(String, Option<i64>, Option<String>)> {
         .unwrap()
 }
 
+/// The error of a webhook's first attempt.
+fn first_error(sandbox: &Sandbox, webhook: &str) -> String {
+    sandbox
+        .sql()
+        .query_row(
+            "SELECT error FROM deliveries WHERE webhook = ?1 ORDER BY id LIMIT 1",
+            [webhook],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
 #[test]
 fn an_outage_polled_from_a_feed_arrives_as_a_mail_sent_with_the_password_from_the_environment() {
     const PASSWORD: &str = "s3cret-Pa55-from-env";
@@ -292,18 +304,8 @@ fn starttls_is_required_by_default_so_nothing_is_sent_to_a_server_without_it() {
     zoom.publish(&[("i1", Status::Outage, &[])]);
     let s = poll(&sandbox, &["--deliver-timeout", "300ms"]);
     assert_eq!(s["delivered"], 0, "{s}");
-    let first_error = |webhook: &str| -> String {
-        sandbox
-            .sql()
-            .query_row(
-                "SELECT error FROM deliveries WHERE webhook = ?1 ORDER BY id LIMIT 1",
-                [webhook],
-                |r| r.get(0),
-            )
-            .unwrap()
-    };
     // smtps:// starts with a TLS handshake, which a plain server cannot answer.
-    let error = first_error("tls");
+    let error = first_error(&sandbox, "tls");
     assert!(
         error.starts_with(&format!(
             "cannot connect to SMTP server 127.0.0.1:{}",
@@ -311,7 +313,7 @@ fn starttls_is_required_by_default_so_nothing_is_sent_to_a_server_without_it() {
         )) && error.contains("corrupt message"),
         "rustls read the plain greeting as a bad TLS record: {error}"
     );
-    let error = first_error("mail");
+    let error = first_error(&sandbox, "mail");
     assert!(
         error.contains(&format!("SMTP server 127.0.0.1:{}", smtp.port))
             && error.contains("STARTTLS"),
@@ -409,14 +411,7 @@ fn starttls_with_the_relays_own_ca_sends_the_login_and_the_mail_encrypted_and_ch
     assert_eq!(got[0]["tls"], true, "the mail went over STARTTLS");
     assert_eq!(got[0]["auth_login"], "alerts");
     // Without the relay's CA the certificate is not trusted, and nothing is sent.
-    let error: String = sandbox
-        .sql()
-        .query_row(
-            "SELECT error FROM deliveries WHERE webhook = 'untrusted' ORDER BY id LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let error = first_error(&sandbox, "untrusted");
     assert!(
         error.contains(&format!("SMTP server 127.0.0.1:{}", smtp.port))
             && error.contains("UnknownIssuer"),
