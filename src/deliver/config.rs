@@ -28,7 +28,8 @@ use toml::Spanned;
 pub struct RawWebhook {
     /// Unique; letters, digits, `-`, `_`, `.`.
     pub name: Spanned<String>,
-    /// http or https; this or `url_env` is required.
+    /// http or https (smtp or smtps for `format = "email"`); this or `url_env` is required
+    /// (but for pagerduty).
     pub url: Option<Spanned<String>>,
     /// The name of an environment variable holding the URL, so a URL carrying a token
     /// (Slack, Discord) stays out of a file kept in git.
