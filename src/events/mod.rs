@@ -107,6 +107,16 @@ fn desired_states<'a>(
 }
 
 /// Plans the new service state of one feed and the events its changes raise.
+/// A vendor's time, unless it is later than `now` (a clock or a typo of the vendor's: 2099):
+/// then `now`, when we saw it. The entry keeps the vendor's own text; only the state's and the
+/// event's time are held to what has happened.
+fn not_after(vendor_time: &str, now: DateTime<Utc>) -> String {
+    match DateTime::parse_from_rfc3339(vendor_time) {
+        Ok(t) if t.with_timezone(&Utc) > now => time_text(now),
+        _ => vendor_time.to_string(),
+    }
+}
+
 pub fn plan_state(feed: &FeedContext, inputs: &StateInputs, now: DateTime<Utc>) -> StatePlan {
     let now_text = time_text(now);
     let desired = desired_states(&inputs.open, &inputs.overrides, inputs.reported.as_ref());
@@ -121,7 +131,7 @@ pub fn plan_state(feed: &FeedContext, inputs: &StateInputs, now: DateTime<Utc>) 
         .iter()
         .map(|i| i.updated_at.as_str())
         .max()
-        .map(str::to_string);
+        .map(|t| not_after(t, now));
 
     let mut plan = StatePlan::default();
     let mut names: Vec<&str> = desired.keys().map(String::as_str).collect();
@@ -155,7 +165,7 @@ pub fn plan_state(feed: &FeedContext, inputs: &StateInputs, now: DateTime<Utc>) 
         let from = prev.map(|p| p.state).unwrap_or(ServiceState::Operational);
         let incident_id = incident.map(|i| i.id);
         let occurred_at = match incident {
-            Some(i) => i.updated_at.clone(),
+            Some(i) => not_after(&i.updated_at, now),
             None => recovered_at.clone().unwrap_or_else(|| now_text.clone()),
         };
         let changed = from != to;
@@ -372,6 +382,22 @@ mod tests {
     }
 
     #[test]
+    fn a_vendor_time_in_the_future_is_held_to_now() {
+        let mut future = incident(7, Status::Outage, None, &[]);
+        future.updated_at = "2099-01-01T00:00:00Z".into();
+        let inputs = StateInputs {
+            previous: vec![],
+            open: vec![future],
+            resolved_now: vec![],
+            overrides: vec![],
+            reported: None,
+        };
+        let plan = plan_state(&feed(), &inputs, now());
+        assert_eq!(plan.events[0].payload.occurred_at, "2025-10-20T07:15:00Z");
+        assert_eq!(plan.states[0].since, "2025-10-20T07:15:00Z");
+    }
+
+    #[test]
     fn first_sight_of_a_quiet_feed_writes_state_silently() {
         let inputs = StateInputs {
             previous: vec![],
@@ -466,7 +492,7 @@ mod tests {
     #[test]
     fn recovery_names_the_incident_that_ended_and_clears_components() {
         let mut ended = incident(9, Status::Resolved, Some(Phase::Resolved), &["API"]);
-        ended.updated_at = "2025-10-20T09:30:00Z".into();
+        ended.updated_at = "2025-10-20T07:13:00Z".into();
         let inputs = StateInputs {
             previous: vec![
                 state("", ServiceState::Outage),
@@ -481,7 +507,7 @@ mod tests {
         assert_eq!(plan.events.len(), 1);
         let event = &plan.events[0];
         assert_eq!(to_state(event), Some(ServiceState::Operational));
-        assert_eq!(event.payload.occurred_at, "2025-10-20T09:30:00Z");
+        assert_eq!(event.payload.occurred_at, "2025-10-20T07:13:00Z");
         assert!(event.payload.title.contains("incident 9"));
         assert!(plan
             .states
