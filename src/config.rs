@@ -119,6 +119,14 @@ impl RawConfig {
                 .map_err(|e| problems.at(expr.span(), format!("{e}; {}", schedule::SYNTAX)))
                 .ok()
         });
+        let webhook_lines: Vec<(String, usize)> = self
+            .webhooks
+            .iter()
+            .map(|w| {
+                let line = problems.line(w.name.span().start);
+                (w.name.get_ref().trim().to_string(), line)
+            })
+            .collect();
         // Deliver validates its own tables; this file only hands them over.
         let (webhooks, delivery) = crate::deliver::config::build_in(
             self.webhooks,
@@ -129,6 +137,22 @@ impl RawConfig {
         );
         let correlation = crate::correlate::settings::build(self.correlation, &mut problems);
         let network = crate::fetch::network::build(self.network, &mut problems);
+        // A webhook's receiver is held to the same network policy as a feed: refused here when
+        // its URL is a literal address it may not reach (names are checked when resolved).
+        for hook in &webhooks {
+            let here = crate::fetch::names_this_machine(&hook.url);
+            if let Err(refused) = network.check_url(&hook.url, here) {
+                let line = webhook_lines
+                    .iter()
+                    .find(|(name, _)| *name == hook.name)
+                    .map_or(1, |(_, line)| *line);
+                problems.at_line(line, format!("webhook {:?}: url: {refused}", hook.name));
+            }
+        }
+        let delivery = DeliveryPolicy {
+            network: network.clone(),
+            ..delivery
+        };
         if problems.count() > 0 {
             return Err(ConfigError::Invalid {
                 problems: problems.into_list(),

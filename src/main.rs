@@ -91,7 +91,7 @@ fn main() -> ExitCode {
     let parsed = Cli::command()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m).map(|args| (m, args)));
-    let (matches, args) = match parsed {
+    let (matches, mut args) = match parsed {
         Ok(parsed) => parsed,
         // --help and --version print to stdout and succeed; a usage error is fatal (1), not
         // clap's 2, which here means "some feeds failed".
@@ -107,6 +107,9 @@ fn main() -> ExitCode {
     // `replay` writes only into a database named on its command line, never into the one
     // STATUSWATCH_DB (a live archive) or the default names.
     let db_on_command_line = matches.value_source("db") == Some(ValueSource::CommandLine);
+    if matches.value_source("db") == Some(ValueSource::DefaultValue) {
+        args.global.db = cli::default_db();
+    }
     init_logging(
         &args.global,
         matches!(args.command, Command::Run(_) | Command::Serve(_)),

@@ -157,7 +157,10 @@ fn percent_decoded(s: &str) -> String {
 pub fn endpoint(url: &url::Url) -> String {
     let host = url.host_str().unwrap_or("");
     let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-    let rest = if url.path() == "/" && url.query().is_none() {
+    let rest = if url.path().is_empty() && url.query().is_none() {
+        // smtp://host:port has no path at all.
+        ""
+    } else if url.path() == "/" && url.query().is_none() {
         "/"
     } else {
         "/…"

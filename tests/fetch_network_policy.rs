@@ -1,4 +1,4 @@
-//! Where a feed may send statuswatch: the network policy (`src/fetch/network.rs`) on real
+//! Where a feed (or a webhook) may send statuswatch: the network policy (`src/fetch/network.rs`) on real
 //! fetches. Every refusal here happens before a connection is made (a literal address is
 //! judged before the request; the refused addresses are never dialled), so no packet leaves
 //! this machine: the servers are on 127.0.0.1 and the forbidden targets are only named in
@@ -122,4 +122,34 @@ fn a_bad_network_setting_is_refused_at_start_with_its_line() {
         "{err}"
     );
     assert!(err.contains("169.254.0.0/16 cannot be allowed"), "{err}");
+}
+
+#[test]
+fn a_webhook_is_held_to_the_same_policy() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "statuswatch.toml",
+        "[[webhooks]]\nname = \"meta\"\nurl = \"http://169.254.169.254/hook\"\n\n\
+         [[webhooks]]\nname = \"inside\"\nurl = \"http://10.9.8.7:8080/hook\"\n",
+    );
+    let out = sandbox.run(&["webhooks", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("statuswatch.toml: line 2: webhook \"meta\": url: refused to connect to 169.254.169.254"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 6: webhook \"inside\": url: refused to connect to 10.9.8.7")
+            && err.contains(r#"[network] allow = ["10.0.0.0/8"]"#),
+        "{err}"
+    );
+
+    // Allowed on purpose: the file loads (nothing is sent by listing).
+    sandbox.write(
+        "statuswatch.toml",
+        "[network]\nallow = [\"10.0.0.0/8\"]\n\n[[webhooks]]\nname = \"inside\"\nurl = \"http://10.9.8.7:8080/hook\"\n",
+    );
+    let out = sandbox.run(&["webhooks", "list"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }

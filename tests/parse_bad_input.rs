@@ -349,3 +349,82 @@ fn a_huge_statuspage_timeline_stays_fast() {
     assert_eq!(feed.entries[0].updates.len(), 20_000);
     assert_eq!(feed.entries[0].updates[0].text, "Still working on it.");
 }
+
+#[test]
+fn old_dialects_are_read_like_their_modern_forms() {
+    let item = "<item><title>Major outage: API unavailable</title><guid>i-1</guid><link>https://status.example.test/i/1</link><pubDate>Mon, 20 Oct 2025 07:00:00 GMT</pubDate><description>Investigating.</description></item>";
+    for root in ["<rss>", "<rss version=\"0.93\">", "<rss version=\"2.0.1\">"] {
+        let doc = format!("<?xml version=\"1.0\"?><!-- old --> {root}<channel><title>T</title>{item}</channel></rss>");
+        let feed = parse(doc.as_bytes()).unwrap_or_else(|e| panic!("{root}: {e}"));
+        assert_eq!(feed.entries.len(), 1, "{root}");
+        assert_eq!(feed.entries[0].title, "Major outage: API unavailable");
+        assert!(feed.repaired, "{root}: flagged as rewritten");
+    }
+
+    // Atom 0.3: its namespace and its element names (issued, modified, mode="escaped").
+    let atom03 = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed version="0.3" xmlns="http://purl.org/atom/ns#">
+  <title>Old status</title>
+  <link rel="alternate" type="text/html" href="https://status.example.test/"/>
+  <modified>2025-10-20T07:30:00Z</modified>
+  <entry>
+    <title>Degraded performance</title>
+    <link rel="alternate" type="text/html" href="https://status.example.test/e/1"/>
+    <id>tag:status.example.test,2025:1</id>
+    <issued>2025-10-20T07:00:00Z</issued>
+    <modified>2025-10-20T07:30:00Z</modified>
+    <content type="text/html" mode="escaped">&lt;p&gt;Requests are slow.&lt;/p&gt;</content>
+  </entry>
+</feed>"#;
+    let feed = parse(atom03.as_bytes()).unwrap();
+    assert_eq!(
+        feed.entries.len(),
+        1,
+        "Atom 0.3 entries are read, not dropped"
+    );
+    let entry = &feed.entries[0];
+    assert_eq!(entry.title, "Degraded performance");
+    assert_eq!(
+        entry.published,
+        Some(Utc.with_ymd_and_hms(2025, 10, 20, 7, 0, 0).unwrap())
+    );
+    assert_eq!(
+        entry.updated,
+        Some(Utc.with_ymd_and_hms(2025, 10, 20, 7, 30, 0).unwrap())
+    );
+    assert!(entry.content.contains("Requests are slow."), "{entry:?}");
+    assert!(
+        !entry.content.contains("&lt;p"),
+        "escaped markup is read as markup: {entry:?}"
+    );
+}
+
+#[test]
+fn entries_the_parser_cannot_see_are_an_error_not_an_empty_feed() {
+    // Entries in a namespace no reader knows: feed-rs finds none; saying nothing would
+    // store an empty feed and lose them.
+    let doc = br#"<feed xmlns="http://example.test/not-atom"><title>X</title><entry><title>Outage</title><id>1</id></entry><entry><title>Fixed</title><id>2</id></entry></feed>"#;
+    match parse(doc) {
+        Err(ParseError::Invalid(why)) => assert!(
+            why.contains("2 <item> or <entry> elements, but none could be read"),
+            "{why}"
+        ),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_doctype_with_an_internal_subset_is_read_and_its_entities_never_expanded() {
+    // The first `>` is inside the subset; the entities (a "billion laughs" among them) are
+    // left as the text they are: expanding declared entities is how XML bombs work.
+    let doc = concat!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n  <!ENTITY lol \"lol\">\n",
+        "  <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n",
+        "  <!ENTITY company \"Example Corp\">\n]>\n",
+        "<rss version=\"2.0\"><channel><title>T</title><item><title>Major outage at &company; &lol2;</title>",
+        "<guid>1</guid></item></channel></rss>"
+    );
+    let feed = parse(doc.as_bytes()).unwrap();
+    assert_eq!(feed.entries.len(), 1);
+    assert_eq!(feed.entries[0].title, "Major outage at &company; &lol2;");
+}

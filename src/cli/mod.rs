@@ -44,11 +44,14 @@ pub const EXIT_SOME_FAILED: i32 = 2;
 pub struct GlobalArgs {
     /// SQLite database file. Commands that write create it when missing; those that only read
     /// (status, history, events, query, clusters, feeds list, serve) need it to exist.
+    /// Default: ./statuswatch.db when it exists, else
+    /// $XDG_DATA_HOME/statuswatch/statuswatch.db (~/.local/share/statuswatch/statuswatch.db).
     #[arg(
         long,
         global = true,
         env = "STATUSWATCH_DB",
-        default_value = "statuswatch.db",
+        default_value = DB_FILE,
+        hide_default_value = true,
         value_name = "PATH"
     )]
     pub db: PathBuf,
@@ -88,8 +91,52 @@ pub fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
     Ok(Config::load(global.config.as_deref())?)
 }
 
-/// Opens the database for writing, creating it when missing.
+/// The database's file name, in the working directory or the data directory.
+pub const DB_FILE: &str = "statuswatch.db";
+
+/// The database when neither `--db` nor `STATUSWATCH_DB` names one: `./statuswatch.db` when it
+/// exists (where earlier versions kept it), else `statuswatch.db` in the [`data_dir`], else (no
+/// `XDG_DATA_HOME` or `HOME` to find it by) `./statuswatch.db`.
+pub fn default_db() -> PathBuf {
+    let local = PathBuf::from(DB_FILE);
+    if local.exists() {
+        return local;
+    }
+    data_dir().map_or(local, |dir| dir.join(DB_FILE))
+}
+
+/// `$XDG_DATA_HOME/statuswatch` (an absolute path, per the XDG spec), else
+/// `$HOME/.local/share/statuswatch`.
+pub fn data_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".local").join("share"))
+        })?;
+    Some(base.join("statuswatch"))
+}
+
+/// Creates the [`data_dir`] when `path` (a database or its lock file) is in it and it is
+/// missing: the default database's directory is ours to make. Any other path's directory is
+/// the user's, so a mistyped `--db` is an error, never a new directory.
+pub fn create_data_dir(path: &Path) -> anyhow::Result<()> {
+    let Some(dir) = data_dir() else {
+        return Ok(());
+    };
+    if path.parent() == Some(dir.as_path()) && !dir.exists() {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Opens the database for writing, creating it when missing (and the data directory, for the
+/// default database).
 pub fn open_store(path: &Path) -> anyhow::Result<Store> {
+    create_data_dir(path)?;
     Store::open(path).with_context(|| format!("cannot use database {}", path.display()))
 }
 

@@ -74,6 +74,7 @@ struct DaemonLock {
 }
 
 fn lock_database(db: &Path) -> anyhow::Result<DaemonLock> {
+    super::create_data_dir(db)?;
     let mut name = db.as_os_str().to_owned();
     name.push(".lock");
     let path = PathBuf::from(name);

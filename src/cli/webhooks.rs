@@ -147,7 +147,7 @@ fn list(config: &Config, store: &Store, format: Format) -> anyhow::Result<i32> {
         |(hook, s)| {
             vec![
                 hook.name.clone(),
-                hook.format.to_string(),
+                hook.format_name().to_string(),
                 redact_url(&hook.url),
                 if hook.secret.is_some() { "yes" } else { "no" }.to_string(),
                 hook.filter.to_string(),
@@ -167,7 +167,7 @@ fn list(config: &Config, store: &Store, format: Format) -> anyhow::Result<i32> {
         |(hook, s)| {
             Ok(serde_json::json!({
                 "name": hook.name,
-                "format": hook.format.as_str(),
+                "format": hook.format_name(),
                 "url": redact_url(&hook.url),
                 "signed": hook.secret.is_some(),
                 "filter": hook.filter.to_string(),
@@ -256,21 +256,25 @@ fn test(config: &Config, store: Store, name: &str) -> anyhow::Result<i32> {
         );
     };
     let (event, result) = with_deliverer(config, store, async |d| Ok(d.send_test(name).await?))?;
+    let protocol = if hook.email.is_some() { "SMTP" } else { "HTTP" };
     let outcome = match (&result.status, &result.error) {
-        (Some(status), None) => format!("HTTP {status}"),
+        (Some(status), None) => format!("{protocol} {status}"),
         (_, Some(error)) => error.clone(),
         (None, None) => "no answer".to_string(),
     };
+    let how = match &hook.email {
+        Some(email) => format!(
+            "email over {} to {}",
+            email.security.as_str(),
+            email.recipients()
+        ),
+        None if hook.secret.is_some() => format!("{}, signed", hook.format),
+        None => format!("{}, unsigned", hook.format),
+    };
     print(&format!(
-        "Sent test event {} to webhook {name} ({}, {}, {}): {outcome} in {} ms.\n",
+        "Sent test event {} to webhook {name} ({}, {how}): {outcome} in {} ms.\n",
         event.payload.id,
         redact_url(&hook.url),
-        hook.format,
-        if hook.secret.is_some() {
-            "signed"
-        } else {
-            "unsigned"
-        },
         result.duration_ms
     ))?;
     Ok(if result.is_success() {

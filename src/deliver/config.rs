@@ -9,6 +9,7 @@
 
 use super::filter::{parse_kind, Filter, Transition, ALL_KINDS};
 use super::format::{Format, FormatOptions, RoutingKey, UserTemplate};
+use super::mail::{CaFile, Email, Password, Security};
 use super::sign::Secret;
 use super::{DeliveryPolicy, Webhook};
 use crate::duration::parse_duration;
@@ -17,6 +18,7 @@ use crate::problems::Problems;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -26,7 +28,8 @@ use toml::Spanned;
 pub struct RawWebhook {
     /// Unique; letters, digits, `-`, `_`, `.`.
     pub name: Spanned<String>,
-    /// http or https; this or `url_env` is required.
+    /// http or https (smtp or smtps for `format = "email"`); this or `url_env` is required
+    /// (but for pagerduty).
     pub url: Option<Spanned<String>>,
     /// The name of an environment variable holding the URL, so a URL carrying a token
     /// (Slack, Discord) stays out of a file kept in git.
@@ -62,6 +65,21 @@ pub struct RawWebhook {
     pub template_file: Option<Spanned<String>>,
     /// `template`: the body's `Content-Type` (default `application/json`).
     pub content_type: Option<Spanned<String>>,
+    /// Email only: the sender, `alerts@example.com` or `statuswatch <alerts@example.com>`.
+    pub from: Option<Spanned<String>>,
+    /// Email only: the recipients.
+    pub to: Option<Spanned<Vec<String>>>,
+    /// Email only, `smtp://`: require STARTTLS (default true); false for a trusted relay.
+    pub starttls: Option<Spanned<bool>>,
+    /// Email only: the SMTP AUTH user; needs `password` or `password_env`.
+    pub username: Option<Spanned<String>>,
+    /// Email only: the SMTP AUTH password (prefer `password_env`).
+    pub password: Option<Spanned<String>>,
+    /// Email only: the name of an environment variable holding the password.
+    pub password_env: Option<Spanned<String>>,
+    /// Email only: a PEM file of CA certificates to trust besides the usual roots (a relay
+    /// with a private CA).
+    pub tls_ca_file: Option<Spanned<String>>,
 }
 
 /// The `[delivery]` table; durations are strings such as `"500ms"`, `"30s"`, `"10m"`, `"8h"`.
@@ -530,7 +548,13 @@ fn build_webhook(
             format!("webhook name {name:?} must be letters, digits, '-', '_' or '.'"),
         );
     }
+    // An email channel is not an HTTP format: its url is smtp(s)://, its keys its own.
+    let is_email = raw
+        .format
+        .as_ref()
+        .is_some_and(|f| f.get_ref().trim().eq_ignore_ascii_case("email"));
     let format = match &raw.format {
+        _ if is_email => Format::Json,
         None => Format::Json,
         Some(f) => f.get_ref().parse().unwrap_or_else(|e| {
             problems.at(f.span(), format!("webhook {name:?}: {e}"));
@@ -547,22 +571,49 @@ fn build_webhook(
         problems,
     );
     if !url_given && format != Format::PagerDuty {
+        let example = if is_email {
+            "smtp://HOST"
+        } else {
+            "https://..."
+        };
         problems.at(
             raw.name.span(),
             format!(
-                "webhook {name:?} has no url: add url = \"https://...\" or url_env = \"VARIABLE\""
+                "webhook {name:?} has no url: add url = \"{example}\" or url_env = \"VARIABLE\""
             ),
         );
     }
-    let url = match url {
-        Some(url) => webhook_url(url, name, problems),
-        // PagerDuty's own endpoint, only when no URL is given.
-        None if !url_given && format == Format::PagerDuty => {
-            url::Url::parse(super::format::PAGERDUTY_ENQUEUE_URL).ok()
-        }
-        None => None,
+    let email_keys = EmailKeys {
+        from: raw.from.take(),
+        to: raw.to.take(),
+        starttls: raw.starttls.take(),
+        username: raw.username.take(),
+        password: raw.password.take(),
+        password_env: raw.password_env.take(),
+        tls_ca_file: raw.tls_ca_file.take(),
     };
-    let (options, url) = channel_options(&mut raw, name, format, url, env, base, problems);
+    let (url, options, email) = if is_email {
+        refuse_http_keys_on_email(&raw, name, problems);
+        let built = url.and_then(|url| {
+            build_email(url, email_keys, raw.name.span(), name, env, base, problems)
+        });
+        match built {
+            Some((url, email)) => (Some(url), FormatOptions::default(), Some(Arc::new(email))),
+            None => (None, FormatOptions::default(), None),
+        }
+    } else {
+        email_keys.refuse_outside_email(name, problems);
+        let url = match url {
+            Some(url) => webhook_url(url, name, problems),
+            // PagerDuty's own endpoint, only when no URL is given.
+            None if !url_given && format == Format::PagerDuty => {
+                url::Url::parse(super::format::PAGERDUTY_ENQUEUE_URL).ok()
+            }
+            None => None,
+        };
+        let (options, url) = channel_options(&mut raw, name, format, url, env, base, problems);
+        (url, options, None)
+    };
     let secret =
         setting(raw.secret, raw.secret_env, "secret", name, env, problems).and_then(|secret| {
             // Written in the file, the key is plain from the line; from the environment, say which.
@@ -633,7 +684,281 @@ fn build_webhook(
         options,
         secret,
         filter,
+        email,
     })
+}
+
+/// The keys only an email channel reads, as written.
+struct EmailKeys {
+    from: Option<Spanned<String>>,
+    to: Option<Spanned<Vec<String>>>,
+    starttls: Option<Spanned<bool>>,
+    username: Option<Spanned<String>>,
+    password: Option<Spanned<String>>,
+    password_env: Option<Spanned<String>>,
+    tls_ca_file: Option<Spanned<String>>,
+}
+
+impl EmailKeys {
+    /// Names each email key given to a webhook that is not `format = "email"`.
+    fn refuse_outside_email(&self, name: &str, problems: &mut Problems<'_>) {
+        let spans = [
+            ("from", self.from.as_ref().map(Spanned::span)),
+            ("to", self.to.as_ref().map(Spanned::span)),
+            ("starttls", self.starttls.as_ref().map(Spanned::span)),
+            ("username", self.username.as_ref().map(Spanned::span)),
+            ("password", self.password.as_ref().map(Spanned::span)),
+            (
+                "password_env",
+                self.password_env.as_ref().map(Spanned::span),
+            ),
+        ];
+        for (key, span) in spans {
+            if let Some(span) = span {
+                problems.at(
+                    span,
+                    format!("webhook {name:?}: {key} is for format = \"email\" only"),
+                );
+            }
+        }
+    }
+}
+
+/// Names each key of an HTTP channel given to an email one (a mail is not signed, and the
+/// other formats' keys mean nothing to it).
+fn refuse_http_keys_on_email(raw: &RawWebhook, name: &str, problems: &mut Problems<'_>) {
+    let span = |v: &Option<Spanned<String>>| v.as_ref().map(|v| v.span());
+    for (span, key) in [
+        (span(&raw.secret), "secret"),
+        (span(&raw.secret_env), "secret_env"),
+        (span(&raw.routing_key), "routing_key"),
+        (span(&raw.routing_key_env), "routing_key_env"),
+        (span(&raw.topic), "topic"),
+        (span(&raw.template), "template"),
+        (span(&raw.template_file), "template_file"),
+        (span(&raw.content_type), "content_type"),
+    ] {
+        if let Some(span) = span {
+            let why = if key.starts_with("secret") {
+                "an email is not signed"
+            } else {
+                "it is not read by format email"
+            };
+            problems.at(span, format!("webhook {name:?}: leave {key} out: {why}"));
+        }
+    }
+}
+
+/// Whether a password may travel unencrypted to `host`: only on this machine. (In an
+/// `smtp://` URL, which is not a special scheme, an IPv4 address reads as a domain.)
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => {
+            d.eq_ignore_ascii_case("localhost")
+                || d.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// Reads one address (`ops@example.com` or `Ops <ops@example.com>`).
+fn mailbox(
+    text: &str,
+    key: &str,
+    span: Range<usize>,
+    name: &str,
+    problems: &mut Problems<'_>,
+) -> Option<lettre::message::Mailbox> {
+    text.trim()
+        .parse()
+        .map_err(|e| {
+            problems.at(
+                span,
+                format!(
+                    "webhook {name:?}: {key} {:?} is not an email address ({e})",
+                    text.trim()
+                ),
+            )
+        })
+        .ok()
+}
+
+/// Validates an email channel: `url` (smtp:// or smtps://, host and port only), `from`, `to`,
+/// `starttls`, and `username` with its password. The URL is never echoed (it is a setting
+/// like any webhook's); the password never is.
+fn build_email(
+    url: Setting,
+    keys: EmailKeys,
+    name_span: Range<usize>,
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    base: Option<&std::path::Path>,
+    problems: &mut Problems<'_>,
+) -> Option<(url::Url, Email)> {
+    let before = problems.count();
+    let called = url.called("url");
+    let parsed = match url::Url::parse(url.value.trim()) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            problems.at(url.span, format!("webhook {name:?}: {called} is not a valid URL ({e}); an email channel needs smtp://HOST[:PORT] or smtps://HOST[:PORT]"));
+            return None;
+        }
+    };
+    let implicit_tls = match parsed.scheme() {
+        "smtps" => true,
+        "smtp" => false,
+        other => {
+            problems.at(url.span, format!("webhook {name:?}: {called} must be smtp://HOST[:PORT] or smtps://HOST[:PORT] for format = \"email\", not {other:?}"));
+            return None;
+        }
+    };
+    let Some(host) = parsed.host() else {
+        problems.at(url.span, format!("webhook {name:?}: {called} has no host"));
+        return None;
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        problems.at(url.span.clone(), format!("webhook {name:?}: {called} carries a user or password: write username = \"...\" and password_env = \"VARIABLE\" instead"));
+    }
+    if !matches!(parsed.path(), "" | "/") || parsed.query().is_some() || parsed.fragment().is_some()
+    {
+        problems.at(url.span.clone(), format!("webhook {name:?}: {called} has a path or query: an SMTP server is smtp://HOST[:PORT]"));
+    }
+    let security = match (implicit_tls, &keys.starttls) {
+        (true, Some(starttls)) => {
+            problems.at(starttls.span(), format!("webhook {name:?}: smtps:// is TLS from the start: leave starttls out (or use smtp:// with starttls)"));
+            Security::Tls
+        }
+        (true, None) => Security::Tls,
+        (false, Some(starttls)) if !*starttls.get_ref() => Security::Plain,
+        (false, _) => Security::StartTls,
+    };
+    let port = parsed
+        .port()
+        .unwrap_or(if implicit_tls { 465 } else { 587 });
+
+    let from = match &keys.from {
+        Some(from) => mailbox(from.get_ref(), "from", from.span(), name, problems),
+        None => {
+            problems.at(name_span.clone(), format!("webhook {name:?} (format = \"email\") has no from: add from = \"statuswatch <alerts@example.com>\""));
+            None
+        }
+    };
+    let mut to = Vec::new();
+    match keys.to {
+        Some(list) if !list.get_ref().is_empty() => {
+            let span = list.span();
+            for address in list.into_inner() {
+                if let Some(m) = mailbox(&address, "to", span.clone(), name, problems) {
+                    to.push(m);
+                }
+            }
+        }
+        Some(list) => problems.at(
+            list.span(),
+            format!(
+                "webhook {name:?}: to is empty: list who gets the mail, to = [\"ops@example.com\"]"
+            ),
+        ),
+        None => problems.at(
+            name_span.clone(),
+            format!(
+                "webhook {name:?} (format = \"email\") has no to: add to = [\"ops@example.com\"]"
+            ),
+        ),
+    }
+
+    let password_span = keys
+        .password
+        .as_ref()
+        .or(keys.password_env.as_ref())
+        .map(Spanned::span);
+    let password = setting(
+        keys.password,
+        keys.password_env,
+        "password",
+        name,
+        env,
+        problems,
+    );
+    let login = match (keys.username, password) {
+        (None, None) => None,
+        (Some(user), Some(password)) => Some((
+            user.into_inner().trim().to_string(),
+            Password::new(password.value),
+        )),
+        (Some(user), None) => {
+            if password_span.is_none() {
+                problems.at(user.span(), format!("webhook {name:?}: username needs a password: add password_env = \"VARIABLE\""));
+            }
+            None
+        }
+        (None, Some(password)) => {
+            problems.at(
+                password.span,
+                format!("webhook {name:?}: a password needs username = \"...\""),
+            );
+            None
+        }
+    };
+    if login.is_some() && security == Security::Plain && !is_loopback(&host) {
+        if let Some(span) = password_span {
+            problems.at(span, format!("webhook {name:?}: the password would cross the network unencrypted: use smtps://, or leave starttls on (starttls = false with a password is only for localhost)"));
+        }
+    }
+    let ca = keys
+        .tls_ca_file
+        .and_then(|file| ca_file(file, security, name, base, problems));
+    if problems.count() > before {
+        return None;
+    }
+    let email = Email {
+        host: host.to_string(),
+        port,
+        security,
+        from: from?,
+        to,
+        login,
+        ca,
+    };
+    Some((parsed, email))
+}
+
+/// Reads `tls_ca_file` (relative to the configuration file, like `template_file`) and checks
+/// that it holds PEM certificates, so a wrong path fails at start, not at the first outage.
+fn ca_file(
+    file: Spanned<String>,
+    security: Security,
+    name: &str,
+    base: Option<&std::path::Path>,
+    problems: &mut Problems<'_>,
+) -> Option<CaFile> {
+    let span = file.span();
+    let given = std::path::PathBuf::from(file.into_inner().trim());
+    let path = match base {
+        Some(dir) if given.is_relative() => dir.join(&given),
+        _ => given,
+    };
+    if security == Security::Plain {
+        problems.at(span, format!("webhook {name:?}: tls_ca_file is for TLS, but starttls = false: leave one of them out"));
+        return None;
+    }
+    let problem = match std::fs::read(&path) {
+        Ok(pem) => match CaFile::new(path.clone(), pem) {
+            Ok(ca) => return Some(ca),
+            Err(e) => format!(
+                "webhook {name:?}: tls_ca_file {} holds no PEM certificate ({e})",
+                path.display()
+            ),
+        },
+        Err(e) => format!(
+            "webhook {name:?}: cannot read tls_ca_file {}: {e}",
+            path.display()
+        ),
+    };
+    problems.at(span, problem);
+    None
 }
 
 #[cfg(test)]
@@ -945,6 +1270,158 @@ vendors = []
         assert!(
             err.contains("line 5: webhook \"t\": template_file ")
                 && err.contains("t.j2\" line 2: syntax error"),
+            "{err}"
+        );
+    }
+
+    const MAIL: &str = "[[webhooks]]\nname = \"mail\"\nformat = \"email\"\n";
+
+    #[test]
+    fn an_email_channel_reads_its_server_addresses_and_login() {
+        let text = format!("{MAIL}url = \"smtp://mail.example.com\"\nfrom = \"statuswatch <alerts@example.com>\"\nto = [\"ops@example.com\", \"On Call <oncall@example.com>\"]\nusername = \"alerts\"\npassword_env = \"MAIL_PW\"\n");
+        let hooks = with_env(&text, &[("MAIL_PW", "pw-secret")]).unwrap();
+        let email = hooks[0].email.as_deref().unwrap();
+        assert_eq!((email.host.as_str(), email.port), ("mail.example.com", 587));
+        assert_eq!(
+            email.security,
+            Security::StartTls,
+            "STARTTLS unless told otherwise"
+        );
+        assert_eq!(email.recipients(), "ops@example.com, oncall@example.com");
+        assert_eq!(hooks[0].format_name(), "email");
+        assert!(!format!("{:?}", hooks[0]).contains("pw-secret"));
+        let tls = with_env(&format!("{MAIL}url = \"smtps://mail.example.com\"\nfrom = \"a@example.com\"\nto = [\"b@example.com\"]\n"), &[]).unwrap();
+        let email = tls[0].email.as_deref().unwrap();
+        assert_eq!((email.port, email.security), (465, Security::Tls));
+    }
+
+    #[test]
+    fn email_mistakes_are_named_with_their_line_and_never_echo_the_password() {
+        let err = problems(&format!("{MAIL}url = \"https://mail.example.com\"\n"));
+        assert!(err.contains("line 4: webhook \"mail\": url must be smtp://HOST[:PORT] or smtps://HOST[:PORT] for format = \"email\", not \"https\""), "{err}");
+        let err = problems(&format!("{MAIL}url = \"smtp://mail.example.com\"\n"));
+        assert!(
+            err.contains("line 2: webhook \"mail\" (format = \"email\") has no from"),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 2: webhook \"mail\" (format = \"email\") has no to"),
+            "{err}"
+        );
+        let err = problems(&format!("{MAIL}url = \"smtp://u:hunter2@mail.example.com/x\"\nfrom = \"not an address\"\nto = []\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n"));
+        assert!(
+            err.contains("line 4: webhook \"mail\": url carries a user or password"),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 4: webhook \"mail\": url has a path or query"),
+            "{err}"
+        );
+        assert!(
+            err.contains(
+                "line 5: webhook \"mail\": from \"not an address\" is not an email address"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 6: webhook \"mail\": to is empty"),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 7: webhook \"mail\": leave secret out: an email is not signed"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+        let base = format!("{MAIL}from = \"a@example.com\"\nto = [\"b@example.com\"]\n");
+        let err = problems(&format!(
+            "{base}url = \"smtps://mail.example.com\"\nstarttls = true\n"
+        ));
+        assert!(
+            err.contains("line 7: webhook \"mail\": smtps:// is TLS from the start"),
+            "{err}"
+        );
+        let err = problems(&format!(
+            "{base}url = \"smtp://mail.example.com\"\nusername = \"u\"\n"
+        ));
+        assert!(
+            err.contains("line 7: webhook \"mail\": username needs a password"),
+            "{err}"
+        );
+        let err = problems(&format!(
+            "{base}url = \"smtp://mail.example.com\"\npassword = \"pw-secret\"\n"
+        ));
+        assert!(
+            err.contains("line 7: webhook \"mail\": a password needs username"),
+            "{err}"
+        );
+        let err = with_env(&format!("{base}url = \"smtp://mail.example.com\"\nstarttls = false\nusername = \"u\"\npassword_env = \"PW\"\n"), &[("PW", "pw-secret")]).unwrap_err();
+        assert!(
+            err.contains(
+                "line 9: webhook \"mail\": the password would cross the network unencrypted"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("pw-secret"), "{err}");
+        // Plain with a password is fine on this machine.
+        for host in ["127.0.0.1:2525", "localhost"] {
+            let ok = with_env(&format!("{base}url = \"smtp://{host}\"\nstarttls = false\nusername = \"u\"\npassword_env = \"PW\"\n"), &[("PW", "pw")]);
+            assert!(ok.is_ok(), "{host}: {ok:?}");
+        }
+    }
+
+    #[test]
+    fn email_keys_on_an_http_webhook_are_refused() {
+        let err = problems("[[webhooks]]\nname = \"a\"\nurl = \"https://a.example\"\nto = [\"ops@example.com\"]\nstarttls = false\n");
+        assert!(
+            err.contains("line 4: webhook \"a\": to is for format = \"email\" only"),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 5: webhook \"a\": starttls is for format = \"email\" only"),
+            "{err}"
+        );
+        let err = problems("[[webhooks]]\nname = \"a\"\nurl = \"smtp://mail.example.com\"\n");
+        assert!(
+            err.contains("line 3: webhook \"a\": url must be http or https, not \"smtp\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_tls_ca_file_must_be_readable_pem_and_needs_tls() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("ca.txt");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let missing = dir.path().join("missing.pem");
+        let base = format!("{MAIL}from = \"a@example.com\"\nto = [\"b@example.com\"]\n");
+        let err = problems(&format!(
+            "{base}url = \"smtp://mail.example.com\"\ntls_ca_file = {:?}\n",
+            missing.display().to_string()
+        ));
+        assert!(
+            err.contains(&format!(
+                "line 7: webhook \"mail\": cannot read tls_ca_file {}",
+                missing.display()
+            )),
+            "{err}"
+        );
+        let err = problems(&format!(
+            "{base}url = \"smtp://mail.example.com\"\ntls_ca_file = {:?}\n",
+            not_pem.display().to_string()
+        ));
+        assert!(
+            err.contains(&format!(
+                "line 7: webhook \"mail\": tls_ca_file {} holds no PEM certificate",
+                not_pem.display()
+            )),
+            "{err}"
+        );
+        let err = problems(&format!(
+            "{base}url = \"smtp://localhost\"\nstarttls = false\ntls_ca_file = {:?}\n",
+            not_pem.display().to_string()
+        ));
+        assert!(
+            err.contains("line 8: webhook \"mail\": tls_ca_file is for TLS, but starttls = false"),
             "{err}"
         );
     }

@@ -22,6 +22,7 @@
 pub mod config;
 pub mod filter;
 pub mod format;
+pub mod mail;
 mod policy;
 mod send;
 pub mod sign;
@@ -58,6 +59,19 @@ pub struct Webhook {
     pub options: format::FormatOptions,
     pub secret: Option<Secret>,
     pub filter: Filter,
+    /// Set for `format = "email"`: the event goes out as a mail over SMTP to `url`
+    /// (`smtp://` or `smtps://`), not as an HTTP POST, and `format` and `secret` are unused.
+    pub email: Option<Arc<mail::Email>>,
+}
+
+impl Webhook {
+    /// The format's name as the configuration writes it (`json`, ..., `email`).
+    pub fn format_name(&self) -> &'static str {
+        match &self.email {
+            Some(_) => "email",
+            None => self.format.as_str(),
+        }
+    }
 }
 
 impl fmt::Debug for Webhook {
@@ -69,6 +83,7 @@ impl fmt::Debug for Webhook {
             .field("options", &self.options)
             .field("secret", &self.secret)
             .field("filter", &self.filter)
+            .field("email", &self.email)
             .finish()
     }
 }
@@ -281,7 +296,10 @@ impl Deliverer {
             .find(|w| w.name == name)
             .ok_or_else(|| DeliverError::UnknownWebhook(name.to_string()))?;
         let event = test_event(name, Utc::now());
-        let result = send::send(&self.inner.client, hook, &event, self.inner.policy.timeout).await;
+        let result = self
+            .inner
+            .attempt(hook, &event, self.inner.policy.timeout)
+            .await;
         Ok((event, result))
     }
 }
@@ -337,6 +355,8 @@ mod tests {
         assert_eq!(redact_url(&u), "http://127.0.0.1:8080/…");
         let u = url::Url::parse("https://example.com").unwrap();
         assert_eq!(redact_url(&u), "https://example.com/");
+        let u = url::Url::parse("smtp://mail.example.com:587").unwrap();
+        assert_eq!(redact_url(&u), "smtp://mail.example.com:587");
     }
 
     #[test]

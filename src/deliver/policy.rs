@@ -20,6 +20,8 @@ pub struct DeliveryPolicy {
     pub max_attempts: u32,
     /// How often an idle `run_until` looks for events written by other processes.
     pub idle: Duration,
+    /// Where receivers may be (`[network]`, the same policy as feeds').
+    pub network: crate::fetch::NetworkPolicy,
 }
 
 impl Default for DeliveryPolicy {
@@ -32,6 +34,7 @@ impl Default for DeliveryPolicy {
             max_retry: Duration::from_secs(8 * 3600),
             max_attempts: 13,
             idle: Duration::from_secs(5),
+            network: crate::fetch::NetworkPolicy::default(),
         }
     }
 }

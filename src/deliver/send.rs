@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// The result of one HTTP attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AttemptResult {
     /// The answer's status, when there was an answer.
     pub status: Option<u16>,
@@ -20,6 +20,9 @@ pub struct AttemptResult {
     /// The receiver's `Retry-After`, if it gave one.
     #[serde(skip)]
     pub retry_after: Option<Duration>,
+    /// The receiver refused for good (an SMTP 5yz reply): no retry, a dead letter at once.
+    #[serde(skip)]
+    pub permanent: bool,
 }
 
 impl AttemptResult {
@@ -40,6 +43,10 @@ pub(super) fn client(policy: &DeliveryPolicy) -> Result<reqwest::Client, Deliver
         .connect_timeout(policy.timeout)
         // A redirect is not an acceptance: the receiver's URL should be the final one.
         .redirect(reqwest::redirect::Policy::none())
+        // A receiver's name is checked on the addresses it resolves to, as a feed's is.
+        .dns_resolver(std::sync::Arc::new(crate::fetch::CheckedResolver::new(
+            policy.network.clone(),
+        )))
         .build()
         .map_err(DeliverError::Client)
 }
@@ -56,6 +63,7 @@ pub(super) async fn send(
         error: None,
         duration_ms: 0,
         retry_after: None,
+        permanent: false,
     };
     let body = match format::body(hook.format, &hook.options, event) {
         Ok(body) => body,
@@ -123,12 +131,20 @@ fn describe(err: reqwest::Error, timeout: Duration) -> String {
         return format!("no answer within {} ms", timeout.as_millis());
     }
     let err = err.without_url();
-    let mut text = if err.is_connect() {
+    let text = if err.is_connect() {
         "cannot connect".to_string()
     } else {
         err.to_string()
     };
-    let mut source = std::error::Error::source(&err);
+    with_causes(text, std::error::Error::source(&err))
+}
+
+/// `text` followed by each cause's words (`: cause: its cause`), a cause `text` already ends
+/// with left out.
+pub(super) fn with_causes(
+    mut text: String,
+    mut source: Option<&(dyn std::error::Error + 'static)>,
+) -> String {
     while let Some(cause) = source {
         let line = cause.to_string();
         if !text.ends_with(&line) {

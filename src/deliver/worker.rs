@@ -3,8 +3,9 @@
 //! The queue is in SQLite, so a restart goes on where it stopped; the HTTP runs here, on the
 //! async runtime, never on the writer thread.
 
-use super::send;
+use super::{mail, send};
 use super::{DeliverError, DeliveryPolicy, DeliveryReport, Webhook};
+use crate::model::StoredEvent;
 use crate::store::writer::Writer;
 use crate::store::{AttemptOutcome, AttemptRecord, Claim, StoreError};
 use chrono::{DateTime, Utc};
@@ -58,6 +59,19 @@ impl Inner {
         }
     }
 
+    /// One attempt at sending `event` to `hook`: a mail for an email channel, else a POST.
+    pub(super) async fn attempt(
+        &self,
+        hook: &Webhook,
+        event: &StoredEvent,
+        timeout: Duration,
+    ) -> send::AttemptResult {
+        match &hook.email {
+            Some(email) => mail::send(email, event, timeout).await,
+            None => send::send(&self.client, hook, event, timeout).await,
+        }
+    }
+
     /// One step for one webhook: queue new events, then attempt the head if it is due.
     async fn step(
         &self,
@@ -92,10 +106,11 @@ impl Inner {
             return Ok(Step::Idle);
         }
         let attempted_at = Utc::now();
-        let result = send::send(&self.client, hook, &event, timeout).await;
+        let result = self.attempt(hook, &event, timeout).await;
         let failures = failures + 1;
         let mut report = DeliveryReport::default();
-        let outcome = if result.status == Some(410) {
+        // (An SMTP reply is never 410, but the rule is HTTP's: it is not applied to mail.)
+        let outcome = if result.status == Some(410) && hook.email.is_none() {
             // Standard Webhooks: 410 Gone means the endpoint is no more; stop sending, keep the
             // queue for a person to re-enable.
             report.failed = 1;
@@ -108,7 +123,7 @@ impl Inner {
             tracing::info!(webhook = %hook.name, event = %event.payload.id, seq = event.seq,
                 status = result.status, "Delivered event.");
             AttemptOutcome::Delivered
-        } else if failures >= self.policy.max_attempts {
+        } else if failures >= self.policy.max_attempts || result.permanent {
             report.dead = 1;
             tracing::warn!(webhook = %hook.name, event = %event.payload.id, seq = event.seq,
                 attempts = failures, error = result.error.as_deref().unwrap_or(""),

@@ -24,6 +24,7 @@ pub mod identity;
 mod incidentio;
 mod instatus;
 mod json;
+mod legacy;
 pub mod page;
 pub mod repair;
 mod rss_content;
@@ -146,7 +147,15 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
     }
     check_is_feed(body)?;
     let repaired = repair::repair(text);
+    // Old dialects (unversioned RSS, Atom 0.3) in the words feed-rs reads.
+    let (repaired, dialect) = match legacy::modernize(&repaired) {
+        (Cow::Owned(modern), dialect) => (Cow::Owned(modern), dialect),
+        (Cow::Borrowed(_), _) => (repaired, None),
+    };
     let was_repaired = decoded.changed || matches!(repaired, Cow::Owned(_));
+    if let Some(dialect) = dialect {
+        tracing::debug!(?dialect, "Read an old feed dialect as its modern form.");
+    }
 
     let parser = feed_rs::parser::Builder::new()
         .id_generator(identity::no_id)
@@ -160,6 +169,14 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
         other => ParseError::Invalid(other.to_string()),
     })?;
 
+    // Entries in the document that the parser did not see must not vanish without a word.
+    let elements = legacy::item_elements(&repaired);
+    if feed.entries.is_empty() && elements > 0 {
+        return Err(ParseError::Invalid(format!(
+            "the document holds {elements} <item> or <entry> elements, but none could be read \
+             (a feed dialect statuswatch does not know): nothing was stored from it"
+        )));
+    }
     let engine = opts
         .engine
         .unwrap_or_else(|| detect_engine(repaired.as_bytes(), opts.feed_url.as_deref()));
@@ -389,7 +406,7 @@ fn root_name(body: &str) -> Option<String> {
             {
                 return Some("html".into());
             }
-            rest = &r[r.find('>')? + 1..];
+            rest = &rest[legacy::declaration_len(rest)?..];
         } else if let Some(r) = rest.strip_prefix('<') {
             let end = r
                 .find(|c: char| c.is_whitespace() || c == '>' || c == '/')

@@ -271,20 +271,31 @@ fn names_etag(request: &HeaderMap, etag: &HeaderValue) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rusqlite::Connection;
+    use crate::model::FeedSpec;
 
-    fn snapshots() -> (tempfile::TempDir, Snapshots, Connection) {
+    /// A database, the snapshots over it, and a second connection that commits.
+    fn snapshots() -> (tempfile::TempDir, Snapshots, Store) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.db");
-        drop(Store::open(&path).unwrap());
-        let writer = Connection::open(&path).unwrap();
+        let mut writer = Store::open(&path).unwrap();
+        let spec = FeedSpec {
+            url: "http://127.0.0.1:9/a.atom".into(),
+            title: "a".into(),
+            vendor: "a".into(),
+            ..FeedSpec::default()
+        };
+        writer.import_feeds(&[spec], chrono::Utc::now()).unwrap();
         let snapshots = Snapshots::open(&path).unwrap();
         (dir, snapshots, writer)
     }
 
-    fn commit(writer: &Connection) {
+    /// A commit by another connection (what `run` or `poll` does).
+    fn commit(writer: &mut Store) {
+        let (_, was) = writer
+            .set_feed_enabled("http://127.0.0.1:9/a.atom", false)
+            .unwrap();
         writer
-            .execute_batch("CREATE TABLE IF NOT EXISTS t(x); INSERT INTO t VALUES (1);")
+            .set_feed_enabled("http://127.0.0.1:9/a.atom", !was)
             .unwrap();
     }
 
@@ -299,7 +310,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_rebuild_under_way_hands_others_the_previous_answer_marked_stale() {
-        let (_dir, snapshots, writer) = snapshots();
+        let (_dir, snapshots, mut writer) = snapshots();
         let first = body(&snapshots, "one").await;
         assert_eq!(
             (first.freshness, &first.built.body[..]),
@@ -307,7 +318,7 @@ mod tests {
         );
         assert_eq!(body(&snapshots, "ignored").await.freshness, Freshness::Hit);
 
-        commit(&writer);
+        commit(&mut writer);
         let (started_tx, started_rx) = tokio::sync::oneshot::channel();
         let (finish_tx, finish_rx) = tokio::sync::oneshot::channel::<()>();
         let snapshots = Arc::new(snapshots);

@@ -7,6 +7,7 @@ pub mod receiver;
 pub mod replay;
 pub mod replay_day;
 pub mod served;
+pub mod smtp;
 pub mod truth;
 
 use axum::body::Body;
