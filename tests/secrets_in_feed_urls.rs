@@ -279,6 +279,30 @@ fn auth_env_naming_a_variable_not_set_fails_that_feed_naming_the_variable() {
         "nothing fetched without its header"
     );
     assert_eq!(server.seen("/other.atom").len(), 1);
+
+    // Set but unusable: each says what is wrong, never the value.
+    for (value, why) in [
+        ("  ", "is empty"),
+        (
+            "Bearer a\nX-Evil: 1",
+            "holds a character an HTTP header cannot carry",
+        ),
+    ] {
+        sandbox.make_due();
+        let poll = sandbox
+            .command(&["poll"])
+            .env("SKYLARK_AUTH", value)
+            .output()
+            .unwrap();
+        assert_eq!(poll.status.code(), Some(2), "{}", stderr(&poll));
+        assert!(
+            stderr(&poll).contains(&format!("the environment variable SKYLARK_AUTH {why}")),
+            "{}",
+            stderr(&poll)
+        );
+        assert!(!stderr(&poll).contains("X-Evil"), "{}", stderr(&poll));
+    }
+    assert!(server.seen("/feed.atom").is_empty());
 }
 
 #[test]
