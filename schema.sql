@@ -36,7 +36,8 @@ CREATE TABLE feeds (
     selector             TEXT,                       -- a watched page: CSS selector of the state text
     expect               TEXT,                       -- ...and the regex that text matches when all is well
     reported_state       TEXT,                       -- JSON: what a status API or page says now
-    runs_on              TEXT                        -- 'aws:us-east-1,cloudflare': what it runs on
+    runs_on              TEXT,                       -- 'aws:us-east-1,cloudflare': what it runs on
+    auth_env             TEXT                        -- environment variable holding the Authorization header
 );
 CREATE INDEX feeds_vendor ON feeds (vendor);
 

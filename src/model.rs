@@ -586,6 +586,11 @@ pub struct FeedSpec {
     /// keys, with a region where known. Empty: not known. Read by the correlate stage.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runs_on: Vec<Dependency>,
+    /// The environment variable whose value (a whole header value, `Bearer TOKEN`) is sent as
+    /// this feed's `Authorization` header (OPML `auth_env`, `feeds add --auth-env`). Only the
+    /// name is stored: the secret stays in the environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_env: Option<String>,
 }
 
 /// The scheme of a replayed feed's URL (`replay:zoom`): its documents come from a replay
@@ -593,6 +598,50 @@ pub struct FeedSpec {
 pub const REPLAY_SCHEME: &str = "replay:";
 
 impl FeedSpec {
+    /// The URL as it may be shown, logged or sent: credentials in it masked (see
+    /// [`crate::redact::url`]). `url` itself keeps them, for the fetch.
+    pub fn shown_url(&self) -> std::borrow::Cow<'_, str> {
+        crate::redact::url(&self.url)
+    }
+
+    /// The spec with every text that came from outside made safe to show (see
+    /// [`crate::text::one_line`]): title, vendor, category, status page. Applied where feeds
+    /// enter (OPML import, `feeds add`); URLs, selectors and patterns are left as given, since
+    /// they are checked as what they are.
+    pub fn cleaned(mut self) -> FeedSpec {
+        let clean = |s: &mut String| {
+            if let std::borrow::Cow::Owned(c) = crate::text::one_line(s) {
+                *s = c;
+            }
+        };
+        clean(&mut self.title);
+        clean(&mut self.vendor);
+        if let Some(c) = self.category.as_mut() {
+            clean(c);
+        }
+        if let Some(h) = self.html_url.as_mut() {
+            clean(h);
+        }
+        self
+    }
+
+    /// Checks the name an `auth_env` gives: an environment variable's name (letters, digits
+    /// and `_`, not starting with a digit). The reason it is not one otherwise.
+    pub fn check_auth_env(name: &str) -> Result<(), String> {
+        let mut chars = name.chars();
+        let starts_well = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        if starts_well && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            Ok(())
+        } else {
+            Err(format!(
+                "{:?} is not an environment variable's name: give the name (letters, digits and '_', such as STATUS_TOKEN), not the secret; the variable holds the whole Authorization header value, such as \"Bearer TOKEN\"",
+                crate::text::one_line(name)
+            ))
+        }
+    }
+
     /// Whether `url` names a replayed feed (`replay:...`), which nothing ever fetches.
     pub fn is_replay_url(url: &str) -> bool {
         url.get(..REPLAY_SCHEME.len())

@@ -10,12 +10,13 @@ use crate::events::health::{network_down_event, plan_feed_health};
 use crate::events::{plan_state, FeedContext};
 use crate::fetch::backoff::{self, Failure};
 use crate::fetch::politeness::Politeness;
-use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
+use crate::fetch::{Authorization, FetchError, Fetched, Fetcher, Validators};
 use crate::model::{
     ClassifiedEntry, DocumentFacts, Engine, FetchOutcome, FetchRecord, MovedTo, ParsedFeed,
     Reported, StateInputs, StatePlan,
 };
 use crate::parse::{parse_feed, ParseError, ParseOptions};
+use crate::redact;
 use crate::store::writer::Writer;
 use crate::store::{
     parse_time_text, time_text, FeedRow, IngestCounts, RecordedFetch, StorableEntry, Store,
@@ -292,7 +293,7 @@ impl Pipeline {
                 let (id, title, url) = (
                     u.feed.id,
                     u.feed.spec.title.clone(),
-                    u.feed.spec.url.clone(),
+                    u.feed.spec.shown_url().into_owned(),
                 );
                 let report = self
                     .record_failure(&u.feed, u.record, outcome, &u.error, None)
@@ -329,7 +330,10 @@ impl Pipeline {
         let samples: Vec<(String, String)> = unreached
             .iter()
             .take(5)
-            .map(|u| (u.feed.spec.title.clone(), u.error.to_string()))
+            .map(|u| {
+                let error = redact::message(&u.error.to_string(), &u.feed.spec.url).into_owned();
+                (u.feed.spec.title.clone(), error)
+            })
             .collect();
         let event = network_down_event(total, unreached.len(), &samples, Utc::now());
         tracing::warn!(failed = unreached.len(), feeds = total, "Most feeds could not be reached: the network looks down; their failures are not held against them.");
@@ -338,7 +342,10 @@ impl Pipeline {
         let mut reports = Vec::with_capacity(unreached.len());
         for u in unreached {
             let mut record = u.record;
-            let message = format!("{} (network down: not held against the feed)", u.error);
+            let message = format!(
+                "{} (network down: not held against the feed)",
+                redact::message(&u.error.to_string(), &u.feed.spec.url)
+            );
             record.outcome = u.error.outcome();
             record.error = Some(message.clone());
             reports.push(FeedReport {
@@ -374,7 +381,11 @@ impl Pipeline {
         feed: FeedRow,
         options: CycleOptions,
     ) -> Result<Done, StoreError> {
-        let (id, title, url) = (feed.id, feed.spec.title.clone(), feed.spec.url.clone());
+        let (id, title, url) = (
+            feed.id,
+            feed.spec.title.clone(),
+            feed.spec.shown_url().into_owned(),
+        );
         let done = self.fetch_and_store(feed, options).await;
         removed_as_report(done, id, title, url)
     }
@@ -400,10 +411,23 @@ impl Pipeline {
             let in_flight = self.in_flight.acquire().await.ok();
             let started_at = Utc::now();
             let clock = Instant::now();
-            let fetched = self
-                .fetcher
-                .fetch_accepting(&feed.spec.url, &validators, fetch_accept(&feed.spec))
-                .await;
+            let accept = fetch_accept(&feed.spec);
+            // Header auth is read from the environment at each fetch; a variable not set is
+            // this feed's failure, recorded as any other.
+            let fetched = match feed.spec.auth_env.as_deref().map(Authorization::from_env) {
+                None => {
+                    self.fetcher
+                        .fetch_accepting(&feed.spec.url, &validators, accept)
+                        .await
+                }
+                Some(Ok(auth)) => {
+                    self.fetcher
+                        .authorized(auth)
+                        .fetch_accepting(&feed.spec.url, &validators, accept)
+                        .await
+                }
+                Some(Err(missing)) => Err(missing),
+            };
             (in_flight, started_at, clock, fetched)
         };
         let mut record = FetchRecord {
@@ -415,7 +439,7 @@ impl Pipeline {
             Ok(fetched) => fetched,
             Err(err) if err.is_network() => {
                 record.outcome = err.outcome();
-                record.error = Some(err.to_string());
+                record.error = Some(redact::message(&err.to_string(), &feed.spec.url).into_owned());
                 return Ok(Done::Unreached(Box::new(Unreached {
                     feed,
                     record,
@@ -541,7 +565,8 @@ impl Pipeline {
         err: &(dyn std::fmt::Display + Sync),
         retry_after: Option<Duration>,
     ) -> Result<FeedReport, StoreError> {
-        let message = err.to_string();
+        // Errors are stored, shown and logged: none may quote the feed's credentials.
+        let message = redact::message(&err.to_string(), &feed.spec.url).into_owned();
         let next = held_failure(
             feed,
             &mut record,
@@ -553,7 +578,7 @@ impl Pipeline {
             &mut backoff::jitter,
         );
         let written = self.write_fetch(feed, &record).await?;
-        tracing::warn!(feed = %feed.spec.title, url = %feed.spec.url, error = %message, next_attempt = %time_text(next), "Feed failed.");
+        tracing::warn!(feed = %feed.spec.title, url = %feed.spec.shown_url(), error = %message, next_attempt = %time_text(next), "Feed failed.");
         let mut report = base_report(
             feed,
             &record,
@@ -769,7 +794,7 @@ fn base_report(feed: &FeedRow, record: &FetchRecord, result: FeedResult) -> Feed
     FeedReport {
         feed_id: feed.id,
         title: feed.spec.title.clone(),
-        url: feed.spec.url.clone(),
+        url: feed.spec.shown_url().into_owned(),
         http_status: record.http_status,
         bytes: record.bytes,
         duration_ms: record.duration_ms,

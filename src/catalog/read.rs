@@ -57,13 +57,16 @@ impl RawOutline {
         }
     }
 
-    /// What the user calls this outline: `text`, else `title`, entity-decoded.
+    /// What the user calls this outline: `text`, else `title`, entity-decoded, and safe to
+    /// show (no terminal control sequence: see [`crate::text::one_line`]).
     fn display_text(&self) -> String {
         let raw = self
             .value("text")
             .or_else(|| self.value("title"))
             .unwrap_or("");
-        decode_html_entities(raw).trim().to_string()
+        crate::text::one_line(&decode_html_entities(raw))
+            .trim()
+            .to_string()
     }
 
     fn is_feed(&self) -> bool {
@@ -471,8 +474,9 @@ fn build_feeds(
                 url_attr.offset,
                 true,
                 format!(
-                    "has xmlUrl {url:?}, which is not an absolute http(s) URL ({why}): {what}, \
-                     such as \"https://status.example.com/history.atom\""
+                    "has xmlUrl {:?}, which is not an absolute http(s) URL ({why}): {what}, \
+                     such as \"https://status.example.com/history.atom\"",
+                    crate::redact::url(&url)
                 ),
             );
         }
@@ -570,15 +574,31 @@ fn build_feeds(
             },
         };
 
+        // The name of the variable holding the feed's Authorization header, never the secret.
+        let auth_env = outline.value("auth_env").map(str::to_string);
+        if let Some(Err(e)) = auth_env.as_deref().map(FeedSpec::check_auth_env) {
+            let offset = outline
+                .attr("auth_env")
+                .map_or(outline.offset, |a| a.offset);
+            problem(offset, true, format!("has an invalid auth_env: {e}"));
+        }
+
         let (line, _) = line_col(text, outline.offset);
         if let Some(first) = seen_urls.get(&url) {
             // Readers export a feed filed in two folders twice; it is one feed, the first wins.
             notes.push(format!(
-                "{source_name}: line {line}: outline \"{outline_text}\" repeats the xmlUrl of line {first} ({url}): kept the first"
+                "{source_name}: line {line}: outline \"{outline_text}\" repeats the xmlUrl of line {first} ({}): kept the first",
+                crate::redact::url(&url)
             ));
             continue;
         }
         seen_urls.insert(url.clone(), line);
+        if crate::redact::has_credentials(&url) && outline.value("auth_env").is_none() {
+            notes.push(format!(
+                "{source_name}: line {line}: outline \"{outline_text}\": {}",
+                crate::redact::credentials_note(&url, "auth_env=\"VAR\"")
+            ));
+        }
         // A replayed feed given by its address keeps it behind `replay:`, so nothing ever
         // fetches it (the parser still reads it as a hint).
         let url = match sources {
@@ -587,19 +607,23 @@ fn build_feeds(
             }
             _ => url,
         };
-        feeds.push(FeedSpec {
-            url,
-            title,
-            vendor,
-            category: category_of(outline, outlines),
-            html_url: outline.value("htmlurl").map(str::to_string),
-            schedule: outline.value("schedule").map(str::to_string),
-            // A selector makes the source a watched page unless the outline names an engine.
-            engine: engine.or(selector.as_ref().map(|_| Engine::Page)),
-            selector,
-            expect,
-            runs_on,
-        });
+        feeds.push(
+            FeedSpec {
+                url,
+                title,
+                vendor,
+                category: category_of(outline, outlines),
+                html_url: outline.value("htmlurl").map(str::to_string),
+                schedule: outline.value("schedule").map(str::to_string),
+                // A selector makes the source a watched page unless the outline names an engine.
+                engine: engine.or(selector.as_ref().map(|_| Engine::Page)),
+                selector,
+                expect,
+                runs_on,
+                auth_env,
+            }
+            .cleaned(),
+        );
     }
 
     if !problems.is_empty() {

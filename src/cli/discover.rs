@@ -6,7 +6,8 @@
 
 use crate::catalog::discover::{discover, Candidate};
 use crate::fetch::{
-    is_html_page, FetchConfig, FetchError, Fetched, Fetcher, NetworkPolicy, Validators,
+    is_html_page, Authorization, FetchConfig, FetchError, Fetched, Fetcher, NetworkPolicy,
+    Validators,
 };
 use crate::model::{Engine, ParsedFeed};
 use crate::parse::{parse_feed, ParseError, ParseOptions};
@@ -32,12 +33,20 @@ pub enum Resolved {
     },
 }
 
-/// Fetches `url` and says what to add for it (see the module's doc).
-pub fn resolve(url: &str, network: &NetworkPolicy) -> anyhow::Result<Resolved> {
-    let fetcher = Fetcher::new(FetchConfig {
+/// Fetches `url` and says what to add for it (see the module's doc), sending `authorization`
+/// (a feed's `auth_env`) to its origin.
+pub fn resolve(
+    url: &str,
+    network: &NetworkPolicy,
+    authorization: Option<Authorization>,
+) -> anyhow::Result<Resolved> {
+    let mut fetcher = Fetcher::new(FetchConfig {
         network: network.clone(),
         ..FetchConfig::default()
     })?;
+    if let Some(auth) = authorization {
+        fetcher = fetcher.authorized(auth);
+    }
     super::cycle::runtime()?.block_on(resolve_with(&fetcher, url))
 }
 

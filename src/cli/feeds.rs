@@ -91,6 +91,11 @@ pub enum FeedsCommand {
         /// detection names a shared provider as the likely cause.
         #[arg(long, value_name = "PROVIDER[:REGION],...")]
         runs_on: Option<String>,
+        /// Send an Authorization header to this feed: VAR names the environment variable that
+        /// holds the whole header value (such as "Bearer TOKEN"), read at each fetch. Only the
+        /// name is stored; the value is never stored, shown or logged.
+        #[arg(long, value_name = "VAR")]
+        auth_env: Option<String>,
     },
     /// Stop fetching a feed, keeping its history (it leaves `status` until enabled again).
     Disable {
@@ -184,7 +189,10 @@ pub fn describe_check(report: &FeedReport) -> String {
         FeedResult::Removed => line.push_str(": removed while it was being checked"),
     }
     if let Some(moved) = &report.moved_to {
-        line.push_str(&format!("; moved permanently, URL now {moved}"));
+        line.push_str(&format!(
+            "; moved permanently, URL now {}",
+            crate::redact::url(moved)
+        ));
     }
     line.push('\n');
     line
@@ -217,6 +225,7 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
             expect,
             runs_on,
             no_check,
+            auth_env,
         } => {
             // A URL already stored: change only what the flags give (no fetch: it is known).
             let known = match store.find_feed(url) {
@@ -239,6 +248,7 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
                         selector: given(selector, keep.selector),
                         expect: given(expect, keep.expect),
                         runs_on: Vec::new(),
+                        auth_env: given(auth_env, keep.auth_env),
                     },
                     runs_on.as_deref(),
                 )?;
@@ -259,15 +269,22 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
                     selector: selector.clone(),
                     expect: expect.clone(),
                     runs_on: Vec::new(),
+                    auth_env: auth_env.clone(),
                 },
                 runs_on.as_deref(),
             )?;
+            if crate::redact::has_credentials(&spec.url) && spec.auth_env.is_none() {
+                super::note(&format!(
+                    "Note: {}.",
+                    crate::redact::credentials_note(&spec.url, "--auth-env VAR")
+                ));
+            }
             // Refused now rather than at every poll: where it points, nothing may connect.
             let network = super::load_config(global)?.network;
             if let Ok(parsed) = url::Url::parse(&spec.url) {
                 let here = crate::fetch::names_this_machine(&parsed);
                 if let Err(refused) = network.check_url(&parsed, here) {
-                    anyhow::bail!("cannot add {}: {refused}", spec.url);
+                    anyhow::bail!("cannot add {}: {refused}", spec.shown_url());
                 }
             }
             // A named engine (a selector names `page`) says what the URL is: no looking.
@@ -294,7 +311,9 @@ fn set_enabled(store: &mut Store, feed: &str, enabled: bool) -> anyhow::Result<i
     };
     print(&format!(
         "Feed {} {} ({}) is {word}{already}.\n",
-        row.id, row.spec.title, row.spec.url
+        row.id,
+        row.spec.title,
+        row.spec.shown_url()
     ))?;
     Ok(EXIT_OK)
 }
@@ -319,7 +338,9 @@ fn check(
     for f in &replayed {
         super::note(&format!(
             "Feed {} \"{}\" ({}) is a replayed feed: it is never fetched.",
-            f.id, f.spec.title, f.spec.url
+            f.id,
+            f.spec.title,
+            f.spec.shown_url()
         ));
     }
     if feeds.is_empty() {
@@ -410,7 +431,7 @@ fn list(store: &Store, format: Format) -> anyhow::Result<i32> {
 /// One feed of `feeds list --format json`.
 fn list_json(f: &FeedRow) -> serde_json::Value {
     serde_json::json!({
-        "id": f.id, "url": f.spec.url, "title": f.spec.title,
+        "id": f.id, "url": f.spec.shown_url(), "title": f.spec.title,
         "vendor": f.spec.vendor, "category": f.spec.category,
         "engine": f.spec.engine.or(f.detected_engine).map(Engine::as_str),
         "enabled": f.enabled, "health": health_word(f),
@@ -419,8 +440,8 @@ fn list_json(f: &FeedRow) -> serde_json::Value {
         "last_http_status": f.last_http_status,
         "consecutive_failures": f.consecutive_failures,
         "failing_since": f.failing_since, "gone_since": f.gone_since,
-        "last_error": f.last_error, "next_fetch_at": f.next_fetch_at,
-        "moving_to": f.redirect_url,
+        "last_error": last_error(f), "next_fetch_at": f.next_fetch_at,
+        "moving_to": f.redirect_url.as_deref().map(crate::redact::url),
         "selector": f.spec.selector, "expect": f.spec.expect,
         "runs_on": f.spec.runs_on.iter().map(ToString::to_string).collect::<Vec<_>>(),
     })
@@ -440,12 +461,20 @@ fn list_row(f: &FeedRow) -> Vec<String> {
         health_word(f),
         f.last_success_at.clone().unwrap_or_default(),
         f.consecutive_failures.to_string(),
-        f.last_error.clone().unwrap_or_default(),
+        last_error(f).unwrap_or_default(),
         f.next_fetch_at.clone().unwrap_or_default(),
-        f.spec.url.clone(),
+        f.spec.shown_url().into_owned(),
         page_watch(&f.spec),
         Dependency::list_text(&f.spec.runs_on),
     ]
+}
+
+/// A feed's last error as it may be shown: one recorded before errors were redacted may still
+/// quote the feed's credentials.
+fn last_error(f: &FeedRow) -> Option<String> {
+    f.last_error
+        .as_deref()
+        .map(|e| crate::redact::message(e, &f.spec.url).into_owned())
 }
 
 /// A watched page's settings in one cell: `selector`, and `expect /REGEX/` when set.
@@ -462,8 +491,9 @@ fn page_watch(spec: &FeedSpec) -> String {
 /// rather than when `run` first reads them). An empty title or vendor gets its default; a
 /// selector makes the engine `page` unless one is named.
 fn new_feed(draft: FeedSpec, runs_on: Option<&str>) -> anyhow::Result<FeedSpec> {
-    let url = &draft.url;
-    let parsed = url::Url::parse(url)
+    let draft = draft.cleaned();
+    let url = &crate::redact::url(&draft.url).into_owned();
+    let parsed = url::Url::parse(&draft.url)
         .with_context(|| format!("{url:?} is not a URL: give the feed's full address, like https://status.example.com/history.atom"))?;
     if parsed.scheme() != "http" && parsed.scheme() != "https" {
         bail!("{url:?} is not an http(s) URL: statuswatch fetches feeds over HTTP");
@@ -481,6 +511,9 @@ fn new_feed(draft: FeedSpec, runs_on: Option<&str>) -> anyhow::Result<FeedSpec> 
             };
             bail!("feed {url}: {flag}: {e}");
         }
+    }
+    if let Some(Err(e)) = draft.auth_env.as_deref().map(FeedSpec::check_auth_env) {
+        bail!("feed {url}: --auth-env: {e}");
     }
     let vendor = if draft.vendor.trim().is_empty() {
         vendor_from_host(parsed.host_str().unwrap_or("feed"))
@@ -516,7 +549,9 @@ fn add(store: &mut Store, spec: &FeedSpec, checked: Option<String>) -> anyhow::R
     let checked = checked.map(|c| format!(": {c}")).unwrap_or_default();
     print(&format!(
         "{verb} feed {}: {} ({}){checked}.\n",
-        feed.id, feed.spec.title, feed.spec.url
+        feed.id,
+        feed.spec.title,
+        feed.spec.shown_url()
     ))?;
     Ok(EXIT_OK)
 }
@@ -532,7 +567,16 @@ fn add_checked(
     titled: bool,
     network: &crate::fetch::NetworkPolicy,
 ) -> anyhow::Result<i32> {
-    let resolved = discover::resolve(&spec.url, network)?;
+    // Checked with the header a poll will send: a variable not set is refused now.
+    let authorization = spec
+        .auth_env
+        .as_deref()
+        .map(crate::fetch::Authorization::from_env)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("cannot check {}: {e}", spec.shown_url()))?;
+    // Its errors quote the URL: without its credentials.
+    let resolved = discover::resolve(&spec.url, network, authorization)
+        .map_err(|e| anyhow::anyhow!("{}", crate::redact::message(&format!("{e:#}"), &spec.url)))?;
     let (Resolved::Direct { title, .. } | Resolved::Found { title, .. }) = &resolved;
     if let Some(title) = title
         .as_deref()
@@ -551,8 +595,9 @@ fn add_checked(
             spec.html_url.get_or_insert_with(|| page.clone());
             let (verb, feed) = store_feed(store, &spec)?;
             print(&format!(
-                "Found {} ({label}) from {page}; {} feed {}.\n",
-                feed.spec.url,
+                "Found {} ({label}) from {}; {} feed {}.\n",
+                feed.spec.shown_url(),
+                crate::redact::url(&page),
                 verb.to_lowercase(),
                 feed.id
             ))?;
@@ -604,7 +649,9 @@ fn remove(store: &mut Store, feed: &str, yes: bool) -> anyhow::Result<i32> {
     let removed = store.remove_feed(&row.id.to_string())?;
     print(&format!(
         "Removed feed {}: {} ({}) and its stored entries.\n",
-        removed.id, removed.spec.title, removed.spec.url
+        removed.id,
+        removed.spec.title,
+        removed.spec.shown_url()
     ))?;
     Ok(EXIT_OK)
 }

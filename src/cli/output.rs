@@ -182,14 +182,24 @@ pub fn csv_headers(headers: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// CSV (RFC 4180 quoting by the csv crate) with a header row.
+/// CSV (RFC 4180 quoting by the csv crate) with a header row. Cells keep their line breaks
+/// (quoted) but lose what a terminal would obey (see [`crate::text::is_unsafe`]), as table
+/// cells do.
 pub fn csv(headers: &[String], rows: &[Vec<String>]) -> anyhow::Result<String> {
     let mut writer = ::csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(Vec::new());
     writer.write_record(headers)?;
     for row in rows {
-        writer.write_record(row)?;
+        writer.write_record(row.iter().map(|cell| {
+            if cell.chars().any(crate::text::is_unsafe) {
+                cell.chars()
+                    .filter(|c| !crate::text::is_unsafe(*c))
+                    .collect()
+            } else {
+                cell.clone()
+            }
+        }))?;
     }
     let bytes = writer
         .into_inner()

@@ -70,7 +70,8 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
             if feed.spec.is_replay() {
                 note(&format!(
                     "Feed {} ({}) is a replayed feed: its documents come only from a replay directory (`statuswatch replay`), never from the network.",
-                    feed.spec.title, feed.spec.url
+                    feed.spec.title,
+                    feed.spec.shown_url()
                 ));
                 return Ok(EXIT_OK);
             }

@@ -1,5 +1,9 @@
 //! Plain-text tables for the listing commands: aligned for a terminal, tab-separated for a
 //! pipe, optionally with coloured cells. (Formats and the choice between layouts: `output.rs`.)
+//!
+//! Every cell is made one safe line here ([`crate::text::one_line`]), whatever its source: text
+//! is cleaned where it enters too, but rows stored before that rule existed are not rewritten,
+//! so this is where they are made safe to print.
 
 use unicode_width::UnicodeWidthStr;
 
@@ -75,7 +79,7 @@ pub fn render_styled(
                 let cells: Vec<String> = row
                     .iter()
                     .enumerate()
-                    .map(|(i, c)| paint(i, &c.replace(['\n', '\r', '\t'], " ")))
+                    .map(|(i, c)| paint(i, &crate::text::one_line(c)))
                     .collect();
                 out.push_str(&cells.join("\t"));
                 out.push('\n');
@@ -125,7 +129,7 @@ pub fn render_styled(
 /// One line of `s`, at most `max_width` columns wide: the longest prefix that leaves a column for
 /// the ellipsis when it has to be cut.
 fn cut(s: &str, max_width: usize) -> String {
-    let one_line = s.replace(['\n', '\r', '\t'], " ");
+    let one_line = crate::text::one_line(s).into_owned();
     if one_line.width() <= max_width {
         return one_line;
     }

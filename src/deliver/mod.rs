@@ -88,21 +88,8 @@ impl fmt::Debug for Webhook {
     }
 }
 
-/// A URL as it may be shown or logged: scheme, host and port only (paths and queries of
-/// webhook URLs often hold tokens).
-pub fn redact_url(url: &url::Url) -> String {
-    let host = url.host_str().unwrap_or("");
-    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-    let rest = if url.path().is_empty() && url.query().is_none() {
-        // smtp://host:port has no path at all.
-        ""
-    } else if url.path() == "/" && url.query().is_none() {
-        "/"
-    } else {
-        "/…"
-    };
-    format!("{}://{host}{port}{rest}", url.scheme())
-}
+/// A webhook URL as it may be shown or logged (host only): see [`crate::redact::endpoint`].
+pub use crate::redact::endpoint as redact_url;
 
 /// Why delivery as a whole cannot go on (a failed attempt is not an error: it is retried).
 #[derive(Debug, thiserror::Error)]

@@ -74,7 +74,7 @@ fn event(
             occurred_at,
             detected_at: time_text(now),
             title,
-            link: Some(feed.url.clone()),
+            link: Some(crate::redact::url(&feed.url).into_owned()),
             detail,
         },
         feed_id: Some(feed.feed_id),

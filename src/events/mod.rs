@@ -39,7 +39,8 @@ impl FeedContext {
         FeedRef {
             id: self.feed_id,
             title: self.title.clone(),
-            url: self.url.clone(),
+            // Receivers see the URL without the credentials a feed may need to be fetched.
+            url: crate::redact::url(&self.url).into_owned(),
             category: self.category.clone(),
         }
     }

@@ -15,8 +15,8 @@ pub mod politeness;
 
 use crate::model::FetchOutcome;
 use reqwest::header::{
-    HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH,
-    LAST_MODIFIED, LOCATION, RETRY_AFTER,
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER,
 };
 use reqwest::redirect;
 use std::time::Duration;
@@ -199,13 +199,17 @@ pub enum FetchError {
     NotAFeed,
     #[error("HTTP client error: {0}")]
     Client(String),
+    /// The feed's `auth_env` names a variable that cannot give its Authorization header.
+    #[error("auth_env: the environment variable {var} {why}: set it, where statuswatch runs, to the whole Authorization header value (such as \"Bearer TOKEN\"), or remove auth_env from the feed (feeds add URL --auth-env with another name, or edit the OPML and import it)")]
+    Auth { var: String, why: &'static str },
 }
 
 impl FetchError {
     /// How the fetch log records this failure.
     pub fn outcome(&self) -> FetchOutcome {
         match self {
-            FetchError::BadUrl { .. } => FetchOutcome::BadUrl,
+            // A feed set up wrong, as a bad URL is.
+            FetchError::BadUrl { .. } | FetchError::Auth { .. } => FetchOutcome::BadUrl,
             FetchError::Connect(_) => FetchOutcome::ConnectError,
             FetchError::Timeout { .. } => FetchOutcome::Timeout,
             FetchError::Http { .. } => FetchOutcome::HttpError,
@@ -256,6 +260,41 @@ pub fn human_duration(d: Duration) -> String {
 pub struct Fetcher {
     client: reqwest::Client,
     config: FetchConfig,
+    /// Sent as `Authorization` to the origin of the URL fetched (see [`Fetcher::authorized`]).
+    authorization: Option<Authorization>,
+}
+
+/// A feed's `Authorization` header value, read from the environment variable its `auth_env`
+/// names at each fetch, so it is never stored. Never shown either: its `Debug` is redacted and
+/// the header is marked sensitive (HTTP/2 never indexes it, and reqwest never prints it).
+#[derive(Clone)]
+pub struct Authorization(HeaderValue);
+
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Authorization(<redacted>)")
+    }
+}
+
+impl Authorization {
+    /// The header value the environment variable `var` holds; the error names the variable
+    /// and what is wrong with it (never its value).
+    pub fn from_env(var: &str) -> Result<Authorization, FetchError> {
+        let fail = |why| FetchError::Auth {
+            var: var.to_string(),
+            why,
+        };
+        let value = std::env::var_os(var).ok_or_else(|| fail("is not set"))?;
+        let text = value.to_str().ok_or_else(|| fail("is not valid UTF-8"))?;
+        if text.trim().is_empty() {
+            return Err(fail("is empty"));
+        }
+        let mut header = HeaderValue::from_str(text.trim()).map_err(|_| {
+            fail("holds a character an HTTP header cannot carry (a line break or a control character)")
+        })?;
+        header.set_sensitive(true);
+        Ok(Authorization(header))
+    }
 }
 
 /// Text of an error and its causes, so "connection refused" is not hidden behind
@@ -354,7 +393,21 @@ impl Fetcher {
             )))
             .build()
             .map_err(|e| FetchError::Client(error_chain(&e)))?;
-        Ok(Fetcher { client, config })
+        Ok(Fetcher {
+            client,
+            config,
+            authorization: None,
+        })
+    }
+
+    /// This fetcher sending `authorization` with each request to the origin (scheme, host and
+    /// port) of the URL it is asked for, and never past a redirect to another origin. The
+    /// client (its connections) is shared.
+    pub fn authorized(&self, authorization: Authorization) -> Fetcher {
+        Fetcher {
+            authorization: Some(authorization),
+            ..self.clone()
+        }
     }
 
     /// The limits in force.
@@ -413,6 +466,7 @@ impl Fetcher {
             .network
             .check_url(&current, this_machine)
             .map_err(|refused| bad_url(refused.to_string()))?;
+        let origin = current.origin();
         let mut visited = vec![current.clone()];
         let mut redirects = Vec::new();
         let mut response = loop {
@@ -422,6 +476,11 @@ impl Fetcher {
             }
             if let Some(lm) = &validators.last_modified {
                 request = request.header(IF_MODIFIED_SINCE, lm);
+            }
+            if let Some(Authorization(value)) = &self.authorization {
+                if current.origin() == origin {
+                    request = request.header(AUTHORIZATION, value.clone());
+                }
             }
             let response = request.send().await.map_err(|e| self.classify_error(&e))?;
             let status = response.status().as_u16();

@@ -248,13 +248,7 @@ pub fn decode_entity(s: &str, i: usize) -> (Option<Reference>, usize) {
     }
 }
 
-/// Control characters that have no place in text (tab and newlines are fine).
-pub fn is_forbidden_control(c: char) -> bool {
-    (c < ' ' && c != '\t' && c != '\n' && c != '\r')
-        || c == '\u{7f}'
-        || c == '\u{fffe}'
-        || c == '\u{ffff}'
-}
+pub use crate::text::is_forbidden_control;
 
 pub use crate::entities::named_entity;
 
@@ -337,7 +331,8 @@ impl TextWriter {
             }
             return;
         }
-        if is_forbidden_control(c) {
+        // Text a terminal would obey (C1 controls, bidi overrides) is dropped with the rest.
+        if crate::text::is_unsafe(c) {
             return;
         }
         self.flush_pending();

@@ -55,7 +55,7 @@ const FEED_COLUMNS: &str =
     "id, url, title, vendor, engine, category, html_url, schedule, enabled, \
      etag, last_modified, detected_engine, last_fetch_at, last_success_at, last_http_status, \
      consecutive_failures, last_error, next_fetch_at, failing_since, gone_since, redirect_url, \
-     selector, expect, runs_on";
+     selector, expect, runs_on, auth_env";
 
 /// A `runs_on` list as the `feeds.runs_on` column holds it: [`Dependency::list_text`], NULL
 /// for none (not known).
@@ -87,6 +87,7 @@ fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRow> {
             selector: row.get(21)?,
             expect: row.get(22)?,
             runs_on: runs_on_from_column(row.get::<_, Option<String>>(23)?.as_deref()),
+            auth_env: row.get(24)?,
         },
         enabled: row.get(8)?,
         etag: row.get(9)?,
@@ -153,17 +154,18 @@ impl Store {
         {
             let mut find = tx.prepare_cached(
                 "SELECT title, vendor, engine, category, html_url, schedule, selector, expect,
-                        runs_on
+                        runs_on, auth_env
                  FROM feeds WHERE url = ?1",
             )?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO feeds (url, title, vendor, engine, category, html_url, schedule, added_at,
-                                    selector, expect, runs_on)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                    selector, expect, runs_on, auth_env)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
             let mut update = tx.prepare_cached(
                 "UPDATE feeds SET title = ?2, vendor = ?3, engine = ?4, category = ?5,
-                        html_url = ?6, schedule = ?7, selector = ?8, expect = ?9, runs_on = ?10
+                        html_url = ?6, schedule = ?7, selector = ?8, expect = ?9, runs_on = ?10,
+                        auth_env = ?11
                  WHERE url = ?1",
             )?;
             for spec in specs {
@@ -172,6 +174,7 @@ impl Store {
                 type Existing = (
                     String,
                     String,
+                    Option<String>,
                     Option<String>,
                     Option<String>,
                     Option<String>,
@@ -192,6 +195,7 @@ impl Store {
                             r.get(6)?,
                             r.get(7)?,
                             r.get(8)?,
+                            r.get(9)?,
                         ))
                     })
                     .optional()?;
@@ -208,7 +212,8 @@ impl Store {
                             now,
                             spec.selector,
                             spec.expect,
-                            runs_on
+                            runs_on,
+                            spec.auth_env
                         ])?;
                         counts.added += 1;
                     }
@@ -223,6 +228,7 @@ impl Store {
                             spec.selector.clone(),
                             spec.expect.clone(),
                             runs_on.clone(),
+                            spec.auth_env.clone(),
                         );
                         if old == new {
                             counts.unchanged += 1;
@@ -237,7 +243,8 @@ impl Store {
                                 spec.schedule,
                                 spec.selector,
                                 spec.expect,
-                                runs_on
+                                runs_on,
+                                spec.auth_env
                             ])?;
                             counts.updated += 1;
                         }

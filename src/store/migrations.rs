@@ -54,6 +54,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0012_webhook_gone",
         include_str!("../../migrations/0012_webhook_gone.sql"),
     ),
+    (
+        "0013_feed_auth_env",
+        include_str!("../../migrations/0013_feed_auth_env.sql"),
+    ),
 ];
 
 /// The whole current schema, as people read it.

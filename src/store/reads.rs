@@ -415,11 +415,18 @@ impl Store {
              FROM feed_health ORDER BY vendor, title, id",
         )?;
         let rows = stmt.query_map([], |r| {
+            // Shown to whoever reaches `serve`: the URL without its credentials, and no error
+            // recorded before errors were redacted quoting them.
+            let url: String = r.get(3)?;
+            let last_error: Option<String> = r.get(12)?;
+            let moving_to: Option<String> = r.get(14)?;
             Ok(FeedHealthRow {
                 id: r.get(0)?,
                 vendor: r.get(1)?,
                 title: r.get(2)?,
-                url: r.get(3)?,
+                last_error: last_error.map(|e| crate::redact::message(&e, &url).into_owned()),
+                moving_to: moving_to.map(|m| crate::redact::url(&m).into_owned()),
+                url: crate::redact::url(&url).into_owned(),
                 enabled: r.get(4)?,
                 health: r.get(5)?,
                 last_fetch_at: r.get(6)?,
@@ -428,9 +435,7 @@ impl Store {
                 consecutive_failures: r.get(9)?,
                 failing_since: r.get(10)?,
                 gone_since: r.get(11)?,
-                last_error: r.get(12)?,
                 next_fetch_at: r.get(13)?,
-                moving_to: r.get(14)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -107,6 +107,8 @@ impl Resource {
 #[derive(Clone, Debug)]
 pub struct Seen {
     pub path: String,
+    /// The query string, without its `?`.
+    pub query: Option<String>,
     pub headers: HeaderMap,
     pub at: std::time::Instant,
 }
@@ -147,6 +149,7 @@ async fn answer(State(inner): State<Arc<Mutex<Inner>>>, request: Request<Body>) 
         let mut guard = inner.lock().unwrap();
         guard.seen.push(Seen {
             path: path.clone(),
+            query: request.uri().query().map(str::to_string),
             headers: request.headers().clone(),
             at: std::time::Instant::now(),
         });

@@ -361,7 +361,7 @@ fn label(word: &str) -> String {
 fn plain(text: &str) -> String {
     text.replace("\r\n", "\n")
         .chars()
-        .filter(|c| !super::html::is_forbidden_control(*c))
+        .filter(|c| !crate::text::is_unsafe(*c))
         .collect::<String>()
         .trim()
         .to_string()
