@@ -311,7 +311,10 @@ fn a_receiver_answering_410_disables_its_webhook_until_enabled() {
     assert_eq!(row["pending"], 2, "queued events stay, not dead-lettered");
     assert_eq!(row["dead"], 0);
     let table = stdout(&sandbox.run(&["webhooks", "list"]));
-    assert!(table.contains("\tdisabled 20"), "piped: tab-separated; {table}");
+    assert!(
+        table.contains("\tdisabled 20"),
+        "piped: tab-separated; {table}"
+    );
     assert!(
         table.contains("(gone is disabled: its receiver answered HTTP 410: answer 410; `statuswatch webhooks enable gone` turns it back on)"),
         "{table}"

@@ -139,10 +139,10 @@ pub fn report_failures(reports: &[FeedReport]) {
                 .as_deref()
                 .map(|t| format!("; next attempt at {t}"))
                 .unwrap_or_default();
-            eprintln!(
+            super::output::error_line(&format!(
                 "Feed {} \"{}\" ({}) failed: {error}{next}",
                 report.feed_id, report.title, report.url
-            );
+            ));
         }
     }
 }

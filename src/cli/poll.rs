@@ -110,9 +110,9 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
             runtime
                 .block_on(d.deliver_pending(deadline))
                 .unwrap_or_else(|e| {
-                    eprintln!(
+                    super::output::error_line(&format!(
                         "Webhook delivery stopped: {e}. Undelivered events wait for the next run."
-                    );
+                    ));
                     DeliveryReport::default()
                 })
         }
@@ -132,15 +132,13 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
     }
     report_failures(&reports);
     if summary.network_down {
-        eprintln!(
-            "Most feeds could not be reached: the network looks down. Their failures are logged but not held against them."
-        );
+        super::output::error_line("Most feeds could not be reached: the network looks down. Their failures are logged but not held against them.");
     }
     if delivery.dead > 0 {
-        eprintln!(
+        super::output::error_line(&format!(
             "{} webhook deliveries gave up after their last retry: `statuswatch webhooks dead` lists them.",
             delivery.dead
-        );
+        ));
     }
     match args.format {
         PollFormat::Json => {
