@@ -70,6 +70,9 @@ pub enum StoreError {
     Busy(#[source] rusqlite::Error),
     #[error("database error: {0}")]
     Sql(#[source] rusqlite::Error),
+    /// `statuswatch query` was given something other than one statement that reads.
+    #[error("refused: {0}. `statuswatch query` runs exactly one statement that reads (SELECT, WITH ... SELECT, VALUES, EXPLAIN, or a PRAGMA that reports a value)")]
+    QueryRefused(String),
     #[error("stored JSON is unreadable: {0}")]
     Json(#[from] serde_json::Error),
     #[error("the database writer has stopped")]
