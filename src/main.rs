@@ -117,6 +117,7 @@ fn main() -> ExitCode {
         matches!(args.command, Command::Run(_) | Command::Serve(_)),
     );
     cli::output::configure(args.global.quiet, args.global.color);
+    cli::panics::install();
     let result = match &args.command {
         Command::Init(a) => cli::init::run(&args.global, a),
         Command::Feeds(a) => cli::feeds::run(&args.global, a),

@@ -12,6 +12,7 @@ pub mod init;
 pub mod manual;
 pub mod output;
 pub mod overrides;
+pub mod panics;
 pub mod poll;
 pub mod query;
 pub mod reclassify;
