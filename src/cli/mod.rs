@@ -107,6 +107,23 @@ pub fn open_existing_store(path: &Path) -> anyhow::Result<Store> {
     open_store(path)
 }
 
+/// [`open_existing_store`] for the commands that only read (`status`, `query`): a read-only
+/// connection, so they work on a read-only file system too. A database older than this build
+/// is opened for writing once, to be migrated.
+pub fn open_existing_read_only(path: &Path) -> anyhow::Result<Store> {
+    if !path.exists() {
+        return open_existing_store(path);
+    }
+    let store = Store::open_read_only(path)
+        .with_context(|| format!("cannot read database {}", path.display()))?;
+    if store.schema_is_current()? {
+        return Ok(store);
+    }
+    drop(store);
+    drop(open_existing_store(path)?);
+    Ok(Store::open_read_only(path)?)
+}
+
 /// Opens the database for the commands that poll (`poll`, `run`). One this call creates gets
 /// the bundled catalog, so the main job needs no set-up; an existing one without feeds stays
 /// empty (its owner removed them: the catalog must not come back). Returns how many feeds

@@ -1,8 +1,8 @@
 //! `statuswatch query "SQL"`: run SQL on a read-only connection.
 
 use super::output::{csv, table_text, Listing};
-use super::{open_existing_store, print, Format, GlobalArgs, EXIT_OK};
-use crate::store::{Store, StoreError, Value};
+use super::{open_existing_read_only, print, Format, GlobalArgs, EXIT_OK};
+use crate::store::{StoreError, Value};
 use anyhow::Context;
 
 /// Arguments of `query`.
@@ -21,8 +21,7 @@ pub struct QueryArgs {
 
 pub fn run(global: &GlobalArgs, args: &QueryArgs) -> anyhow::Result<i32> {
     // A missing database is an error naming it; an existing one is read through a read-only door.
-    drop(open_existing_store(&global.db)?);
-    let store = Store::open_read_only(&global.db)?;
+    let store = open_existing_read_only(&global.db)?;
     let result = match store.query(&args.sql) {
         Ok(result) => result,
         // A refusal names the statement and why itself.
