@@ -7,6 +7,10 @@
 // Library and binary code never unwrap what came from outside (clippy.toml lets unit tests);
 // integration tests, benches and examples may: a panic there is a failed run.
 #![deny(clippy::unwrap_used)]
+// `println!` and `eprintln!` panic when the pipe they write to is closed (`| head`): output
+// goes through `cli::print` and `cli::output::error_line`, which treat that as the reader's
+// choice.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod catalog;
 pub mod classify;

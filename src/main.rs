@@ -4,6 +4,8 @@
 // Library and binary code never unwrap what came from outside (clippy.toml lets unit tests);
 // integration tests, benches and examples may: a panic there is a failed run.
 #![deny(clippy::unwrap_used)]
+// Printing goes through `cli::print` and `cli::output::error_line`: a closed pipe never panics.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -76,6 +78,9 @@ fn init_logging(global: &GlobalArgs, daemon: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Its fallback for a failed write is `eprintln!`, which panics on a closed stderr
+        // (`poll 2>&1 | head -1`): a log line nobody can read is dropped.
+        .log_internal_errors(false)
         .with_ansi(
             global
                 .color
@@ -115,6 +120,7 @@ fn main() -> ExitCode {
         matches!(args.command, Command::Run(_) | Command::Serve(_)),
     );
     cli::output::configure(args.global.quiet, args.global.color);
+    cli::panics::install();
     let result = match &args.command {
         Command::Init(a) => cli::init::run(&args.global, a),
         Command::Feeds(a) => cli::feeds::run(&args.global, a),
@@ -141,7 +147,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(err) => {
-            eprintln!("statuswatch: error: {err:#}");
+            cli::output::error_line(&format!("statuswatch: error: {err:#}"));
             ExitCode::from(cli::EXIT_FATAL as u8)
         }
     }

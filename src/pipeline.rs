@@ -109,6 +109,11 @@ pub struct PollSummary {
     pub events: usize,
     /// Most feeds could not be reached: the failures were not held against them.
     pub network_down: bool,
+    /// Feeds a stopping cycle (SIGINT, SIGTERM) never started; they stay due.
+    pub not_started: usize,
+    /// Feeds still fetching when a stopping cycle's grace period ran out: nothing of theirs
+    /// was stored.
+    pub abandoned: usize,
     /// The kinds of the events the cycle as a whole raised (`network_down`,
     /// `correlated_outage`), one per event; each feed's own are in its report. For the
     /// daemon's metrics; not part of the JSON.
@@ -185,6 +190,9 @@ pub struct Unreached {
 pub enum Done {
     Report(Box<FeedReport>),
     Unreached(Box<Unreached>),
+    /// The cycle was stopping (`poll` got SIGINT or SIGTERM) before this feed got its fetch
+    /// slot: nothing was fetched or written, and it stays due.
+    NotStarted,
 }
 
 impl Done {
@@ -244,17 +252,86 @@ impl Pipeline {
         options: CycleOptions,
         feed_done: impl Fn(),
     ) -> Result<(PollSummary, Vec<FeedReport>), StoreError> {
+        self.poll_until(
+            feeds,
+            options,
+            feed_done,
+            std::future::pending(),
+            Duration::ZERO,
+        )
+        .await
+    }
+
+    /// [`Pipeline::poll_observed`] that can be stopped: once `stop` resolves (a signal), feeds
+    /// not yet fetching never start, and those in flight get `grace` to finish and be stored;
+    /// any still running then are abandoned, their writes never begun or rolled back whole
+    /// (each feed's write is one savepoint). What finished is settled and summed as usual;
+    /// the summary counts the feeds that never started and the abandoned ones.
+    pub async fn poll_until(
+        &self,
+        feeds: Vec<FeedRow>,
+        options: CycleOptions,
+        feed_done: impl Fn(),
+        stop: impl std::future::Future<Output = ()>,
+        grace: Duration,
+    ) -> Result<(PollSummary, Vec<FeedReport>), StoreError> {
+        use futures::stream::{FuturesUnordered, StreamExt};
         let total = feeds.len();
         let feed_done = &feed_done;
-        let done = futures::future::join_all(feeds.into_iter().map(|feed| async move {
-            let done = self.poll_feed(feed, options).await;
-            feed_done();
-            done
-        }))
-        .await
-        .into_iter()
-        .collect::<Result<Vec<Done>, StoreError>>()?;
-        self.settle(total, done).await
+        let mut running: FuturesUnordered<_> = feeds
+            .into_iter()
+            .map(|feed| async move {
+                let done = self.poll_feed(feed, options).await;
+                feed_done();
+                done
+            })
+            .collect();
+        let mut done = Vec::with_capacity(total);
+        let mut stopped = false;
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                next = running.next() => match next {
+                    Some(item) => done.push(item?),
+                    None => break,
+                },
+                () = &mut stop, if !stopped => {
+                    stopped = true;
+                    self.politeness.close();
+                    tracing::info!(grace = ?grace, "Stopping: no new fetches; those in flight get the grace period.");
+                    break;
+                }
+            }
+        }
+        let mut abandoned = 0;
+        if stopped {
+            let rest = async {
+                while let Some(item) = running.next().await {
+                    done.push(item?);
+                }
+                Ok::<(), StoreError>(())
+            };
+            match tokio::time::timeout(grace, rest).await {
+                Ok(finished) => finished?,
+                Err(_) => {
+                    abandoned = running.len();
+                    tracing::warn!(
+                        abandoned,
+                        "Grace period over: abandoning in-flight fetches (their writes roll back)."
+                    );
+                }
+            }
+        }
+        drop(running);
+        let not_started = done
+            .iter()
+            .filter(|d| matches!(d, Done::NotStarted))
+            .count();
+        let finished = done.len() - not_started;
+        let (mut summary, reports) = self.settle(finished, done).await?;
+        summary.not_started = not_started;
+        summary.abandoned = abandoned;
+        Ok((summary, reports))
     }
 
     /// Finishes a cycle of `total` feeds: writes the unreached ones (one `network_down` event
@@ -270,6 +347,7 @@ impl Pipeline {
             match item {
                 Done::Report(report) => reports.push(*report),
                 Done::Unreached(u) => unreached.push(*u),
+                Done::NotStarted => {}
             }
         }
         let network_down = total >= NETWORK_DOWN_MIN_FEEDS
@@ -404,7 +482,9 @@ impl Pipeline {
             }
         };
         let (_in_flight, started_at, clock, fetched) = {
-            let _permits = self.politeness.acquire(&feed.spec.url).await;
+            let Some(_permits) = self.politeness.acquire(&feed.spec.url).await else {
+                return Ok(Done::NotStarted);
+            };
             // Held until this feed is written (or failed), while the fetch slots are given
             // back as soon as the body is in: the body and its parse stay counted. Taken
             // after the host's slot, so feeds queued behind a busy host never hold one.

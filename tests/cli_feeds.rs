@@ -178,7 +178,7 @@ fn query_reads_but_never_writes() {
     let write = sandbox.run(&["query", "DELETE FROM feeds"]);
     assert_eq!(write.status.code(), Some(1));
     assert!(
-        stderr(&write).contains("readonly") || stderr(&write).contains("read-only"),
+        stderr(&write).contains("refused: `DELETE FROM feeds` writes"),
         "{}",
         stderr(&write)
     );

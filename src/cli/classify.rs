@@ -121,7 +121,7 @@ pub fn run(args: &ClassifyArgs) -> anyhow::Result<i32> {
             Ok(f) => f,
             Err(e) => {
                 failed += 1;
-                eprintln!("statuswatch: {name}: {e:#}");
+                super::output::error_line(&format!("statuswatch: {name}: {e:#}"));
                 continue;
             }
         };

@@ -3,6 +3,7 @@
 
 use crate::classify::Rules;
 use crate::config::Config;
+use crate::daemon::Control;
 use crate::fetch::{FetchConfig, Fetcher, NetworkPolicy};
 use crate::pipeline::{CycleOptions, FeedReport, FeedResult, Pipeline, PollSummary};
 use crate::store::writer::Writer;
@@ -11,6 +12,7 @@ use anyhow::Context;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// Limits of fetching, as flags (`poll`, `feeds check`). Durations take a unit: `500ms`,
 /// `10s`, `5m`, `1h`, `3d` (a bare number is seconds); sizes `512KB`, `10MB` (a bare number
@@ -101,6 +103,43 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// Listens for SIGINT and SIGTERM on the current runtime, for the commands that poll (`run`,
+/// `poll`): the first sends [`Control::Stop`] (no new fetches; those in flight get the grace
+/// period and are stored), a second exits at once.
+pub fn stop_on_signals(control: watch::Sender<Control>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    tokio::spawn(async move {
+        let mut seen = 0;
+        loop {
+            let name = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+            seen += 1;
+            if seen == 1 {
+                tracing::info!(
+                    signal = name,
+                    "Shutting down: finishing in-flight fetches (send it again to exit at once)."
+                );
+                let _ = control.send(Control::Stop);
+            } else {
+                tracing::warn!(signal = name, "Second signal: exiting now.");
+                std::process::exit(130);
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Resolves when `control` says [`Control::Stop`] (never, if its sender is gone).
+pub async fn stopped(mut control: watch::Receiver<Control>) {
+    if control.wait_for(|c| *c == Control::Stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Runs one cycle over `feeds` and gives the store back (for end-of-cycle upkeep).
 pub fn run_cycle(
     store: Store,
@@ -139,10 +178,10 @@ pub fn report_failures(reports: &[FeedReport]) {
                 .as_deref()
                 .map(|t| format!("; next attempt at {t}"))
                 .unwrap_or_default();
-            eprintln!(
+            super::output::error_line(&format!(
                 "Feed {} \"{}\" ({}) failed: {error}{next}",
                 report.feed_id, report.title, report.url
-            );
+            ));
         }
     }
 }

@@ -373,7 +373,7 @@ fn import(store: &mut Store, file: &Path) -> anyhow::Result<i32> {
         .with_context(|| format!("cannot read OPML file {}", file.display()))?;
     let (specs, notes) = catalog::parse_opml_noting(&text, &file.display().to_string())?;
     for note in &notes {
-        eprintln!("{note}");
+        super::output::error_line(&note.to_string());
     }
     let counts = store.import_feeds(&specs, chrono::Utc::now())?;
     print(&format!(

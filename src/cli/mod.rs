@@ -12,6 +12,7 @@ pub mod init;
 pub mod manual;
 pub mod output;
 pub mod overrides;
+pub mod panics;
 pub mod poll;
 pub mod query;
 pub mod reclassify;
@@ -151,6 +152,23 @@ pub fn open_existing_store(path: &Path) -> anyhow::Result<Store> {
         );
     }
     open_store(path)
+}
+
+/// [`open_existing_store`] for the commands that only read (`status`, `query`): a read-only
+/// connection, so they work on a read-only file system too. A database older than this build
+/// is opened for writing once, to be migrated.
+pub fn open_existing_read_only(path: &Path) -> anyhow::Result<Store> {
+    if !path.exists() {
+        return open_existing_store(path);
+    }
+    let store = Store::open_read_only(path)
+        .with_context(|| format!("cannot read database {}", path.display()))?;
+    if store.schema_is_current()? {
+        return Ok(store);
+    }
+    drop(store);
+    drop(open_existing_store(path)?);
+    Ok(Store::open_read_only(path)?)
 }
 
 /// Opens the database for the commands that poll (`poll`, `run`). One this call creates gets

@@ -74,8 +74,18 @@ pub fn quiet() -> bool {
 /// silences it. Errors and failures do not go through here: they always print.
 pub fn note(text: &str) {
     if !quiet() {
-        eprintln!("{text}");
+        error_line(text);
     }
+}
+
+/// A line on stderr that always prints (an error, a feed's failure, a warning). Unlike
+/// `eprintln!` it never panics: when stderr is closed (`2>&1 | head` has exited) the line is
+/// dropped, as there is nowhere left to tell anyone.
+pub fn error_line(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err
+        .write_all(text.as_bytes())
+        .and_then(|()| err.write_all(b"\n"));
 }
 
 /// What a listing looks like as a table: its headers, the widest a cell may be on a terminal,
@@ -227,8 +237,11 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
 /// Asks `question` on stderr and reads the answer from stdin: yes only for `y` or `yes`.
 /// The caller checks that stdin is a terminal first.
 pub fn confirm(question: &str) -> anyhow::Result<bool> {
-    eprint!("{question} [y/N] ");
-    std::io::stderr().flush()?;
+    {
+        let mut err = std::io::stderr().lock();
+        // A closed stderr is no answer: the read below decides (no).
+        let _ = write!(err, "{question} [y/N] ").and_then(|()| err.flush());
+    }
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(

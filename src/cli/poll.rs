@@ -5,12 +5,14 @@ use super::output::{note, quiet};
 use super::{
     load_config, open_store_seeded, parse_duration, print, GlobalArgs, EXIT_OK, EXIT_SOME_FAILED,
 };
+use crate::daemon::Control;
 use crate::deliver::{Deliverer, DeliveryReport};
 use crate::pipeline::CycleOptions;
 use anyhow::Context;
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// Output of `poll`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,6 +43,10 @@ pub struct PollArgs {
     /// 0: leave them for the next run). What is not delivered waits in the outbox.
     #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
     pub deliver_timeout: Duration,
+    /// Seconds in-flight fetches get to finish and be stored after SIGINT/SIGTERM (feeds not
+    /// yet fetching never start); a second signal exits at once.
+    #[arg(long, default_value_t = 10)]
+    pub grace_secs: u64,
     #[command(flatten)]
     pub cycle: CycleArgs,
 }
@@ -99,21 +105,36 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
         )?),
     };
     let bar = cycle::progress_for(&feeds);
-    let result =
-        runtime.block_on(pipeline.poll_observed(feeds, CycleOptions::default(), || bar.inc(1)));
+    let (control, control_rx) = watch::channel(Control::Run);
+    let signalled = control_rx.clone();
+    let grace = Duration::from_secs(args.grace_secs);
+    let result = runtime.block_on(async {
+        cycle::stop_on_signals(control)?;
+        let stop = async {
+            cycle::stopped(control_rx).await;
+            note(&format!("Stopping: no new fetches; those in flight get {} s to finish and be stored (send the signal again to exit at once).", grace.as_secs()));
+        };
+        Ok::<_, anyhow::Error>(
+            pipeline
+                .poll_until(feeds, CycleOptions::default(), || bar.inc(1), stop, grace)
+                .await,
+        )
+    })?;
     bar.finish_and_clear();
     drop(pipeline);
+    // A stopped cycle starts nothing new: undelivered events wait in the outbox.
+    let stopped = *signalled.borrow() == Control::Stop;
     let delivery = match &deliverer {
-        Some(d) if result.is_ok() && !args.deliver_timeout.is_zero() => {
+        Some(d) if result.is_ok() && !stopped && !args.deliver_timeout.is_zero() => {
             let deadline = tokio::time::Instant::now() + args.deliver_timeout;
             // The cycle's work is committed whatever happens here: a delivery failure is
             // reported, and what was not delivered waits in the outbox for the next run.
             runtime
                 .block_on(d.deliver_pending(deadline))
                 .unwrap_or_else(|e| {
-                    eprintln!(
+                    super::output::error_line(&format!(
                         "Webhook delivery stopped: {e}. Undelivered events wait for the next run."
-                    );
+                    ));
                     DeliveryReport::default()
                 })
         }
@@ -123,25 +144,32 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
     let mut store = cycle::join_writer(writer_thread)?;
     let (summary, reports) = result?;
     let cutoff = Utc::now() - chrono::Duration::days(i64::from(args.keep_fetches_days));
-    // A crontab running `poll` is a whole deployment: it does the daemon's upkeep too.
-    let (fetches, deliveries) = store
-        .housekeeping(cutoff)
-        .context("cannot prune the fetch and delivery logs")?;
-    tracing::info!(fetches, deliveries, "Pruned old log rows.");
+    // A crontab running `poll` is a whole deployment: it does the daemon's upkeep too (the
+    // next run does it when this one was stopped).
+    if !stopped {
+        let (fetches, deliveries) = store
+            .housekeeping(cutoff)
+            .context("cannot prune the fetch and delivery logs")?;
+        tracing::info!(fetches, deliveries, "Pruned old log rows.");
+    }
     for report in &reports {
         tracing::debug!(feed = %report.title, result = ?report.result, "Feed fetched.");
     }
     report_failures(&reports);
     if summary.network_down {
-        eprintln!(
-            "Most feeds could not be reached: the network looks down. Their failures are logged but not held against them."
-        );
+        super::output::error_line("Most feeds could not be reached: the network looks down. Their failures are logged but not held against them.");
+    }
+    if stopped {
+        super::output::error_line(&format!(
+            "Stopped by a signal: {} feeds not started, {} abandoned when the grace period ran out; nothing of theirs was stored and they are due at the next poll.",
+            summary.not_started, summary.abandoned
+        ));
     }
     if delivery.dead > 0 {
-        eprintln!(
+        super::output::error_line(&format!(
             "{} webhook deliveries gave up after their last retry: `statuswatch webhooks dead` lists them.",
             delivery.dead
-        );
+        ));
     }
     match args.format {
         PollFormat::Json => {

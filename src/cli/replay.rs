@@ -282,7 +282,7 @@ pub fn read_layout(dir: &Path) -> anyhow::Result<Layout> {
     layout.warnings.extend(loose);
     if layout.captures.is_empty() {
         for warning in &layout.warnings {
-            eprintln!("warning: {warning}");
+            super::output::error_line(&format!("warning: {warning}"));
         }
         bail!(
             "no captures to replay in {}: each feed's folder holds captures named by their UTC time, such as {}/20251020T064600Z.xml",
@@ -349,7 +349,7 @@ pub fn run(global: &GlobalArgs, args: &ReplayArgs, db: Option<&Path>) -> anyhow:
     let rules = super::load_rules(args.rules.as_deref())?;
     let layout = read_layout(&args.dir)?;
     for warning in &layout.warnings {
-        eprintln!("warning: {warning}");
+        super::output::error_line(&format!("warning: {warning}"));
     }
     let (mut db, mut store) = ReplayDb::open(db)?;
     let first = layout.captures[0].at;
@@ -398,7 +398,10 @@ pub fn run(global: &GlobalArgs, args: &ReplayArgs, db: Option<&Path>) -> anyhow:
                 } else {
                     "left out".to_string()
                 };
-                eprintln!("warning: {}: {error} ({counted})", c.file.display());
+                super::output::error_line(&format!(
+                    "warning: {}: {error} ({counted})",
+                    c.file.display()
+                ));
             }
         },
     )?;
@@ -411,7 +414,7 @@ pub fn run(global: &GlobalArgs, args: &ReplayArgs, db: Option<&Path>) -> anyhow:
                 out.push('\n');
             }
             print(&out)?;
-            eprintln!("{}", summary_line(&summary, layout.feeds.len(), &events));
+            super::output::error_line(&summary_line(&summary, layout.feeds.len(), &events));
         }
         ReplayFormat::Table => {
             let mut out = timeline(&events);
@@ -428,25 +431,25 @@ pub fn run(global: &GlobalArgs, args: &ReplayArgs, db: Option<&Path>) -> anyhow:
             report.delivered, report.failed, report.pending, report.dead
         );
         match args.format {
-            ReplayFormat::Json => eprintln!("{line}"),
+            ReplayFormat::Json => super::output::error_line(&line),
             ReplayFormat::Table => print(&format!("{line}\n"))?,
         }
         if report.pending > 0 {
-            eprintln!(
+            super::output::error_line(&format!(
                 "{} events were not delivered within --deliver-timeout {}: give it longer, or check the receivers.",
                 report.pending,
                 humantime::format_duration(args.deliver_timeout)
-            );
+            ));
         }
     }
     drop(store);
     if args.keep || db.temp.is_none() {
         let path = db.keep();
-        eprintln!(
+        super::output::error_line(&format!(
             "The replay database is {}: `statuswatch --db {} events` (or status, clusters, query) reads it.",
             path.display(),
             path.display()
-        );
+        ));
     }
     Ok(if summary.failed > 0 {
         super::EXIT_SOME_FAILED

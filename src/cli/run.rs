@@ -492,39 +492,22 @@ impl CycleCounts {
     }
 }
 
-/// First SIGINT/SIGTERM: stop gracefully. Second: exit at once. SIGHUP: re-read the
-/// configuration; a bad one is refused and the old one kept.
+/// First SIGINT/SIGTERM: stop gracefully, second: exit at once ([`cycle::stop_on_signals`]).
+/// SIGHUP: re-read the configuration; a bad one is refused and the old one kept.
 fn spawn_signal_handler(
     control: watch::Sender<Control>,
     reload: impl Fn() -> anyhow::Result<()> + Send + 'static,
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    cycle::stop_on_signals(control)?;
     let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
     tokio::spawn(async move {
-        let mut seen = 0;
-        loop {
-            let name = tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
-                _ = hup.recv() => {
-                    if let Err(error) = reload() {
-                        tracing::error!(error = format!("{error:#}"), "New configuration rejected; keeping the old one.");
-                    }
-                    continue;
-                }
-            };
-            seen += 1;
-            if seen == 1 {
-                tracing::info!(
-                    signal = name,
-                    "Shutting down: finishing in-flight fetches (send it again to exit at once)."
+        while hup.recv().await.is_some() {
+            if let Err(error) = reload() {
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "New configuration rejected; keeping the old one."
                 );
-                let _ = control.send(Control::Stop);
-            } else {
-                tracing::warn!(signal = name, "Second signal: exiting now.");
-                std::process::exit(130);
             }
         }
     });

@@ -84,7 +84,7 @@ pub async fn bind(listen: &Listen, db: &std::path::Path) -> anyhow::Result<TcpLi
         db.display()
     );
     tracing::info!(address = %local, "Serving HTTP.");
-    eprintln!("{line}");
+    super::output::error_line(&line);
     Ok(listener)
 }
 

@@ -2,7 +2,7 @@
 
 use super::output::{render_items, Listing};
 use super::table::{state_colour, Style};
-use super::{open_existing_store, print, Format, GlobalArgs, EXIT_OK};
+use super::{open_existing_read_only, print, Format, GlobalArgs, EXIT_OK};
 
 /// Arguments of `status`.
 #[derive(Debug, Clone, clap::Args)]
@@ -20,7 +20,7 @@ pub struct StatusArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<i32> {
-    let store = open_existing_store(&global.db)?;
+    let store = open_existing_read_only(&global.db)?;
     let rows = store.current_status()?;
     if args.format == Format::Table && store.last_fetch_at()?.is_none() {
         let feeds = rows.iter().filter(|r| r.component.is_empty()).count();

@@ -54,8 +54,12 @@ impl Politeness {
 
     /// Waits for a slot on the URL's host, then a global one. Taking the host slot first
     /// means a feed queued behind its busy host does not sit on a global slot that feeds of
-    /// other hosts could use.
-    pub async fn acquire(&self, url: &str) -> Permits {
+    /// other hosts could use. `None` once [`Politeness::close`] was called: the fetch must not
+    /// start.
+    pub async fn acquire(&self, url: &str) -> Option<Permits> {
+        if self.global.is_closed() {
+            return None;
+        }
         let host = {
             // A poisoned lock only means another fetch panicked mid-insert; the map is
             // still usable.
@@ -69,17 +73,24 @@ impl Politeness {
                     .or_insert_with(|| Arc::new(Semaphore::new(self.per_host))),
             )
         };
-        // The semaphores are never closed, so acquiring cannot fail.
-        #[allow(clippy::expect_used)]
-        let host = host.acquire_owned().await.expect("host semaphore closed");
-        #[allow(clippy::expect_used)]
-        let global = Arc::clone(&self.global)
-            .acquire_owned()
-            .await
-            .expect("global semaphore closed");
-        Permits {
+        let host = host.acquire_owned().await.ok()?;
+        let global = Arc::clone(&self.global).acquire_owned().await.ok()?;
+        Some(Permits {
             _host: host,
             _global: global,
+        })
+    }
+
+    /// Stops new fetches: every fetch waiting for a slot, and every later one, gets `None`
+    /// (a stopping `poll`). Fetches holding their slots carry on.
+    pub fn close(&self) {
+        self.global.close();
+        let hosts = self
+            .hosts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for host in hosts.values() {
+            host.close();
         }
     }
 }
@@ -125,7 +136,7 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 let url = url_of(i);
                 let key = host_key(&url);
-                let _permits = polite.acquire(&url).await;
+                let _permits = polite.acquire(&url).await.unwrap();
                 {
                     let mut map = in_host.lock().unwrap();
                     let count = map.entry(key.clone()).or_default();
@@ -166,5 +177,20 @@ mod tests {
         .await;
         assert!(host <= 2);
         assert_eq!(all, 4);
+    }
+
+    #[tokio::test]
+    async fn closing_stops_waiting_and_later_fetches_but_not_held_ones() {
+        let polite = Arc::new(Politeness::new(1, 1));
+        let held = polite.acquire("http://a.test/1").await.unwrap();
+        let waiting = {
+            let polite = Arc::clone(&polite);
+            tokio::spawn(async move { polite.acquire("http://a.test/2").await.is_some() })
+        };
+        tokio::task::yield_now().await;
+        polite.close();
+        assert!(!waiting.await.unwrap(), "a waiting fetch does not start");
+        assert!(polite.acquire("http://b.test/").await.is_none());
+        drop(held);
     }
 }

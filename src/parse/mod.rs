@@ -112,7 +112,10 @@ pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, Parse
     }
     // Everything below handles outside data, in our code as in feed-rs's: a panic anywhere fails
     // this document alone.
-    match catch_unwind(AssertUnwindSafe(|| parse_inner(bytes, opts))) {
+    let caught = CaughtRegion::enter();
+    let outcome = catch_unwind(AssertUnwindSafe(|| parse_inner(bytes, opts)));
+    drop(caught);
+    match outcome {
         Ok(result) => result,
         Err(payload) => {
             let what = payload
@@ -122,6 +125,38 @@ pub fn parse_feed(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, Parse
                 .unwrap_or_else(|| "unknown panic".to_string());
             Err(ParseError::Panicked(what))
         }
+    }
+}
+
+thread_local! {
+    /// Set while this thread runs inside [`parse_feed`]'s `catch_unwind`.
+    static CAUGHT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a panic on this thread now would be caught by [`parse_feed`] and reported as the
+/// document's [`ParseError::Panicked`]: the binary's panic hook keeps such panics out of normal
+/// output (they are one hostile document's problem, not a bug to shout about).
+pub fn panic_is_caught() -> bool {
+    CAUGHT.with(std::cell::Cell::get)
+}
+
+/// Marks the caught region for [`panic_is_caught`]; leaving restores what was there (a nested
+/// parse stays inside its caller's region).
+struct CaughtRegion {
+    before: bool,
+}
+
+impl CaughtRegion {
+    fn enter() -> CaughtRegion {
+        CaughtRegion {
+            before: CAUGHT.with(|c| c.replace(true)),
+        }
+    }
+}
+
+impl Drop for CaughtRegion {
+    fn drop(&mut self) {
+        CAUGHT.with(|c| c.set(self.before));
     }
 }
 

@@ -70,6 +70,9 @@ pub enum StoreError {
     Busy(#[source] rusqlite::Error),
     #[error("database error: {0}")]
     Sql(#[source] rusqlite::Error),
+    /// `statuswatch query` was given something other than one statement that reads.
+    #[error("refused: {0}. `statuswatch query` runs exactly one statement that reads (SELECT, WITH ... SELECT, VALUES, EXPLAIN, or a PRAGMA that reports a value)")]
+    QueryRefused(String),
     #[error("stored JSON is unreadable: {0}")]
     Json(#[from] serde_json::Error),
     #[error("the database writer has stopped")]
@@ -109,6 +112,21 @@ fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
             done => return done,
         }
     }
+}
+
+/// `file:PATH?immutable=1`, the path's URI-special characters escaped.
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 /// How long a statement waits for another connection's write lock before giving up.
@@ -227,16 +245,31 @@ impl Store {
     }
 
     /// Opens an existing database read-only (for `query` and other readers): SQL cannot write.
+    /// On a read-only file system (a WAL database whose `-shm` file is missing and cannot be
+    /// created there) it opens the file as immutable instead: nothing can be writing it then.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open {
             path: path.to_path_buf(),
             source,
         };
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(open_err)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        // SQLite opens lazily: the first read is what meets a missing, uncreatable `-shm`.
+        let probe = conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()));
+        if let Err(e) = probe {
+            let unwritable = matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+            );
+            if !unwritable {
+                return Err(open_err(e));
+            }
+            conn = Connection::open_with_flags(
+                immutable_uri(path),
+                flags | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .map_err(open_err)?;
+        }
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
         conn.pragma_update(None, "query_only", "ON")
             .map_err(open_err)?;
@@ -244,6 +277,12 @@ impl Store {
             conn,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Whether the database's schema is the one this build writes (an older one needs a
+    /// read-write open to be migrated first).
+    pub fn schema_is_current(&self) -> Result<bool, StoreError> {
+        Ok(self.schema_version()? == MIGRATIONS.len() as i64)
     }
 
     /// The database file.

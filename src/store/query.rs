@@ -40,9 +40,46 @@ pub struct QueryResult {
 }
 
 impl Store {
-    /// Runs one SQL statement and collects its rows. On a read-only store, writes fail.
+    /// Runs one SQL statement that reads and collects its rows. Anything else is refused
+    /// before it runs, by SQLite's own judgement of the prepared statement: one that writes
+    /// (`VACUUM INTO` a file, `DELETE ... RETURNING`), one that returns no rows (it changes the
+    /// connection instead: `ATTACH`, `BEGIN`, a PRAGMA setting), an empty text, or a second
+    /// statement after the first (which would otherwise be silently ignored). Blanks and
+    /// comments around the statement and a trailing `;` are fine.
     pub fn query(&self, sql: &str) -> Result<QueryResult, StoreError> {
-        let mut stmt = self.conn.prepare(sql)?;
+        let mut batch = rusqlite::Batch::new(&self.conn, sql);
+        let Some(mut stmt) = batch.next()? else {
+            return Err(StoreError::QueryRefused(
+                "there is no statement (the text is empty or only comments)".into(),
+            ));
+        };
+        match batch.next() {
+            Ok(None) => {}
+            Ok(Some(second)) => {
+                return Err(StoreError::QueryRefused(format!(
+                    "a second statement follows the first ({}): run each on its own",
+                    shown(&second)
+                )))
+            }
+            Err(_) => {
+                return Err(StoreError::QueryRefused(
+                    "more SQL follows the first statement's `;`: run one statement at a time"
+                        .into(),
+                ))
+            }
+        }
+        if !stmt.readonly() {
+            return Err(StoreError::QueryRefused(format!(
+                "{} writes (to the archive or to another file)",
+                shown(&stmt)
+            )));
+        }
+        if stmt.column_count() == 0 {
+            return Err(StoreError::QueryRefused(format!(
+                "{} returns no rows: it would change the connection (ATTACH, DETACH, BEGIN, a PRAGMA setting), not read the archive",
+                shown(&stmt)
+            )));
+        }
         let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
         let width = columns.len();
         let mut rows = Vec::new();
@@ -61,5 +98,15 @@ impl Store {
             rows.push(out);
         }
         Ok(QueryResult { columns, rows })
+    }
+}
+
+/// A statement as an error shows it: its text, cut after 60 characters.
+fn shown(stmt: &rusqlite::Statement<'_>) -> String {
+    let text = stmt.expanded_sql().unwrap_or_default();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match text.char_indices().nth(60) {
+        Some((cut, _)) => format!("`{}…`", &text[..cut]),
+        None => format!("`{text}`"),
     }
 }
