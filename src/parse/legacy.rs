@@ -24,7 +24,7 @@ const RSS_KNOWN: [&str; 3] = ["2.0", "0.91", "0.92"];
 
 /// The root start tag: its byte range in `text`, skipping the declaration, comments, a doctype
 /// and blanks.
-fn root_tag(text: &str) -> Option<(usize, usize)> {
+pub(super) fn root_tag(text: &str) -> Option<(usize, usize)> {
     let mut at = 0;
     loop {
         let rest = &text[at..];
@@ -39,7 +39,8 @@ fn root_tag(text: &str) -> Option<(usize, usize)> {
             at += declaration_len(rest)?;
             continue;
         } else if rest.starts_with('<') {
-            let end = at + rest.find('>')? + 1;
+            // A root tag cut off before its `>` still names the element.
+            let end = rest.find('>').map_or(text.len(), |p| at + p + 1);
             return Some((at, end));
         } else {
             return None;
@@ -62,7 +63,7 @@ pub(super) fn declaration_len(rest: &str) -> Option<usize> {
 }
 
 /// The element name of a start tag (`<rss version="2.0">` → `rss`).
-fn tag_name(tag: &str) -> &str {
+pub(super) fn tag_name(tag: &str) -> &str {
     let inner = tag.trim_start_matches('<');
     let end = inner
         .find(|c: char| c.is_whitespace() || c == '>' || c == '/')

@@ -421,36 +421,20 @@ fn check_is_feed(body: &str) -> Result<(), ParseError> {
     }
 }
 
-/// The name of the first element, skipping the declaration, comments, doctype and blanks.
+/// The name of the first element, skipping the declaration, comments, doctype and blanks;
+/// `html` for a page whose doctype says HTML, whatever comes first.
 fn root_name(body: &str) -> Option<String> {
-    let mut rest = body;
-    loop {
-        rest = rest.trim_start();
-        if let Some(r) = rest.strip_prefix("<?") {
-            rest = &r[r.find("?>")? + 2..];
-        } else if let Some(r) = rest.strip_prefix("<!--") {
-            rest = &r[r.find("-->")? + 3..];
-        } else if rest
-            .get(..9)
-            .is_some_and(|head| head.eq_ignore_ascii_case("<!DOCTYPE"))
-        {
-            let r = &rest[9..];
-            if r.trim_start()
-                .get(..4)
-                .is_some_and(|h| h.eq_ignore_ascii_case("html"))
-            {
-                return Some("html".into());
-            }
-            rest = &rest[legacy::declaration_len(rest)?..];
-        } else if let Some(r) = rest.strip_prefix('<') {
-            let end = r
-                .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
-                .unwrap_or(r.len());
-            return Some(r[..end].to_string());
-        } else {
-            return None;
-        }
+    let root = legacy::root_tag(body);
+    let prolog = body[..root.map_or(body.len(), |(start, _)| start)].to_ascii_lowercase();
+    if prolog
+        .split("<!doctype")
+        .skip(1)
+        .any(|rest| rest.trim_start().starts_with("html"))
+    {
+        return Some("html".into());
     }
+    let (start, end) = root?;
+    Some(legacy::tag_name(&body[start..end]).to_string())
 }
 
 /// Says what a non-feed body is, for [`ParseError::NotAFeed`].
