@@ -161,14 +161,14 @@ pub fn open_existing_read_only(path: &Path) -> anyhow::Result<Store> {
     if !path.exists() {
         return open_existing_store(path);
     }
-    let store = Store::open_read_only(path)
+    let store = Store::open_read_only_once(path)
         .with_context(|| format!("cannot read database {}", path.display()))?;
     if store.schema_is_current()? {
         return Ok(store);
     }
     drop(store);
     drop(open_existing_store(path)?);
-    Ok(Store::open_read_only(path)?)
+    Ok(Store::open_read_only_once(path)?)
 }
 
 /// Opens the database for the commands that poll (`poll`, `run`). One this call creates gets

@@ -244,10 +244,21 @@ impl Store {
         })
     }
 
-    /// Opens an existing database read-only (for `query` and other readers): SQL cannot write.
-    /// On a read-only file system (a WAL database whose `-shm` file is missing and cannot be
-    /// created there) it opens the file as immutable instead: nothing can be writing it then.
+    /// Opens an existing database read-only (`serve`, `events --follow`, which keep reading
+    /// while others write): SQL cannot write.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        Store::open_reader(path, false)
+    }
+
+    /// [`Store::open_read_only`] for one look (`status`, `query`): on a read-only file system
+    /// (a WAL database whose `-shm` file is missing and cannot be created there) it opens the
+    /// file as immutable instead, since nothing can be writing it then. Never for a reader
+    /// that stays: an immutable connection would not see a writer that starts later.
+    pub fn open_read_only_once(path: &Path) -> Result<Store, StoreError> {
+        Store::open_reader(path, true)
+    }
+
+    fn open_reader(path: &Path, immutable_fallback: bool) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open {
             path: path.to_path_buf(),
             source,
@@ -261,7 +272,7 @@ impl Store {
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
             );
-            if !unwritable {
+            if !unwritable || !immutable_fallback {
                 return Err(open_err(e));
             }
             conn = Connection::open_with_flags(
