@@ -93,9 +93,10 @@ pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError
             .map_err(|source| StoreError::Migration { name, source })?;
         upgraded = found > 0;
     }
-    if upgraded {
+    if upgraded && has_statistics(conn)? {
         // An archive that was analysed before has statistics for its old indexes only, and
-        // the planner may then pass over a new index for a scan of a million rows. Sampled
+        // the planner may then pass over a new index for a scan of a million rows (one never
+        // analysed has none for any index, so the planner treats them alike). Sampled
         // (analysis_limit) so an upgrade of a large archive takes moments; statistics only
         // steer the planner, so failing to gather them is not a reason to refuse the file.
         if let Err(error) = conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;") {
@@ -103,4 +104,15 @@ pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError
         }
     }
     Ok(())
+}
+
+/// Whether `ANALYZE` (or `PRAGMA optimize`) has ever stored planner statistics here. Asked
+/// rather than inferred from the version found on open: two processes creating a database
+/// at once would otherwise see one of them "upgrade" it and analyse a fresh file.
+fn has_statistics(conn: &Connection) -> Result<bool, StoreError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1')",
+        [],
+        |r| r.get(0),
+    )?)
 }
