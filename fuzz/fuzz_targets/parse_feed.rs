@@ -1,0 +1,6 @@
+//! Fuzz target: see `check_parse_feed` in fuzz/properties.rs for what must hold.
+#![no_main]
+
+include!("../properties.rs");
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check_parse_feed(data));
