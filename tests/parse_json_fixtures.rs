@@ -275,6 +275,21 @@ fn slack_current_and_history() {
 }
 
 #[test]
+fn a_slack_incident_whose_url_is_no_url_keeps_it_as_its_id() {
+    let body = r#"[{"title": "Delays", "type": "incident", "status": "active",
+        "url": "https://slack-status.7-10-18T10:3gggg", "notes": []},
+        {"title": "Unnamed", "type": "incident", "status": "active", "notes": []}]"#;
+    let opts = ParseOptions {
+        engine: Some(Engine::Slack),
+        feed_url: None,
+        page: None,
+    };
+    let feed = parse_feed(body.as_bytes(), &opts).unwrap();
+    // The one with neither id nor url cannot be followed from poll to poll.
+    assert_eq!(ids(&feed), ["https://slack-status.7-10-18T10:3gggg"]);
+}
+
+#[test]
 fn aws_currentevents() {
     let feed = load("aws_currentevents.json");
     assert_eq!(feed.engine, Engine::Aws);

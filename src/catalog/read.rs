@@ -683,12 +683,15 @@ fn category_of(outline: &RawOutline, outlines: &[RawOutline]) -> Option<String> 
     category_path(folders.iter().map(String::as_str))
 }
 
-/// Joins the non-empty segments with `/`, each standard category name lowercased.
+/// Joins the non-empty segments with `/`, each standard category name lowercased. Control
+/// characters go first (as `FeedSpec::cleaned` would drop them later): a name they split
+/// ("Saa\0S") is the standard name, the same category its export reads back as.
 fn category_path<'a>(segments: impl Iterator<Item = &'a str>) -> Option<String> {
     let path: Vec<String> = segments
-        .map(str::trim)
+        .map(crate::text::one_line)
+        .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-        .map(normalize_category)
+        .map(|s| normalize_category(&s))
         .collect();
     (!path.is_empty()).then(|| path.join("/"))
 }
@@ -718,6 +721,17 @@ mod tests {
             category: category.map(Into::into),
             ..FeedSpec::default()
         }
+    }
+
+    #[test]
+    fn a_category_split_by_control_characters_is_the_standard_name() {
+        // Found by the opml fuzz target: "S\0aaS" was kept (not a standard name), then
+        // cleaned to "SaaS", and its export read back as "saas", another category.
+        let text = opml(
+            "<outline text=\"Twilio\" xmlUrl=\"https://status.twilio.com/history.atom\" category=\"S&#1;aa\u{7}S\"/>",
+        );
+        let feeds = parse_opml(&text, "t.opml").unwrap();
+        assert_eq!(feeds[0].category.as_deref(), Some("saas"));
     }
 
     #[test]

@@ -73,8 +73,8 @@ pub(super) fn read(doc: &Doc<'_>) -> Result<ParsedFeed, ParseError> {
     };
     let entries: Vec<Entry> = incidents
         .into_iter()
-        .filter(|i| i.id.is_some() || i.url.is_some())
         .map(|i| entry(i, base.as_ref()))
+        .filter(|e| !e.id.is_empty())
         .collect();
     // `current` lists every active incident; `history` is the past, and lists no such thing.
     let lists_open = overall.is_some();
@@ -148,9 +148,18 @@ fn entry(i: Incident, base: Option<&url::Url>) -> Entry {
         None => {}
     }
     let link = link(i.url.as_deref(), base);
+    // A `url` that is no URL still names the incident (found by the parse_feed fuzz target:
+    // it left the entry with an empty id).
     let id = link
         .clone()
         .or_else(|| i.id.as_ref().map(|id| format!("slack-status:{id}")))
+        .or_else(|| {
+            i.url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string)
+        })
         .unwrap_or_default();
     EntryParts {
         id,
