@@ -188,6 +188,9 @@ pub fn describe_check(report: &FeedReport) -> String {
         }
         FeedResult::Removed => line.push_str(": removed while it was being checked"),
     }
+    if let Some(proxy) = &report.proxy {
+        line.push_str(&format!("; through the proxy {proxy}"));
+    }
     if let Some(moved) = &report.moved_to {
         line.push_str(&format!(
             "; moved permanently, URL now {}",
