@@ -541,12 +541,15 @@ impl Pipeline {
                     .map(Done::report);
             }
         };
-        if fetched.final_url() != feed.spec.url {
+        // Compared normalised: a feed stored under an old spelling has not moved by being
+        // fetched (the fetched URL is the client's serialisation of it).
+        let stored = crate::model::normalize_feed_url(&feed.spec.url);
+        if crate::model::normalize_feed_url(fetched.final_url()) != stored {
             record.final_url = Some(fetched.final_url().to_string());
         }
         record.moved = fetched
             .permanent_target()
-            .filter(|to| *to != feed.spec.url)
+            .filter(|to| crate::model::normalize_feed_url(to) != stored)
             .map(|to| MovedTo {
                 url: to.to_string(),
                 after: self.fetcher.config().moved_after,
