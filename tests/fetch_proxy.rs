@@ -146,3 +146,58 @@ fn an_unusable_proxy_variable_is_named_with_what_to_do() {
         assert!(!err.contains("pw@"), "{err}");
     }
 }
+
+#[test]
+fn a_proxy_that_is_down_is_named_as_what_could_not_be_reached() {
+    let sandbox = Sandbox::new();
+    sandbox.add_feed("Vendor", "http://feed.example/history.atom");
+    let closed = refused_url("/");
+    let proxy = closed.trim_end_matches('/');
+    let out = check(&sandbox, &[("http_proxy", proxy)]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
+    let port = proxy.rsplit(':').next().unwrap();
+    assert!(
+        text.contains(&format!(
+            "cannot connect: the proxy 127.0.0.1:{port} (for feed.example:80)"
+        )) && text.contains(&format!("through the proxy {proxy}/")),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_webhook_elsewhere_goes_through_the_proxy_and_one_on_this_machine_does_not() {
+    let proxy = Proxy::start();
+    let receiver = FeedServer::start();
+    receiver.set("/hook", Resource::plain(200, "text/plain", "ok"));
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "statuswatch.toml",
+        &format!(
+            "[[webhooks]]\nname = \"far\"\nurl = \"http://hooks.example/in\"\n\n\
+             [[webhooks]]\nname = \"near\"\nurl = \"{}\"\n",
+            receiver.url("/hook")
+        ),
+    );
+    let value = format!("http://127.0.0.1:{}", proxy.port);
+    for name in ["far", "near"] {
+        let out = sandbox
+            .command(&["webhooks", "test", name])
+            .env("HTTP_PROXY", &value)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert!(
+        heads[0].starts_with("POST http://hooks.example/in HTTP/1.1\r\n"),
+        "{heads:?}"
+    );
+    assert_eq!(receiver.seen("/hook").len(), 1);
+}

@@ -603,13 +603,20 @@ impl Fetcher {
                 what: "waiting for the whole answer",
             }
         } else if err.is_connect() {
-            let host = err
+            let host_port = |u: &Url| {
+                u.host_str()
+                    .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+            };
+            let host = err.url().and_then(host_port).unwrap_or_default();
+            // Through a proxy, the connection that failed was the proxy's.
+            let proxy = err
                 .url()
-                .and_then(|u| {
-                    u.host_str()
-                        .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-                })
-                .unwrap_or_default();
+                .and_then(|u| self.proxies.for_url(u))
+                .and_then(host_port);
+            let host = match proxy {
+                Some(proxy) => format!("the proxy {proxy} (for {host})"),
+                None => host,
+            };
             FetchError::Connect(format!("{host}: {}", root_cause(err)))
         } else {
             FetchError::Client(error_chain(err))

@@ -576,20 +576,28 @@ fn track_redirect(
     if count < i64::from(moved.after.max(1)) {
         return Ok(None);
     }
-    // Another feed may already have that URL (the user added the new address too): then
-    // keep this one where it is, still counting, rather than merge two feeds' histories.
-    let taken: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM feeds WHERE url = ?1 AND id != ?2)")?
-        .query_row(params![moved.url, feed_id], |r| r.get(0))?;
+    // Another feed may already have that URL, in any spelling (the user added the new
+    // address too): then keep this one where it is, still counting, rather than merge two
+    // feeds' histories. Stored in the one spelling `feeds add` uses.
+    let url = normalize_feed_url(&moved.url);
+    let taken = {
+        let mut others = tx.prepare_cached("SELECT url FROM feeds WHERE id != ?1")?;
+        let mut rows = others.query([feed_id])?;
+        let mut taken = false;
+        while let Some(row) = rows.next()? {
+            taken |= normalize_feed_url(&row.get::<_, String>(0)?) == url;
+        }
+        taken
+    };
     if taken {
-        tracing::warn!(feed_id, url = %moved.url, "Feed moved permanently to a URL another feed already has; keeping its URL.");
+        tracing::warn!(feed_id, url = %crate::redact::url(&url), "Feed moved permanently to a URL another feed already has; keeping its URL.");
         return Ok(None);
     }
     tx.prepare_cached(
         "UPDATE feeds SET url = ?2, redirect_url = NULL, redirect_count = 0 WHERE id = ?1",
     )?
-    .execute(params![feed_id, moved.url])?;
-    Ok(Some(moved.url.clone()))
+    .execute(params![feed_id, url])?;
+    Ok(Some(url))
 }
 
 /// Stored feed URLs by their normal spelling ([`normalize_feed_url`]).
