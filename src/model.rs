@@ -595,10 +595,11 @@ pub struct FeedSpec {
 
 /// A feed URL in the one spelling statuswatch stores and compares: scheme and host in lower
 /// case, the default port dropped, a trailing dot of the host dropped, an empty path made `/`
-/// (what `url` does for http(s), plus the dot). Path and query keep their case: servers may
-/// tell them apart. Anything that is not an http(s) URL (a `replay:` name, a typo a later
-/// check reports) is returned trimmed, as given. Used by `feeds add`, the OPML reader and
-/// the store's lookups, so one feed cannot be added twice under two spellings.
+/// (as `url` serialises them, plus the dot). Path, query and fragment are kept exactly as
+/// written, case and escapes included: servers may tell them apart, and a rewrite of them
+/// would be a change nobody asked for. Anything that is not an http(s) URL (a `replay:` name,
+/// a typo a later check reports) is returned trimmed, as given. Used by `feeds add`, the OPML
+/// reader and the store's lookups, so one feed cannot be added twice under two spellings.
 pub fn normalize_feed_url(text: &str) -> String {
     let text = text.trim();
     let Ok(mut url) = url::Url::parse(text) else {
@@ -613,7 +614,23 @@ pub fn normalize_feed_url(text: &str) -> String {
             return text.to_string();
         }
     }
-    url.into()
+    // The rest as written: what follows the authority in the text (`scheme://authority`).
+    let rest = text.find("://").map(|at| {
+        let from = at + 3;
+        let end = text[from..]
+            .find(['/', '?', '#', '\\'])
+            .map_or(text.len(), |i| from + i);
+        &text[end..]
+    });
+    match rest {
+        Some(rest) if !rest.starts_with('\\') => {
+            let head = &url[..url::Position::BeforePath];
+            let slash = if rest.starts_with('/') { "" } else { "/" };
+            format!("{head}{slash}{rest}")
+        }
+        // An unusual spelling (`https:host`, a backslash): the parser's serialisation.
+        _ => url.into(),
+    }
 }
 
 /// The scheme of a replayed feed's URL (`replay:zoom`): its documents come from a replay
@@ -873,6 +890,18 @@ mod tests {
             ),
             ("http://[::1]:80/x", "http://[::1]/x"),
             ("replay:Zoom", "replay:Zoom"),
+            (
+                "https://Status.example.com/a/../History.atom?y=%222%22&q=\"x\"#Top",
+                "https://status.example.com/a/../History.atom?y=%222%22&q=\"x\"#Top",
+            ),
+            (
+                "https://status.example.com?x=1",
+                "https://status.example.com/?x=1",
+            ),
+            (
+                "https://status.example.com#f",
+                "https://status.example.com/#f",
+            ),
             ("not a url", "not a url"),
         ] {
             assert_eq!(normalize_feed_url(given), normal, "{given}");
