@@ -141,7 +141,12 @@ impl RawConfig {
         // its URL is a literal address it may not reach (names are checked when resolved).
         for hook in &webhooks {
             let here = crate::fetch::names_this_machine(&hook.url);
-            if let Err(refused) = network.check_url(&hook.url, here) {
+            // An smtp:// URL's IPv4 host is opaque to the URL parser: the channel checks its own.
+            let checked = match &hook.email {
+                Some(email) => email.check_literal(&network),
+                None => network.check_url(&hook.url, here),
+            };
+            if let Err(refused) = checked {
                 let line = webhook_lines
                     .iter()
                     .find(|(name, _)| *name == hook.name)

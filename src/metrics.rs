@@ -213,6 +213,7 @@ mod tests {
             entries: None,
             next_fetch_at: None,
             moved_to: None,
+            proxy: None,
             result,
             work: FeedWork {
                 fetch: Duration::from_millis(120),

@@ -593,6 +593,46 @@ pub struct FeedSpec {
     pub auth_env: Option<String>,
 }
 
+/// A feed URL in the one spelling statuswatch stores and compares: scheme and host in lower
+/// case, the default port dropped, a trailing dot of the host dropped, an empty path made `/`
+/// (as `url` serialises them, plus the dot). Path, query and fragment are kept exactly as
+/// written, case and escapes included: servers may tell them apart, and a rewrite of them
+/// would be a change nobody asked for. Anything that is not an http(s) URL (a `replay:` name,
+/// a typo a later check reports) is returned trimmed, as given. Used by `feeds add`, the OPML
+/// reader and the store's lookups, so one feed cannot be added twice under two spellings.
+pub fn normalize_feed_url(text: &str) -> String {
+    let text = text.trim();
+    let Ok(mut url) = url::Url::parse(text) else {
+        return text.to_string();
+    };
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return text.to_string();
+    }
+    if let Some(url::Host::Domain(name)) = url.host() {
+        let bare = name.trim_end_matches('.').to_string();
+        if bare.len() != name.len() && !bare.is_empty() && url.set_host(Some(&bare)).is_err() {
+            return text.to_string();
+        }
+    }
+    // The rest as written: what follows the authority in the text (`scheme://authority`).
+    let rest = text.find("://").map(|at| {
+        let from = at + 3;
+        let end = text[from..]
+            .find(['/', '?', '#', '\\'])
+            .map_or(text.len(), |i| from + i);
+        &text[end..]
+    });
+    match rest {
+        Some(rest) if !rest.starts_with('\\') => {
+            let head = &url[..url::Position::BeforePath];
+            let slash = if rest.starts_with('/') { "" } else { "/" };
+            format!("{head}{slash}{rest}")
+        }
+        // An unusual spelling (`https:host`, a backslash): the parser's serialisation.
+        _ => url.into(),
+    }
+}
+
 /// The scheme of a replayed feed's URL (`replay:zoom`): its documents come from a replay
 /// directory's capture folder, never from the network.
 pub const REPLAY_SCHEME: &str = "replay:";
@@ -815,6 +855,63 @@ pub struct NewEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feed_urls_have_one_spelling() {
+        for (given, normal) in [
+            (
+                "HTTPS://Status.Example.COM/History.atom",
+                "https://status.example.com/History.atom",
+            ),
+            (
+                "https://status.example.com:443/feed",
+                "https://status.example.com/feed",
+            ),
+            (
+                "http://status.example.com:80/feed?Page=2",
+                "http://status.example.com/feed?Page=2",
+            ),
+            (
+                "http://status.example.com:8080/feed",
+                "http://status.example.com:8080/feed",
+            ),
+            (
+                "https://status.example.com./feed",
+                "https://status.example.com/feed",
+            ),
+            ("https://status.example.com", "https://status.example.com/"),
+            (
+                "  https://status.example.com/a  ",
+                "https://status.example.com/a",
+            ),
+            (
+                "https://user:Token@Status.example.com/f",
+                "https://user:Token@status.example.com/f",
+            ),
+            ("http://[::1]:80/x", "http://[::1]/x"),
+            ("replay:Zoom", "replay:Zoom"),
+            (
+                "https://Status.example.com/a/../History.atom?y=%222%22&q=\"x\"#Top",
+                "https://status.example.com/a/../History.atom?y=%222%22&q=\"x\"#Top",
+            ),
+            (
+                "https://status.example.com?x=1",
+                "https://status.example.com/?x=1",
+            ),
+            (
+                "https://status.example.com#f",
+                "https://status.example.com/#f",
+            ),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(normalize_feed_url(given), normal, "{given}");
+            assert_eq!(
+                normalize_feed_url(normal),
+                normal,
+                "{normal} stays as it is"
+            );
+        }
+    }
 
     #[test]
     fn replay_urls_name_a_folder_or_hold_an_address() {

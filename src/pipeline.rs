@@ -77,6 +77,9 @@ pub struct FeedReport {
     pub next_fetch_at: Option<String>,
     /// The stored URL changed to this (a confirmed permanent redirect).
     pub moved_to: Option<String>,
+    /// The proxy the fetch went through (credentials redacted), when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
     #[serde(flatten)]
     pub result: FeedResult,
     /// How the work went, for the daemon's metrics; not part of the report's JSON.
@@ -383,7 +386,10 @@ impl Pipeline {
             }
         }
         reports.sort_by_key(|r| r.feed_id);
-        for report in &reports {
+        for report in &mut reports {
+            // The proxy follows from the URL's scheme, host and port, which the shown
+            // (redacted) URL keeps.
+            report.proxy = self.fetcher.proxy_for(&report.url);
             summary.add(report);
         }
         // Every vendor's state of this cycle is stored: judge the bursts at once.
@@ -535,12 +541,15 @@ impl Pipeline {
                     .map(Done::report);
             }
         };
-        if fetched.final_url() != feed.spec.url {
+        // Compared normalised: a feed stored under an old spelling has not moved by being
+        // fetched (the fetched URL is the client's serialisation of it).
+        let stored = crate::model::normalize_feed_url(&feed.spec.url);
+        if crate::model::normalize_feed_url(fetched.final_url()) != stored {
             record.final_url = Some(fetched.final_url().to_string());
         }
         record.moved = fetched
             .permanent_target()
-            .filter(|to| *to != feed.spec.url)
+            .filter(|to| crate::model::normalize_feed_url(to) != stored)
             .map(|to| MovedTo {
                 url: to.to_string(),
                 after: self.fetcher.config().moved_after,
@@ -847,6 +856,7 @@ impl FeedReport {
             entries: None,
             next_fetch_at: None,
             moved_to: None,
+            proxy: None,
             result: FeedResult::Removed,
             work: FeedWork::default(),
         }
@@ -881,6 +891,7 @@ fn base_report(feed: &FeedRow, record: &FetchRecord, result: FeedResult) -> Feed
         entries: record.entries,
         next_fetch_at: record.next_fetch_at.map(time_text),
         moved_to: None,
+        proxy: None,
         result,
         // The record's duration is the fetch's until a parsed document's replaces it.
         work: FeedWork {

@@ -496,3 +496,118 @@ fn feeds_import_says_which_outlines_repeat_a_url() {
     );
     assert_eq!(sandbox.strings("SELECT category FROM feeds"), ["Work/Ops"]);
 }
+
+#[test]
+fn feeds_add_under_another_spelling_is_the_feed_already_stored() {
+    let sandbox = Sandbox::new();
+    let add = |url: &str, title: &str| {
+        sandbox.run(&["feeds", "add", url, "--no-check", "--title", title])
+    };
+    let out = add("https://status.example.com/History.atom", "Skylark");
+    assert!(
+        stdout(&out).starts_with("Added feed 1: Skylark"),
+        "{}",
+        stderr(&out)
+    );
+    // Scheme, host case, default port and a trailing dot do not make another feed; known, so
+    // not fetched (no --no-check needed).
+    let out = sandbox.run(&[
+        "feeds",
+        "add",
+        "HTTPS://Status.Example.COM.:443/History.atom",
+        "--title",
+        "Skylark Cloud",
+    ]);
+    assert!(
+        stdout(&out)
+            .starts_with("Updated feed 1: Skylark Cloud (https://status.example.com/History.atom)"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // The path's case is the server's: another path is another feed.
+    let out = add("https://status.example.com/history.atom", "Lower");
+    assert!(
+        stdout(&out).starts_with("Added feed 2: Lower"),
+        "{}",
+        stderr(&out)
+    );
+    let out = add("http://Status.Example.com", "Root");
+    assert!(stdout(&out).starts_with("Added feed 3"), "{}", stderr(&out));
+    assert_eq!(
+        sandbox.strings("SELECT url FROM feeds ORDER BY id"),
+        [
+            "https://status.example.com/History.atom",
+            "https://status.example.com/history.atom",
+            "http://status.example.com/"
+        ]
+    );
+}
+
+#[test]
+fn feeds_stored_before_urls_were_normalised_are_found_and_never_merged_silently() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["feeds", "add", "https://a.example/feed", "--no-check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let old = "INSERT INTO feeds (url, title, vendor, added_at) VALUES (?1, 'Old', 'old', '2025-01-01T00:00:00Z')";
+    sandbox
+        .sql()
+        .execute(old, ["HTTPS://Old.Example.com:443/feed"])
+        .unwrap();
+    let out = sandbox.run(&[
+        "feeds",
+        "add",
+        "https://old.example.com/feed",
+        "--title",
+        "Renamed",
+    ]);
+    assert!(
+        stdout(&out).starts_with("Updated feed 2: Renamed (HTTPS://Old.Example.com:443/feed)"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let opml = sandbox.write(
+        "spelled.opml",
+        r#"<opml version="2.0"><body><outline text="Again" xmlUrl="https://OLD.example.com/feed"/></body></opml>"#,
+    );
+    let out = sandbox.run(&["feeds", "import", opml.to_str().unwrap()]);
+    assert!(
+        stdout(&out).contains("0 feeds added, 1 updated"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert_eq!(sandbox.count("SELECT COUNT(*) FROM feeds"), 2);
+
+    // Two old rows that are one URL: which one is meant is the user's to say.
+    sandbox
+        .sql()
+        .execute(old, ["https://old.example.com./feed"])
+        .unwrap();
+    for args in [
+        vec![
+            "feeds",
+            "add",
+            "https://old.example.com/feed",
+            "--title",
+            "X",
+        ],
+        vec!["feeds", "import", opml.to_str().unwrap()],
+    ] {
+        let out = sandbox.run(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(
+                "feeds 2, 3 are the same URL spelled 2 ways (https://old.example.com/feed)"
+            ) && err.contains("statuswatch feeds remove ID"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(sandbox.count("SELECT COUNT(*) FROM feeds"), 3);
+    assert_eq!(
+        sandbox.strings("SELECT title FROM feeds WHERE id = 2"),
+        ["Again"]
+    );
+}

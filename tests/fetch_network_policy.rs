@@ -125,6 +125,24 @@ fn a_bad_network_setting_is_refused_at_start_with_its_line() {
 }
 
 #[test]
+fn an_email_channel_at_a_refused_address_is_named_when_the_configuration_loads() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "statuswatch.toml",
+        "[[webhooks]]\nname = \"mail\"\nformat = \"email\"\nurl = \"smtp://169.254.169.254:25\"\n\
+         from = \"statuswatch <alerts@example.com>\"\nto = [\"ops@example.com\"]\n",
+    );
+    let out = sandbox.run(&["webhooks", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 2: webhook \"mail\": url: refused to connect to 169.254.169.254")
+            && err.contains("never connects"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_webhook_is_held_to_the_same_policy() {
     let sandbox = Sandbox::new();
     sandbox.write(

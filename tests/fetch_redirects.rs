@@ -155,3 +155,30 @@ fn a_move_onto_a_url_another_feed_already_has_keeps_both_feeds() {
     assert_eq!(sandbox.feed(new).url, server.url("/new.atom"));
     assert_eq!(sandbox.last_fetch(old).http_status, Some(200));
 }
+
+#[test]
+fn a_move_onto_a_url_another_feed_has_in_any_spelling_keeps_both_feeds_apart() {
+    let server = FeedServer::start();
+    let sandbox = Sandbox::new();
+    server.set(
+        "/old.atom",
+        Resource::redirect(301, &server.url("/new.atom")),
+    );
+    server.set("/new.atom", Resource::feed(ATOM));
+    sandbox.add_feed("Moved", &server.url("/old.atom"));
+    // A row from before URLs were normalised, holding the target in another spelling.
+    let other = server.url("/new.atom").replace("http://", "HTTP://");
+    sandbox
+        .sql()
+        .execute(
+            "INSERT INTO feeds (url, title, vendor, added_at) VALUES (?1, 'New', 'new', '2025-01-01T00:00:00Z')",
+            [&other],
+        )
+        .unwrap();
+    let out = sandbox.poll(&["--moved-after", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        sandbox.strings("SELECT url FROM feeds ORDER BY id"),
+        [server.url("/old.atom"), other]
+    );
+}

@@ -395,7 +395,7 @@ fn build_feeds(
     let mut feeds = Vec::new();
     let mut notes = Vec::new();
     // Each URL with the line of the outline that gave it first.
-    let mut seen_urls: HashMap<String, usize> = HashMap::new();
+    let mut seen_urls: HashMap<String, (usize, String)> = HashMap::new();
 
     for outline in outlines {
         let outline_text = outline.display_text();
@@ -584,15 +584,22 @@ fn build_feeds(
         }
 
         let (line, _) = line_col(text, outline.offset);
-        if let Some(first) = seen_urls.get(&url) {
+        // One spelling per feed, as `feeds add` stores it; a repeat is found under any spelling.
+        let given = url;
+        let url = crate::model::normalize_feed_url(&given);
+        if let Some((first, first_given)) = seen_urls.get(&url) {
             // Readers export a feed filed in two folders twice; it is one feed, the first wins.
+            let spelling = match *first_given == given {
+                true => String::new(),
+                false => format!(" spelled another way ({})", crate::redact::url(&given)),
+            };
             notes.push(format!(
-                "{source_name}: line {line}: outline \"{outline_text}\" repeats the xmlUrl of line {first} ({}): kept the first",
-                crate::redact::url(&url)
+                "{source_name}: line {line}: outline \"{outline_text}\" repeats the xmlUrl of line {first} ({}){spelling}: kept the first",
+                crate::redact::url(first_given)
             ));
             continue;
         }
-        seen_urls.insert(url.clone(), line);
+        seen_urls.insert(url.clone(), (line, given));
         if crate::redact::has_credentials(&url) && outline.value("auth_env").is_none() {
             notes.push(format!(
                 "{source_name}: line {line}: outline \"{outline_text}\": {}",
@@ -885,6 +892,20 @@ mod tests {
         assert_eq!(
             notes,
             ["t.opml: line 6: outline \"Second\" repeats the xmlUrl of line 5 (https://a.example/feed): kept the first"]
+        );
+    }
+
+    #[test]
+    fn urls_are_stored_in_one_spelling_and_repeats_under_another_are_reported() {
+        let body = r#"<outline text="First" xmlUrl="https://A.example:443/Feed"/>
+<outline text="Second" xmlUrl="HTTPS://a.example./Feed"/>
+<outline text="Third" xmlUrl="https://a.example/feed"/>"#;
+        let (feeds, notes) = parse_opml_noting(&opml(body), "t.opml").unwrap();
+        let urls: Vec<&str> = feeds.iter().map(|f| f.url.as_str()).collect();
+        assert_eq!(urls, ["https://a.example/Feed", "https://a.example/feed"]);
+        assert_eq!(
+            notes,
+            ["t.opml: line 6: outline \"Second\" repeats the xmlUrl of line 5 (https://A.example:443/Feed) spelled another way (HTTPS://a.example./Feed): kept the first"]
         );
     }
 

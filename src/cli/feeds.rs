@@ -188,6 +188,9 @@ pub fn describe_check(report: &FeedReport) -> String {
         }
         FeedResult::Removed => line.push_str(": removed while it was being checked"),
     }
+    if let Some(proxy) = &report.proxy {
+        line.push_str(&format!("; through the proxy {proxy}"));
+    }
     if let Some(moved) = &report.moved_to {
         line.push_str(&format!(
             "; moved permanently, URL now {}",
@@ -227,7 +230,8 @@ pub fn run(global: &GlobalArgs, args: &FeedsArgs) -> anyhow::Result<i32> {
             no_check,
             auth_env,
         } => {
-            // A URL already stored: change only what the flags give (no fetch: it is known).
+            // A URL already stored, under this spelling or another (the store compares them
+            // normalised): change only what the flags give (no fetch: it is known).
             let known = match store.find_feed(url) {
                 Ok(feed) => Some(feed),
                 Err(crate::store::StoreError::NoSuchFeed(_)) => None,
@@ -491,7 +495,9 @@ fn page_watch(spec: &FeedSpec) -> String {
 /// rather than when `run` first reads them). An empty title or vendor gets its default; a
 /// selector makes the engine `page` unless one is named.
 fn new_feed(draft: FeedSpec, runs_on: Option<&str>) -> anyhow::Result<FeedSpec> {
-    let draft = draft.cleaned();
+    let mut draft = draft.cleaned();
+    // One spelling per feed: `HTTPS://Status.Example.com:443` is the feed already stored.
+    draft.url = crate::model::normalize_feed_url(&draft.url);
     let url = &crate::redact::url(&draft.url).into_owned();
     let parsed = url::Url::parse(&draft.url)
         .with_context(|| format!("{url:?} is not a URL: give the feed's full address, like https://status.example.com/history.atom"))?;
@@ -591,7 +597,7 @@ fn add_checked(
             add(store, &spec, Some(checked))
         }
         Resolved::Found { url, label, .. } => {
-            let page = std::mem::replace(&mut spec.url, url);
+            let page = std::mem::replace(&mut spec.url, crate::model::normalize_feed_url(&url));
             spec.html_url.get_or_insert_with(|| page.clone());
             let (verb, feed) = store_feed(store, &spec)?;
             print(&format!(

@@ -12,16 +12,23 @@
 //! 5yz reply (a refused recipient, sender or message) is permanent: the event becomes a dead
 //! letter at once, since RFC 5321 says not to repeat the same request. The password never
 //! appears in `Debug`, logs or errors.
+//!
+//! The server is held to the network policy as a feed is (`fetch/network.rs`): its name is
+//! resolved here, the addresses checked, and lettre given the checked address to dial (its
+//! own lookup would bypass the check), while TLS still verifies the certificate against the
+//! host name. SMTP never goes through an HTTP proxy.
 
 use super::format::{self, cut, one_line};
 use super::send::with_causes;
 use super::AttemptResult;
+use crate::fetch::{NetworkPolicy, Refused};
 use crate::model::{EventDetail, EventPayload, StoredEvent};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -115,6 +122,56 @@ impl Email {
 
     fn server(&self) -> String {
         format!("{}:{}", self.host, self.port)
+    }
+
+    /// The host as a literal address, when it is one (`[::1]` unbracketed).
+    fn literal(&self) -> Option<IpAddr> {
+        self.host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()
+    }
+
+    /// A literal server address the policy refuses, known without resolving anything (the
+    /// configuration refuses it when it loads).
+    pub fn check_literal(&self, policy: &NetworkPolicy) -> Result<(), Refused> {
+        // A literal address is named by the user, as a feed URL's is: this machine is fine.
+        self.literal().map_or(Ok(()), |ip| policy.check(ip, true))
+    }
+
+    /// The address to dial among what the host resolved to (`found`): the first the policy
+    /// allows, or why none may be dialled. Pure: the seam the tests use.
+    fn pick(&self, policy: &NetworkPolicy, found: Vec<SocketAddr>) -> Result<SocketAddr, String> {
+        let refused = |r: Refused| format!("SMTP server {}: {r}", self.server());
+        if let Some(ip) = self.literal() {
+            self.check_literal(policy).map_err(refused)?;
+            return Ok(SocketAddr::new(ip, self.port));
+        }
+        let allowed = policy.filter(&self.host, found).map_err(refused)?;
+        allowed.into_iter().next().ok_or_else(|| {
+            format!(
+                "cannot resolve SMTP server {}: no address; check the webhook's url",
+                self.server()
+            )
+        })
+    }
+
+    /// Resolves the host (unless it is an address) and [`Email::pick`]s what to dial.
+    async fn address(&self, policy: &NetworkPolicy) -> Result<SocketAddr, String> {
+        let found = match self.literal() {
+            Some(_) => Vec::new(),
+            None => tokio::net::lookup_host((self.host.as_str(), self.port))
+                .await
+                .map_err(|e| {
+                    format!(
+                        "cannot resolve SMTP server {}: {e}; check the webhook's url",
+                        self.server()
+                    )
+                })?
+                .collect(),
+        };
+        self.pick(policy, found)
     }
 }
 
@@ -219,8 +276,10 @@ fn message(email: &Email, event: &StoredEvent) -> Result<Message, lettre::error:
     ))
 }
 
+/// The transport to `address` (checked), verifying TLS against the configured host name.
 fn transport(
     email: &Email,
+    address: SocketAddr,
     timeout: Duration,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let tls = || {
@@ -242,21 +301,37 @@ fn transport(
         Security::StartTls => Tls::Required(tls()?),
         Security::Plain => Tls::None,
     };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(email.host.clone())
-        .port(email.port)
-        .tls(tls)
-        .timeout(Some(timeout));
+    let mut builder =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(address.ip().to_string())
+            .port(address.port())
+            .tls(tls)
+            .timeout(Some(timeout));
     if let Some((user, Password(password))) = &email.login {
         builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
     }
     Ok(builder.build())
 }
 
-/// One attempt: the event as a mail to every recipient, within `timeout`.
-pub(super) async fn send(email: &Email, event: &StoredEvent, timeout: Duration) -> AttemptResult {
+/// One attempt: the event as a mail to every recipient, within `timeout`, to an address
+/// `policy` allows (refused before any connection otherwise).
+pub(super) async fn send(
+    email: &Email,
+    policy: &NetworkPolicy,
+    event: &StoredEvent,
+    timeout: Duration,
+) -> AttemptResult {
     let started = Instant::now();
     let mut result = AttemptResult::default();
-    let outcome = match (message(email, event), transport(email, timeout)) {
+    let address = match tokio::time::timeout(timeout, email.address(policy)).await {
+        Ok(address) => address,
+        Err(_) => Err(format!(
+            "cannot resolve SMTP server {} within {} ms",
+            email.server(),
+            timeout.as_millis()
+        )),
+    };
+    let transport = address.and_then(|address| transport(email, address, timeout));
+    let outcome = match (message(email, event), transport) {
         (Err(e), _) => Err(format!("cannot build the mail: {e}")),
         (_, Err(e)) => Err(e),
         (Ok(message), Ok(transport)) => {
@@ -405,5 +480,83 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("<redacted>"), "{shown}");
         assert_eq!(email.recipients(), "ops@example.com");
+    }
+
+    fn email_to(host: &str) -> Email {
+        Email {
+            host: host.into(),
+            port: 25,
+            security: Security::Plain,
+            from: "statuswatch <alerts@example.com>".parse().unwrap(),
+            to: vec!["ops@example.com".parse().unwrap()],
+            login: None,
+            ca: None,
+        }
+    }
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_server_name_is_dialled_only_at_an_address_the_policy_allows() {
+        let policy = NetworkPolicy::default();
+        // What the name resolved to is handed in: no lookup here.
+        let err = email_to("mail.example")
+            .pick(&policy, vec![addr("10.0.0.5:25")])
+            .unwrap_err();
+        assert!(
+            err.contains(
+                "SMTP server mail.example:25: refused to connect to mail.example (10.0.0.5)"
+            ) && err.contains(r#"[network] allow = ["10.0.0.0/8"]"#),
+            "{err}"
+        );
+        let err = email_to("mail.example")
+            .pick(&policy, vec![addr("169.254.169.254:25")])
+            .unwrap_err();
+        assert!(
+            err.contains("169.254.169.254") && err.contains("never"),
+            "{err}"
+        );
+        // Rebinding to this machine is refused too; localhost is the user's to name.
+        assert!(email_to("mail.example")
+            .pick(&policy, vec![addr("127.0.0.1:25")])
+            .is_err());
+        assert_eq!(
+            email_to("localhost").pick(&policy, vec![addr("127.0.0.1:25")]),
+            Ok(addr("127.0.0.1:25"))
+        );
+        let allowing = NetworkPolicy::new(vec!["10.0.0.0/8".parse().unwrap()]);
+        assert_eq!(
+            email_to("mail.example")
+                .pick(&allowing, vec![addr("192.168.0.9:25"), addr("10.0.0.5:25")]),
+            Ok(addr("10.0.0.5:25"))
+        );
+        assert_eq!(
+            email_to("[::1]").pick(&policy, Vec::new()),
+            Ok(addr("[::1]:25"))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_literal_server_fails_the_attempt_before_any_connection() {
+        let policy = NetworkPolicy::default();
+        for (host, says) in [
+            ("169.254.169.254", "never connects"),
+            ("10.1.2.3", r#"[network] allow = ["10.0.0.0/8"]"#),
+        ] {
+            let email = email_to(host);
+            assert!(email.check_literal(&policy).is_err(), "{host}");
+            let result = send(&email, &policy, &fixtures::outage(), Duration::from_secs(5)).await;
+            let error = result.error.unwrap();
+            assert!(
+                error.contains(&format!(
+                    "SMTP server {host}:25: refused to connect to {host}"
+                )) && error.contains(says),
+                "{error}"
+            );
+            assert_eq!(result.status, None);
+            assert!(!result.permanent, "the configuration may be fixed: retried");
+        }
     }
 }

@@ -98,6 +98,9 @@ pub enum DeliverError {
     Store(#[from] StoreError),
     #[error("cannot build the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
+    /// A proxy variable of the environment that cannot be used (`fetch/proxy.rs`).
+    #[error("webhooks: {0}")]
+    Proxy(#[from] crate::fetch::ProxyError),
     #[error("no webhook named {0:?} in the configuration")]
     UnknownWebhook(String),
 }

@@ -32,9 +32,12 @@ impl AttemptResult {
     }
 }
 
-/// The HTTP client every webhook's requests share.
+/// The HTTP client every webhook's requests share: through the proxies the environment names,
+/// by the same rules as feeds (`fetch/proxy.rs`).
 pub(super) fn client(policy: &DeliveryPolicy) -> Result<reqwest::Client, DeliverError> {
-    reqwest::Client::builder()
+    let proxies = crate::fetch::Proxies::from_env()?;
+    proxies.check(&policy.network)?;
+    let builder = reqwest::Client::builder()
         .user_agent(concat!(
             "statuswatch/",
             env!("CARGO_PKG_VERSION"),
@@ -42,11 +45,9 @@ pub(super) fn client(policy: &DeliveryPolicy) -> Result<reqwest::Client, Deliver
         ))
         .connect_timeout(policy.timeout)
         // A redirect is not an acceptance: the receiver's URL should be the final one.
-        .redirect(reqwest::redirect::Policy::none())
-        // A receiver's name is checked on the addresses it resolves to, as a feed's is.
-        .dns_resolver(std::sync::Arc::new(crate::fetch::CheckedResolver::new(
-            policy.network.clone(),
-        )))
+        .redirect(reqwest::redirect::Policy::none());
+    // A receiver's name is checked on the addresses it resolves to, as a feed's is.
+    crate::fetch::CheckedResolver::install(&policy.network, &proxies, builder)
         .build()
         .map_err(DeliverError::Client)
 }

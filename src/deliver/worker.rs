@@ -67,7 +67,7 @@ impl Inner {
         timeout: Duration,
     ) -> send::AttemptResult {
         match &hook.email {
-            Some(email) => mail::send(email, event, timeout).await,
+            Some(email) => mail::send(email, &self.policy.network, event, timeout).await,
             None => send::send(&self.client, hook, event, timeout).await,
         }
     }

@@ -12,6 +12,7 @@
 pub mod backoff;
 pub mod network;
 pub mod politeness;
+pub mod proxy;
 
 use crate::model::FetchOutcome;
 use reqwest::header::{
@@ -24,6 +25,7 @@ use url::Url;
 
 pub use backoff::BackoffPolicy;
 pub use network::{names_this_machine, CheckedResolver, NetworkPolicy, Refused};
+pub use proxy::{Proxies, ProxyError};
 
 /// Limits and identity of the HTTP client; every field has a safe default.
 #[derive(Debug, Clone)]
@@ -202,6 +204,9 @@ pub enum FetchError {
     /// The feed's `auth_env` names a variable that cannot give its Authorization header.
     #[error("auth_env: the environment variable {var} {why}: set it, where statuswatch runs, to the whole Authorization header value (such as \"Bearer TOKEN\"), or remove auth_env from the feed (feeds add URL --auth-env with another name, or edit the OPML and import it)")]
     Auth { var: String, why: &'static str },
+    /// A proxy variable of the environment that cannot be used (see `proxy.rs`).
+    #[error("{0}")]
+    Proxy(#[from] ProxyError),
 }
 
 impl FetchError {
@@ -216,7 +221,7 @@ impl FetchError {
             FetchError::TooLarge { .. } => FetchOutcome::TooLarge,
             FetchError::Redirect(_) => FetchOutcome::RedirectError,
             FetchError::NotAFeed => FetchOutcome::NotAFeed,
-            FetchError::Client(_) => FetchOutcome::ClientError,
+            FetchError::Client(_) | FetchError::Proxy(_) => FetchOutcome::ClientError,
         }
     }
 
@@ -262,6 +267,8 @@ pub struct Fetcher {
     config: FetchConfig,
     /// Sent as `Authorization` to the origin of the URL fetched (see [`Fetcher::authorized`]).
     authorization: Option<Authorization>,
+    /// The proxies the client goes through, read from the environment when it was built.
+    proxies: Proxies,
 }
 
 /// A feed's `Authorization` header value, read from the environment variable its `auth_env`
@@ -364,8 +371,15 @@ pub fn is_html_page(content_type: Option<&str>, body: &[u8]) -> bool {
 }
 
 impl Fetcher {
-    /// Builds the client from the config.
+    /// Builds the client from the config, going through the proxies the environment names
+    /// (`proxy.rs`).
     pub fn new(config: FetchConfig) -> Result<Fetcher, FetchError> {
+        Fetcher::with_proxies(config, Proxies::from_env()?)
+    }
+
+    /// [`Fetcher::new`] with the proxies given rather than read from the environment.
+    pub fn with_proxies(config: FetchConfig, proxies: Proxies) -> Result<Fetcher, FetchError> {
+        proxies.check(&config.network)?;
         let mut headers = HeaderMap::new();
         headers.insert(
             ACCEPT,
@@ -378,7 +392,7 @@ impl Fetcher {
         // loop and downgrade checks are then one pure, tested function, and the whole-fetch
         // deadline covers every hop. A custom policy could record hops only through state
         // shared per client, which concurrent fetches would have to untangle.
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)
@@ -386,17 +400,16 @@ impl Fetcher {
             .gzip(true)
             .brotli(true)
             .deflate(true)
-            .pool_max_idle_per_host(config.per_host.max(1))
-            // Names are checked on the addresses their lookup returned, the ones dialled.
-            .dns_resolver(std::sync::Arc::new(CheckedResolver::new(
-                config.network.clone(),
-            )))
+            .pool_max_idle_per_host(config.per_host.max(1));
+        // Names are checked on the addresses their lookup returned, the ones dialled.
+        let client = CheckedResolver::install(&config.network, &proxies, builder)
             .build()
             .map_err(|e| FetchError::Client(error_chain(&e)))?;
         Ok(Fetcher {
             client,
             config,
             authorization: None,
+            proxies,
         })
     }
 
@@ -413,6 +426,11 @@ impl Fetcher {
     /// The limits in force.
     pub fn config(&self) -> &FetchConfig {
         &self.config
+    }
+
+    /// The proxy a request to `url` goes through, credentials redacted, if any.
+    pub fn proxy_for(&self, url: &str) -> Option<String> {
+        self.proxies.shown_for(url)
     }
 
     /// GETs the feed at `url`, conditionally when validators are known, within the whole-fetch
@@ -585,13 +603,20 @@ impl Fetcher {
                 what: "waiting for the whole answer",
             }
         } else if err.is_connect() {
-            let host = err
+            let host_port = |u: &Url| {
+                u.host_str()
+                    .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+            };
+            let host = err.url().and_then(host_port).unwrap_or_default();
+            // Through a proxy, the connection that failed was the proxy's.
+            let proxy = err
                 .url()
-                .and_then(|u| {
-                    u.host_str()
-                        .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-                })
-                .unwrap_or_default();
+                .and_then(|u| self.proxies.for_url(u))
+                .and_then(host_port);
+            let host = match proxy {
+                Some(proxy) => format!("the proxy {proxy} (for {host})"),
+                None => host,
+            };
             FetchError::Connect(format!("{host}: {}", root_cause(err)))
         } else {
             FetchError::Client(error_chain(err))

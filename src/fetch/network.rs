@@ -173,6 +173,18 @@ impl NetworkPolicy {
         }
     }
 
+    /// Whether `ip` may be dialled as an address the user chose outright (a configured
+    /// proxy, see `proxy.rs`): anything but what is never dialled.
+    pub fn check_chosen(&self, ip: IpAddr) -> Result<(), Refused> {
+        match kind(ip) {
+            Kind::Never(why) => Err(Refused {
+                address: ip.to_string(),
+                reason: why.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The check for a request to `url` made on behalf of a configured URL that
     /// `this_machine` says named this machine: a literal address is judged now; a name
     /// is judged when it resolves ([`CheckedResolver`]), except `localhost`, which only a URL
@@ -194,10 +206,28 @@ impl NetworkPolicy {
     /// The addresses of `name` this policy lets statuswatch dial, or why none.
     pub fn filter(&self, name: &str, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Refused> {
         let this_machine = is_localhost(name);
+        self.filter_by(name, addrs, |ip| self.check(ip, this_machine))
+    }
+
+    /// [`NetworkPolicy::filter`] for a name the user chose outright (a configured proxy).
+    pub fn filter_chosen(
+        &self,
+        name: &str,
+        addrs: Vec<SocketAddr>,
+    ) -> Result<Vec<SocketAddr>, Refused> {
+        self.filter_by(name, addrs, |ip| self.check_chosen(ip))
+    }
+
+    fn filter_by(
+        &self,
+        name: &str,
+        addrs: Vec<SocketAddr>,
+        check: impl Fn(IpAddr) -> Result<(), Refused>,
+    ) -> Result<Vec<SocketAddr>, Refused> {
         let mut first_refusal = None;
         let allowed: Vec<SocketAddr> = addrs
             .into_iter()
-            .filter(|addr| match self.check(addr.ip(), this_machine) {
+            .filter(|addr| match check(addr.ip()) {
                 Ok(()) => true,
                 Err(refused) => {
                     first_refusal.get_or_insert(refused);
@@ -221,24 +251,53 @@ impl NetworkPolicy {
 #[derive(Debug, Clone)]
 pub struct CheckedResolver {
     policy: Arc<NetworkPolicy>,
+    /// Names the user chose outright (configured proxies): judged by
+    /// [`NetworkPolicy::filter_chosen`]. The client resolves only the proxy's name when a
+    /// request goes through it; a feed URL on the proxy's own host is the user's choice too.
+    chosen: Arc<Vec<String>>,
 }
 
 impl CheckedResolver {
     pub fn new(policy: NetworkPolicy) -> CheckedResolver {
         CheckedResolver {
             policy: Arc::new(policy),
+            chosen: Arc::new(Vec::new()),
         }
+    }
+
+    /// This resolver letting `names` (proxy hosts) resolve to this machine or a private
+    /// network.
+    pub fn trusting(self, names: Vec<String>) -> CheckedResolver {
+        CheckedResolver {
+            chosen: Arc::new(names),
+            ..self
+        }
+    }
+
+    /// The resolver of a client going through `proxies`, which are applied to `builder`
+    /// too: the one way feeds' and webhooks' clients are set up for proxies.
+    pub fn install(
+        policy: &NetworkPolicy,
+        proxies: &super::proxy::Proxies,
+        builder: reqwest::ClientBuilder,
+    ) -> reqwest::ClientBuilder {
+        let resolver = CheckedResolver::new(policy.clone()).trusting(proxies.host_names());
+        proxies.apply(builder.dns_resolver(Arc::new(resolver)))
     }
 }
 
 impl Resolve for CheckedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = Arc::clone(&self.policy);
+        let chosen = Arc::clone(&self.chosen);
         Box::pin(async move {
             let host = name.as_str().to_string();
             let found: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let allowed = policy.filter(&host, found)?;
+            let allowed = match chosen.iter().any(|c| c.eq_ignore_ascii_case(&host)) {
+                true => policy.filter_chosen(&host, found)?,
+                false => policy.filter(&host, found)?,
+            };
             let addrs: Addrs = Box::new(allowed.into_iter());
             Ok(addrs)
         })

@@ -2,7 +2,9 @@
 
 use super::state::insert_event_in;
 use super::{parse_time_text, time_text, Store, StoreError, WriteScope};
-use crate::model::{Dependency, Engine, EventKind, FeedHealth, FeedSpec, FetchRecord, NewEvent};
+use crate::model::{
+    normalize_feed_url, Dependency, Engine, EventKind, FeedHealth, FeedSpec, FetchRecord, NewEvent,
+};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -168,7 +170,26 @@ impl Store {
                         auth_env = ?11
                  WHERE url = ?1",
             )?;
+            // Stored URLs by their normal spelling, read once when a URL is not found as given.
+            let mut spellings: Option<std::collections::HashMap<String, Vec<String>>> = None;
             for spec in specs {
+                let key = match find.exists([&spec.url])? {
+                    true => spec.url.clone(),
+                    false => {
+                        let map = match &mut spellings {
+                            Some(map) => map,
+                            None => spellings.insert(spellings_of(&tx)?),
+                        };
+                        let key = match map.get(&normalize_feed_url(&spec.url)).map(Vec::as_slice) {
+                            Some([stored]) => stored.clone(),
+                            Some(_) => return Err(same_url(&tx, &spec.url)?),
+                            None => spec.url.clone(),
+                        };
+                        map.entry(normalize_feed_url(&spec.url))
+                            .or_insert_with(|| vec![key.clone()]);
+                        key
+                    }
+                };
                 let engine = spec.engine.map(Engine::as_str);
                 let runs_on = runs_on_column(&spec.runs_on);
                 type Existing = (
@@ -184,7 +205,7 @@ impl Store {
                     Option<String>,
                 );
                 let existing: Option<Existing> = find
-                    .query_row([&spec.url], |r| {
+                    .query_row([&key], |r| {
                         Ok((
                             r.get(0)?,
                             r.get(1)?,
@@ -233,8 +254,9 @@ impl Store {
                         if old == new {
                             counts.unchanged += 1;
                         } else {
+                            // The row as stored: an old spelling stays what it was.
                             update.execute(params![
-                                spec.url,
+                                key,
                                 spec.title,
                                 spec.vendor,
                                 engine,
@@ -267,12 +289,20 @@ impl Store {
 
     /// Finds one feed by numeric id or exact URL.
     pub fn find_feed(&self, id_or_url: &str) -> Result<FeedRow, StoreError> {
-        let sql = format!("SELECT {FEED_COLUMNS} FROM feeds WHERE id = ?1 OR url = ?2");
+        let sql = format!("SELECT {FEED_COLUMNS} FROM feeds WHERE id = ?1 OR url = ?2 OR url = ?3");
         let id: i64 = id_or_url.trim().parse().unwrap_or(-1);
-        self.conn
-            .query_row(&sql, params![id, id_or_url.trim()], feed_from_row)
+        let normal = normalize_feed_url(id_or_url);
+        if let Some(row) = self
+            .conn
+            .query_row(&sql, params![id, id_or_url.trim(), normal], feed_from_row)
             .optional()?
-            .ok_or_else(|| StoreError::NoSuchFeed(id_or_url.to_string()))
+        {
+            return Ok(row);
+        }
+        match stored_spelling(&self.conn, &normal)? {
+            Some(stored) => self.find_feed(&stored),
+            None => Err(StoreError::NoSuchFeed(id_or_url.to_string())),
+        }
     }
 
     /// The feeds [`FeedRow::is_due`] at `now` (the ones a one-shot poll fetches).
@@ -546,20 +576,75 @@ fn track_redirect(
     if count < i64::from(moved.after.max(1)) {
         return Ok(None);
     }
-    // Another feed may already have that URL (the user added the new address too): then
-    // keep this one where it is, still counting, rather than merge two feeds' histories.
-    let taken: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM feeds WHERE url = ?1 AND id != ?2)")?
-        .query_row(params![moved.url, feed_id], |r| r.get(0))?;
+    // Another feed may already have that URL, in any spelling (the user added the new
+    // address too): then keep this one where it is, still counting, rather than merge two
+    // feeds' histories. Stored in the one spelling `feeds add` uses.
+    let url = normalize_feed_url(&moved.url);
+    let taken = {
+        let mut others = tx.prepare_cached("SELECT url FROM feeds WHERE id != ?1")?;
+        let mut rows = others.query([feed_id])?;
+        let mut taken = false;
+        while let Some(row) = rows.next()? {
+            taken |= normalize_feed_url(&row.get::<_, String>(0)?) == url;
+        }
+        taken
+    };
     if taken {
-        tracing::warn!(feed_id, url = %moved.url, "Feed moved permanently to a URL another feed already has; keeping its URL.");
+        tracing::warn!(feed_id, url = %crate::redact::url(&url), "Feed moved permanently to a URL another feed already has; keeping its URL.");
         return Ok(None);
     }
     tx.prepare_cached(
         "UPDATE feeds SET url = ?2, redirect_url = NULL, redirect_count = 0 WHERE id = ?1",
     )?
-    .execute(params![feed_id, moved.url])?;
-    Ok(Some(moved.url.clone()))
+    .execute(params![feed_id, url])?;
+    Ok(Some(url))
+}
+
+/// Stored feed URLs by their normal spelling ([`normalize_feed_url`]).
+///
+/// Databases from before URLs were normalised hold them as they were given. They are compared
+/// normalised here rather than rewritten by a migration: two rows that are one URL spelled
+/// two ways could only be merged by choosing whose history and settings win, which is the
+/// user's call (`SameUrl` says so), and a rewrite would need URL parsing that SQL lacks.
+fn spellings_of(
+    conn: &rusqlite::Connection,
+) -> Result<std::collections::HashMap<String, Vec<String>>, StoreError> {
+    let mut map: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut stmt = conn.prepare_cached("SELECT url FROM feeds ORDER BY id")?;
+    for url in stmt.query_map([], |r| r.get::<_, String>(0))? {
+        let url = url?;
+        map.entry(normalize_feed_url(&url)).or_default().push(url);
+    }
+    Ok(map)
+}
+
+/// The stored URL that is `normal` spelled another way, if exactly one is.
+fn stored_spelling(
+    conn: &rusqlite::Connection,
+    normal: &str,
+) -> Result<Option<String>, StoreError> {
+    match spellings_of(conn)?.remove(normal).as_deref() {
+        None => Ok(None),
+        Some([stored]) => Ok(Some(stored.clone())),
+        Some(_) => Err(same_url(conn, normal)?),
+    }
+}
+
+/// [`StoreError::SameUrl`] for the feeds whose URLs are `url` spelled another way.
+fn same_url(conn: &rusqlite::Connection, url: &str) -> Result<StoreError, StoreError> {
+    let normal = normalize_feed_url(url);
+    let mut stmt = conn.prepare_cached("SELECT id, url FROM feeds ORDER BY id")?;
+    let mut ids = Vec::new();
+    for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, stored) = row?;
+        if normalize_feed_url(&stored) == normal {
+            ids.push(id);
+        }
+    }
+    Ok(StoreError::SameUrl {
+        url: crate::redact::url(&normal).into_owned(),
+        ids,
+    })
 }
 
 #[cfg(test)]

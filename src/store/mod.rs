@@ -62,6 +62,9 @@ pub enum StoreError {
     },
     #[error("no feed matches {0:?}: see `statuswatch feeds list` for ids and URLs")]
     NoSuchFeed(String),
+    /// Feeds stored before URLs were normalised, which are one URL spelled several ways.
+    #[error("feeds {} are the same URL spelled {} ways ({url}): keep one and remove the others with `statuswatch feeds remove ID`, then run this again", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", "), ids.len())]
+    SameUrl { url: String, ids: Vec<i64> },
     #[error("no incident has id {0}: see the ID column of `statuswatch history`")]
     NoSuchIncident(i64),
     #[error("no override has id {0}: see `statuswatch override list`")]

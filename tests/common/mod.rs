@@ -596,6 +596,19 @@ impl Sandbox {
             .env_remove("STATUSWATCH_CONFIG")
             .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
             .current_dir(self.dir.path());
+        // Hermetic too: never the developer's proxies (tests that want one set it).
+        for var in [
+            "http_proxy",
+            "HTTP_PROXY",
+            "https_proxy",
+            "HTTPS_PROXY",
+            "all_proxy",
+            "ALL_PROXY",
+            "no_proxy",
+            "NO_PROXY",
+        ] {
+            cmd.env_remove(var);
+        }
         cmd
     }
 
