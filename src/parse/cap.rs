@@ -2,10 +2,15 @@
 //!
 //! Status feeds carry tens of entries (the most in the shared corpus of real feeds is 36); a
 //! document of 100,000 is a generator gone wrong or a hostile server, and every entry costs
-//! memory and a row. The cap is applied to the feed parser's entries before the per-entry work
-//! (text extraction, classification, digests), so that work and its memory stay bounded too.
+//! memory and a row. The cap is applied twice: first to the XML text ([`trim_items`]), so the
+//! feed parser, whose model of an entry costs about 2 KB however short the entry, only reads
+//! the items kept; then to the parser's entries ([`newest_first`]), the exact rule, before the
+//! per-entry work (text extraction, classification, digests).
+
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use regex::Regex;
 
 use crate::model::Capped;
 
@@ -48,6 +53,112 @@ pub fn newest_first<T>(
             oldest_kept,
         }),
     )
+}
+
+/// Cuts an XML feed's text down to its `max` newest `<item>`/`<entry>` elements (by the
+/// newest date element each holds; the rule of [`newest_first`]), leaving everything between
+/// and around them as it is, with how many items the text held. `None` when the text holds
+/// `max` items or fewer, or its items cannot be told apart (an element left open): then the
+/// parser reads it all and [`newest_first`] still caps its entries.
+pub fn trim_items(text: &str, max: usize) -> Option<(String, usize)> {
+    // Counting first is a regex scan, cheap beside the parse: most documents stop here.
+    if super::legacy::item_elements(text) <= max {
+        return None;
+    }
+    let spans = item_spans(text)?;
+    if spans.len() <= max {
+        return None;
+    }
+    let total = spans.len();
+    let (kept, _) = newest_first(
+        spans.clone(),
+        |&(start, end)| item_time(&text[start..end]),
+        max,
+    );
+    let mut out = String::with_capacity(text.len() / total * max + 4096);
+    let mut copied = 0;
+    let mut kept = kept.into_iter().peekable();
+    // Every item element, kept or not, in order; what lies between them is copied.
+    for (start, end) in spans {
+        out.push_str(&text[copied..start]);
+        if kept.peek() == Some(&(start, end)) {
+            out.push_str(&text[start..end]);
+            kept.next();
+        }
+        copied = end;
+    }
+    out.push_str(&text[copied..]);
+    Some((out, total))
+}
+
+/// The byte spans of the item and entry elements, outside CDATA sections and comments;
+/// `None` when one is never closed.
+fn item_spans(text: &str) -> Option<Vec<(usize, usize)>> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    let mut open: Option<(usize, &str)> = None;
+    while let Some(p) = memchr::memchr(b'<', &bytes[i..]) {
+        let at = i + p;
+        let rest = &text[at..];
+        let skip = |marker: &str, from: usize| {
+            rest[from..]
+                .find(marker)
+                .map(|q| at + from + q + marker.len())
+        };
+        if rest.starts_with("<![CDATA[") {
+            i = skip("]]>", 9)?;
+            continue;
+        }
+        if rest.starts_with("<!--") {
+            i = skip("-->", 4)?;
+            continue;
+        }
+        let tag_end = at + rest.find('>')? + 1;
+        let tag = &text[at..tag_end];
+        match open {
+            None => {
+                let name = super::legacy::tag_name(tag);
+                if is_item_name(name) {
+                    if tag.ends_with("/>") {
+                        spans.push((at, tag_end));
+                    } else {
+                        open = Some((at, name));
+                    }
+                }
+            }
+            Some((start, name)) => {
+                if tag
+                    .strip_prefix("</")
+                    .map(|t| t.trim_end_matches('>').trim())
+                    == Some(name)
+                {
+                    spans.push((start, tag_end));
+                    open = None;
+                }
+            }
+        }
+        i = tag_end;
+    }
+    open.is_none().then_some(spans)
+}
+
+fn is_item_name(name: &str) -> bool {
+    let local = name.rsplit(':').next().unwrap_or(name);
+    local == "item" || local == "entry"
+}
+
+/// The newest date an item's own date elements state (`updated`, `published`, `pubDate`,
+/// `dc:date`, Atom 0.3's `modified` and `issued`), read as the feed parser reads them.
+fn item_time(item: &str) -> Option<DateTime<Utc>> {
+    static DATE: LazyLock<Regex> = LazyLock::new(|| {
+        super::literal_regex(
+            r"<(?:[A-Za-z_][\w.-]*:)?(?:updated|published|pubDate|date|modified|issued)(?:\s[^>]*)?>([^<]{1,100})</",
+        )
+    });
+    DATE.captures_iter(item)
+        .filter_map(|c| super::dates::parse_timestamp(&c[1]))
+        .max()
 }
 
 /// The note a capped document carries.
@@ -108,6 +219,42 @@ mod tests {
         let (kept, capped) = newest_first(items.clone(), |i| i.1, 2);
         assert_eq!(kept, items);
         assert_eq!(capped, None);
+    }
+
+    #[test]
+    fn the_text_keeps_its_newest_items_and_everything_around_them() {
+        let doc = "<rss><channel><title>T</title>\
+            <item><title>a</title><pubDate>Mon, 05 Jan 2026 00:00:00 GMT</pubDate></item>\
+            <!-- <item>not one</item> -->\
+            <item><title>b</title><description><![CDATA[<item>x</item>]]></description>\
+              <pubDate>Fri, 09 Jan 2026 00:00:00 GMT</pubDate></item>\
+            <item><title>c</title><pubDate>Thu, 01 Jan 2026 00:00:00 GMT</pubDate></item>\
+            <atom:link href='x'/></channel></rss>";
+        let (cut, total) = trim_items(doc, 2).unwrap();
+        assert_eq!(total, 3);
+        assert!(
+            cut.contains("<title>a</title>") && cut.contains("<title>b</title>"),
+            "{cut}"
+        );
+        assert!(!cut.contains("<title>c</title>"), "{cut}");
+        assert!(cut.contains("<!-- <item>not one</item> -->"), "{cut}");
+        assert!(
+            cut.ends_with("<atom:link href='x'/></channel></rss>"),
+            "{cut}"
+        );
+        // Atom entries, and their `updated`.
+        let atom = "<feed><entry><updated>2026-01-02T00:00:00Z</updated></entry>\
+                    <entry><updated>2026-01-03T00:00:00Z</updated></entry></feed>";
+        let (cut, total) = trim_items(atom, 1).unwrap();
+        assert_eq!(total, 2);
+        assert_eq!(
+            cut,
+            "<feed><entry><updated>2026-01-03T00:00:00Z</updated></entry></feed>"
+        );
+        // Under the cap, or not cut cleanly: left for the parser.
+        assert_eq!(trim_items(atom, 2), None);
+        let open = "<rss><item><title>a</title></item><item><title>b</title>";
+        assert_eq!(trim_items(open, 1), None);
     }
 
     #[test]

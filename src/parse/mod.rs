@@ -211,6 +211,16 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
         (Cow::Borrowed(_), _) => (repaired, None),
     };
     let was_repaired = decoded.changed || matches!(repaired, Cow::Owned(_));
+    // A document of more items than the cap: the parser reads only the newest (its model of
+    // every entry of a 100,000-item document is most of the memory it would cost).
+    let (repaired, items_in_text) = match cap::trim_items(&repaired, opts.max_entries) {
+        Some((cut, total)) => {
+            // A repaired copy of the whole text is not needed any more.
+            drop(repaired);
+            (Cow::Owned(cut), Some(total))
+        }
+        None => (repaired, None),
+    };
     if let Some(dialect) = dialect {
         tracing::debug!(?dialect, "Read an old feed dialect as its modern form.");
     }
@@ -256,11 +266,18 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
     );
     // The cap comes before the per-entry work, so a huge document costs the feed parser's
     // model and no more.
-    let (raw_entries, capped) = cap::newest_first(
-        std::mem::take(&mut feed.entries),
-        |fe| fe.updated.max(fe.published),
-        opts.max_entries,
-    );
+    let fe_time = |fe: &feed_rs::model::Entry| fe.updated.max(fe.published);
+    let (raw_entries, capped) =
+        cap::newest_first(std::mem::take(&mut feed.entries), fe_time, opts.max_entries);
+    // Cut in the text already: the counts are the text's, the oldest kept time the parser's.
+    let capped = match items_in_text {
+        None => capped,
+        Some(total) => Some(crate::model::Capped {
+            kept: raw_entries.len(),
+            dropped: total.saturating_sub(raw_entries.len()),
+            oldest_kept: raw_entries.iter().filter_map(fe_time).min(),
+        }),
+    };
     notes.extend(capped.as_ref().map(cap::note));
     // Only RSS items can carry the plain `<content>` feed-rs leaves out (Atom's is read), and
     // only when an item came without content.
