@@ -799,6 +799,26 @@ mod tests {
     }
 
     #[test]
+    fn a_status_api_document_is_capped_too() {
+        let path = format!(
+            "{}/fixtures/json/gcp_incidents.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let opts = ParseOptions {
+            max_entries: 1,
+            ..ParseOptions::default()
+        };
+        let feed = parse_feed(&bytes, &opts).unwrap();
+        // Two incidents; the newer (modified 2025-10-20) is kept.
+        let ids: Vec<&str> = feed.entries.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids.len(), 1);
+        assert!(ids[0].contains("OpenInc0000000000001"), "{ids:?}");
+        assert_eq!(feed.capped.map(|c| (c.kept, c.dropped)), Some((1, 1)));
+        assert_eq!(feed.notes.len(), 1, "{:?}", feed.notes);
+    }
+
+    #[test]
     fn names() {
         assert_eq!(
             split_names("Git Operations, Webhooks, and API Requests."),
