@@ -56,7 +56,8 @@ CREATE TABLE fetches (
     repaired    INTEGER NOT NULL DEFAULT 0,          -- the body needed the repair pre-pass
     entries     INTEGER,                             -- entries in the document
     error       TEXT,
-    final_url   TEXT                                 -- where redirects led, when they did
+    final_url   TEXT,                                -- where redirects led, when they did
+    notes       TEXT                                 -- what the parser said of the document, one a line
 );
 CREATE INDEX fetches_feed_started ON fetches (feed_id, started_at);
 CREATE INDEX fetches_started ON fetches (started_at);

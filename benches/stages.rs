@@ -42,6 +42,7 @@ fn options(engine: Engine, url: &str) -> ParseOptions {
         engine: Some(engine),
         feed_url: Some(url.to_string()),
         page: None,
+        ..ParseOptions::default()
     }
 }
 

@@ -233,6 +233,7 @@ mod tests {
                 unchanged: 0,
                 events: 1,
                 repaired: false,
+                notes: Vec::new(),
             },
             Some(200),
         ));

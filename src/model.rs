@@ -781,6 +781,26 @@ pub struct ParsedFeed {
     /// current events): one it leaves out has ended, and is resolved rather than withdrawn.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub lists_open: bool,
+    /// What the reader should be told about how the document was read (invalid UTF-8 read as
+    /// Windows-1252, duplicate ids, the entry cap): one sentence each, without the feed's name,
+    /// which the caller adds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The document held more entries than the cap: only the newest were taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capped: Option<Capped>,
+}
+
+/// A document cut short by the per-document entry cap (`ParseOptions::max_entries`): the
+/// newest `kept` entries were taken, `dropped` older ones left out. The store must not read
+/// the left-out ones as gone from the document (withdrawn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capped {
+    pub kept: usize,
+    pub dropped: usize,
+    /// The oldest time among the entries kept: every left-out entry is this old or older, or
+    /// has no time. `None` when no kept entry has a time.
+    pub oldest_kept: Option<DateTime<Utc>>,
 }
 
 /// One component's state as a status API or page states it now.

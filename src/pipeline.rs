@@ -48,6 +48,10 @@ pub enum FeedResult {
         unchanged: usize,
         events: usize,
         repaired: bool,
+        /// What the parser said about the document (invalid UTF-8 read as Windows-1252,
+        /// duplicate ids, entries left out by the cap), one sentence each.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        notes: Vec<String>,
     },
     NotModified,
     Failed {
@@ -178,6 +182,8 @@ pub struct Pipeline {
     pub in_flight: Arc<Semaphore>,
     /// How the correlate stage that ends every cycle judges bursts (`[correlation]`).
     pub correlation: Arc<crate::correlate::CorrelationSettings>,
+    /// Entries taken from one document at most, the newest (`--max-entries`).
+    pub max_entries: usize,
 }
 
 /// A feed whose fetch never reached its server; written once the cycle knows whether the
@@ -228,6 +234,7 @@ impl Pipeline {
                 fetcher.config().concurrency.max(1) * IN_FLIGHT_PER_FETCH_SLOT,
             )),
             correlation: Arc::new(crate::correlate::CorrelationSettings::default()),
+            max_entries: crate::parse::cap::DEFAULT_MAX_ENTRIES,
             fetcher,
         }
     }
@@ -574,7 +581,10 @@ impl Pipeline {
         record.http_status = Some(status);
         record.bytes = Some(body.len() as u64);
 
-        let options = parse_options(&feed.spec);
+        let options = ParseOptions {
+            max_entries: self.max_entries,
+            ..parse_options(&feed.spec)
+        };
         let rules = Arc::clone(&self.rules);
         // Parsing and classifying are CPU work: keep them off the async workers.
         let parsed = {
@@ -611,11 +621,16 @@ impl Pipeline {
         record.duration_ms = clock.elapsed().as_millis() as i64;
         record.outcome = FetchOutcome::Ok;
         record.repaired = document.repaired;
+        record.notes = document.notes.clone();
         record.entries = Some(document.entries.len());
         record.etag = validators.etag;
         record.last_modified = validators.last_modified;
+        for note in &document.notes {
+            tracing::warn!(feed = %feed.spec.title, url = %feed.spec.shown_url(), note = %note, "Feed document read with a note.");
+        }
         let context = feed_context(&feed);
         let repaired = document.repaired;
+        let notes = document.notes.clone();
         let failing_after = self.failing_after;
         let rec = record.clone();
         let counts = self
@@ -633,6 +648,7 @@ impl Pipeline {
                 unchanged: counts.unchanged,
                 events: counts.events,
                 repaired,
+                notes,
             },
         );
         report.moved_to = counts.url_changed;
@@ -704,6 +720,8 @@ pub struct PreparedDocument {
     pub engine: Engine,
     /// The document needed repairs before it parsed.
     pub repaired: bool,
+    /// What the parser said about the document (`ParsedFeed::notes`).
+    pub notes: Vec<String>,
     pub entries: Vec<StorableEntry>,
     /// What the document says beyond its entries (the source's own report, whether it lists
     /// every open incident).
@@ -719,6 +737,7 @@ impl PreparedDocument {
         Ok(PreparedDocument {
             engine,
             repaired: false,
+            notes: Vec::new(),
             entries: digest_all(entries)?,
             facts: DocumentFacts::default(),
         })
@@ -741,10 +760,12 @@ pub fn prepare_document(
     Ok(PreparedDocument {
         engine: parsed.engine,
         repaired: parsed.repaired,
+        notes: parsed.notes,
         entries: digest_all(classified)?,
         facts: DocumentFacts {
             reported,
             lists_open: parsed.lists_open,
+            capped: parsed.capped,
         },
     })
 }
@@ -820,6 +841,7 @@ pub fn parse_options(spec: &crate::model::FeedSpec) -> ParseOptions {
                 selector: selector.clone(),
                 expect: spec.expect.clone(),
             }),
+        ..ParseOptions::default()
     }
 }
 

@@ -207,6 +207,8 @@ pub fn replay_capture(
         Ok(document) => {
             record.outcome = FetchOutcome::Ok;
             record.repaired = document.repaired;
+            // Kept in the fetch log as a live poll keeps them.
+            record.notes = document.notes.clone();
             record.entries = Some(document.entries.len());
             let counts = pipeline::store_document(
                 store,

@@ -15,9 +15,11 @@ fn report(components: &[(&str, ServiceState)]) -> PreparedDocument {
     PreparedDocument {
         engine: Engine::Statuspage,
         repaired: false,
+        notes: Vec::new(),
         entries: Vec::new(),
         facts: DocumentFacts {
             lists_open: true,
+            capped: None,
             reported: Some(Reported {
                 components: components
                     .iter()

@@ -227,6 +227,7 @@ fn active_content_never_reaches_text_or_links() {
             engine: None,
             feed_url: Some("https://status.example.test/history.rss".into()),
             page: None,
+            ..ParseOptions::default()
         },
     )
     .unwrap();

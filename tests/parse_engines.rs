@@ -547,6 +547,7 @@ fn engine_given_by_the_catalog_wins_over_detection() {
         engine: Some(Engine::Slack),
         feed_url: None,
         page: None,
+        ..ParseOptions::default()
     };
     assert_eq!(parse_feed(&bytes, &opts).unwrap().engine, Engine::Slack);
 }

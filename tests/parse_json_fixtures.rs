@@ -20,6 +20,7 @@ fn load_with(name: &str, url: Option<&str>, engine: Option<Engine>) -> ParsedFee
         engine,
         feed_url: url.map(str::to_string),
         page: None,
+        ..ParseOptions::default()
     };
     parse_feed(&bytes(name), &opts).unwrap_or_else(|e| panic!("{name}: {e}"))
 }

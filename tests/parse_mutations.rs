@@ -135,6 +135,7 @@ proptest! {
             engine,
             feed_url: Some("https://status.example.com/history.atom".into()),
             page: None,
+            ..ParseOptions::default()
         };
         match parse_feed(&doc, &options) {
             Err(ParseError::Panicked(message)) => {

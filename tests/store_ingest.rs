@@ -7,7 +7,9 @@ use common::outbox::{document_fetch, t};
 
 use proptest::prelude::*;
 use statuswatch::events::FeedContext;
-use statuswatch::model::{Classification, ClassifiedEntry, Engine, Entry, Phase, Status, Update};
+use statuswatch::model::{
+    Capped, Classification, ClassifiedEntry, Engine, Entry, Phase, Status, Update,
+};
 use statuswatch::pipeline::{store_document, PreparedDocument};
 use statuswatch::store::{IngestCounts, Store};
 
@@ -82,6 +84,11 @@ impl Db {
     }
 
     fn ingest(&mut self, entries: &[ClassifiedEntry]) -> IngestCounts {
+        self.ingest_with(entries, None)
+    }
+
+    /// Ingests a document the entry cap cut short (`capped`), or a whole one (`None`).
+    fn ingest_with(&mut self, entries: &[ClassifiedEntry], capped: Option<Capped>) -> IngestCounts {
         self.clock += 1;
         let record = document_fetch(self.clock, entries.len());
         let ctx = FeedContext {
@@ -92,8 +99,9 @@ impl Db {
             category: None,
         };
         let now = record.started_at;
-        let document =
+        let mut document =
             PreparedDocument::from_classified(Engine::Generic, entries.to_vec()).unwrap();
+        document.facts.capped = capped;
         let hour = std::time::Duration::from_secs(3600);
         store_document(&mut self.store, &ctx, &record, &document, hour, now).unwrap()
     }
@@ -285,6 +293,70 @@ fn a_withdrawn_incident_closes_but_an_empty_document_closes_nothing() {
     assert_eq!(db.state(), "degraded");
     assert_eq!(db.ingest(&[other]).events, 1);
     assert_eq!(db.state(), "operational");
+}
+
+#[test]
+fn a_capped_document_does_not_withdraw_the_tail_it_left_out() {
+    let mut db = Db::new();
+    // Three open incidents, oldest first; the document is whole.
+    let old = entry(
+        "old",
+        "Old errors",
+        Status::Degraded,
+        &[(0, "Investigating", "slow")],
+    );
+    let mid = entry(
+        "mid",
+        "Mid errors",
+        Status::Degraded,
+        &[(50, "Investigating", "slow")],
+    );
+    let new = entry(
+        "new",
+        "New errors",
+        Status::Degraded,
+        &[(100, "Investigating", "slow")],
+    );
+    db.ingest(&[old.clone(), mid.clone(), new.clone()]);
+    let open = |db: &Db| {
+        db.rows("SELECT incident_key FROM incidents WHERE resolved_at IS NULL ORDER BY 1")
+    };
+    assert_eq!(open(&db), ["mid", "new", "old"]);
+
+    // Capped to the newest two (oldest kept: `mid`): `old` was left out by the cap, not by the
+    // vendor, and stays open. Before the cap knew to tell the store, this closed it as withdrawn.
+    let capped = Capped {
+        kept: 2,
+        dropped: 1,
+        oldest_kept: Some(t(50)),
+    };
+    db.ingest_with(&[mid.clone(), new.clone()], Some(capped));
+    assert_eq!(open(&db), ["mid", "new", "old"]);
+    assert_eq!(
+        db.rows("SELECT count(*) FROM incidents WHERE phase = 'withdrawn'"),
+        ["0"]
+    );
+
+    // `new` is as new as what the cap kept: its absence is the vendor's doing, withdrawn.
+    db.ingest_with(std::slice::from_ref(&mid), Some(capped));
+    assert_eq!(open(&db), ["mid", "old"]);
+    assert_eq!(
+        db.rows("SELECT incident_key FROM incidents WHERE phase = 'withdrawn'"),
+        ["new"]
+    );
+
+    // A cap that kept only entries without a time says nothing of what is gone.
+    let untimed = Capped {
+        kept: 1,
+        dropped: 2,
+        oldest_kept: None,
+    };
+    db.ingest_with(std::slice::from_ref(&mid), Some(untimed));
+    assert_eq!(open(&db), ["mid", "old"]);
+
+    // The same document whole: `old` really is gone.
+    db.ingest(&[mid]);
+    assert_eq!(open(&db), ["mid"]);
 }
 
 /// One incident's possible shapes in a generated document.

@@ -166,6 +166,7 @@ fn read_and_parse(path: &std::path::Path, args: &ClassifyArgs) -> anyhow::Result
         engine: args.engine,
         feed_url: args.feed_url.clone(),
         page: None,
+        ..ParseOptions::default()
     };
     Ok(parse_feed(&bytes, &opts)?)
 }

@@ -34,6 +34,10 @@ pub struct CycleArgs {
     /// Largest feed body accepted, after decompression.
     #[arg(long, default_value = "10MB", value_parser = parse_size, value_name = "SIZE")]
     pub max_body_size: u64,
+    /// Entries taken from one document at most, the newest: a document with more is stored
+    /// cut short, with a warning (the entries left out are not read as withdrawn).
+    #[arg(long, default_value_t = crate::parse::cap::DEFAULT_MAX_ENTRIES, value_parser = parse_max_entries, value_name = "N")]
+    pub max_entries: usize,
     /// Redirect hops followed before a fetch fails.
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub max_redirects: usize,
@@ -85,6 +89,7 @@ pub fn build_pipeline(
         args.failing_after,
     );
     pipeline.correlation = Arc::new(correlation.clone());
+    pipeline.max_entries = args.max_entries;
     Ok((pipeline, writer_thread))
 }
 
@@ -169,6 +174,21 @@ pub fn progress_for(feeds: &[FeedRow]) -> indicatif::ProgressBar {
     super::output::progress(feeds.len(), "feeds")
 }
 
+/// Reports what the parser said about stored documents on stderr, one line per note, naming
+/// the feed (the fetch log keeps them too, in `fetches.notes`).
+pub fn report_notes(reports: &[FeedReport]) {
+    for report in reports {
+        if let FeedResult::Stored { notes, .. } = &report.result {
+            for note in notes {
+                super::output::error_line(&format!(
+                    "Feed {} \"{}\" ({}): {note}.",
+                    report.feed_id, report.title, report.url
+                ));
+            }
+        }
+    }
+}
+
 /// Reports failures on stderr, one line per feed.
 pub fn report_failures(reports: &[FeedReport]) {
     for report in reports {
@@ -187,6 +207,16 @@ pub fn report_failures(reports: &[FeedReport]) {
 }
 
 use crate::duration::parse_duration;
+
+/// `--max-entries`: a whole number of at least 1.
+fn parse_max_entries(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of at least 1 (entries taken from one document), not {text:?}"
+        )),
+    }
+}
 
 /// `"10MB"`, `"512KB"`, `"1GB"` (powers of 1024; `KiB` and friends accepted too); a bare
 /// number is bytes.

@@ -130,6 +130,7 @@ fn options(url: &str) -> ParseOptions {
         engine: None,
         feed_url: Some(url.to_string()),
         page: None,
+        ..ParseOptions::default()
     }
 }
 

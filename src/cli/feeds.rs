@@ -158,6 +158,7 @@ pub fn describe_check(report: &FeedReport) -> String {
             new,
             updated,
             events,
+            notes,
             ..
         } => {
             line.push_str(&format!(": {}", answered.unwrap_or_default()));
@@ -170,6 +171,9 @@ pub fn describe_check(report: &FeedReport) -> String {
             }
             if *events > 0 {
                 line.push_str(&format!(", {events} events"));
+            }
+            for note in notes {
+                line.push_str(&format!("; {note}"));
             }
         }
         FeedResult::NotModified => {

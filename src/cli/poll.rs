@@ -155,6 +155,7 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
     for report in &reports {
         tracing::debug!(feed = %report.title, result = ?report.result, "Feed fetched.");
     }
+    cycle::report_notes(&reports);
     report_failures(&reports);
     if summary.network_down {
         super::output::error_line("Most feeds could not be reached: the network looks down. Their failures are logged but not held against them.");

@@ -81,6 +81,8 @@ pub struct FetchRecord {
     pub bytes: Option<u64>,
     pub outcome: FetchOutcome,
     pub repaired: bool,
+    /// What the parser said about the document (`ParsedFeed::notes`).
+    pub notes: Vec<String>,
     pub entries: Option<usize>,
     pub error: Option<String>,
     /// New validators from a 200 answer (None keeps the stored ones).

@@ -58,6 +58,9 @@ pub struct DocumentFacts {
     /// The document lists every open incident: one it leaves out has ended (resolved), where
     /// a feed leaving one out means the vendor withdrew it.
     pub lists_open: bool,
+    /// The document was cut short by the entry cap: incidents whose entries may have been
+    /// among the left-out ones are not closed for missing from it.
+    pub capped: Option<super::Capped>,
 }
 
 /// A source's own statement of its state: every component now, and the whole service.

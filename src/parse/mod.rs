@@ -6,14 +6,17 @@
 //! 2. sniff what the body is, so an HTML error page or an empty body gets an error that says so;
 //! 3. feed-rs reads the XML, behind `catch_unwind`: it panics on some hostile inputs, and one bad feed
 //!    must fail alone;
-//! 4. [`identity`] gives every entry a stable id; duplicates of one id in a document collapse to one;
-//! 5. the engine's extractor (detected by [`detect_engine`] unless the catalog names it) turns the
+//! 4. [`cap`] keeps the newest entries when a document holds more than the cap;
+//! 5. [`identity`] gives every entry a stable id; duplicates of one id in a document collapse to
+//!    the newest, with a note;
+//! 6. the engine's extractor (detected by [`detect_engine`] unless the catalog names it) turns the
 //!    entry into plain text ([`html`]), the update timeline, components, incident key and severity.
 //!
 //! Parsing does no I/O.
 
 mod aws;
 mod azure;
+pub mod cap;
 mod cstate;
 pub mod dates;
 mod gcp;
@@ -52,7 +55,7 @@ pub(crate) fn literal_regex(pattern: &str) -> regex::Regex {
 }
 
 /// What the parser needs besides the bytes.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ParseOptions {
     /// The engine the catalog names; `None` means detect it from the document.
     pub engine: Option<Engine>,
@@ -60,6 +63,19 @@ pub struct ParseOptions {
     pub feed_url: Option<String>,
     /// For a plain status page: what to read from it. `None`: an HTML body is not a source.
     pub page: Option<PageWatch>,
+    /// Entries taken from one document at most, the newest ([`cap`]).
+    pub max_entries: usize,
+}
+
+impl Default for ParseOptions {
+    fn default() -> ParseOptions {
+        ParseOptions {
+            engine: None,
+            feed_url: None,
+            page: None,
+            max_entries: cap::DEFAULT_MAX_ENTRIES,
+        }
+    }
 }
 
 /// How a plain status page is read (OPML `selector` and `expect`).
@@ -162,6 +178,7 @@ impl Drop for CaughtRegion {
 
 fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseError> {
     let decoded = repair::decode(bytes);
+    let mut notes: Vec<String> = decoded.note.iter().cloned().collect();
     let text: &str = &decoded.text;
     let body = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     if body.is_empty() {
@@ -170,14 +187,20 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
     // The body's syntax decides the reader: JSON to the status-API readers, HTML (when the
     // source names a selector) to the page watcher, XML to feed-rs.
     if body.starts_with(['{', '[']) && !body.contains("jsonfeed.org/version") {
-        return json::parse(body, opts).map(|f| ParsedFeed {
+        let feed = json::parse(body, opts)?;
+        let (entries, capped) = cap::newest_first(feed.entries, newest, opts.max_entries);
+        notes.extend(capped.as_ref().map(cap::note));
+        return Ok(ParsedFeed {
             repaired: decoded.changed,
-            ..f
+            entries,
+            notes,
+            capped,
+            ..feed
         });
     }
     if let Some(watch) = &opts.page {
         if !body.starts_with("<?xml") && root_name(body).is_none_or(|r| is_html_root(&r)) {
-            return page::parse(body, watch, opts);
+            return page::parse(body, watch, opts).map(|page| ParsedFeed { notes, ..page });
         }
     }
     check_is_feed(body)?;
@@ -188,6 +211,16 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
         (Cow::Borrowed(_), _) => (repaired, None),
     };
     let was_repaired = decoded.changed || matches!(repaired, Cow::Owned(_));
+    // A document of more items than the cap: the parser reads only the newest (its model of
+    // every entry of a 100,000-item document is most of the memory it would cost).
+    let (repaired, items_in_text) = match cap::trim_items(&repaired, opts.max_entries) {
+        Some((cut, total)) => {
+            // A repaired copy of the whole text is not needed any more.
+            drop(repaired);
+            (Cow::Owned(cut), Some(total))
+        }
+        None => (repaired, None),
+    };
     if let Some(dialect) = dialect {
         tracing::debug!(?dialect, "Read an old feed dialect as its modern form.");
     }
@@ -197,7 +230,7 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
         .timestamp_parser(dates::parse_timestamp)
         .base_uri(opts.feed_url.as_deref())
         .build();
-    let feed = parser.parse(repaired.as_bytes()).map_err(|e| match e {
+    let mut feed = parser.parse(repaired.as_bytes()).map_err(|e| match e {
         feed_rs::parser::ParseFeedError::ParseError(
             feed_rs::parser::ParseErrorKind::NoFeedRoot,
         ) => ParseError::NotAFeed(describe_root(body)),
@@ -231,21 +264,42 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
             .filter_map(|e| e.updated.max(e.published))
             .max(),
     );
+    // The cap comes before the per-entry work, so a huge document costs the feed parser's
+    // model and no more.
+    let fe_time = |fe: &feed_rs::model::Entry| fe.updated.max(fe.published);
+    let (raw_entries, capped) =
+        cap::newest_first(std::mem::take(&mut feed.entries), fe_time, opts.max_entries);
+    // Cut in the text already: the counts are the text's, the oldest kept time the parser's.
+    let capped = match items_in_text {
+        None => capped,
+        Some(total) => Some(crate::model::Capped {
+            kept: raw_entries.len(),
+            dropped: total.saturating_sub(raw_entries.len()),
+            oldest_kept: raw_entries.iter().filter_map(fe_time).min(),
+        }),
+    };
+    notes.extend(capped.as_ref().map(cap::note));
     // Only RSS items can carry the plain `<content>` feed-rs leaves out (Atom's is read), and
     // only when an item came without content.
     let full_contents = if matches!(feed.feed_type, feed_rs::model::FeedType::RSS2)
-        && feed.entries.iter().any(|e| e.content.is_none())
+        && raw_entries.iter().any(|e| e.content.is_none())
     {
         rss_content::item_contents(&repaired)
     } else {
         std::collections::HashMap::new()
     };
-    let mut entries: Vec<Entry> = Vec::with_capacity(feed.entries.len());
-    let mut seen: HashMap<String, usize> = HashMap::with_capacity(feed.entries.len());
-    for fe in &feed.entries {
+    // The document's text is not read again: give its memory back before the entries are built.
+    drop(repaired);
+    drop(decoded);
+    let mut entries: Vec<Entry> = Vec::with_capacity(raw_entries.len());
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(raw_entries.len());
+    // How many entries of the document each kept entry stands for (more than one: duplicates).
+    let mut copies: Vec<usize> = Vec::with_capacity(raw_entries.len());
+    // Each feed-rs entry is dropped as soon as it is built.
+    for fe in raw_entries {
         let full = full_contents.get(fe.id.as_str()).map(String::as_str);
         let entry = build_entry(
-            fe,
+            &fe,
             engine,
             base.as_ref(),
             document_date,
@@ -253,20 +307,30 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
             full,
         );
         match seen.get(&entry.id) {
-            // Duplicate ids in one document: keep the newest version, the first one on a tie, so the
-            // result does not depend on anything but the document.
+            // Duplicate ids in one document: keep the newest version (by updated, else published),
+            // the first one on a tie: feeds list newest first, so on equal times the first is the
+            // vendor's latest word, and the result depends on nothing but the document (two
+            // polls of it never flip-flop between the versions).
             Some(&at) => {
-                let newer = newest(&entry) > newest(&entries[at]);
-                if newer {
+                copies[at] += 1;
+                if newest(&entry) > newest(&entries[at]) {
                     entries[at] = entry;
                 }
             }
             None => {
                 seen.insert(entry.id.clone(), entries.len());
                 entries.push(entry);
+                copies.push(1);
             }
         }
     }
+    let duplicates: Vec<(&str, usize)> = entries
+        .iter()
+        .zip(&copies)
+        .filter(|(_, n)| **n > 1)
+        .map(|(e, n)| (e.id.as_str(), *n))
+        .collect();
+    notes.extend(duplicates_note(&duplicates));
 
     Ok(ParsedFeed {
         title: feed
@@ -280,7 +344,38 @@ fn parse_inner(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseErr
         components: None,
         overall: None,
         lists_open: false,
+        notes,
+        capped,
     })
+}
+
+/// The note for entries that share an id in one document: how many ids, the first few by name.
+fn duplicates_note(duplicates: &[(&str, usize)]) -> Option<String> {
+    const NAMED: usize = 3;
+    let (first_id, first_n) = duplicates.first()?;
+    if duplicates.len() == 1 {
+        return Some(format!(
+            "{first_n} entries share the id \"{first_id}\": kept the newest (by updated, else \
+             published time; the first in the document on a tie)"
+        ));
+    }
+    let named: Vec<String> = duplicates
+        .iter()
+        .take(NAMED)
+        .map(|(id, n)| format!("\"{id}\" ×{n}"))
+        .collect();
+    let more = duplicates.len().saturating_sub(NAMED);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{} ids are each shared by several entries ({}{more}): kept the newest of each (by \
+         updated, else published time; the first in the document on a tie)",
+        duplicates.len(),
+        named.join(", ")
+    ))
 }
 
 fn is_html_root(name: &str) -> bool {
@@ -565,6 +660,162 @@ mod tests {
         for (doc, url, want) in cases {
             assert_eq!(detect_engine(doc.as_bytes(), *url), *want, "doc {doc}");
         }
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/fixtures/feeds/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn a_windows_1252_document_declared_utf8_reads_right_and_says_so() {
+        let feed = parse_feed(
+            &fixture("cp1252-declared-utf8.rss"),
+            &ParseOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            feed.entries[0].title,
+            "Caf\u{e9} orders delayed \u{2013} we\u{2019}re investigating"
+        );
+        assert!(feed.entries[0].content.contains("\u{201c}Retry\u{201d}"));
+        assert!(feed.repaired);
+        assert_eq!(
+            feed.notes,
+            ["not valid UTF-8 at byte 221; read as Windows-1252"]
+        );
+    }
+
+    #[test]
+    fn one_stray_byte_in_utf8_is_read_alone() {
+        let feed = parse_feed(
+            &fixture("utf8-one-stray-byte.rss"),
+            &ParseOptions::default(),
+        )
+        .unwrap();
+        let titles: Vec<&str> = feed.entries.iter().map(|e| e.title.as_str()).collect();
+        // The UTF-8 around the byte stays UTF-8: no "CafÃ©".
+        assert_eq!(
+            titles,
+            ["Caf\u{e9} \u{e9}clair menu offline", "Payments slow"]
+        );
+        assert!(feed.entries[1].content.contains("We\u{2019}re looking"));
+        assert_eq!(feed.notes.len(), 1);
+        assert!(
+            feed.notes[0]
+                .starts_with("not valid UTF-8 at byte 762; read as Windows-1252 (1 stray byte"),
+            "{:?}",
+            feed.notes
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_keep_the_newest_and_say_so() {
+        let feed = parse_feed(&fixture("duplicate-guids.rss"), &ParseOptions::default()).unwrap();
+        let kept: Vec<(&str, &str)> = feed
+            .entries
+            .iter()
+            .map(|e| (e.id.as_str(), e.content.as_str()))
+            .collect();
+        // lantern-51: the Resolved copy is newer (12:30) though listed first; lantern-52: equal
+        // times, the first copy.
+        assert_eq!(
+            kept,
+            [
+                ("lantern-51", "Resolved \u{2013} Search is back."),
+                ("lantern-52", "Monitoring \u{2013} first copy.")
+            ]
+        );
+        // Before: collapsed in silence. Now the reader is told.
+        assert_eq!(
+            feed.notes,
+            [
+                "2 ids are each shared by several entries (\"lantern-51\" ×2, \"lantern-52\" ×3): \
+              kept the newest of each (by updated, else published time; the first in the \
+              document on a tie)"
+            ]
+        );
+        assert_eq!(
+            duplicates_note(&[("a", 2)]).as_deref(),
+            Some(
+                "2 entries share the id \"a\": kept the newest (by updated, else published \
+                 time; the first in the document on a tie)"
+            )
+        );
+        let many = [("a", 2), ("b", 2), ("c", 2), ("d", 2), ("e", 2)];
+        assert!(duplicates_note(&many).unwrap().starts_with(
+            "5 ids are each shared by several entries (\"a\" ×2, \"b\" ×2, \"c\" ×2 and 2 more)"
+        ));
+        assert_eq!(duplicates_note(&[]), None);
+    }
+
+    /// An RSS document of `n` items, item `i` published `i` minutes after midnight, listed
+    /// oldest first (so the newest are not simply the first).
+    fn many_items(n: usize) -> String {
+        let mut doc = String::from("<rss version=\"2.0\"><channel><title>Many</title>");
+        for i in 0..n {
+            doc.push_str(&format!(
+                "<item><title>Item {i}</title><guid>item-{i}</guid>\
+                 <pubDate>Wed, 02 Dec 2026 {:02}:{:02}:00 GMT</pubDate>\
+                 <description>Investigating - item {i}</description></item>",
+                i / 60,
+                i % 60
+            ));
+        }
+        doc.push_str("</channel></rss>");
+        doc
+    }
+
+    #[test]
+    fn the_entry_cap_keeps_the_newest_and_says_so() {
+        let opts = ParseOptions {
+            max_entries: 3,
+            ..ParseOptions::default()
+        };
+        let feed = parse_feed(many_items(10).as_bytes(), &opts).unwrap();
+        let ids: Vec<&str> = feed.entries.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["item-7", "item-8", "item-9"]);
+        let capped = feed.capped.unwrap();
+        assert_eq!((capped.kept, capped.dropped), (3, 7));
+        assert_eq!(capped.oldest_kept, feed.entries[0].published);
+        assert_eq!(
+            feed.notes,
+            ["the document holds 10 entries, more than the cap of 3: kept the newest 3 and left \
+              out 7 older ones (raise --max-entries to take more)"]
+        );
+        // At the cap, nothing is said.
+        let feed = parse_feed(many_items(3).as_bytes(), &opts).unwrap();
+        assert_eq!(
+            (feed.entries.len(), feed.capped, feed.notes.len()),
+            (3, None, 0)
+        );
+        // The default cap is above every real feed, and applies without asking.
+        let feed = parse_feed(
+            many_items(cap::DEFAULT_MAX_ENTRIES + 1).as_bytes(),
+            &ParseOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(feed.entries.len(), cap::DEFAULT_MAX_ENTRIES);
+    }
+
+    #[test]
+    fn a_status_api_document_is_capped_too() {
+        let path = format!(
+            "{}/fixtures/json/gcp_incidents.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        let opts = ParseOptions {
+            max_entries: 1,
+            ..ParseOptions::default()
+        };
+        let feed = parse_feed(&bytes, &opts).unwrap();
+        // Two incidents; the newer (modified 2025-10-20) is kept.
+        let ids: Vec<&str> = feed.entries.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids.len(), 1);
+        assert!(ids[0].contains("OpenInc0000000000001"), "{ids:?}");
+        assert_eq!(feed.capped.map(|c| (c.kept, c.dropped)), Some((1, 1)));
+        assert_eq!(feed.notes.len(), 1, "{:?}", feed.notes);
     }
 
     #[test]

@@ -164,6 +164,8 @@ pub(super) fn parse(
         // The page's own word only when it says the expected all-good text; otherwise the
         // classification of its text decides (the pipeline fills it in after classifying).
         overall: (matched == Some(true)).then_some(ServiceState::Operational),
+        notes: Vec::new(),
+        capped: None,
     })
 }
 
@@ -190,6 +192,7 @@ mod tests {
                 selector: selector.into(),
                 expect: expect.map(str::to_string),
             }),
+            ..ParseOptions::default()
         }
     }
 

@@ -6,7 +6,9 @@
 //! 1. **Decodes** to UTF-8: a byte-order mark wins, then a UTF-16 shape without one, then the XML
 //!    declaration's `encoding`; anything not UTF-8 (UTF-16, Windows-1252, ISO-8859-x, Shift_JIS...) is
 //!    transcoded with `encoding_rs` and the declaration rewritten to say UTF-8, so the parser does not
-//!    decode a second time. Invalid UTF-8 in a document that claims UTF-8 becomes U+FFFD.
+//!    decode a second time. A document that declares UTF-8 (or nothing) but is not valid UTF-8 is
+//!    read the way lenient readers read legacy content: its invalid bytes as Windows-1252, with a
+//!    note saying where (see [`decode_utf8`] for why per byte run, not the whole document).
 //! 2. **Repairs** markup, outside CDATA sections, comments and processing instructions:
 //!    a `&` that does not start a well-formed reference becomes `&amp;`; HTML5 named entities XML does not
 //!    know (`&nbsp;`, `&mdash;`, `&atilde;`..., the whole WHATWG table) become numeric references, and XML's
@@ -28,6 +30,8 @@ pub struct Decoded<'a> {
     pub changed: bool,
     /// The encoding the document was read as (for messages).
     pub encoding: &'static encoding_rs::Encoding,
+    /// What a reader should be told about the decoding (invalid UTF-8 read as Windows-1252).
+    pub note: Option<String>,
 }
 
 /// Decodes feed bytes to UTF-8 text (step 1 above).
@@ -42,6 +46,7 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
             text: Cow::Owned(rewrite_declaration(&text)),
             changed: true,
             encoding: enc,
+            note: None,
         };
     }
     // UTF-16 without a mark still starts with "<" (or a JSON document's "{" or "[") and a
@@ -58,6 +63,7 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
                 text: Cow::Owned(rewrite_declaration(&text)),
                 changed: true,
                 encoding: enc,
+                note: None,
             };
         }
     }
@@ -68,24 +74,72 @@ pub fn decode(bytes: &[u8]) -> Decoded<'_> {
                 text: Cow::Owned(rewrite_declaration(&text)),
                 changed: true,
                 encoding: enc,
+                note: None,
             }
         }
         _ => decode_utf8(bytes, false),
     }
 }
 
+/// Decodes a document that is UTF-8 by declaration (or by default). Bytes that are not valid
+/// UTF-8 are read as Windows-1252, as feedparser and browsers read legacy content, instead of
+/// becoming U+FFFD: that is what such bytes nearly always are (a server that never converted,
+/// a `’` pasted from a word processor).
+///
+/// Per run of invalid bytes, not the whole document: in a document that is UTF-8 but for one
+/// stray byte, re-reading everything as Windows-1252 would turn every correct `é` into `Ã©` to
+/// fix one character. A document that is Windows-1252 throughout decodes the same either way,
+/// since its high bytes are not valid UTF-8 (but for a Windows-1252 letter in `Â`–`ô` directly
+/// followed by a symbol in 0x80–0xBF, such as `Ã©`, which reads as the one UTF-8 character it
+/// spells: rare in text, and what a person would have meant as often as not).
 fn decode_utf8(bytes: &[u8], had_bom: bool) -> Decoded<'_> {
-    match String::from_utf8_lossy(bytes) {
-        Cow::Borrowed(s) => Decoded {
-            text: Cow::Borrowed(s),
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Decoded {
+            text: Cow::Borrowed(text),
             changed: had_bom,
             encoding: encoding_rs::UTF_8,
+            note: None,
+        };
+    }
+    let mut text = String::with_capacity(bytes.len() + bytes.len() / 8);
+    let mut first_invalid = None;
+    let mut invalid = 0usize;
+    let mut multibyte = false;
+    let mut offset = 0usize;
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        multibyte |= !valid.is_ascii();
+        text.push_str(valid);
+        offset += valid.len();
+        let bad = chunk.invalid();
+        if !bad.is_empty() {
+            first_invalid.get_or_insert(offset);
+            invalid += bad.len();
+            // A single-byte encoding: every byte is one character, none fails.
+            let (decoded, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bad);
+            text.push_str(&decoded);
+            offset += bad.len();
+        }
+    }
+    let at = first_invalid.unwrap_or(0);
+    let note = if multibyte {
+        let bytes = if invalid == 1 { "byte" } else { "bytes" };
+        format!(
+            "not valid UTF-8 at byte {at}; read as Windows-1252 ({invalid} stray {bytes} in a \
+             document otherwise UTF-8, whose valid characters were kept as they are)"
+        )
+    } else {
+        format!("not valid UTF-8 at byte {at}; read as Windows-1252")
+    };
+    Decoded {
+        text: Cow::Owned(text),
+        changed: true,
+        encoding: if multibyte {
+            encoding_rs::UTF_8
+        } else {
+            encoding_rs::WINDOWS_1252
         },
-        Cow::Owned(s) => Decoded {
-            text: Cow::Owned(s),
-            changed: true,
-            encoding: encoding_rs::UTF_8,
-        },
+        note: Some(note),
     }
 }
 
@@ -372,5 +426,56 @@ mod tests {
 
         let plain = decode(b"<rss/>");
         assert!(!plain.changed);
+        assert!(plain.note.is_none());
+    }
+
+    #[test]
+    fn invalid_utf8_is_read_as_windows_1252() {
+        // Declared UTF-8, written by a server that never converted: every high byte is 1252.
+        let doc = b"<?xml version='1.0' encoding='utf-8'?><rss>caf\xe9 \x93q\x94 \x80</rss>";
+        let d = decode(doc);
+        assert_eq!(
+            d.text,
+            "<?xml version='1.0' encoding='utf-8'?><rss>caf\u{e9} \u{201c}q\u{201d} \u{20ac}</rss>"
+        );
+        assert!(d.changed);
+        assert_eq!(d.encoding, encoding_rs::WINDOWS_1252);
+        assert_eq!(
+            d.note.as_deref(),
+            Some("not valid UTF-8 at byte 46; read as Windows-1252")
+        );
+        // Nothing declared: the same.
+        let d = decode(b"<rss>na\xefve</rss>");
+        assert_eq!(d.text, "<rss>na\u{ef}ve</rss>");
+        assert_eq!(
+            d.note.as_deref(),
+            Some("not valid UTF-8 at byte 7; read as Windows-1252")
+        );
+    }
+
+    #[test]
+    fn a_stray_byte_in_utf8_keeps_the_valid_characters() {
+        // Mostly UTF-8 (é, ’ as UTF-8) with one pasted 1252 quote: the UTF-8 stays, the byte
+        // alone is re-read, where reading the whole as 1252 would give "cafÃ©".
+        let mut doc = "<rss>café ’ ".as_bytes().to_vec();
+        doc.push(0x92);
+        doc.extend_from_slice(b"s</rss>");
+        let d = decode(&doc);
+        assert_eq!(d.text, "<rss>café ’ ’s</rss>");
+        assert_eq!(d.encoding, encoding_rs::UTF_8);
+        assert_eq!(
+            d.note.as_deref(),
+            Some(
+                "not valid UTF-8 at byte 15; read as Windows-1252 (1 stray byte in a document \
+                 otherwise UTF-8, whose valid characters were kept as they are)"
+            )
+        );
+        // A truncated sequence (the lead byte of é without its tail) is a stray byte too.
+        let d = decode(b"<rss>caf\xc3 x</rss>");
+        assert_eq!(d.text, "<rss>caf\u{c3} x</rss>");
+        // Behind a UTF-8 byte-order mark, the same rule.
+        let d = decode(b"\xef\xbb\xbf<rss>\xe9</rss>");
+        assert_eq!(d.text, "<rss>\u{e9}</rss>");
+        assert!(d.note.is_some());
     }
 }

@@ -13,8 +13,8 @@ use crate::incidents::{
 };
 use crate::model::event::UpdateRef;
 use crate::model::{
-    ClassifiedEntry, DocumentFacts, Entry, FeedHealth, FetchRecord, NewEvent, OpenIncident, Phase,
-    StateInputs, StatePlan, Status,
+    Capped, ClassifiedEntry, DocumentFacts, Entry, FeedHealth, FetchRecord, NewEvent, OpenIncident,
+    Phase, StateInputs, StatePlan, Status,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -155,24 +155,42 @@ fn find_repost(
 }
 
 /// Closes open incidents none of whose entries the fetch `fetch_id` saw, in `phase`; returns
-/// their ids.
+/// their ids. In a `capped` document, only those the cap cannot have left out.
 fn close_vanished(
     tx: &Connection,
     feed_id: i64,
     fetch_id: i64,
     now: DateTime<Utc>,
     phase: &str,
+    capped: Option<&Capped>,
 ) -> Result<Vec<i64>, StoreError> {
+    // A capped document left out its oldest entries: an incident is gone from it only if one
+    // of its entries is as new as the oldest kept (the cap would have kept it). One whose
+    // entries are all older, or have no time, may just be beyond the cap: it stays as it is.
+    let kept_since = match capped {
+        None => None,
+        Some(Capped {
+            oldest_kept: Some(t),
+            ..
+        }) => Some(time_text(*t)),
+        Some(Capped {
+            oldest_kept: None, ..
+        }) => return Ok(Vec::new()),
+    };
     let mut stmt = tx.prepare_cached(
         "UPDATE incidents SET status = 'resolved', phase = ?4, resolved_at = ?3, updated_at = ?3
          WHERE feed_id = ?1 AND resolved_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM entries e
                            WHERE e.incident_id = incidents.id AND e.last_fetch_id = ?2)
+           AND (?5 IS NULL OR EXISTS (SELECT 1 FROM entries e
+                                      WHERE e.incident_id = incidents.id
+                                        AND (e.updated_at >= ?5 OR e.published_at >= ?5)))
          RETURNING id",
     )?;
-    let ids = stmt.query_map(params![feed_id, fetch_id, time_text(now), phase], |r| {
-        r.get(0)
-    })?;
+    let ids = stmt.query_map(
+        params![feed_id, fetch_id, time_text(now), phase, kept_since],
+        |r| r.get(0),
+    )?;
     Ok(ids.collect::<Result<_, _>>()?)
 }
 
@@ -216,7 +234,8 @@ impl Store {
     /// entries' digests were computed ahead (off the writer). `health` plans the feed's health
     /// event (a recovery) as for [`Store::record_fetch`]; `plan` the state and its events.
     /// `facts`: what the source said of itself, kept for every later plan (APIs, pages), and
-    /// whether the document lists every open incident (then one it leaves out has ended).
+    /// whether the document lists every open incident (then one it leaves out has ended), and
+    /// whether the entry cap cut it short (then an old incident it leaves out may be beyond it).
     /// `pipeline::store_document` wires both planners.
     pub fn ingest(
         &mut self,
@@ -277,9 +296,17 @@ impl Store {
                 fetch_id,
                 now,
                 Phase::Resolved.as_str(),
+                facts.capped.as_ref(),
             )?);
         } else if !entries.is_empty() {
-            touched.extend(close_vanished(&tx, feed_id, fetch_id, now, WITHDRAWN)?);
+            touched.extend(close_vanished(
+                &tx,
+                feed_id,
+                fetch_id,
+                now,
+                WITHDRAWN,
+                facts.capped.as_ref(),
+            )?);
         }
         touched.sort_unstable();
         touched.dedup();

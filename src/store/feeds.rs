@@ -442,8 +442,8 @@ pub(super) fn insert_fetch_row(
 ) -> Result<i64, StoreError> {
     tx.prepare_cached(
         "INSERT INTO fetches (feed_id, started_at, duration_ms, http_status, bytes, outcome,
-                              repaired, entries, error, final_url)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                              repaired, entries, error, final_url, notes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         feed_id,
@@ -455,7 +455,9 @@ pub(super) fn insert_fetch_row(
         rec.repaired,
         rec.entries.map(|n| n as i64),
         rec.error,
-        rec.final_url
+        rec.final_url,
+        // One note a line; NULL when the parser had nothing to say.
+        (!rec.notes.is_empty()).then(|| rec.notes.join("\n"))
     ])?;
     Ok(tx.last_insert_rowid())
 }

@@ -58,6 +58,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0013_feed_auth_env",
         include_str!("../../migrations/0013_feed_auth_env.sql"),
     ),
+    (
+        "0014_fetch_notes",
+        include_str!("../../migrations/0014_fetch_notes.sql"),
+    ),
 ];
 
 /// The whole current schema, as people read it.

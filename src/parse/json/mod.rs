@@ -102,6 +102,9 @@ impl Doc<'_> {
             components,
             overall,
             lists_open,
+            // parse_inner adds the decoding's and the cap's.
+            notes: Vec::new(),
+            capped: None,
         }
     }
 
