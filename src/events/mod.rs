@@ -14,7 +14,9 @@
 
 pub mod health;
 
-use crate::model::event::{ComponentChange, ComponentState, FeedRef, IncidentRef, StateChange};
+use crate::model::event::{
+    ChangeReason, ComponentChange, ComponentState, FeedRef, IncidentRef, StateChange,
+};
 use crate::model::{
     EventDetail, EventPayload, NewEvent, OpenIncident, Phase, Reported, ServiceState, StateInputs,
     StatePlan, StateRow, Status,
@@ -214,13 +216,17 @@ pub fn plan_state(feed: &FeedContext, inputs: &StateInputs, now: DateTime<Utc>) 
                 .iter()
                 .max_by(|a, b| a.updated_at.cmp(&b.updated_at))
         });
+        // A recovery no resolution caused: every incident this document closed was taken off
+        // the feed. Said so, so a receiver can tell it from the vendor resolving it.
+        let withdrawn = to == ServiceState::Operational
+            && !inputs.resolved_now.is_empty()
+            && inputs.resolved_now.iter().all(|i| i.withdrawn);
         plan.events.push(state_change_event(
             feed,
-            from,
-            to,
-            incident,
-            shown,
+            (from, to),
+            (incident, shown),
             &components,
+            withdrawn.then_some(ChangeReason::Withdrawn),
             occurred_at,
             now_text.clone(),
         ));
@@ -280,19 +286,22 @@ fn component_change_event(
     }
 }
 
-/// Builds one `state_change` event and its webhook payload.
-#[allow(clippy::too_many_arguments)]
+/// Builds one `state_change` event and its webhook payload: `(from, to)`, the incident that
+/// causes the new state and the one the event names (for a recovery: the one that ended).
 fn state_change_event(
     feed: &FeedContext,
-    from: ServiceState,
-    to: ServiceState,
-    cause: Option<&OpenIncident>,
-    shown: Option<&OpenIncident>,
+    (from, to): (ServiceState, ServiceState),
+    (cause, shown): (Option<&OpenIncident>, Option<&OpenIncident>),
     components: &[(&str, ServiceState)],
+    reason: Option<ChangeReason>,
     occurred_at: String,
     detected_at: String,
 ) -> NewEvent {
     let title = match shown {
+        Some(i) if reason == Some(ChangeReason::Withdrawn) => format!(
+            "{} is operational again: {} was withdrawn by the vendor (the incident left the feed without a resolution)",
+            feed.title, i.title
+        ),
         Some(i) if to == ServiceState::Operational => {
             format!("{} is operational again: {}", feed.title, i.title)
         }
@@ -319,6 +328,7 @@ fn state_change_event(
                     state: *state,
                 })
                 .collect(),
+            reason,
         }),
     };
     NewEvent {
@@ -359,6 +369,7 @@ mod tests {
             updated_at: "2025-10-20T07:11:00Z".into(),
             severity: None,
             latest_update: None,
+            withdrawn: false,
         }
     }
 
@@ -515,6 +526,48 @@ mod tests {
             .iter()
             .all(|s| s.state == ServiceState::Operational));
         assert_eq!(plan.states.len(), 2);
+    }
+
+    #[test]
+    fn a_recovery_because_the_vendor_withdrew_the_incident_says_withdrawn() {
+        let mut gone = incident(9, Status::Resolved, None, &["API"]);
+        gone.withdrawn = true;
+        let inputs = StateInputs {
+            previous: vec![state("", ServiceState::Outage)],
+            resolved_now: vec![gone.clone()],
+            ..StateInputs::default()
+        };
+        let plan = plan_state(&feed(), &inputs, now());
+        assert_eq!(plan.events.len(), 1);
+        let event = &plan.events[0].payload;
+        assert!(event.withdrawn(), "{event:?}");
+        assert_eq!(
+            event.transition(),
+            Some((ServiceState::Outage, ServiceState::Operational)),
+            "still a recovery: a receiver that only reads `to` closes its alert"
+        );
+        assert!(
+            event
+                .title
+                .contains("incident 9 was withdrawn by the vendor"),
+            "{}",
+            event.title
+        );
+        // One incident resolved and one withdrawn in the same document: someone resolved it.
+        let resolved = incident(10, Status::Resolved, Some(Phase::Resolved), &[]);
+        let mixed = StateInputs {
+            resolved_now: vec![gone, resolved],
+            ..inputs.clone()
+        };
+        assert!(!plan_state(&feed(), &mixed, now()).events[0]
+            .payload
+            .withdrawn());
+        // Withdrawn, but another incident keeps the vendor down: a change, not a recovery.
+        let mut still = inputs;
+        still.open = vec![incident(11, Status::Degraded, None, &[])];
+        let plan = plan_state(&feed(), &still, now());
+        assert!(!plan.events[0].payload.withdrawn());
+        assert_eq!(to_state(&plan.events[0]), Some(ServiceState::Degraded));
     }
 
     #[test]

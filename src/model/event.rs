@@ -108,6 +108,22 @@ pub struct StateChange {
     /// The components not operational after the change, worst first.
     #[serde(default)]
     pub components: Vec<ComponentState>,
+    /// Why a recovery happened, when it is not the vendor resolving the incident: `withdrawn`,
+    /// the incident left the feed without a resolution. Left out otherwise, so the payload of
+    /// every other change is what it always was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ChangeReason>,
+}
+
+/// Why a state change happened, when the change itself does not say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeReason {
+    /// The vendor took the incident off its feed without posting a resolution.
+    Withdrawn,
+    /// A reason written by a newer version: the change is read as an ordinary one.
+    #[serde(other)]
+    Other,
 }
 
 /// One component of a vendor changed state (raised next to the vendor's `state_change`, and
@@ -326,6 +342,12 @@ impl EventPayload {
         }
     }
 
+    /// Whether the change is a recovery because the vendor withdrew the incident (took it off
+    /// its feed without a resolution), not because it resolved it.
+    pub fn withdrawn(&self) -> bool {
+        matches!(&self.detail, EventDetail::StateChange(e) if e.reason == Some(ChangeReason::Withdrawn))
+    }
+
     /// The incident behind a change.
     pub fn incident(&self) -> Option<&IncidentRef> {
         match &self.detail {
@@ -528,6 +550,7 @@ mod tests {
                     latest_update: None,
                 }),
                 components: vec![],
+                reason: None,
             }),
         };
         assert_eq!(payload.components(), ["Meetings", "Chat"]);

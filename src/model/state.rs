@@ -31,6 +31,8 @@ pub struct OpenIncident {
     pub severity: Option<String>,
     /// The newest update of the incident's timeline (label and text), when it has one.
     pub latest_update: Option<UpdateRef>,
+    /// Closed because the vendor took it off its feed without a resolution.
+    pub withdrawn: bool,
 }
 
 /// The inputs the events stage needs to plan state changes, read inside the transaction.

@@ -679,7 +679,7 @@ pub(super) fn load_incidents(
 ) -> Result<Vec<OpenIncident>, StoreError> {
     const COLUMNS: &str = "i.id, i.title, i.link, i.status, i.phase, i.components, i.started_at,
          COALESCE(i.resolved_at, o.created_at, i.updated_at), i.updated_at,
-         i.resolved_at IS NULL, o.status, i.severity";
+         i.resolved_at IS NULL, o.status, i.severity, i.phase IS 'withdrawn'";
     // The open ones come from the partial index; overridden ones are few.
     let sql = match only {
         None => format!(
@@ -722,6 +722,7 @@ pub(super) fn load_incidents(
                 updated_at: if open { updated_at } else { closed_at },
                 severity: r.get(11)?,
                 latest_update: None,
+                withdrawn: r.get(12)?,
             },
             open,
         ))

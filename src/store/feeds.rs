@@ -416,12 +416,15 @@ impl Store {
         Ok(true)
     }
 
-    /// Deletes fetch-log rows that started before `older_than`; returns how many.
+    /// Deletes fetch-log rows that started before `older_than`, in batches (see
+    /// [`Store::housekeeping`]); returns how many.
     pub fn prune_fetches(&mut self, older_than: DateTime<Utc>) -> Result<usize, StoreError> {
-        Ok(self.conn.execute(
-            "DELETE FROM fetches WHERE started_at < ?1",
-            [time_text(older_than)],
-        )?)
+        self.delete_in_batches(
+            // Oldest ids first: rows logged together share pages, so a batch touches few.
+            "DELETE FROM fetches WHERE id IN (
+                 SELECT id FROM fetches WHERE started_at < ?1 ORDER BY id LIMIT ?2)",
+            &time_text(older_than),
+        )
     }
 
     /// Remembers which engine the parser used for a feed.

@@ -71,6 +71,15 @@ pub enum StoreError {
     NoSuchOverride(i64),
     #[error("the database is locked by another process's write (another statuswatch, or a sqlite3 or Datasette session writing) and stayed locked past the {} s wait: end that write and run the command again", BUSY_TIMEOUT.as_secs())]
     Busy(#[source] rusqlite::Error),
+    /// The file system holding the database has no room (SQLite's `SQLITE_FULL`, or no room
+    /// to grow its `-shm` file). SQLite rolled the write back, so what was stored before stays.
+    #[error("the disk holding {} is full: free space and run again; nothing stored was lost", path.as_deref().map_or("the database".into(), |p| p.display().to_string()))]
+    Full {
+        /// Filled in where the store is known (see [`StoreError::at`]).
+        path: Option<PathBuf>,
+        #[source]
+        source: rusqlite::Error,
+    },
     #[error("database error: {0}")]
     Sql(#[source] rusqlite::Error),
     /// `statuswatch query` was given something other than one statement that reads.
@@ -88,9 +97,59 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
         if is_busy(&e) {
             StoreError::Busy(e)
+        } else if is_full(&e) {
+            StoreError::Full {
+                path: None,
+                source: e,
+            }
         } else {
             StoreError::Sql(e)
         }
+    }
+}
+
+impl StoreError {
+    /// Names the database a full disk holds (the conversion from SQLite's error cannot know
+    /// it); other errors are returned as they are.
+    pub fn at(self, db: &Path) -> StoreError {
+        match self {
+            StoreError::Full { path: None, source } => StoreError::Full {
+                path: Some(db.to_path_buf()),
+                source,
+            },
+            StoreError::Open { path, source } if is_full(&source) => StoreError::Full {
+                path: Some(path),
+                source,
+            },
+            StoreError::Migration { source, .. } if is_full(&source) => StoreError::Full {
+                path: Some(db.to_path_buf()),
+                source,
+            },
+            other => other,
+        }
+    }
+
+    /// Whether the disk holding the database is full (a write can succeed once space is freed).
+    pub fn is_full(&self) -> bool {
+        match self {
+            StoreError::Full { .. } => true,
+            StoreError::Open { source, .. } | StoreError::Migration { source, .. } => {
+                is_full(source)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether `e` is the file system running out of room: `SQLITE_FULL`, or the `-shm` file that
+/// cannot grow (what a full disk gives at open, before any write).
+fn is_full(e: &rusqlite::Error) -> bool {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) => {
+            f.code == rusqlite::ErrorCode::DiskFull
+                || f.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE
+        }
+        _ => false,
     }
 }
 
@@ -131,6 +190,11 @@ fn immutable_uri(path: &Path) -> String {
     uri.push_str("?immutable=1");
     uri
 }
+
+/// Rows one housekeeping statement deletes: small enough that its WAL frames (a few hundred
+/// KB) fit in the little room a nearly full disk has left; an hour of a 10,000-feed archive's
+/// fetch log is a few dozen statements.
+const PRUNE_BATCH: usize = 1_000;
 
 /// How long a statement waits for another connection's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -208,9 +272,12 @@ impl Store {
                 })?;
             }
         }
-        let open_err = |source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
+        let open_err = |source| {
+            StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            }
+            .at(path)
         };
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
@@ -240,7 +307,7 @@ impl Store {
         // housekeeping and the last connection's close checkpoint as well.
         conn.pragma_update(None, "wal_autocheckpoint", 10_000)
             .map_err(open_err)?;
-        migrations::apply(&mut conn, path)?;
+        migrations::apply(&mut conn, path).map_err(|e| e.at(path))?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
@@ -262,9 +329,12 @@ impl Store {
     }
 
     fn open_reader(path: &Path, immutable_fallback: bool) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
+        let open_err = |source| {
+            StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            }
+            .at(path)
         };
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
@@ -323,20 +393,82 @@ impl Store {
     /// deliveries that are finished (no longer queued) and older than `before`, lets SQLite
     /// refresh its statistics, and checkpoints the WAL without blocking readers. Returns the
     /// rows pruned (fetches, deliveries).
+    ///
+    /// Rows go in batches of [`PRUNE_BATCH`], each committed and checkpointed before the next:
+    /// one statement deleting a long backlog needs a WAL as large as the pages it touches (the
+    /// whole fetch log after weeks without pruning), so after a full disk it failed again at
+    /// every run however much space was freed. A batch needs a few hundred KB, and the WAL is
+    /// reused after each checkpoint; what a batch before a failure deleted stays deleted.
     pub fn housekeeping(&mut self, before: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
+        self.housekeeping_in_batches(before)
+            .map_err(|e| self.after_failure(e))
+    }
+
+    fn housekeeping_in_batches(
+        &mut self,
+        before: DateTime<Utc>,
+    ) -> Result<(usize, usize), StoreError> {
         let cutoff = time_text(before);
         let fetches = self.prune_fetches(before)?;
-        let deliveries = self.conn.execute(
-            "DELETE FROM deliveries WHERE attempted_at < ?1
-               AND NOT EXISTS (SELECT 1 FROM webhook_queue q
-                               WHERE q.webhook = deliveries.webhook AND q.event_seq = deliveries.event_seq)",
-            [&cutoff],
+        let deliveries = self.delete_in_batches(
+            "DELETE FROM deliveries WHERE rowid IN (
+                 SELECT rowid FROM deliveries WHERE attempted_at < ?1
+                   AND NOT EXISTS (SELECT 1 FROM webhook_queue q
+                                   WHERE q.webhook = deliveries.webhook
+                                     AND q.event_seq = deliveries.event_seq)
+                 LIMIT ?2)",
+            &cutoff,
         )?;
         self.conn.execute_batch("PRAGMA optimize;")?;
-        // PASSIVE: copies what it can without waiting for readers (a `--follow` reader).
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        self.checkpoint()?;
         Ok((fetches, deliveries))
+    }
+
+    /// Runs `delete` (which takes the cutoff as `?1` and a batch size as `?2`) until it
+    /// deletes nothing, checkpointing after each batch so the next one reuses the WAL instead
+    /// of growing it: pruning never needs more room than one batch. Returns the rows deleted.
+    fn delete_in_batches(&mut self, delete: &str, cutoff: &str) -> Result<usize, StoreError> {
+        let mut total = 0;
+        loop {
+            let n = self
+                .conn
+                .prepare_cached(delete)?
+                .execute(rusqlite::params![cutoff, PRUNE_BATCH])?;
+            total += n;
+            if n < PRUNE_BATCH {
+                return Ok(total);
+            }
+            self.checkpoint()?;
+        }
+    }
+
+    /// PASSIVE: copies what it can without waiting for readers (a `--follow` reader); once all
+    /// is copied, the next write starts the WAL over instead of growing it.
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?)
+    }
+
+    /// What a write that failed leaves to do: on a full disk, name the database and give the
+    /// room a failed write grew the WAL into back to the file system (a TRUNCATE checkpoint,
+    /// best effort: when it cannot run, the next successful one does it). The connection stays
+    /// usable: SQLite rolled the write back.
+    pub fn after_failure(&self, e: StoreError) -> StoreError {
+        if !e.is_full() {
+            return e;
+        }
+        if !self.conn.is_autocommit() {
+            // Inside the writer's group: the group's own rollback comes first.
+            return e.at(&self.path);
+        }
+        if let Err(error) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        {
+            tracing::debug!(%error, "Could not truncate the WAL after a full disk.");
+        }
+        e.at(&self.path)
     }
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
@@ -344,5 +476,184 @@ impl Store {
         Ok(self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod full_disk {
+    //! A full disk simulated by `PRAGMA max_page_count` (the file may not grow past the pages
+    //! it has), which SQLite reports as `SQLITE_FULL` exactly as it does a full file system.
+    //! `tests/store_full_disk.rs` runs the same on a real small file system where it can mount
+    //! one.
+    use super::writer::testing::{in_one_group, GroupJob};
+    use super::writer::Writer;
+    use super::*;
+    use crate::model::{FeedSpec, FetchRecord};
+
+    fn store_with_feed(path: &Path) -> Store {
+        let mut store = Store::open(path).unwrap();
+        let spec = FeedSpec {
+            url: "https://status.example.com/history.atom".into(),
+            title: "Example".into(),
+            vendor: "example".into(),
+            ..FeedSpec::default()
+        };
+        store.import_feeds(&[spec], Utc::now()).unwrap();
+        store
+    }
+
+    /// `n` fetch-log rows of 2020, old enough for any pruning.
+    fn old_fetches(store: &mut Store, n: usize) {
+        let tx = store.conn.transaction().unwrap();
+        for i in 0..n {
+            tx.execute(
+                "INSERT INTO fetches (feed_id, started_at, duration_ms, outcome, error)
+                 VALUES (1, ?1, 5, 'ok', 'an old row of the fetch log')",
+                [format!(
+                    "2020-01-{:02}T{:02}:{:02}:00Z",
+                    1 + i / 1440,
+                    i / 60 % 24,
+                    i % 60
+                )],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+
+    /// The disk is full: the file may not grow by one page.
+    fn fill(store: &Store) -> rusqlite::Result<()> {
+        let pages: i64 = store
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        store
+            .conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+    }
+
+    fn free(store: &Store) -> rusqlite::Result<()> {
+        store
+            .conn
+            .query_row("PRAGMA max_page_count = 1073741823", [], |_| Ok(()))
+    }
+
+    /// A fetch whose error text needs new pages (overflow pages) wherever it goes.
+    fn big_fetch() -> FetchRecord {
+        FetchRecord {
+            started_at: Utc::now(),
+            error: Some("x".repeat(64 * 1024)),
+            ..FetchRecord::default()
+        }
+    }
+
+    fn count(path: &Path, sql: &str) -> i64 {
+        let conn = Connection::open(path).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// The size of the database's WAL file (0 when there is none).
+    fn wal_bytes(db: &Path) -> u64 {
+        let mut wal = db.as_os_str().to_owned();
+        wal.push("-wal");
+        std::fs::metadata(wal).map_or(0, |m| m.len())
+    }
+
+    fn assert_says_full(e: &StoreError, path: &Path) {
+        assert!(e.is_full(), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "the disk holding {} is full: free space and run again; nothing stored was lost",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_write_on_a_full_disk_says_so_keeps_what_was_stored_and_the_next_one_stores() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.db");
+        let mut store = store_with_feed(&path);
+        old_fetches(&mut store, 100);
+        let before = count(&path, "SELECT count(*) FROM fetches");
+        fill(&store).unwrap();
+        let err = store
+            .record_fetch(1, &big_fetch(), |_| None)
+            .map_err(|e| store.after_failure(e))
+            .unwrap_err();
+        assert_says_full(&err, &path);
+        assert_eq!(
+            count(&path, "SELECT count(*) FROM fetches"),
+            before,
+            "nothing lost, nothing half-written"
+        );
+        assert!(store.conn.is_autocommit(), "no transaction left open");
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+        // Pruning needs no new page: it works on the full disk (and gives pages back).
+        assert_eq!(store.housekeeping(Utc::now()).unwrap(), (100, 0));
+        // Space is back: the same connection stores, no restart needed.
+        free(&store).unwrap();
+        store.record_fetch(1, &big_fetch(), |_| None).unwrap();
+        assert_eq!(count(&path, "SELECT count(*) FROM fetches"), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_caller_of_a_group_lost_to_a_full_disk_hears_so_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let mut store = store_with_feed(&path);
+        old_fetches(&mut store, 10);
+        let (writer, handle) = Writer::spawn(store).unwrap();
+        let jobs = (0..3)
+            .map(|_| -> GroupJob<_> { Box::new(|s| s.record_fetch(1, &big_fetch(), |_| None)) })
+            .collect();
+        let first = |s: &mut Store| Ok(fill(s)?);
+        for result in in_one_group(&writer, first, jobs).await {
+            assert_says_full(&result.unwrap_err(), &path);
+        }
+        assert_eq!(
+            count(&path, "SELECT count(*) FROM fetches"),
+            10,
+            "what was stored stays"
+        );
+        // A lone write says the same; once space is back the next write stores.
+        let err = writer
+            .run(|s| s.record_fetch(1, &big_fetch(), |_| None))
+            .await
+            .unwrap_err();
+        assert_says_full(&err, &path);
+        writer.run(|s| Ok(free(s)?)).await.unwrap();
+        writer
+            .run_grouped(|s| s.record_fetch(1, &big_fetch(), |_| None))
+            .await
+            .unwrap();
+        assert_eq!(count(&path, "SELECT count(*) FROM fetches"), 11);
+        drop(writer);
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn pruning_a_long_backlog_keeps_the_wal_to_a_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.db");
+        let mut store = store_with_feed(&path);
+        // A backlog of many batches.
+        let rows = 40_000;
+        old_fetches(&mut store, rows);
+        store
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+        let db_bytes = std::fs::metadata(&path).unwrap().len();
+        assert!(db_bytes > 4_000_000, "{db_bytes}");
+        assert_eq!(store.housekeeping(Utc::now()).unwrap(), (rows, 0));
+        // Measured: pruning all of a 5.6 MB database leaves a 0.2 MB WAL in batches, a 5.2 MB
+        // one in one statement.
+        let wal_bytes = wal_bytes(&path);
+        assert!(
+            wal_bytes * 10 < db_bytes,
+            "the WAL ({wal_bytes} bytes) grew with the backlog ({db_bytes} bytes)"
+        );
+        assert_eq!(count(&path, "SELECT count(*) FROM fetches"), 0);
     }
 }

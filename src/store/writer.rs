@@ -10,6 +10,7 @@
 //! stored before it is durable.
 
 use super::{Store, StoreError};
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread;
 use tokio::sync::oneshot;
@@ -19,11 +20,50 @@ use tokio::sync::oneshot;
 const MAX_GROUP: usize = 128;
 
 /// Tells a grouped job's caller its result once the group's commit is known (`Err` with
-/// the commit's error when it failed).
-type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// why the group was lost when it was).
+type Completion = Box<dyn FnOnce(Result<(), Lost>) + Send>;
 
-/// A grouped job: writes, then says whether it succeeded and how to tell its caller.
-type GroupedJob = Box<dyn FnOnce(&mut Store) -> (bool, Completion) + Send>;
+/// A grouped job: writes, then says how it ended and how to tell its caller.
+type GroupedJob = Box<dyn FnOnce(&mut Store) -> (JobEnd, Completion) + Send>;
+
+/// How a grouped job's own write ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JobEnd {
+    Ok,
+    Failed,
+    /// Failed because the disk is full: the group lost with it is lost for that reason too.
+    Full,
+}
+
+/// Why a group's writes were not committed, told to each of its callers.
+#[derive(Debug, Clone)]
+struct Lost {
+    message: String,
+    /// The database, when the disk holding it is full.
+    full: Option<PathBuf>,
+}
+
+impl Lost {
+    fn new(store: &Store, message: String, full: bool) -> Lost {
+        Lost {
+            message,
+            full: full.then(|| store.path().to_path_buf()),
+        }
+    }
+
+    fn into_error(self) -> StoreError {
+        match self.full {
+            Some(path) => StoreError::Full {
+                path: Some(path),
+                source: rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                    Some(self.message),
+                ),
+            },
+            None => StoreError::GroupCommit(self.message),
+        }
+    }
+}
 
 enum Job {
     /// Runs alone, outside any transaction of the writer's.
@@ -85,7 +125,8 @@ impl Writer {
         self.jobs
             .send(Job::Alone(Box::new(move |store: &mut Store| {
                 // The caller may have gone away (cancelled); the result is then dropped.
-                let _ = tx.send(f(store));
+                let result = f(store).map_err(|e| store.after_failure(e));
+                let _ = tx.send(result);
             })))
             .map_err(|_| StoreError::WriterGone)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
@@ -102,17 +143,21 @@ impl Writer {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::Grouped(Box::new(move |store: &mut Store| {
-                let result = f(store);
-                let ok = result.is_ok();
-                let completion: Completion = Box::new(move |committed: Result<(), String>| {
+                let result = f(store).map_err(|e| store.after_failure(e));
+                let end = match &result {
+                    Ok(_) => JobEnd::Ok,
+                    Err(e) if e.is_full() => JobEnd::Full,
+                    Err(_) => JobEnd::Failed,
+                };
+                let completion: Completion = Box::new(move |committed: Result<(), Lost>| {
                     let result = match (result, committed) {
                         (Ok(value), Ok(())) => Ok(value),
-                        (Ok(_), Err(message)) => Err(StoreError::GroupCommit(message)),
+                        (Ok(_), Err(lost)) => Err(lost.into_error()),
                         (Err(e), _) => Err(e),
                     };
                     let _ = tx.send(result);
                 });
-                (ok, completion)
+                (end, completion)
             })))
             .map_err(|_| StoreError::WriterGone)?;
         rx.await.map_err(|_| StoreError::WriterGone)?
@@ -139,11 +184,12 @@ fn run_group(store: &mut Store, group: Vec<GroupedJob>) {
             f(store).1(Ok(()));
             continue;
         }
-        let completion = run_in_savepoint(store, f);
+        let (end, completion) = run_in_savepoint(store, f);
         if store.conn.is_autocommit() {
             // Some errors (disk full, I/O) make SQLite roll back the whole transaction: this
             // job and the ones before it are gone; the ones after run on their own.
-            let lost = || Err("the group's transaction was rolled back by SQLite".to_string());
+            let message = "the group's transaction was rolled back by SQLite".to_string();
+            let lost = || Err(Lost::new(store, message.clone(), end == JobEnd::Full));
             completion(lost());
             for c in done.drain(..) {
                 c(lost());
@@ -159,7 +205,14 @@ fn run_group(store: &mut Store, group: Vec<GroupedJob>) {
     let committed = store.conn.execute_batch("COMMIT").map_err(|e| {
         // Leave the connection usable for the next job.
         let _ = store.conn.execute_batch("ROLLBACK");
-        e.to_string()
+        let message = e.to_string();
+        let full = StoreError::from(e).is_full();
+        let lost = Lost::new(store, message, full);
+        // Gives a full disk's WAL back, now that no transaction is open.
+        if full {
+            let _ = store.after_failure(lost.clone().into_error());
+        }
+        lost
     });
     for c in done {
         c(committed.clone());
@@ -168,20 +221,61 @@ fn run_group(store: &mut Store, group: Vec<GroupedJob>) {
 
 /// Runs one grouped job in a savepoint of its own inside the group's transaction, rolled
 /// back (this job alone) if the job failed.
-fn run_in_savepoint(store: &mut Store, f: GroupedJob) -> Completion {
+fn run_in_savepoint(store: &mut Store, f: GroupedJob) -> (JobEnd, Completion) {
     if store.conn.execute_batch("SAVEPOINT grouped_job").is_err() {
         // Cannot open one (the database is failing): run it as is; each `Store` write is
         // atomic on its own (a savepoint of its own, see `WriteScope`).
-        return f(store).1;
+        return f(store);
     }
-    let (ok, completion) = f(store);
-    if !ok {
+    let (end, completion) = f(store);
+    if end != JobEnd::Ok {
         let _ = store.conn.execute_batch("ROLLBACK TO grouped_job");
     }
     // Releasing a savepoint nested in a transaction only merges it into that transaction
     // (deferred constraints are checked at the group's COMMIT).
     let _ = store.conn.execute_batch("RELEASE grouped_job");
-    completion
+    (end, completion)
+}
+
+/// What tests need to make a group on purpose.
+#[cfg(test)]
+pub(super) mod testing {
+    use super::{Store, StoreError, Writer};
+
+    /// One grouped job, as [`in_one_group`] takes it.
+    pub type GroupJob<T> = Box<dyn FnOnce(&mut Store) -> Result<T, StoreError> + Send>;
+
+    /// Runs `jobs` as one group, and `first` alone just before them: the writer is held while
+    /// they queue (each future is polled once, which queues its job: no sleep decides).
+    pub async fn in_one_group<T: Send + 'static>(
+        writer: &Writer,
+        first: impl FnOnce(&mut Store) -> Result<(), StoreError> + Send + 'static,
+        jobs: Vec<GroupJob<T>>,
+    ) -> Vec<Result<T, StoreError>> {
+        let (started, running) = std::sync::mpsc::channel::<()>();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let mut busy = Box::pin(writer.run(move |s| {
+            started.send(()).unwrap();
+            held.recv().unwrap();
+            first(s)
+        }));
+        assert!(futures::poll!(&mut busy).is_pending());
+        running.recv().unwrap();
+        let mut queued: Vec<_> = jobs
+            .into_iter()
+            .map(|job| Box::pin(writer.run_grouped(job)))
+            .collect();
+        for job in &mut queued {
+            assert!(futures::poll!(job).is_pending());
+        }
+        release.send(()).unwrap();
+        busy.await.unwrap();
+        let mut results = Vec::new();
+        for job in queued {
+            results.push(job.await);
+        }
+        results
+    }
 }
 
 #[cfg(test)]
@@ -189,6 +283,7 @@ mod tests {
     //! The failure paths of a group: a commit that fails reaches every caller of the group
     //! as an error, and nothing of the group is stored. A foreign key checked only at commit
     //! (`defer_foreign_keys`) makes a commit fail on demand.
+    use super::testing::{in_one_group, GroupJob};
     use super::{Store, StoreError, Writer};
     use crate::model::FeedSpec;
 
@@ -230,28 +325,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
         let (writer, handle) = writer_with_one_feed(&path);
-        // Hold the writer so that the three writes below wait together and form one group.
-        // Each future is polled once, which queues its job: no sleep decides the order.
-        let (started, running) = std::sync::mpsc::channel::<()>();
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let mut busy = Box::pin(writer.run(move |_| {
-            started.send(()).unwrap();
-            held.recv().unwrap();
-            Ok(())
-        }));
-        assert!(futures::poll!(&mut busy).is_pending());
-        running.recv().unwrap();
-        let mut jobs: Vec<_> = [1, 999, 1]
+        let jobs = [1, 999, 1]
             .into_iter()
-            .map(|feed_id| Box::pin(writer.run_grouped(move |s| log_fetch(s, feed_id))))
+            .map(|feed_id| -> GroupJob<()> { Box::new(move |s| log_fetch(s, feed_id)) })
             .collect();
-        for job in &mut jobs {
-            assert!(futures::poll!(job).is_pending());
-        }
-        release.send(()).unwrap();
-        busy.await.unwrap();
-        for job in jobs {
-            let err = job.await.unwrap_err();
+        for result in in_one_group(&writer, |_| Ok(()), jobs).await {
+            let err = result.unwrap_err();
             assert!(matches!(err, StoreError::GroupCommit(_)), "{err}");
             assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
         }

@@ -220,11 +220,22 @@ pub fn said(event: &EventPayload) -> Option<Said> {
             text: members.join(", "),
         });
     }
+    // The vendor's last update of a withdrawn incident still said it was going on: what
+    // matters now is that it left the feed unresolved.
+    if event.withdrawn() {
+        return Some(Said {
+            label: "Withdrawn by the vendor".to_string(),
+            text: WITHDRAWN_TEXT.to_string(),
+        });
+    }
     let update = event.incident()?.latest_update.as_ref()?;
     let text = one_line(&update.text);
     let label = one_line(&update.label);
     (!text.is_empty() || !label.is_empty()).then_some(Said { label, text })
 }
+
+/// What a withdrawn incident's recovery says about it, in every channel.
+const WITHDRAWN_TEXT: &str = "the incident left the feed without a resolution";
 
 /// The vendor's own severity word for a change (`major`), when it gives one.
 pub fn severity_word(event: &EventPayload) -> Option<String> {
@@ -276,7 +287,11 @@ pub fn headline(event: &EventPayload) -> String {
             .incident()
             .map(|i| format!(" since {}", clock(&i.started_at)))
             .unwrap_or_default();
-        return format!("{who}: operational again (was {from}{began})");
+        let withdrawn = match event.withdrawn() {
+            true => ", incident withdrawn by the vendor",
+            false => "",
+        };
+        return format!("{who}: operational again{withdrawn} (was {from}{began})");
     }
     let severity = severity_word(event)
         .filter(|w| !w.eq_ignore_ascii_case(to.as_str()))
@@ -315,6 +330,12 @@ pub fn facts(event: &EventPayload) -> Vec<(String, String)> {
     if let Some(title) = incident_title(event) {
         facts.push(("Incident".to_string(), title));
     }
+    if event.withdrawn() {
+        facts.push((
+            "Closed".to_string(),
+            format!("withdrawn by the vendor ({WITHDRAWN_TEXT})"),
+        ));
+    }
     let components = event.components();
     if !components.is_empty() {
         facts.push(("Components".to_string(), cut(&components.join(", "), 500)));
@@ -351,6 +372,7 @@ pub fn message_context(event: &EventPayload) -> Value {
         "since": since(event),
         "since_clock": clock(since(event)),
         "components": event.components(),
+        "withdrawn": event.withdrawn(),
         "link": safe_link(event),
         "color": format!("#{:06x}", look(event).color),
         "marker": look(event).marker,
@@ -606,6 +628,15 @@ pub(super) mod fixtures {
         e
     }
 
+    /// Zoom's recovery from incident 7 because Zoom took it off its feed unresolved.
+    pub fn withdrawal() -> EventPayload {
+        let mut e = recovery();
+        if let EventDetail::StateChange(change) = &mut e.detail {
+            change.reason = Some(crate::model::event::ChangeReason::Withdrawn);
+        }
+        e
+    }
+
     pub fn cluster() -> EventPayload {
         let text = r#"{"id":"01","type":"correlated_outage","occurred_at":"2025-10-20T06:52:00Z",
             "detected_at":"2025-10-20T07:08:00Z",
@@ -676,6 +707,74 @@ mod tests {
             c.incident.as_mut().unwrap().severity = None;
         }
         assert_eq!(brief(&bare, 200), "Zoom: outage since 07:19 UTC");
+    }
+
+    #[test]
+    fn a_withdrawn_incident_reads_as_withdrawn_not_resolved() {
+        let e = withdrawal();
+        assert_eq!(
+            headline(&e),
+            "Zoom: operational again, incident withdrawn by the vendor (was outage since 07:19 UTC)"
+        );
+        // Not the vendor's last "Investigating" update: the incident never got a resolution.
+        assert_eq!(
+            brief(&e, 300),
+            "Zoom: operational again, incident withdrawn by the vendor (was outage since 07:19 UTC) — Withdrawn by the vendor: the incident left the feed without a resolution"
+        );
+        assert!(facts(&e).contains(&(
+            "Closed".to_string(),
+            "withdrawn by the vendor (the incident left the feed without a resolution)".to_string()
+        )));
+        assert_eq!(message_context(&e)["withdrawn"], true);
+        // An ordinary recovery says none of it.
+        let plain = recovery();
+        assert!(!brief(&plain, 300).contains("withdrawn"));
+        assert!(facts(&plain).iter().all(|(name, _)| name != "Closed"));
+        assert_eq!(message_context(&plain)["withdrawn"], false);
+    }
+
+    #[test]
+    fn every_channel_says_the_incident_was_withdrawn_and_pagerduty_still_resolves() {
+        let payload = withdrawal();
+        let event = StoredEvent {
+            seq: 4,
+            body: serde_json::to_string(&payload).unwrap(),
+            payload: payload.clone(),
+        };
+        let said = "the incident left the feed without a resolution";
+        let template = UserTemplate::compile(
+            "{{ message.brief }} / {{ reason }} / {{ message.withdrawn }}",
+            "template",
+        )
+        .unwrap();
+        let texts = [
+            ("slack", slack(&payload).to_string()),
+            ("discord", discord(&payload).to_string()),
+            ("teams", teams(&payload).to_string()),
+            ("google_chat", google_chat(&payload).to_string()),
+            ("ntfy", ntfy(&payload, "t").to_string()),
+            ("json", json_with_seq(&event)),
+            ("email", crate::deliver::mail::text_body(&event)),
+            ("email html", crate::deliver::mail::html_body(&event)),
+            ("template", template.render(&event).unwrap()),
+        ];
+        for (channel, text) in texts {
+            assert!(text.contains("withdrawn"), "{channel}: {text}");
+            if channel != "json" {
+                assert!(text.contains(said), "{channel}: {text}");
+                assert!(!text.contains("We are seeing"), "{channel}: {text}");
+            }
+        }
+        assert!(json_with_seq(&event).contains(r#""reason":"withdrawn""#));
+        let rendered = template.render(&event).unwrap();
+        assert!(rendered.ends_with("/ withdrawn / True"), "{rendered}");
+        // PagerDuty: a withdrawn incident is over, so its alert resolves under the same key.
+        let resolve = pagerduty(&payload, "k");
+        assert_eq!(resolve["event_action"], "resolve");
+        assert_eq!(
+            resolve["dedup_key"],
+            pagerduty(&outage().payload, "k")["dedup_key"]
+        );
     }
 
     #[test]
