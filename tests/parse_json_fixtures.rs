@@ -282,8 +282,7 @@ fn a_slack_incident_whose_url_is_no_url_keeps_it_as_its_id() {
         {"title": "Unnamed", "type": "incident", "status": "active", "notes": []}]"#;
     let opts = ParseOptions {
         engine: Some(Engine::Slack),
-        feed_url: None,
-        page: None,
+        ..ParseOptions::default()
     };
     let feed = parse_feed(body.as_bytes(), &opts).unwrap();
     // The one with neither id nor url cannot be followed from poll to poll.
