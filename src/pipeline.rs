@@ -5,7 +5,7 @@
 //! entries, the fetch log row, the new service state and its events in one transaction per
 //! feed. One feed's failure is recorded against that feed and never stops the others.
 
-use crate::classify::Rules;
+use crate::classify::{Rules, SharedRules};
 use crate::events::health::{network_down_event, plan_feed_health};
 use crate::events::{plan_state, FeedContext};
 use crate::fetch::backoff::{self, Failure};
@@ -160,7 +160,7 @@ pub struct CycleOptions {
 #[derive(Clone)]
 pub struct Pipeline {
     pub fetcher: Fetcher,
-    pub rules: Arc<Rules>,
+    pub rules: SharedRules,
     pub writer: Writer,
     /// Global and per-host fetch slots.
     pub politeness: Arc<Politeness>,
@@ -205,7 +205,7 @@ impl Pipeline {
     /// Builds a pipeline whose fetch slots follow the fetcher's config.
     pub fn new(
         fetcher: Fetcher,
-        rules: Arc<Rules>,
+        rules: SharedRules,
         writer: Writer,
         failing_after: Duration,
     ) -> Pipeline {
@@ -566,7 +566,7 @@ impl Pipeline {
         record.bytes = Some(body.len() as u64);
 
         let options = parse_options(&feed.spec);
-        let rules = Arc::clone(&self.rules);
+        let rules = self.rules.clone();
         // A feed that has stored entries passes the unchanged ones on without classifying or
         // digesting them: their hashes are read once, while the feed waits for a parse slot.
         // A grouped job, so that it joins the writer's next group instead of splitting it.
@@ -589,7 +589,7 @@ impl Pipeline {
             let _slot = slot.ok();
             tokio::task::spawn_blocking(move || {
                 let clock = Instant::now();
-                let prepared = prepare_document_known(&rules, &body, &options, &known);
+                let prepared = prepare_document_known(rules.get(), &body, &options, &known);
                 // The body is kept only while a write may need the document again in full.
                 let body = (!known.is_empty()).then_some(body);
                 (prepared, clock.elapsed(), body)
@@ -637,18 +637,20 @@ impl Pipeline {
             // process wrote the feed meanwhile): nothing was stored; prepare it in full.
             Err(StoreError::KnownEntryChanged { key, .. }) => {
                 tracing::debug!(feed = %feed.spec.title, entry = %key, "An entry changed after its hash was read; storing the document prepared in full.");
-                let rules = Arc::clone(&self.rules);
+                let rules = self.rules.clone();
                 let options = parse_options(&feed.spec);
                 let body = body.unwrap_or_default();
                 let full = {
                     let _slot = self.parse_slots.acquire().await.ok();
-                    tokio::task::spawn_blocking(move || prepare_document(&rules, &body, &options))
-                        .await
-                        .unwrap_or_else(|join| {
-                            Err(ParseError::Invalid(format!(
-                                "the parser stopped unexpectedly: {join}"
-                            )))
-                        })
+                    tokio::task::spawn_blocking(move || {
+                        prepare_document(rules.get(), &body, &options)
+                    })
+                    .await
+                    .unwrap_or_else(|join| {
+                        Err(ParseError::Invalid(format!(
+                            "the parser stopped unexpectedly: {join}"
+                        )))
+                    })
                 };
                 match full {
                     Ok(document) => write(context, rec, document).await?,
