@@ -11,6 +11,9 @@
 # imports the OPML, and runs three cycles for each poller: cold (empty database), warm (every
 # feed answers 304), and after 10 % of the feeds changed (one new entry and one revised entry
 # each). It prints wall time, CPU (user+sys), peak RSS and entries/s per cycle, and the ratios.
+# Right after the cold cycles it measures the floor (examples/floor.rs): feed-rs alone over the
+# corpus, and one transaction inserting the rows the cold cycle stored into a fresh database
+# with the same schema; the cold cycle's CPU is reported as a multiple of it.
 # Needs: cargo, python3 (with venv), and apt-get for nginx and GNU time when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +43,10 @@ run_peer() {
 sync
 run_sw cold
 run_peer cold
+# The floor, single-threaded, before anything else changes the database.
+"$FLOOR_BIN" --corpus "$WORK/corpus" --from "$WORK/sw.db" --into "$WORK/floor.db" >"$WORK/floor.json"
+echo "e2e: floor: $(cat "$WORK/floor.json")" >&2
+rm -f "$WORK"/floor.db*
 run_sw warm
 run_peer warm
 sleep 1  # a new mtime second, so changed files get new validators
@@ -49,9 +56,10 @@ run_peer changed
 
 mkdir -p "$OUT"
 REPORT=$OUT/e2e-latest.md
-python3 - "$RESULTS" "$N" "$M" "$BYTES" "$FLOOR" "$CHANGED" >"$REPORT" <<'EOF'
-import sys
-path, n, m, nbytes, floor, changed = sys.argv[1:]
+python3 - "$RESULTS" "$N" "$M" "$BYTES" "$FLOOR" "$CHANGED" "$WORK/floor.json" >"$REPORT" <<'EOF'
+import json, sys
+path, n, m, nbytes, floor, changed, floor_json = sys.argv[1:]
+cpu_floor = json.load(open(floor_json))
 rows = {}
 for line in open(path):
     name, cycle, wall, cpu, rss, tree, entries, _ = line.rstrip("\n").split("\t", 7)
@@ -71,6 +79,14 @@ for cycle in ("cold", "warm", "changed"):
             ratio_w = f"{peer['wall'] / max(r['wall'], 0.005):.1f}×"
             ratio_c = f"{peer['cpu'] / max(r['cpu'], 0.005):.1f}×"
         print(f"| {label[cycle]} | {name} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['tree'] / 1024:.0f} | {eps} | {ratio_w} | {ratio_c} |")
+sw = rows.get(("statuswatch", "cold"))
+print(f"\nFloor (examples/floor.rs, one thread): feed-rs alone over the corpus {cpu_floor['parse_cpu_s']:.2f} s CPU "
+      f"({cpu_floor['entries']:,} entries); one transaction inserting the cold cycle's {cpu_floor['rows']:,} rows "
+      f"into the same schema {cpu_floor['insert_cpu_s']:.2f} s CPU; together {cpu_floor['floor_cpu_s']:.2f} s.")
+if sw:
+    peer = rows.get(("peer", "cold"))
+    vs_peer = f"; the peer's is {peer['cpu'] / max(cpu_floor['floor_cpu_s'], 0.005):.1f}× it" if peer else ""
+    print(f"Cold cycle CPU: statuswatch {sw['cpu'] / max(cpu_floor['floor_cpu_s'], 0.005):.2f}× the floor{vs_peer}.")
 print("\nPeak RSS is the whole process tree (the peer forks one parser per core), sampled every 10 ms.")
 EOF
 echo

@@ -25,10 +25,11 @@ echo "e2e: building (release)" >&2
 # SKIP_BUILD=1 uses what target/release holds; SW_BIN=PATH measures another statuswatch binary.
 if [ -z "${SKIP_BUILD:-}" ]; then
     # shellcheck disable=SC2086 # EXTRA_BUILD is a list of cargo arguments
-    cargo build --release --quiet --bin statuswatch --example gen_feeds ${EXTRA_BUILD:-}
+    cargo build --release --quiet --bin statuswatch --example gen_feeds --example floor ${EXTRA_BUILD:-}
 fi
 SW=${SW_BIN:-$ROOT/target/release/statuswatch}
 GEN=$ROOT/target/release/examples/gen_feeds
+FLOOR_BIN=$ROOT/target/release/examples/floor
 
 WORK=$(mktemp -d /tmp/statuswatch-e2e.XXXXXX)
 chmod 755 "$WORK" # nginx workers run as an unprivileged user

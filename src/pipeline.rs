@@ -5,7 +5,7 @@
 //! entries, the fetch log row, the new service state and its events in one transaction per
 //! feed. One feed's failure is recorded against that feed and never stops the others.
 
-use crate::classify::Rules;
+use crate::classify::{Rules, SharedRules};
 use crate::events::health::{network_down_event, plan_feed_health};
 use crate::events::{plan_state, FeedContext};
 use crate::fetch::backoff::{self, Failure};
@@ -167,7 +167,7 @@ pub struct CycleOptions {
 #[derive(Clone)]
 pub struct Pipeline {
     pub fetcher: Fetcher,
-    pub rules: Arc<Rules>,
+    pub rules: SharedRules,
     pub writer: Writer,
     /// Global and per-host fetch slots.
     pub politeness: Arc<Politeness>,
@@ -214,7 +214,7 @@ impl Pipeline {
     /// Builds a pipeline whose fetch slots follow the fetcher's config.
     pub fn new(
         fetcher: Fetcher,
-        rules: Arc<Rules>,
+        rules: SharedRules,
         writer: Writer,
         failing_after: Duration,
     ) -> Pipeline {
@@ -585,22 +585,40 @@ impl Pipeline {
             max_entries: self.max_entries,
             ..parse_options(&feed.spec)
         };
-        let rules = Arc::clone(&self.rules);
+        let rules = self.rules.clone();
+        // A feed that has stored entries passes the unchanged ones on without classifying or
+        // digesting them: their hashes are read once, while the feed waits for a parse slot.
+        // A grouped job, so that it joins the writer's next group instead of splitting it.
+        let feed_id = feed.id;
+        let (known, slot) = tokio::join!(
+            async {
+                if feed.last_success_at.is_none() {
+                    return Ok(KnownHashes::new());
+                }
+                self.writer
+                    .run_grouped(move |store| store.entry_hashes(feed_id))
+                    .await
+            },
+            // Never closed, so acquiring cannot fail; if it somehow did, parse unbounded.
+            self.parse_slots.acquire()
+        );
+        let known = known?;
         // Parsing and classifying are CPU work: keep them off the async workers.
         let parsed = {
-            // Never closed, so acquiring cannot fail; if it somehow did, parse unbounded.
-            let _slot = self.parse_slots.acquire().await.ok();
+            let _slot = slot.ok();
             tokio::task::spawn_blocking(move || {
                 let clock = Instant::now();
-                let prepared = prepare_document(&rules, &body, &options);
-                (prepared, clock.elapsed())
+                let prepared = prepare_document_known(rules.get(), &body, &options, &known);
+                // The body is kept only while a write may need the document again in full.
+                let body = (!known.is_empty()).then_some(body);
+                (prepared, clock.elapsed(), body)
             })
             .await
         };
         let fetch_time = Duration::from_millis(u64::try_from(record.duration_ms).unwrap_or(0));
-        let (document, parse_time) = match parsed {
-            Ok((Ok(done), took)) => (done, took),
-            Ok((Err(err), took)) => {
+        let (document, parse_time, body) = match parsed {
+            Ok((Ok(done), took, body)) => (done, took, body),
+            Ok((Err(err), took, _)) => {
                 let outcome = parse_outcome(&err);
                 return self
                     .record_failure(&feed, record, outcome, &err, None)
@@ -633,12 +651,47 @@ impl Pipeline {
         let notes = document.notes.clone();
         let failing_after = self.failing_after;
         let rec = record.clone();
-        let counts = self
-            .writer
-            .run_grouped(move |store| {
+        let write = |context: FeedContext, rec: FetchRecord, document: PreparedDocument| {
+            self.writer.run_grouped(move |store| {
                 store_document(store, &context, &rec, &document, failing_after, Utc::now())
             })
-            .await?;
+        };
+        let counts = match write(context.clone(), rec.clone(), document).await {
+            // An entry passed on as unchanged was not, by the time of the write (another
+            // process wrote the feed meanwhile): nothing was stored; prepare it in full.
+            Err(StoreError::KnownEntryChanged { key, .. }) => {
+                tracing::debug!(feed = %feed.spec.title, entry = %key, "An entry changed after its hash was read; storing the document prepared in full.");
+                let rules = self.rules.clone();
+                let options = ParseOptions {
+                    max_entries: self.max_entries,
+                    ..parse_options(&feed.spec)
+                };
+                let body = body.unwrap_or_default();
+                let full = {
+                    let _slot = self.parse_slots.acquire().await.ok();
+                    tokio::task::spawn_blocking(move || {
+                        prepare_document(rules.get(), &body, &options)
+                    })
+                    .await
+                    .unwrap_or_else(|join| {
+                        Err(ParseError::Invalid(format!(
+                            "the parser stopped unexpectedly: {join}"
+                        )))
+                    })
+                };
+                match full {
+                    Ok(document) => write(context, rec, document).await?,
+                    // It parsed a moment ago; should it not now, it fails as any parse.
+                    Err(err) => {
+                        return self
+                            .record_failure(&feed, record, parse_outcome(&err), &err, None)
+                            .await
+                            .map(Done::report)
+                    }
+                }
+            }
+            other => other?,
+        };
         let mut report = base_report(
             &feed,
             &record,
@@ -751,8 +804,49 @@ pub fn prepare_document(
     body: &[u8],
     options: &ParseOptions,
 ) -> Result<PreparedDocument, ParseError> {
-    let parsed = parse_feed(body, options)?;
-    let (parsed, classified) = classify_all(rules, parsed);
+    prepare_document_known(rules, body, options, &KnownHashes::new())
+}
+
+/// The content hash of each entry a feed holds, by entry key ([`Store::entry_hashes`]).
+pub type KnownHashes = std::collections::HashMap<String, String>;
+
+/// [`prepare_document`] for a feed that holds `known` entries: each entry is hashed right
+/// after the parse, and one the feed holds with the same hash is passed on as known unchanged,
+/// neither classified nor digested (most of a changed feed's entries are its old ones). What
+/// the writer stores is the same either way: an unchanged entry's write needs only its key.
+pub fn prepare_document_known(
+    rules: &Rules,
+    body: &[u8],
+    options: &ParseOptions,
+    known: &KnownHashes,
+) -> Result<PreparedDocument, ParseError> {
+    let mut parsed = parse_feed(body, options)?;
+    let serialize = |e: StoreError| ParseError::Invalid(format!("cannot serialize an entry: {e}"));
+    let mut entries = Vec::with_capacity(parsed.entries.len());
+    // The rest keep their place in the document: the writer orders by time, stably.
+    let mut to_classify = Vec::new();
+    for entry in std::mem::take(&mut parsed.entries) {
+        if known.is_empty() {
+            to_classify.push((entries.len(), entry, None));
+            entries.push(None);
+            continue;
+        }
+        let hash = StorableEntry::content_hash(&entry).map_err(serialize)?;
+        if known.get(&entry.id) == Some(&hash) {
+            entries.push(Some(StorableEntry::known_unchanged(&entry, hash)));
+        } else {
+            to_classify.push((entries.len(), entry, Some(hash)));
+            entries.push(None);
+        }
+    }
+    for (at, entry, hash) in to_classify {
+        let classified = classify_entry(rules, parsed.engine, entry);
+        let storable = match hash {
+            Some(hash) => StorableEntry::with_hash(classified, hash),
+            None => StorableEntry::new(classified),
+        };
+        entries[at] = Some(storable.map_err(serialize)?);
+    }
     let reported = (parsed.components.is_some() || parsed.overall.is_some()).then(|| Reported {
         components: parsed.components.unwrap_or_default(),
         overall: parsed.overall,
@@ -761,7 +855,7 @@ pub fn prepare_document(
         engine: parsed.engine,
         repaired: parsed.repaired,
         notes: parsed.notes,
-        entries: digest_all(classified)?,
+        entries: entries.into_iter().flatten().collect(),
         facts: DocumentFacts {
             reported,
             lists_open: parsed.lists_open,
@@ -987,15 +1081,18 @@ pub fn classify_entries(
 ) -> Vec<ClassifiedEntry> {
     entries
         .into_iter()
-        .map(|entry| {
-            let (class, worst) = rules.classify_with_worst(engine, &entry);
-            ClassifiedEntry {
-                entry,
-                class,
-                worst,
-            }
-        })
+        .map(|entry| classify_entry(rules, engine, entry))
         .collect()
+}
+
+/// Classifies one entry read by `engine`, with the worst status its timeline reached.
+fn classify_entry(rules: &Rules, engine: Engine, entry: crate::model::Entry) -> ClassifiedEntry {
+    let (class, worst) = rules.classify_with_worst(engine, &entry);
+    ClassifiedEntry {
+        entry,
+        class,
+        worst,
+    }
 }
 
 /// The correlate stage at `now`, in one write: every vendor's departures and the open

@@ -16,7 +16,9 @@ use crate::classify::Rules;
 use crate::correlate::CorrelationSettings;
 use crate::fetch::backoff::BackoffPolicy;
 use crate::model::{FetchOutcome, FetchRecord};
-use crate::pipeline::{self, feed_context, parse_options, prepare_document};
+use crate::pipeline::{
+    self, feed_context, parse_options, prepare_document, prepare_document_known, KnownHashes,
+};
 use crate::store::{FeedRow, Store, StoreError};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -32,6 +34,9 @@ pub struct ReplaySettings<'a> {
     /// The retry policy a failed capture's `next_fetch_at` is computed with (no jitter, so
     /// a replay is reproducible).
     pub backoff: BackoffPolicy,
+    /// Pass the entries a feed already holds with the same hash on as known unchanged
+    /// ([`pipeline::prepare_document_known`]); off only to show it stores the same.
+    pub skip_known: bool,
 }
 
 /// One capture to replay: which stored feed served it, and from when.
@@ -203,21 +208,33 @@ pub fn replay_capture(
         bytes: Some(body.len() as u64),
         ..FetchRecord::default()
     };
-    match prepare_document(settings.rules, body, &parse_options(&feed.spec)) {
+    let options = parse_options(&feed.spec);
+    let known = if settings.skip_known {
+        store.entry_hashes(feed.id)?
+    } else {
+        KnownHashes::new()
+    };
+    match prepare_document_known(settings.rules, body, &options, &known) {
         Ok(document) => {
             record.outcome = FetchOutcome::Ok;
             record.repaired = document.repaired;
             // Kept in the fetch log as a live poll keeps them.
             record.notes = document.notes.clone();
             record.entries = Some(document.entries.len());
-            let counts = pipeline::store_document(
-                store,
-                &context,
-                &record,
-                &document,
-                settings.failing_after,
-                at,
-            )?;
+            let store_it = |store: &mut Store, document: &pipeline::PreparedDocument| {
+                let failing_after = settings.failing_after;
+                pipeline::store_document(store, &context, &record, document, failing_after, at)
+            };
+            let counts = match store_it(store, &document) {
+                // Another process wrote the feed since its hashes were read: in full, then.
+                Err(changed @ StoreError::KnownEntryChanged { .. }) => {
+                    match prepare_document(settings.rules, body, &options) {
+                        Ok(full) => store_it(store, &full)?,
+                        Err(_) => return Err(changed),
+                    }
+                }
+                other => other?,
+            };
             Ok(CaptureResult::Stored {
                 entries: document.entries.len(),
                 events: counts.events,

@@ -88,7 +88,7 @@ struct RulesFile {
 
 static EMBEDDED: LazyLock<Rules> = LazyLock::new(|| {
     #[allow(clippy::expect_used)] // our own file, checked by a unit test
-    Rules::from_specs(Vec::new(), DEFAULT_RULES, "embedded rules")
+    Rules::from_specs(Vec::new(), DEFAULT_RULES, "embedded rules", false)
         .expect("the embedded rules are valid")
 });
 
@@ -98,16 +98,24 @@ impl Rules {
         EMBEDDED.clone()
     }
 
+    /// The embedded rules, compiled the first time they are asked for.
+    pub(super) fn embedded_static() -> &'static Rules {
+        &EMBEDDED
+    }
+
     /// Adds or overrides rules by name from a TOML document; `origin` names it in errors. The document
     /// is checked whole: on any error nothing of it is applied.
     pub fn with_overrides(self, toml: &str, origin: &str) -> Result<Rules, RulesError> {
-        Rules::from_specs(self.rules, toml, origin)
+        Rules::from_specs(self.rules, toml, origin, true)
     }
 
+    /// `check_sets`: build the per-field sets now, so that rules which do not compile together
+    /// reject the file; otherwise they are built on first use.
     fn from_specs(
         mut rules: Vec<Rule>,
         toml_text: &str,
         origin: &str,
+        check_sets: bool,
     ) -> Result<Rules, RulesError> {
         let file: RulesFile = toml::from_str(toml_text).map_err(|e| RulesError::Syntax {
             origin: origin.to_string(),
@@ -141,22 +149,9 @@ impl Rules {
                 message: "no rules left: at least one is needed".into(),
             });
         }
-        let mut sets = Vec::with_capacity(Field::ALL.len());
-        for field in Field::ALL {
-            let members: Vec<usize> = (0..rules.len())
-                .filter(|&i| rules[i].field == field)
-                .collect();
-            let set =
-                RegexSet::new(members.iter().map(|&i| rules[i].regex.as_str())).map_err(|e| {
-                    RulesError::Invalid {
-                        origin: origin.into(),
-                        message: format!(
-                            "the {} rules do not compile together: {e}",
-                            field.as_str()
-                        ),
-                    }
-                })?;
-            sets.push((set, members));
+        let sets = std::sync::OnceLock::new();
+        if check_sets {
+            let _ = sets.set(field_sets(&rules, origin)?);
         }
         let mut order: Vec<usize> = (0..rules.len()).collect();
         order.sort_by_key(|&i| (std::cmp::Reverse(rules[i].priority), i));
@@ -170,6 +165,27 @@ impl Rules {
             multilingual,
         })
     }
+}
+
+/// Per field: the set of that field's rule regexes, and which rule each set member is.
+pub(super) fn field_sets(
+    rules: &[Rule],
+    origin: &str,
+) -> Result<Vec<(RegexSet, Vec<usize>)>, RulesError> {
+    let mut sets = Vec::with_capacity(Field::ALL.len());
+    for field in Field::ALL {
+        let members: Vec<usize> = (0..rules.len())
+            .filter(|&i| rules[i].field == field)
+            .collect();
+        let set = RegexSet::new(members.iter().map(|&i| rules[i].regex.as_str())).map_err(|e| {
+            RulesError::Invalid {
+                origin: origin.into(),
+                message: format!("the {} rules do not compile together: {e}", field.as_str()),
+            }
+        })?;
+        sets.push((set, members));
+    }
+    Ok(sets)
 }
 
 /// Checks and compiles one rule; `base` is the rule it replaces, whose values fill what the override
@@ -258,5 +274,7 @@ mod tests {
         assert!(r.rules().len() > 10);
         let names: HashSet<_> = r.rules().iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names.len(), r.rules().len());
+        // Built on first use (`explain`), where a failure could only be ignored.
+        assert!(field_sets(r.rules(), "embedded rules").is_ok());
     }
 }

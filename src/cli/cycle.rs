@@ -1,7 +1,7 @@
 //! What every fetching command shares: the fetch limits as flags, and running one cycle
 //! over a list of feeds on a runtime with the single database writer.
 
-use crate::classify::Rules;
+use crate::classify::SharedRules;
 use crate::config::Config;
 use crate::daemon::Control;
 use crate::fetch::{FetchConfig, Fetcher, NetworkPolicy};
@@ -77,7 +77,7 @@ impl CycleArgs {
 pub fn build_pipeline(
     store: Store,
     args: &CycleArgs,
-    rules: Arc<Rules>,
+    rules: SharedRules,
     config: &Config,
 ) -> anyhow::Result<(Pipeline, std::thread::JoinHandle<Store>)> {
     let correlation = &config.correlation;
@@ -153,7 +153,7 @@ pub fn run_cycle(
     options: CycleOptions,
     config: &Config,
 ) -> anyhow::Result<(Store, PollSummary, Vec<FeedReport>)> {
-    let rules = Arc::new(super::load_rules(args.rules.as_deref())?);
+    let rules = super::load_shared_rules(args.rules.as_deref())?;
     let runtime = runtime()?;
     let (pipeline, writer_thread) = build_pipeline(store, args, rules, config)?;
     let bar = progress_for(&feeds);

@@ -234,6 +234,17 @@ pub fn parse_since(value: &str) -> anyhow::Result<String> {
     Ok(crate::store::time_text(since))
 }
 
+/// [`load_rules`] for a command that may classify nothing (`poll`, `run`): without a rules
+/// file, the embedded rules compile only if an entry needs them.
+pub fn load_shared_rules(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<crate::classify::SharedRules> {
+    match path {
+        None => Ok(crate::classify::SharedRules::default()),
+        Some(_) => Ok(load_rules(path)?.into()),
+    }
+}
+
 /// The embedded rules plus the user's rules file, if one is given: what every command that
 /// classifies runs with, read once when it starts. The file is read here, at the edge, so the
 /// classify stage stays free of I/O.

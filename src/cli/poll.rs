@@ -10,7 +10,6 @@ use crate::deliver::{Deliverer, DeliveryReport};
 use crate::pipeline::CycleOptions;
 use anyhow::Context;
 use chrono::Utc;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -54,7 +53,7 @@ pub struct PollArgs {
 pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
     // Fail on a bad configuration or rules file before touching the network.
     let config = load_config(global)?;
-    let rules = Arc::new(super::load_rules(args.cycle.rules.as_deref())?);
+    let rules = super::load_shared_rules(args.cycle.rules.as_deref())?;
     let (mut store, seeded) = open_store_seeded(&global.db)?;
     // Before the cycle, so a webhook new in the configuration gets this cycle's events.
     let hooks: Vec<String> = config.webhooks.iter().map(|w| w.name.clone()).collect();

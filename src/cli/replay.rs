@@ -385,6 +385,7 @@ pub fn run(global: &GlobalArgs, args: &ReplayArgs, db: Option<&Path>) -> anyhow:
         failing_after: args.failing_after,
         correlation: &config.correlation,
         backoff: Default::default(),
+        skip_known: true,
     };
     let summary = replay::replay(
         &mut store,

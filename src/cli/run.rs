@@ -162,7 +162,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
         .map(|l| super::serve::Listen::from_args(l, &args.http))
         .transpose()?;
     // Before the lock and the network, so a broken rules file stops the daemon at once.
-    let rules = Arc::new(super::load_rules(args.cycle.rules.as_deref())?);
+    let rules = super::load_shared_rules(args.cycle.rules.as_deref())?;
     let housekeeping = CronSchedule::parse("17 * * * *", settings.timezone)?;
     let _lock = lock_database(&global.db)?;
     let (store, seeded) = open_store_seeded(&global.db)?;

@@ -91,6 +91,11 @@ pub enum StoreError {
     WriterGone,
     #[error("database error: the commit of a group of writes failed: {0}")]
     GroupCommit(String),
+    /// An entry passed to the ingest as known unchanged no longer matched the stored one (it
+    /// changed, or was withdrawn, since its hash was read): nothing of the write was stored.
+    /// The pipeline prepares the document again in full and writes that.
+    #[error("feed {feed_id}: entry {key:?} changed after its stored hash was read; nothing was written: store the document again, prepared in full")]
+    KnownEntryChanged { feed_id: i64, key: String },
 }
 
 impl From<rusqlite::Error> for StoreError {
