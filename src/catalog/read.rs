@@ -324,7 +324,7 @@ fn read_attrs(
             .decode_and_unescape_value_with(reader.decoder(), |entity| {
                 crate::entities::named_entity(entity)
             })
-            .map(|v| v.into_owned())
+            .map(|v| without_forbidden_chars(v.into_owned()))
             .map_err(|err| bad_value(&err, &attr.value, value_offset));
         attrs.push(RawAttr {
             name,
@@ -334,6 +334,22 @@ fn read_attrs(
         });
     }
     Ok(attrs)
+}
+
+/// Drops the characters XML 1.0 does not allow anywhere (C0 controls but tab and line breaks,
+/// U+FFFE, U+FFFF) that a lenient read let through: every attribute is then validated as it
+/// will be written back (found by the opml fuzz target: a selector valid only with its NULs,
+/// which our export could not read back).
+fn without_forbidden_chars(value: String) -> String {
+    let forbidden = |c: char| {
+        (c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{7f}'))
+            || c == '\u{fffe}'
+            || c == '\u{ffff}'
+    };
+    match value.contains(forbidden) {
+        true => value.replace(forbidden, ""),
+        false => value,
+    }
 }
 
 /// Says in plain words why a value did not unescape, pointing at its `&`.
@@ -728,6 +744,15 @@ mod tests {
             category: category.map(Into::into),
             ..FeedSpec::default()
         }
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_dropped_from_attributes_before_they_are_checked() {
+        let text = opml(
+            "<outline text=\"Duo\" xmlUrl=\"https://status.duolingo.com/\" selector=\"main\u{0}\u{0} ,\u{0}\"/>",
+        );
+        let err = parse_opml(&text, "t.opml").unwrap_err().to_string();
+        assert!(err.contains("invalid selector"), "{err}");
     }
 
     #[test]
