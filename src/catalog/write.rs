@@ -1,8 +1,10 @@
 //! Writing [`FeedSpec`]s as an OPML 2.0 document, one folder per category.
 //!
 //! The output is meant to be read back by [`super::parse_opml`] (and by any feed reader), so every
-//! field a `FeedSpec` holds is written as an attribute, and the feed's own `category` is always
-//! written so that reading it back never depends on the folder it sits in.
+//! field a `FeedSpec` holds is written as an attribute, and the feed's own `category` is written
+//! so that reading it back does not depend on the folder it sits in, except for a category with a
+//! comma: OPML 2.0's `category` is a comma-separated list, so there the folder (named by the
+//! category) carries it.
 
 use std::collections::BTreeMap;
 
@@ -64,7 +66,11 @@ fn to_opml_at(feeds: &[FeedSpec], title: &str, now: DateTime<Utc>) -> String {
                 push_attr(&mut out, "engine", engine.as_str());
             }
             let category = feed.category.as_deref().unwrap_or("");
-            push_attr(&mut out, "category", &escape_xml(category));
+            // Read back, "a,b" would be the list [a, b] and the category "a" (a folder named
+            // ",x" even became no category): the folder named by the category says it whole.
+            if !category.contains(',') {
+                push_attr(&mut out, "category", &escape_xml(category));
+            }
             if let Some(schedule) = &feed.schedule {
                 push_attr(&mut out, "schedule", &escape_xml(schedule));
             }
@@ -223,6 +229,21 @@ mod tests {
 </opml>
 "#;
         assert_eq!(to_opml_at(&feeds, "statuswatch feeds", now), want);
+    }
+
+    #[test]
+    fn a_category_with_a_comma_reads_back_whole_from_its_folder() {
+        // Fuzz (fuzz/regressions/opml/folder-name-with-commas.opml): a feed in the folder
+        // ",Status,pages" read back as uncategorised, and moved to the "other" folder.
+        let feeds = vec![
+            spec("https://a.example/feed", "A", "a", Some(",Status,pages")),
+            spec("https://b.example/feed", "B", "b", Some("Dev, Ops/cloud")),
+        ];
+        let text = to_opml(&feeds, "x");
+        assert!(!text.contains("category=\",Status"), "{text}");
+        let back = parse_opml(&text, "export").unwrap();
+        assert_eq!(back, feeds);
+        assert_eq!(parse_opml(&to_opml(&back, "x"), "export").unwrap(), back);
     }
 
     #[test]
