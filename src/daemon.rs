@@ -254,6 +254,7 @@ async fn run_tick(
         .into_iter()
         .map(|(feed, delay)| {
             let pipeline = &pipeline;
+            let feed = Box::new(feed);
             async move {
                 tokio::time::sleep(delay).await;
                 let id = feed.id;

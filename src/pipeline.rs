@@ -9,7 +9,7 @@ use crate::classify::{Rules, SharedRules};
 use crate::events::health::{network_down_event, plan_feed_health};
 use crate::events::{plan_state, FeedContext};
 use crate::fetch::backoff::{self, Failure};
-use crate::fetch::politeness::Politeness;
+use crate::fetch::politeness::{Permits, Politeness};
 use crate::fetch::{Authorization, FetchError, Fetched, Fetcher, Validators};
 use crate::model::{
     ClassifiedEntry, DocumentFacts, Engine, FetchOutcome, FetchRecord, MovedTo, ParsedFeed,
@@ -288,8 +288,10 @@ impl Pipeline {
         use futures::stream::{FuturesUnordered, StreamExt};
         let total = feeds.len();
         let feed_done = &feed_done;
+        // Boxed: each of a cycle's feeds waits in `running` at once, holding only a pointer.
         let mut running: FuturesUnordered<_> = feeds
             .into_iter()
+            .map(Box::new)
             .map(|feed| async move {
                 let done = self.poll_feed(feed, options).await;
                 feed_done();
@@ -469,15 +471,22 @@ impl Pipeline {
     /// one removed meanwhile is a `Removed` report.
     pub async fn poll_feed(
         &self,
-        feed: FeedRow,
+        feed: Box<FeedRow>,
         options: CycleOptions,
     ) -> Result<Done, StoreError> {
+        // Every feed of a cycle waits here for its slots at once, so this future stays small
+        // (the feed boxed, the slots' waiters): the fetch-parse-store state machine (about
+        // 2.7 KB) is boxed only once the feed may start, not held by each of 10,000 waiting
+        // feeds (heaptrack, 10,000-feed cold cycle: 17 MB of waiting futures before).
+        let Some(permits) = self.politeness.acquire(&feed.spec.url).await else {
+            return Ok(Done::NotStarted);
+        };
         let (id, title, url) = (
             feed.id,
             feed.spec.title.clone(),
             feed.spec.shown_url().into_owned(),
         );
-        let done = self.fetch_and_store(feed, options).await;
+        let done = Box::pin(self.fetch_and_store(*feed, options, permits)).await;
         removed_as_report(done, id, title, url)
     }
 
@@ -485,6 +494,7 @@ impl Pipeline {
         &self,
         feed: FeedRow,
         options: CycleOptions,
+        permits: Permits,
     ) -> Result<Done, StoreError> {
         let validators = if options.ignore_validators {
             Validators::default()
@@ -495,9 +505,7 @@ impl Pipeline {
             }
         };
         let (_in_flight, started_at, clock, fetched) = {
-            let Some(_permits) = self.politeness.acquire(&feed.spec.url).await else {
-                return Ok(Done::NotStarted);
-            };
+            let _permits = permits;
             // Held until this feed is written (or failed), while the fetch slots are given
             // back as soon as the body is in: the body and its parse stay counted. Taken
             // after the host's slot, so feeds queued behind a busy host never hold one.
