@@ -138,9 +138,15 @@ fn by_stopwords(text: &str) -> Option<&'static str> {
             }
         }
     }
+    most_used(&counts)
+}
+
+/// Given each list's count of words (in [`STOPWORDS`] order), the non-English language used
+/// most (the first on a tie), when clearly more than English and at least twice.
+fn most_used(counts: &[usize]) -> Option<&'static str> {
     let mut english = 0;
     let mut best: Option<(&'static str, usize)> = None;
-    for ((code, _), &n) in STOPWORDS.iter().zip(&counts) {
+    for ((code, _), &n) in STOPWORDS.iter().zip(counts) {
         if *code == "en" {
             english = n;
         } else if best.is_none_or(|(_, b)| n > b) {
@@ -170,26 +176,18 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The scan [`by_stopwords`] replaced: every list searched for every word.
+    /// The count [`by_stopwords`] replaced: every list searched for every word.
     fn by_stopwords_scanning(text: &str) -> Option<&'static str> {
         let lower = text.to_lowercase();
         let words: Vec<&str> = lower
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .collect();
-        let score = |list: &[&str]| words.iter().filter(|w| list.contains(w)).count();
-        let mut english = 0;
-        let mut best: Option<(&'static str, usize)> = None;
-        for (code, list) in STOPWORDS {
-            let n = score(list);
-            if *code == "en" {
-                english = n;
-            } else if best.is_none_or(|(_, b)| n > b) {
-                best = Some((code, n));
-            }
-        }
-        let (code, n) = best?;
-        (n >= 2 && n > english).then_some(code)
+        let counts: Vec<usize> = STOPWORDS
+            .iter()
+            .map(|(_, list)| words.iter().filter(|w| list.contains(w)).count())
+            .collect();
+        most_used(&counts)
     }
 
     fn words() -> Vec<String> {
