@@ -131,8 +131,13 @@ fn by_stopwords(text: &str) -> Option<&'static str> {
     // One lookup per word (which lists hold it) instead of a scan of every list for each
     // word: this ran for every entry classified and was 4 % of a cold cycle's CPU.
     let mut counts = [0usize; STOPWORDS.len()];
+    let lists_of = stopword_lists();
     for word in lower.split(|c: char| !c.is_alphanumeric()) {
-        if let Some(&lists) = stopword_lists().get(word) {
+        // Function words are short; most words of a text are not, and need no lookup.
+        if word.is_empty() || word.len() > lists_of.longest {
+            continue;
+        }
+        if let Some(&lists) = lists_of.words.get(word) {
             for (i, count) in counts.iter_mut().enumerate() {
                 *count += usize::from(lists & (1 << i) != 0);
             }
@@ -157,17 +162,24 @@ fn most_used(counts: &[usize]) -> Option<&'static str> {
     (n >= 2 && n > english).then_some(code)
 }
 
-/// Each function word with the lists that hold it, as bits by position in [`STOPWORDS`].
-fn stopword_lists() -> &'static HashMap<&'static str, u16> {
-    static LISTS: OnceLock<HashMap<&'static str, u16>> = OnceLock::new();
+/// Each function word with the lists that hold it, as bits by position in [`STOPWORDS`], and
+/// the longest word's length in bytes.
+struct StopwordLists {
+    words: HashMap<&'static str, u16>,
+    longest: usize,
+}
+
+fn stopword_lists() -> &'static StopwordLists {
+    static LISTS: OnceLock<StopwordLists> = OnceLock::new();
     LISTS.get_or_init(|| {
-        let mut map = HashMap::new();
-        for (i, (_, words)) in STOPWORDS.iter().enumerate() {
-            for word in *words {
-                *map.entry(*word).or_insert(0) |= 1 << i;
+        let mut words = HashMap::new();
+        for (i, (_, list)) in STOPWORDS.iter().enumerate() {
+            for word in *list {
+                *words.entry(*word).or_insert(0) |= 1 << i;
             }
         }
-        map
+        let longest = words.keys().map(|w| w.len()).max().unwrap_or(0);
+        StopwordLists { words, longest }
     })
 }
 
