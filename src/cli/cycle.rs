@@ -74,14 +74,17 @@ impl CycleArgs {
 /// The pipeline these flags describe, classifying with `rules` (loaded once by the command,
 /// [`super::load_rules`]), with the store moved onto its writer thread; joining the thread (after
 /// every `Pipeline` clone is dropped) gives the store back.
+/// `group_linger` is how long the writer waits for more feeds' writes to share a commit
+/// ([`Writer::spawn_lingering`]): zero for `poll`, whose feeds queue for the writer anyway.
 pub fn build_pipeline(
     store: Store,
     args: &CycleArgs,
     rules: SharedRules,
     config: &Config,
+    group_linger: std::time::Duration,
 ) -> anyhow::Result<(Pipeline, std::thread::JoinHandle<Store>)> {
     let correlation = &config.correlation;
-    let (writer, writer_thread) = Writer::spawn(store)?;
+    let (writer, writer_thread) = Writer::spawn_lingering(store, group_linger)?;
     let mut pipeline = Pipeline::new(
         Fetcher::new(args.fetch_config(&config.network))?,
         rules,
@@ -155,7 +158,8 @@ pub fn run_cycle(
 ) -> anyhow::Result<(Store, PollSummary, Vec<FeedReport>)> {
     let rules = super::load_shared_rules(args.rules.as_deref())?;
     let runtime = runtime()?;
-    let (pipeline, writer_thread) = build_pipeline(store, args, rules, config)?;
+    let (pipeline, writer_thread) =
+        build_pipeline(store, args, rules, config, std::time::Duration::ZERO)?;
     let bar = progress_for(&feeds);
     let result = runtime.block_on(pipeline.poll_observed(feeds, options, || bar.inc(1)));
     bar.finish_and_clear();

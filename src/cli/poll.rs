@@ -94,7 +94,8 @@ pub fn run(global: &GlobalArgs, args: &PollArgs) -> anyhow::Result<i32> {
         None => store.due_feeds(Utc::now())?,
     };
     let runtime = cycle::runtime()?;
-    let (pipeline, writer_thread) = cycle::build_pipeline(store, &args.cycle, rules, &config)?;
+    let (pipeline, writer_thread) =
+        cycle::build_pipeline(store, &args.cycle, rules, &config, Duration::ZERO)?;
     let deliverer = match config.webhooks.is_empty() {
         true => None,
         false => Some(Deliverer::new(

@@ -13,6 +13,7 @@ use super::{Store, StoreError};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// At most this many grouped jobs share one commit, so a steady stream of work still
@@ -81,6 +82,17 @@ pub struct Writer {
 impl Writer {
     /// Moves `store` onto its own thread. The thread ends when every handle is dropped.
     pub fn spawn(store: Store) -> Result<(Writer, thread::JoinHandle<Store>), StoreError> {
+        Writer::spawn_lingering(store, Duration::ZERO)
+    }
+
+    /// [`Writer::spawn`] whose groups wait up to `linger` after their first job for more, so
+    /// writes that trickle in (the daemon spreads a slot's feeds over a few seconds of jitter,
+    /// so none wait together) still share commits. Each write's result comes that much later;
+    /// nothing is reported stored before its commit either way.
+    pub fn spawn_lingering(
+        store: Store,
+        linger: Duration,
+    ) -> Result<(Writer, thread::JoinHandle<Store>), StoreError> {
         let (jobs, rx) = mpsc::channel::<Job>();
         let handle = thread::Builder::new()
             .name("statuswatch-writer".into())
@@ -92,14 +104,22 @@ impl Writer {
                         Job::Alone(f) => f(&mut store),
                         Job::Grouped(f) => {
                             let mut group = vec![f];
+                            let until = Instant::now() + linger;
                             while group.len() < MAX_GROUP {
-                                match rx.try_recv() {
-                                    Ok(Job::Grouped(g)) => group.push(g),
-                                    Ok(alone) => {
+                                let waiting = match rx.try_recv() {
+                                    Err(mpsc::TryRecvError::Empty) if !linger.is_zero() => {
+                                        let left = until.saturating_duration_since(Instant::now());
+                                        rx.recv_timeout(left).ok()
+                                    }
+                                    waiting => waiting.ok(),
+                                };
+                                match waiting {
+                                    Some(Job::Grouped(g)) => group.push(g),
+                                    Some(alone) => {
                                         next = Some(alone);
                                         break;
                                     }
-                                    Err(_) => break,
+                                    None => break,
                                 }
                             }
                             run_group(&mut store, group);
@@ -305,6 +325,13 @@ mod tests {
     }
 
     fn writer_with_one_feed(path: &std::path::Path) -> (Writer, std::thread::JoinHandle<Store>) {
+        lingering_writer_with_one_feed(path, std::time::Duration::ZERO)
+    }
+
+    fn lingering_writer_with_one_feed(
+        path: &std::path::Path,
+        linger: std::time::Duration,
+    ) -> (Writer, std::thread::JoinHandle<Store>) {
         let mut store = Store::open(path).unwrap();
         store
             .import_feeds(
@@ -317,7 +344,32 @@ mod tests {
                 chrono::Utc::now(),
             )
             .unwrap();
-        Writer::spawn(store).unwrap()
+        Writer::spawn_lingering(store, linger).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lingering_writer_groups_writes_that_arrive_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.db");
+        let (writer, handle) =
+            lingering_writer_with_one_feed(&path, std::time::Duration::from_secs(2));
+        // The first write fails at its commit; the second, sent 50 ms later, is sound. Had it
+        // been committed on its own (no linger) it would be stored; in the first's group it
+        // fails with it.
+        let first = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.run_grouped(|s| log_fetch(s, 999)).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let second = writer.run_grouped(|s| log_fetch(s, 1)).await;
+        let first = first.await.unwrap();
+        for result in [first, second] {
+            let err = result.unwrap_err();
+            assert!(matches!(err, StoreError::GroupCommit(_)), "{err}");
+        }
+        assert_eq!(fetch_rows(&path), 0);
+        drop(writer);
+        handle.join().unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
