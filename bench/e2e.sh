@@ -19,14 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-N=${N:-2000}
-M=${M:-25}
 PORT=${PORT:-8089}
 CHANGED=${CHANGED:-10}
-CONCURRENCY=${CONCURRENCY:-16}
-PEER_THREADS=${PEER_THREADS:-32}
-VENV=${VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/statuswatch-bench/venv}
-OUT=${OUT:-$ROOT/bench/results}
 
 source "$ROOT/bench/lib.sh"
 

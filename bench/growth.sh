@@ -15,12 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-N=${N:-2000}
-M=${M:-25}
 PORT=${PORT:-8090}
 ARCHIVE=${ARCHIVE:-1000000}
-CONCURRENCY=${CONCURRENCY:-16}
-OUT=${OUT:-$ROOT/bench/results}
 SKIP_PEER=1
 EXTRA_BUILD="--example fill_archive"
 

@@ -1,6 +1,13 @@
 # Shared by bench/e2e.sh and bench/growth.sh: installs what is missing, builds, serves a
 # generated corpus with nginx on 127.0.0.1, and measures a command (wall, CPU, peak RSS).
-# Sourced with ROOT, N, M, PORT set; defines WORK (removed on exit), SW, GEN, BASE, BYTES.
+# Sourced with ROOT and PORT set; defines WORK (removed on exit), SW, GEN, BASE, BYTES. The
+# corpus size (N feeds × M entries) and the pollers' settings default here, for every script.
+N=${N:-2000}
+M=${M:-25}
+CONCURRENCY=${CONCURRENCY:-16}
+PEER_THREADS=${PEER_THREADS:-32}
+VENV=${VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/statuswatch-bench/venv}
+OUT=${OUT:-$ROOT/bench/results}
 
 # shellcheck source=bench/nginx.sh
 source "$ROOT/bench/nginx.sh"

@@ -16,16 +16,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-N=${N:-2000}
-M=${M:-25}
 PORT=${PORT:-8090}
 DURATION=${DURATION:-1800}
 INTERVAL=${INTERVAL:-120}
 CHANGED=${CHANGED:-1}
-CONCURRENCY=${CONCURRENCY:-16}
-PEER_THREADS=${PEER_THREADS:-32}
-VENV=${VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/statuswatch-bench/venv}
-OUT=${OUT:-$ROOT/bench/results}
 
 if [ "$INTERVAL" -lt 60 ] && [ $((60 % INTERVAL)) -eq 0 ]; then
     SCHEDULE="*/$INTERVAL * * * * *"
