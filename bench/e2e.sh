@@ -83,8 +83,4 @@ if sw:
     print(f"Cold cycle CPU: statuswatch {sw['cpu'] / max(cpu_floor['floor_cpu_s'], 0.005):.2f}× the floor{vs_peer}.")
 print("\nPeak RSS is the whole process tree (the peer forks one parser per core), sampled every 10 ms.")
 EOF
-echo
-cat "$REPORT"
-echo
-echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ { print $2 }') GB memory."
-echo "(report saved in $REPORT)" >&2
+show_report "$REPORT"

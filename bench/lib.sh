@@ -91,3 +91,11 @@ measure() {
     echo "e2e: $name $cycle: wall ${wall}s, cpu $(awk "BEGIN { print $user + $sys }")s, rss ${rss} kB (tree ${tree} kB): $summary" >&2
 }
 
+# show_report REPORT: prints a saved report and the machine it ran on.
+show_report() {
+    echo
+    cat "$1"
+    echo
+    echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ { print $2 }') GB memory."
+    echo "(report saved in $1)" >&2
+}

@@ -123,8 +123,4 @@ if int(peer_runs):
 print("\nstatuswatch's CPU is the whole daemon (start, idle wake-ups, housekeeping included); the peer's "
       "is the sum of its runs. Peak RSS is the whole process tree, sampled every 10 ms.")
 EOF
-echo
-cat "$REPORT"
-echo
-echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ { print $2 }') GB memory."
-echo "(report saved in $REPORT)" >&2
+show_report "$REPORT"
