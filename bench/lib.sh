@@ -11,6 +11,8 @@ OUT=${OUT:-$ROOT/bench/results}
 
 # shellcheck source=bench/nginx.sh
 source "$ROOT/bench/nginx.sh"
+# shellcheck source=bench/gnutime.sh
+source "$ROOT/bench/gnutime.sh"
 
 need_apt=()
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
@@ -78,17 +80,16 @@ measure() {
     local tree
     tree=$(python3 "$ROOT/bench/treerss.py" "$pid")
     wait "$pid" || { echo "e2e: $name $cycle exited non-zero:" >&2; tail -5 "$WORK/err.txt" >&2; }
-    local wall user sys rss summary entries
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$WORK/time.txt")
-    user=$(awk -F': ' '/User time/ { print $2 }' "$WORK/time.txt")
-    sys=$(awk -F': ' '/System time/ { print $2 }' "$WORK/time.txt")
-    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
+    local wall cpu rss summary entries
+    wall=$(gnu_time_wall "$WORK/time.txt")
+    cpu=$(gnu_time_cpu "$WORK/time.txt")
+    rss=$(gnu_time_rss "$WORK/time.txt")
     # A run shorter than the sampler's start is measured by GNU time alone (one process).
     if [ "${tree:-0}" -lt "$rss" ]; then tree=$rss; fi
     summary=$(tail -n 1 "$WORK/out.txt")
     entries=$(echo "$summary" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["new"]+d["updated"]+d["unchanged"])')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$cycle" "$wall" "$(awk "BEGIN { print $user + $sys }")" "$rss" "$tree" "$entries" "$summary" >>"$RESULTS"
-    echo "e2e: $name $cycle: wall ${wall}s, cpu $(awk "BEGIN { print $user + $sys }")s, rss ${rss} kB (tree ${tree} kB): $summary" >&2
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$cycle" "$wall" "$cpu" "$rss" "$tree" "$entries" "$summary" >>"$RESULTS"
+    echo "e2e: $name $cycle: wall ${wall}s, cpu ${cpu}s, rss ${rss} kB (tree ${tree} kB): $summary" >&2
 }
 
 # show_report REPORT: prints a saved report and the machine it ran on.

@@ -18,6 +18,8 @@ N=${N:-2000}
 ENTRIES=${ENTRIES:-1000000}
 OUT=${OUT:-$ROOT/bench/results}
 
+# shellcheck source=bench/gnutime.sh
+source "$ROOT/bench/gnutime.sh"
 [ -x /usr/bin/time ] || { echo "reclassify: needs GNU time (apt-get install time)" >&2; exit 2; }
 if [ -z "${SKIP_BUILD:-}" ]; then
     echo "reclassify: building (release)" >&2
@@ -49,9 +51,9 @@ measure() { # NAME ARGS...
     /usr/bin/time -v -o "$WORK/time.txt" "$SW" --db "$WORK/a.db" reclassify "$@" >"$WORK/out.txt" 2>"$WORK/err.txt" ||
         { echo "reclassify: $name failed:" >&2; tail -5 "$WORK/err.txt" >&2; exit 1; }
     local wall cpu rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$WORK/time.txt")
-    cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$WORK/time.txt")
-    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
+    wall=$(gnu_time_wall "$WORK/time.txt")
+    cpu=$(gnu_time_cpu "$WORK/time.txt")
+    rss=$(gnu_time_rss "$WORK/time.txt")
     printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$wall" "$cpu" "$rss" "$(head -n 1 "$WORK/out.txt")" >>"$RESULTS"
     echo "reclassify: $name: wall ${wall}s, cpu ${cpu}s, rss ${rss} kB: $(head -n 1 "$WORK/out.txt")" >&2
 }

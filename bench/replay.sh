@@ -37,14 +37,15 @@ BYTES=$(find "$WORK/day" -type f -name '*.xml' -printf '%s\n' | awk '{ s += $1 }
     "$SW" replay "$WORK/day" --db "$WORK/replay.db" --keep --format json >"$WORK/events.jsonl" 2>"$WORK/err.txt" ||
     { echo "replay bench: replay exited non-zero:" >&2; tail -5 "$WORK/err.txt" >&2; exit 1; }
 
-wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$WORK/time.txt")
-user=$(awk -F': ' '/User time/ { print $2 }' "$WORK/time.txt")
-sys=$(awk -F': ' '/System time/ { print $2 }' "$WORK/time.txt")
-rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
+# shellcheck source=bench/gnutime.sh
+source "$ROOT/bench/gnutime.sh"
+wall=$(gnu_time_wall "$WORK/time.txt")
+cpu=$(gnu_time_cpu "$WORK/time.txt")
+rss=$(gnu_time_rss "$WORK/time.txt")
 events=$(wc -l <"$WORK/events.jsonl")
 clusters=$(grep -c '"type":"correlated_outage"' "$WORK/events.jsonl" || true)
 
 printf 'replay: %s feeds, %s captures (%.1f MB) over %s h\n' "$FEEDS" "$CAPTURES" "$(awk "BEGIN { print $BYTES / 1e6 }")" "$HOURS"
-printf '  wall %.2f s, CPU %.2f s, peak RSS %d MB, %.0f captures/s\n' "$wall" "$(awk "BEGIN { print $user + $sys }")" "$((rss / 1024))" "$(awk "BEGIN { print $CAPTURES / ($wall > 0 ? $wall : 0.01) }")"
+printf '  wall %.2f s, CPU %.2f s, peak RSS %d MB, %.0f captures/s\n' "$wall" "$cpu" "$((rss / 1024))" "$(awk "BEGIN { print $CAPTURES / ($wall > 0 ? $wall : 0.01) }")"
 printf '  %s events raised, %s of them correlated_outage\n' "$events" "$clusters"
 printf '  machine: %s cores; %s\n' "$(nproc)" "$(lscpu | awk -F': *' '/^Model name/ { print $2; exit }')"

@@ -84,7 +84,7 @@ for k in $(seq 0 $((CYCLES - 1))); do
     pid=$!
     tree=$(python3 "$ROOT/bench/treerss.py" "$pid")
     wait "$pid" || { echo "steady: peer cycle $k exited non-zero:" >&2; tail -5 "$WORK/peer-err.txt" >&2; }
-    cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$WORK/peer-time.txt")
+    cpu=$(gnu_time_cpu "$WORK/peer-time.txt")
     peer_cpu=$(awk "BEGIN { print $peer_cpu + $cpu }")
     if [ "$tree" -gt "$peer_rss" ]; then peer_rss=$tree; fi
     peer_runs=$((peer_runs + 1))
@@ -97,8 +97,8 @@ SW_PID=$(pgrep -P "$SW_TIME_PID" || true)
 [ -n "$SW_PID" ] && kill -TERM "$SW_PID"
 wait "$SW_TIME_PID" || { echo "steady: statuswatch run exited non-zero:" >&2; tail -5 "$WORK/sw-err.txt" >&2; }
 wait "$SW_TREE_PID" || true
-sw_cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$WORK/sw-time.txt")
-sw_rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/sw-time.txt")
+sw_cpu=$(gnu_time_cpu "$WORK/sw-time.txt")
+sw_rss=$(gnu_time_rss "$WORK/sw-time.txt")
 sw_tree=$(cat "$WORK/sw-tree.txt")
 if [ "${sw_tree:-0}" -gt "$sw_rss" ]; then sw_rss=$sw_tree; fi
 sw_rows=$(( $(count_rows "$WORK/sw.db") - sw_rows_before ))
