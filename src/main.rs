@@ -94,8 +94,7 @@ fn init_logging(global: &GlobalArgs, daemon: bool) {
 
 /// glibc gives each thread that allocates its own malloc arena (up to 8 per core), and each
 /// keeps what it freed: with the runtime's workers, the parse threads and the writer, a cold
-/// 10,000-feed cycle peaked at 77 MB, 68 MB with two arenas, for no measurable CPU
-/// (bench/README.md). `MALLOC_ARENA_MAX`, when set, still decides.
+/// 10,000-feed cycle peaked at 77 MB, 63 MB with two arenas (bench/README.md). `MALLOC_ARENA_MAX`, when set, still decides.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn limit_malloc_arenas() {
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {

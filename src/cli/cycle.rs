@@ -74,6 +74,7 @@ impl CycleArgs {
 /// The pipeline these flags describe, classifying with `rules` (loaded once by the command,
 /// [`super::load_rules`]), with the store moved onto its writer thread; joining the thread (after
 /// every `Pipeline` clone is dropped) gives the store back.
+///
 /// `group_linger` is how long the writer waits for more feeds' writes to share a commit
 /// ([`Writer::spawn_lingering`]): zero for `poll`, whose feeds queue for the writer anyway.
 pub fn build_pipeline(
