@@ -104,8 +104,23 @@ pub fn join_writer(thread: std::thread::JoinHandle<Store>) -> anyhow::Result<Sto
         .map_err(|_| anyhow::anyhow!("the database writer thread panicked"))
 }
 
-/// A multi-threaded runtime for the async edge (HTTP, timers, signals).
+/// The runtime of the commands that poll (`poll`, `run` without `--listen`, `discover`,
+/// `replay`): one thread for the async edge (HTTP, timers, signals). Their CPU work is off it
+/// already (parsing on the blocking pool, SQL on the writer thread), and on one thread a
+/// fetch's request, response and feed future never wake another core: a 2,000-feed all-304
+/// cycle took about a third less CPU than on the multi-threaded runtime, and a cold one no
+/// more wall time (bench/README.md).
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// A multi-threaded runtime, for the commands that serve HTTP (`serve`, `run --listen`): the
+/// board renders and the API answers on the async workers, and one slow client must not
+/// hold up the rest or the poller.
+pub fn serving_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -180,7 +180,10 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> anyhow::Result<i32> {
         // Feeds added later are picked up on the next tick.
         tracing::warn!("{}", super::NO_FEEDS);
     }
-    let runtime = cycle::runtime()?;
+    let runtime = match listen.is_some() {
+        true => cycle::serving_runtime()?,
+        false => cycle::runtime()?,
+    };
     let (pipeline, writer_thread) =
         cycle::build_pipeline(store, &args.cycle, rules, &settings.config, GROUP_LINGER)?;
 

@@ -132,7 +132,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<i32> {
         metrics: serve::metrics::MetricsState::new(None),
         snapshots: std::sync::Arc::new(serve::Snapshots::open(&global.db)?),
     };
-    let runtime = cycle::runtime()?;
+    let runtime = cycle::serving_runtime()?;
     runtime.block_on(async {
         let listener = bind(&listen, &global.db).await?;
         serve_until(listener, listen.token, state, stop_signal()).await;
