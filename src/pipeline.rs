@@ -560,13 +560,16 @@ impl Pipeline {
         };
         // Compared normalised: a feed stored under an old spelling has not moved by being
         // fetched (the fetched URL is the client's serialisation of it).
-        let stored = crate::model::normalize_feed_url(&feed.spec.url);
-        if crate::model::normalize_feed_url(fetched.final_url()) != stored {
+        // Most fetches end where they began, in the same spelling: no URL to parse then.
+        let stored = || crate::model::normalize_feed_url(&feed.spec.url);
+        if fetched.final_url() != feed.spec.url
+            && crate::model::normalize_feed_url(fetched.final_url()) != stored()
+        {
             record.final_url = Some(fetched.final_url().to_string());
         }
         record.moved = fetched
             .permanent_target()
-            .filter(|to| crate::model::normalize_feed_url(to) != stored)
+            .filter(|to| crate::model::normalize_feed_url(to) != stored())
             .map(|to| MovedTo {
                 url: to.to_string(),
                 after: self.fetcher.config().moved_after,

@@ -29,6 +29,11 @@ pub struct Permits {
 /// The key fetches to one server share: lowercase host and port (the URL text when it has
 /// no host, so a bad URL still gets a slot and fails on its own).
 pub fn host_key(url: &str) -> String {
+    plain_host_key(url).unwrap_or_else(|| parsed_host_key(url))
+}
+
+/// [`host_key`] by the URL parser, for any text.
+fn parsed_host_key(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(u) => match u.host_str() {
             Some(host) => format!(
@@ -40,6 +45,56 @@ pub fn host_key(url: &str) -> String {
         },
         Err(_) => url.to_string(),
     }
+}
+
+/// [`host_key`] of the usual feed URL, read off its text: `http` or `https`, then a host of
+/// ASCII letters, digits, dots and hyphens (a name whose last label starts with a letter, or
+/// a dotted quad as the parser writes it), then an optional decimal port. The same key the
+/// parser gives, without its IDNA pass: a cycle asks once per feed, and a parse was a
+/// tenth of an all-304 cycle's instructions. `None` for anything else.
+fn plain_host_key(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let default_port = match scheme {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => {
+            if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (host, port.parse::<u16>().ok()?)
+        }
+        None => (authority, default_port),
+    };
+    let labels: Vec<&str> = host.split('.').collect();
+    let plain = |label: &&str| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label
+                .get(..4)
+                .is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
+    };
+    if !labels.iter().all(plain) {
+        return None;
+    }
+    let last = labels.last()?;
+    let name = last.starts_with(|c: char| c.is_ascii_alphabetic());
+    let quad = labels.len() == 4
+        && labels.iter().all(|l| {
+            l.len() <= 3
+                && l.bytes().all(|b| b.is_ascii_digit())
+                && (l.len() == 1 || !l.starts_with('0'))
+                && l.parse::<u8>().is_ok()
+        });
+    if !name && !quad {
+        return None;
+    }
+    Some(format!("{}:{port}", host.to_ascii_lowercase()))
 }
 
 impl Politeness {
@@ -109,6 +164,55 @@ mod tests {
         );
         assert_eq!(host_key("http://127.0.0.1:8080/a"), "127.0.0.1:8080");
         assert_eq!(host_key("not a url"), "not a url");
+    }
+
+    #[test]
+    fn the_plain_reading_is_taken_only_where_it_agrees_with_the_parser() {
+        for (url, plain) in [
+            ("https://Status.Zoom.us/history.atom", true),
+            ("http://127.0.0.1:8080/a", true),
+            ("https://status.example.com:443/feed?x=1", true),
+            ("https://status.example.com#top", true),
+            ("http://0.0.0.0/", true),
+            ("http://127.1/", false),
+            ("http://127.0.0.01/", false),
+            ("http://256.0.0.1/", false),
+            ("http://example.123/", false),
+            ("http://example.0x1f/", false),
+            ("http://xn--bcher-kva.example/", false),
+            ("http://user@example.com/", false),
+            ("http://example.com./", false),
+            ("http://a..b/", false),
+            ("http://example.com:/", false),
+            ("http://example.com:+80/", false),
+            ("http://example.com:99999/", false),
+            ("HTTP://example.com/", false),
+            ("http://exa\tmple.com/", false),
+            ("http://[::1]:8080/", false),
+            ("http://ex_ample.com/", false),
+            ("ftp://example.com/", false),
+        ] {
+            assert_eq!(plain_host_key(url).is_some(), plain, "{url}");
+            assert_eq!(host_key(url), parsed_host_key(url), "{url}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_plain_reading_gives_the_parsers_key(
+            scheme in "(http|https|HTTP|ftp)",
+            host in "[a-zA-Z0-9.\\-_@%\\[\\]: \t]{0,20}",
+            port in proptest::option::of("[0-9+]{0,6}"),
+            rest in "(/[a-z]*|\\?q|#f|)",
+        ) {
+            let url = match port {
+                Some(port) => format!("{scheme}://{host}:{port}{rest}"),
+                None => format!("{scheme}://{host}{rest}"),
+            };
+            if let Some(key) = plain_host_key(&url) {
+                proptest::prop_assert_eq!(key, parsed_host_key(&url), "{}", url);
+            }
+        }
     }
 
     /// Runs `n` fetches of `url_of(i)`, each holding its permits for a moment, and returns

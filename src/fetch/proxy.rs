@@ -102,6 +102,10 @@ impl Proxies {
 
     /// [`Proxies::for_url`] as it may be shown: credentials redacted (`http://***@proxy:3128/`).
     pub fn shown_for(&self, url: &str) -> Option<String> {
+        // Asked once per feed per cycle: without proxies there is nothing to parse for.
+        if self.is_empty() {
+            return None;
+        }
         let url = Url::parse(url).ok()?;
         self.for_url(&url)
             .map(|proxy| crate::redact::url(proxy.as_str()).into_owned())
