@@ -111,6 +111,39 @@ fn a_301_chain_moves_the_stored_url_after_the_configured_number_of_fetches() {
 }
 
 #[test]
+fn a_failure_keeps_the_redirect_count_and_a_usable_answer_without_the_redirect_resets_it() {
+    let server = FeedServer::start();
+    let sandbox = Sandbox::new();
+    server.set("/old.atom", Resource::redirect(301, "/new.atom"));
+    server.set("/new.atom", Resource::feed(ATOM));
+    let id = sandbox.add_feed("Wavering", &server.url("/old.atom"));
+    sandbox.poll(&["--moved-after", "3"]);
+    assert_eq!(sandbox.feed(id).redirect_count, 1);
+
+    // A failed fetch says nothing either way.
+    server.set("/old.atom", Resource::plain(503, "text/plain", "busy"));
+    sandbox.make_due();
+    sandbox.poll(&["--moved-after", "3"]);
+    let feed = sandbox.feed(id);
+    assert_eq!(feed.last_http_status, Some(503));
+    assert_eq!(feed.redirect_count, 1);
+    assert_eq!(feed.redirect_url, Some(server.url("/new.atom")));
+
+    // The old address answers again (a body of its own, so first a 200): the move was not
+    // for good; then a 304 keeps it so.
+    server.set("/old.atom", Resource::feed(format!("{ATOM}\n")));
+    for expected in [200, 304] {
+        sandbox.make_due();
+        sandbox.poll(&["--moved-after", "3"]);
+        let feed = sandbox.feed(id);
+        assert_eq!(feed.last_http_status, Some(expected));
+        assert_eq!(feed.redirect_count, 0, "after a {expected}");
+        assert_eq!(feed.redirect_url, None, "after a {expected}");
+        assert_eq!(feed.url, server.url("/old.atom"));
+    }
+}
+
+#[test]
 fn a_302_never_moves_the_stored_url() {
     let server = FeedServer::start();
     let sandbox = Sandbox::new();

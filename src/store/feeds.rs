@@ -499,11 +499,14 @@ pub(super) fn record_fetch_in(
     let started = time_text(rec.started_at);
     let next = rec.next_fetch_at.map(time_text);
     if rec.is_success() {
+        // `track_redirect`'s reset of the redirect count rides along: one statement a 304.
         tx.prepare_cached(
             "UPDATE feeds SET last_fetch_at = ?2, last_success_at = ?2, last_http_status = ?3,
                     consecutive_failures = 0, last_error = NULL, next_fetch_at = ?4,
                     etag = COALESCE(?5, etag), last_modified = COALESCE(?6, last_modified),
-                    failing_since = NULL, failing_notified_at = NULL, gone_since = NULL
+                    failing_since = NULL, failing_notified_at = NULL, gone_since = NULL,
+                    redirect_url = CASE WHEN ?7 THEN NULL ELSE redirect_url END,
+                    redirect_count = CASE WHEN ?7 THEN 0 ELSE redirect_count END
              WHERE id = ?1",
         )?
         .execute(params![
@@ -512,7 +515,8 @@ pub(super) fn record_fetch_in(
             rec.http_status,
             next,
             rec.etag,
-            rec.last_modified
+            rec.last_modified,
+            resets_redirect(rec)
         ])?;
     } else {
         // The record carries gone_since as `fetch::backoff::gone_since` decided it.
@@ -549,6 +553,15 @@ pub(super) fn record_fetch_in(
     Ok(done)
 }
 
+/// Whether this fetch resets a feed's redirect count: a usable answer (2xx or 304) without a
+/// permanent redirect.
+fn resets_redirect(rec: &FetchRecord) -> bool {
+    rec.moved.is_none()
+        && rec
+            .http_status
+            .is_some_and(|s| s == 304 || (200..300).contains(&s))
+}
+
 /// Counts a permanent redirect across consecutive usable fetches and moves the stored URL
 /// once it is confirmed. A usable answer without one resets the count; a failed fetch says
 /// nothing either way. Returns the new URL when it moved.
@@ -558,10 +571,8 @@ fn track_redirect(
     rec: &FetchRecord,
 ) -> Result<Option<String>, StoreError> {
     let Some(moved) = &rec.moved else {
-        if rec
-            .http_status
-            .is_some_and(|s| s == 304 || (200..300).contains(&s))
-        {
+        // A success's own UPDATE reset them (`record_fetch_in`).
+        if resets_redirect(rec) && !rec.is_success() {
             tx.prepare_cached(
                 "UPDATE feeds SET redirect_url = NULL, redirect_count = 0
                  WHERE id = ?1 AND (redirect_url IS NOT NULL OR redirect_count != 0)",

@@ -35,7 +35,7 @@ pub use reads::{
 pub use state::{HistoryRow, StatusRow};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OpenFlags, Savepoint, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -221,7 +221,7 @@ pub fn parse_time_text(s: &str) -> Option<DateTime<Utc>> {
 /// rolls back alone. Both roll back when dropped without [`WriteScope::commit`].
 enum WriteScope<'c> {
     Own(Transaction<'c>),
-    Nested(Savepoint<'c>),
+    Nested(NestedScope<'c>),
 }
 
 impl WriteScope<'_> {
@@ -231,14 +231,14 @@ impl WriteScope<'_> {
             conn.transaction_with_behavior(TransactionBehavior::Immediate)
                 .map(WriteScope::Own)
         } else {
-            conn.savepoint().map(WriteScope::Nested)
+            NestedScope::begin(conn).map(WriteScope::Nested)
         }
     }
 
     fn commit(self) -> rusqlite::Result<()> {
         match self {
             WriteScope::Own(tx) => tx.commit(),
-            WriteScope::Nested(sp) => sp.commit(),
+            WriteScope::Nested(scope) => scope.commit(),
         }
     }
 }
@@ -249,9 +249,45 @@ impl std::ops::Deref for WriteScope<'_> {
     fn deref(&self) -> &Connection {
         match self {
             WriteScope::Own(tx) => tx,
-            WriteScope::Nested(sp) => sp,
+            WriteScope::Nested(scope) => scope.conn,
         }
     }
+}
+
+/// A savepoint by prepared statements, kept in the connection's cache: every grouped write
+/// opens one, and `rusqlite::Savepoint` has SQLite parse its SQL each time (with the
+/// writer's own per-job savepoint, 4.6 statement parses per feed of an all-304 cycle).
+/// Nested ones share the name: SQLite releases and rolls back to the innermost.
+struct NestedScope<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl<'c> NestedScope<'c> {
+    fn begin(conn: &'c Connection) -> rusqlite::Result<NestedScope<'c>> {
+        run_cached(conn, "SAVEPOINT write_scope")?;
+        Ok(NestedScope { conn, open: true })
+    }
+
+    fn commit(mut self) -> rusqlite::Result<()> {
+        run_cached(self.conn, "RELEASE write_scope")?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for NestedScope<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = run_cached(self.conn, "ROLLBACK TO write_scope");
+            let _ = run_cached(self.conn, "RELEASE write_scope");
+        }
+    }
+}
+
+/// Runs one statement that returns no rows (transaction control) from the statement cache.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 /// One SQLite connection with statuswatch's schema and pragmas.

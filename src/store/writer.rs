@@ -188,7 +188,7 @@ impl Writer {
 fn run_group(store: &mut Store, group: Vec<GroupedJob>) {
     // IMMEDIATE even for one job: the lock is taken (or waited for, while another process
     // writes) before any job reads, so no job fails upgrading a read to a write.
-    if store.conn.execute_batch("BEGIN IMMEDIATE").is_err() {
+    if super::run_cached(&store.conn, "BEGIN IMMEDIATE").is_err() {
         // The lock stayed taken past the busy timeout, or the database is failing: run each
         // job as is; each `Store` write is a transaction of its own and reports its error.
         for f in group {
@@ -222,7 +222,7 @@ fn run_group(store: &mut Store, group: Vec<GroupedJob>) {
     if !grouped {
         return;
     }
-    let committed = store.conn.execute_batch("COMMIT").map_err(|e| {
+    let committed = super::run_cached(&store.conn, "COMMIT").map_err(|e| {
         // Leave the connection usable for the next job.
         let _ = store.conn.execute_batch("ROLLBACK");
         let message = e.to_string();
@@ -242,18 +242,18 @@ fn run_group(store: &mut Store, group: Vec<GroupedJob>) {
 /// Runs one grouped job in a savepoint of its own inside the group's transaction, rolled
 /// back (this job alone) if the job failed.
 fn run_in_savepoint(store: &mut Store, f: GroupedJob) -> (JobEnd, Completion) {
-    if store.conn.execute_batch("SAVEPOINT grouped_job").is_err() {
+    if super::run_cached(&store.conn, "SAVEPOINT grouped_job").is_err() {
         // Cannot open one (the database is failing): run it as is; each `Store` write is
         // atomic on its own (a savepoint of its own, see `WriteScope`).
         return f(store);
     }
     let (end, completion) = f(store);
     if end != JobEnd::Ok {
-        let _ = store.conn.execute_batch("ROLLBACK TO grouped_job");
+        let _ = super::run_cached(&store.conn, "ROLLBACK TO grouped_job");
     }
     // Releasing a savepoint nested in a transaction only merges it into that transaction
     // (deferred constraints are checked at the group's COMMIT).
-    let _ = store.conn.execute_batch("RELEASE grouped_job");
+    let _ = super::run_cached(&store.conn, "RELEASE grouped_job");
     (end, completion)
 }
 
