@@ -9,10 +9,10 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use regex::{Regex, RegexSet};
+use regex::RegexSet;
 use serde::Deserialize;
 
-use super::{language, Field, Rule, Rules};
+use super::{language, Field, Rule, RulePattern, Rules};
 use crate::model::{Engine, Phase, Status};
 
 /// The rules compiled into the binary.
@@ -109,8 +109,9 @@ impl Rules {
         Rules::from_specs(self.rules, toml, origin, true)
     }
 
-    /// `check_sets`: build the per-field sets now, so that rules which do not compile together
-    /// reject the file; otherwise they are built on first use.
+    /// `check_sets`: compile the file's regexes and build the per-field sets now, so that a bad
+    /// regex, or rules which do not compile together, reject the file; otherwise (the embedded
+    /// rules) both are compiled on first use.
     fn from_specs(
         mut rules: Vec<Rule>,
         toml_text: &str,
@@ -137,7 +138,7 @@ impl Rules {
                 }
                 continue;
             }
-            let rule = compile(&spec, existing.map(|i| &rules[i]), origin)?;
+            let rule = compile(&spec, existing.map(|i| &rules[i]), origin, check_sets)?;
             match existing {
                 Some(i) => rules[i] = rule,
                 None => rules.push(rule),
@@ -189,8 +190,14 @@ pub(super) fn field_sets(
 }
 
 /// Checks and compiles one rule; `base` is the rule it replaces, whose values fill what the override
-/// leaves out (so a user can change just a regex or a priority).
-fn compile(spec: &RuleSpec, base: Option<&Rule>, origin: &str) -> Result<Rule, RulesError> {
+/// leaves out (so a user can change just a regex or a priority). `now`: compile its regexes now
+/// (a user's file), else on first use (the embedded rules).
+fn compile(
+    spec: &RuleSpec,
+    base: Option<&Rule>,
+    origin: &str,
+    now: bool,
+) -> Result<Rule, RulesError> {
     let err = |message: String| RulesError::Rule {
         origin: origin.into(),
         rule: spec.name.clone(),
@@ -206,14 +213,21 @@ fn compile(spec: &RuleSpec, base: Option<&Rule>, origin: &str) -> Result<Rule, R
         (None, Some(b)) => b.field,
         (None, None) => return Err(err("missing `field`".into())),
     };
+    let pattern = |re: &str, what: &str| {
+        if now {
+            RulePattern::compiled(re).map_err(|e| err(format!("bad {what}: {e}")))
+        } else {
+            Ok(RulePattern::deferred(re))
+        }
+    };
     let regex = match (&spec.regex, base) {
-        (Some(re), _) => Regex::new(re).map_err(|e| err(format!("bad regex: {e}")))?,
+        (Some(re), _) => pattern(re, "regex")?,
         (None, Some(b)) => b.regex.clone(),
         (None, None) => return Err(err("missing `regex`".into())),
     };
     let unless = match (&spec.unless, base) {
         (Some(re), _) if re.is_empty() => None,
-        (Some(re), _) => Some(Regex::new(re).map_err(|e| err(format!("bad `unless` regex: {e}")))?),
+        (Some(re), _) => Some(pattern(re, "`unless` regex")?),
         (None, Some(b)) => b.unless.clone(),
         (None, None) => None,
     };
@@ -276,5 +290,81 @@ mod tests {
         assert_eq!(names.len(), r.rules().len());
         // Built on first use (`explain`), where a failure could only be ignored.
         assert!(field_sets(r.rules(), "embedded rules").is_ok());
+        // Each rule's own regexes are compiled on first use too, where a failure would panic.
+        for rule in r.rules() {
+            assert!(
+                RulePattern::compiled(rule.regex.as_str()).is_ok(),
+                "{}",
+                rule.name
+            );
+            if let Some(u) = &rule.unless {
+                assert!(
+                    RulePattern::compiled(u.as_str()).is_ok(),
+                    "{} unless",
+                    rule.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn embedded_rules_compile_only_the_rules_an_entry_reaches() {
+        use crate::model::{Entry, Update};
+        // A fresh copy: the shared one may have been used by other tests in this process.
+        let rules = Rules::from_specs(Vec::new(), DEFAULT_RULES, "embedded rules", false)
+            .expect("the embedded rules are valid");
+        assert!(rules.rules().iter().all(|r| !r.regex.is_compiled()));
+        let entry = Entry {
+            id: "x".into(),
+            id_derived: false,
+            title: "Elevated error rates on the API".into(),
+            link: None,
+            published: None,
+            updated: None,
+            content: "We are investigating elevated error rates.".into(),
+            updates: vec![Update {
+                at: None,
+                label: "Investigating".into(),
+                text: "We are investigating elevated error rates.".into(),
+            }],
+            components: Vec::new(),
+            incident_key: None,
+            severity: None,
+            language: None,
+        };
+        let class = rules.classify(Engine::Statuspage, &entry);
+        let decided = rules.rules().iter().find(|r| r.name == class.rule);
+        assert!(decided.is_some_and(|r| r.regex.is_compiled()), "{class:?}");
+        // Rules for other languages and other engines were never tried, so never compiled.
+        let skipped: Vec<&str> = rules
+            .rules()
+            .iter()
+            .filter(|r| {
+                r.language.as_deref().is_some_and(|l| l != "en")
+                    || r.engines
+                        .as_ref()
+                        .is_some_and(|es| !es.contains(&Engine::Statuspage))
+            })
+            .map(|r| r.name.as_str())
+            .collect();
+        assert!(skipped.len() > 20, "{skipped:?}");
+        for r in rules.rules() {
+            if skipped.contains(&r.name.as_str()) {
+                assert!(!r.regex.is_compiled(), "{} was compiled", r.name);
+            }
+        }
+        // And a user's file is compiled as it is read: a bad regex is an error then.
+        let err = Rules::embedded()
+            .with_overrides(
+                "[[rule]]\nname = \"x\"\nfield = \"title\"\nregex = \"(\"\nstatus = \"outage\"\n",
+                "mine.toml",
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("mine.toml") && err.contains("bad regex"),
+            "{err}"
+        );
     }
 }
