@@ -86,6 +86,11 @@ pub struct UnknownEngine(pub String);
 impl FromStr for Engine {
     type Err = UnknownEngine;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // The written form first, without allocating: every feed row read holds it.
+        if let Some(engine) = <Engine as strum::IntoEnumIterator>::iter().find(|e| e.as_str() == s)
+        {
+            return Ok(engine);
+        }
         let norm = s
             .trim()
             .to_ascii_lowercase()
