@@ -61,32 +61,44 @@ pub struct TickReport {
 }
 
 /// Per-feed schedules, parsed once per distinct expression; a bad one is logged once and the
-/// feed falls back to the global schedule.
+/// feed falls back to the global schedule. Their next times are remembered per instant until
+/// [`Schedules::forget_times`]: 2,000 feeds share a handful of schedules, and one cron search
+/// costs as much as reading the feed's row.
 struct Schedules {
     global: CronSchedule,
     tz: Tz,
     cache: HashMap<String, Option<CronSchedule>>,
+    /// Per schedule (`""`: the global one): the instants asked about and their next times.
+    next: HashMap<String, Vec<NextTime>>,
 }
 
+/// An instant, and a schedule's next time after it.
+type NextTime = (DateTime<Utc>, Option<DateTime<Utc>>);
+
 impl Schedules {
-    fn for_feed(&mut self, feed: &FeedRow) -> &CronSchedule {
-        let Some(expr) = feed
-            .spec
-            .schedule
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-        else {
+    fn new(global: CronSchedule, tz: Tz) -> Schedules {
+        Schedules {
+            global,
+            tz,
+            cache: HashMap::new(),
+            next: HashMap::new(),
+        }
+    }
+
+    /// The schedule of a feed whose own is `schedule` (`title` names it in the log).
+    fn for_feed(&mut self, title: &str, schedule: Option<&str>) -> &CronSchedule {
+        let Some(expr) = own_schedule(schedule) else {
             return &self.global;
         };
         let tz = self.tz;
         let parsed = self.cache.entry(expr.to_string()).or_insert_with(|| {
             match CronSchedule::parse(expr, tz) {
                 Ok(s) => {
-                    tracing::info!(feed = %feed.spec.title, schedule = %s.understood(), "Feed has its own schedule.");
+                    tracing::info!(feed = %title, schedule = %s.understood(), "Feed has its own schedule.");
                     Some(s)
                 }
                 Err(error) => {
-                    tracing::error!(feed = %feed.spec.title, %error, "Feed schedule is invalid; using the global schedule: fix it with `feeds add URL --schedule`.");
+                    tracing::error!(feed = %title, %error, "Feed schedule is invalid; using the global schedule: fix it with `feeds add URL --schedule`.");
                     None
                 }
             }
@@ -96,6 +108,39 @@ impl Schedules {
             None => &self.global,
         }
     }
+
+    /// The feed's next slot after `t`.
+    fn next_after(
+        &mut self,
+        title: &str,
+        schedule: Option<&str>,
+        t: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let key = own_schedule(schedule).unwrap_or("");
+        if let Some(&(_, next)) = self
+            .next
+            .get(key)
+            .and_then(|v| v.iter().find(|(at, _)| *at == t))
+        {
+            return next;
+        }
+        let next = self.for_feed(title, schedule).next_after(t);
+        self.next
+            .entry(key.to_string())
+            .or_default()
+            .push((t, next));
+        next
+    }
+
+    /// Drops the remembered next times (the instants asked about move on every tick).
+    fn forget_times(&mut self) {
+        self.next.clear();
+    }
+}
+
+/// A feed's own schedule expression, if it has one (blank means the global schedule).
+fn own_schedule(schedule: Option<&str>) -> Option<&str> {
+    schedule.filter(|s| !s.trim().is_empty())
 }
 
 /// Start times a slot's jitter chooses from: feeds sharing one start together, so the
@@ -128,11 +173,7 @@ pub async fn run(
     mut schedule_updates: watch::Receiver<(CronSchedule, Tz)>,
     observer: Arc<dyn Observer>,
 ) -> Result<JoinSet<()>, StoreError> {
-    let mut schedules = Schedules {
-        global: options.schedule.clone(),
-        tz: options.timezone,
-        cache: HashMap::new(),
-    };
+    let mut schedules = Schedules::new(options.schedule.clone(), options.timezone);
     tracing::info!(schedule = %options.schedule.understood(), "Daemon started.");
     let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::new(Mutex::new(HashSet::new()));
     let mut tasks = JoinSet::new();
@@ -141,11 +182,14 @@ pub async fn run(
     loop {
         // Reap finished tasks so the set does not grow for months.
         while tasks.try_join_next().is_some() {}
-        let feeds = pipeline.writer.run(|s| s.list_feeds()).await?;
-        let mut wake = feeds
+        schedules.forget_times();
+        // Only the schedules, not every feed's row: this runs on every wake-up.
+        let enabled = pipeline.writer.run(|s| s.enabled_schedules()).await?;
+        let mut wake = enabled
             .iter()
-            .filter(|f| f.enabled)
-            .filter_map(|f| schedules.for_feed(f).next_after(last_tick))
+            .filter_map(|(schedule, title)| {
+                schedules.next_after(title, schedule.as_deref(), last_tick)
+            })
             .min()
             .unwrap_or_else(|| last_tick + chrono::Duration::seconds(60));
         if let Some(h) = next_housekeeping {
@@ -166,7 +210,7 @@ pub async fn run(
             Ok(()) = schedule_updates.changed() => {
                 let (schedule, tz) = schedule_updates.borrow_and_update().clone();
                 tracing::info!(schedule = %schedule.understood(), "Schedule reloaded.");
-                schedules = Schedules { global: schedule, tz, cache: HashMap::new() };
+                schedules = Schedules::new(schedule, tz);
                 continue;
             }
         }
@@ -197,9 +241,9 @@ pub async fn run(
         let mut due = Vec::new();
         let mut skipped = 0;
         for feed in feeds {
+            let (title, own) = (feed.spec.title.as_str(), feed.spec.schedule.as_deref());
             let fired = schedules
-                .for_feed(&feed)
-                .next_after(last_tick)
+                .next_after(title, own, last_tick)
                 .is_some_and(|t| t <= now);
             if !fired {
                 continue;
@@ -220,8 +264,7 @@ pub async fn run(
             // Never jitter past a quarter of the way to the feed's next slot, so seconds-level
             // schedules stay on time.
             let until_next = schedules
-                .for_feed(&feed)
-                .next_after(now)
+                .next_after(title, own, now)
                 .and_then(|n| (n - now).to_std().ok())
                 .unwrap_or(Duration::ZERO);
             let delay = jitter(feed.id, now, options.max_jitter.min(until_next / 4));
@@ -322,9 +365,51 @@ async fn run_tick(
 
 #[cfg(test)]
 mod tests {
-    use super::jitter;
-    use chrono::Utc;
+    use super::{jitter, Schedules};
+    use crate::schedule::CronSchedule;
+    use chrono::{TimeZone, Utc};
     use std::time::Duration;
+
+    #[test]
+    fn remembered_next_times_are_each_schedules_own() {
+        let tz = chrono_tz::UTC;
+        let global = CronSchedule::parse("*/2 * * * *", tz).expect("valid");
+        let hourly = CronSchedule::parse("0 * * * *", tz).expect("valid");
+        let mut schedules = Schedules::new(global.clone(), tz);
+        let t = Utc
+            .with_ymd_and_hms(2026, 12, 4, 10, 31, 0)
+            .single()
+            .expect("a time");
+        let later = t + chrono::Duration::minutes(1);
+        for _ in 0..2 {
+            // Asked twice: the second answer comes from memory and must be the same.
+            assert_eq!(schedules.next_after("a", None, t), global.next_after(t));
+            assert_eq!(
+                schedules.next_after("b", Some("  "), t),
+                global.next_after(t)
+            );
+            assert_eq!(
+                schedules.next_after("c", Some("0 * * * *"), t),
+                hourly.next_after(t)
+            );
+            assert_eq!(
+                schedules.next_after("c", Some("0 * * * *"), later),
+                hourly.next_after(later)
+            );
+            // A bad schedule falls back to the global one.
+            assert_eq!(
+                schedules.next_after("d", Some("not cron"), t),
+                global.next_after(t)
+            );
+        }
+        assert_ne!(global.next_after(t), hourly.next_after(t));
+        schedules.forget_times();
+        assert!(schedules.next.is_empty());
+        assert_eq!(
+            schedules.next_after("a", None, later),
+            global.next_after(later)
+        );
+    }
 
     #[test]
     fn jitter_stays_below_its_bound_and_spreads_feeds() {

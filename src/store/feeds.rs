@@ -287,6 +287,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The distinct schedules of the enabled feeds (`None`: the global one), each with the
+    /// title of one feed that has it (for the log): what the daemon needs to know when to wake,
+    /// without reading every feed's row while it waits.
+    pub fn enabled_schedules(&self) -> Result<Vec<(Option<String>, String)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT schedule, min(title) FROM feeds WHERE enabled GROUP BY schedule",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Finds one feed by numeric id or exact URL.
     pub fn find_feed(&self, id_or_url: &str) -> Result<FeedRow, StoreError> {
         let sql = format!("SELECT {FEED_COLUMNS} FROM feeds WHERE id = ?1 OR url = ?2 OR url = ?3");
