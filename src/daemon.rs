@@ -381,9 +381,15 @@ mod tests {
             .single()
             .expect("a time");
         let later = t + chrono::Duration::minutes(1);
+        assert_ne!(global.next_after(t), global.next_after(later));
         for _ in 0..2 {
-            // Asked twice: the second answer comes from memory and must be the same.
+            // Asked twice: the second answer comes from memory and must be the same, and
+            // each instant keeps its own.
             assert_eq!(schedules.next_after("a", None, t), global.next_after(t));
+            assert_eq!(
+                schedules.next_after("a", None, later),
+                global.next_after(later)
+            );
             assert_eq!(
                 schedules.next_after("b", Some("  "), t),
                 global.next_after(t)
