@@ -87,8 +87,7 @@ impl FromStr for Engine {
     type Err = UnknownEngine;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         // The written form first, without allocating: every feed row read holds it.
-        if let Some(engine) = <Engine as strum::IntoEnumIterator>::iter().find(|e| e.as_str() == s)
-        {
+        if let Some(engine) = by_name(s) {
             return Ok(engine);
         }
         let norm = s
