@@ -1,7 +1,7 @@
 //! A rule's regex, compiled on its first match attempt.
 //!
-//! The embedded rules hold about a hundred regexes, and compiling one costs as much as
-//! classifying a few hundred entries. Most of them a given process never tries: classifying
+//! The embedded rules hold about a hundred regexes, and compiling one costs about as much as
+//! classifying twenty entries (callgrind: 1.5 M instructions). Most of them a given process never tries: classifying
 //! stops at the first rule that applies, and the engine and language filters come before the
 //! regex, so an English Statuspage feed never reaches the Japanese or AWS-only rules. Compiled
 //! lazily, a changed cycle compiles the few it needs. A user's rules file is compiled when it is
