@@ -690,6 +690,39 @@ mod tests {
     }
 
     #[test]
+    fn enabled_schedules_are_the_distinct_ones_of_enabled_feeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("f.db")).unwrap();
+        let feed = |n: u32, schedule: Option<&str>| FeedSpec {
+            url: format!("https://status{n}.example.com/history.atom"),
+            title: format!("Feed {n}"),
+            vendor: format!("v{n}"),
+            schedule: schedule.map(str::to_string),
+            ..FeedSpec::default()
+        };
+        let specs = [
+            feed(1, None),
+            feed(2, None),
+            feed(3, Some("0 * * * *")),
+            feed(4, Some("0 * * * *")),
+            feed(5, Some("*/5 * * * *")),
+        ];
+        store.import_feeds(&specs, chrono::Utc::now()).unwrap();
+        store
+            .set_feed_enabled("https://status5.example.com/history.atom", false)
+            .unwrap();
+        let mut got = store.enabled_schedules().unwrap();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (None, "Feed 1".to_string()),
+                (Some("0 * * * *".to_string()), "Feed 3".to_string()),
+            ]
+        );
+    }
+
+    #[test]
     fn runs_on_is_stored_in_one_text_form_and_read_back_on_add_and_update() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("f.db")).unwrap();
